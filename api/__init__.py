@@ -1,0 +1,1 @@
+"""The interfaces: HTTP API (FastAPI) and the `xiaobao` command line."""

@@ -1,0 +1,126 @@
+"""The one place where exceptions become RFC 9457 problem+json responses.
+
+Routes never catch: domain refusals are 409 (422 for input only the domain can judge),
+reads of records the caller may not see are 404, validation is 422 naming the fields.
+Nothing internal (stack traces, SQL, secrets) is ever put in a response.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from application.ledger import NotFound
+from eventsourcing.persistence import InterfaceError, OperationalError
+from domain.common import DomainError, InvalidInput
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("xiaobao.api")
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+@dataclass
+class Problem(Exception):
+    """An error response; raise it anywhere below a route to answer with it."""
+
+    status: int
+    detail: str
+    errors: list[dict[str, str]] = field(default_factory=list)
+    type: str = "about:blank"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": TITLES.get(self.status, "Error"),
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.errors:
+            body["errors"] = self.errors
+        return body
+
+
+def problem_response(problem: Problem) -> Response:
+    return Response(
+        orjson.dumps(problem.body()),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers or None,
+    )
+
+
+def field_path(loc: tuple[Any, ...] | list[Any], drop: int = 0) -> str:
+    """`("body", "data", "items", 0, "amount")` → `data.items[0].amount`."""
+    path = ""
+    for part in list(loc)[drop:]:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def validation_errors(errors: list[Any], drop: int = 0, prefix: str = "") -> list[dict[str, str]]:
+    found = []
+    for error in errors:
+        path = field_path(tuple(error.get("loc", ())), drop)
+        if prefix:
+            path = prefix if path == "body" else f"{prefix}.{path}"
+        found.append({"field": path, "message": str(error.get("msg", "invalid"))})
+    return found
+
+
+def problem_for(exc: Exception) -> Problem:
+    """Map any exception to the problem it answers with."""
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, InvalidInput):
+        return Problem(422, exc.message, [{"field": exc.field, "message": exc.message}])
+    if isinstance(exc, DomainError):
+        return Problem(409, str(exc), type=f"urn:xiaobao:rule:{exc.rule}")
+    if isinstance(exc, NotFound):
+        return Problem(404, str(exc) or "no such record")
+    if isinstance(exc, RequestValidationError):
+        errors = validation_errors(list(exc.errors()), drop=1)
+        return Problem(422, "the request does not match its schema", errors)
+    if isinstance(exc, OperationalError | InterfaceError):
+        log.error("database unavailable: %s", type(exc).__name__)
+        return Problem(503, "the ledger database is not reachable", headers={"Retry-After": "1"})
+    if isinstance(exc, StarletteHTTPException):
+        return Problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+    log.error("unhandled error %s", type(exc).__name__, exc_info=exc)
+    return Problem(500, "the request could not be completed")
+
+
+async def _handle(request: Request, exc: Exception) -> Response:
+    return problem_response(problem_for(exc))
+
+
+def install(app: FastAPI) -> None:
+    """Register the problem+json mapping for every exception kind."""
+    for kind in (Problem, DomainError, NotFound, RequestValidationError, StarletteHTTPException):
+        app.add_exception_handler(kind, _handle)
+    app.add_exception_handler(Exception, _handle)

@@ -1,0 +1,266 @@
+"""The partner event types of the contract: each type's role, `data` schema and command."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from application import claims as c
+from application import reference as r
+from domain.common import ZERO, cst_date
+from domain.settlement import ChargeLine
+
+from api.fields import Day, Instant, Money, PositiveMoney, Ratio, RegionCode, Text, WireModel
+
+LINES = ("health", "life", "accident", "motor", "property", "guarantee", "other")
+PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$"
+
+
+class Person(WireModel):
+    id: Text
+    name: Text
+
+
+class Admission(WireModel):
+    encounter_id: Text
+    patient: Person
+    region: RegionCode
+    person_type: Literal["employee", "retiree", "resident"]
+    hospital_level: Literal[1, 2, 3]
+    social_insurance: bool
+    admitted_at: Instant
+    policy_id: Text | None = None
+    diagnoses: list[Text] = Field(default_factory=list, max_length=50)
+
+
+class ChargeItem(WireModel):
+    line_id: Text
+    code: Text
+    name: Text
+    category: Literal["A", "B", "C"]
+    amount: Money
+    over_limit: Money | None = None
+    prepay_ratio: Ratio | None = None
+    necessary: bool = True
+
+    @field_validator("over_limit")
+    @classmethod
+    def _over_limit_fits(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None:
+            return value
+        if info.data.get("category") == "C" and value > 0:
+            raise ValueError("over_limit applies to A and B lines only")
+        amount = info.data.get("amount")
+        if amount is not None and value > amount:
+            raise ValueError("over_limit must not exceed amount")
+        return value
+
+    @field_validator("prepay_ratio")
+    @classmethod
+    def _prepay_on_b(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and info.data.get("category") != "B":
+            raise ValueError("prepay_ratio applies to B lines only")
+        return value
+
+
+class Charges(WireModel):
+    encounter_id: Text
+    items: list[ChargeItem] = Field(min_length=1, max_length=1000)
+
+
+class Reversal(WireModel):
+    encounter_id: Text
+    line_ids: list[Text] = Field(min_length=1, max_length=1000)
+
+
+class PlatformResult(WireModel):
+    """The national medical-insurance platform's result; fields beyond fund_paid are kept."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+    fund_paid: Money
+
+
+class DischargeData(WireModel):
+    encounter_id: Text
+    discharged_at: Instant
+    social_insurance_result: PlatformResult | None = None
+
+
+class PolicyNamed(WireModel):
+    encounter_id: Text
+    policy_id: Text
+
+
+class SettlementCancelled(WireModel):
+    encounter_id: Text
+    reason: Text
+
+
+class CopayCollected(WireModel):
+    encounter_id: Text
+    amount: PositiveMoney
+
+
+class PolicyIssued(WireModel):
+    policy_id: Text
+    product_code: Text
+    insured: Person
+    period_start: Day
+    period_end: Day
+
+    @model_validator(mode="after")
+    def _period_order(self) -> PolicyIssued:
+        if self.period_end < self.period_start:
+            raise ValueError("period_end must not be before period_start")
+        return self
+
+
+class PolicyCancelled(WireModel):
+    policy_id: Text
+    effective: Day
+
+
+class OfflineClaimPaid(WireModel):
+    policy_id: Text
+    paid_at: Instant
+    amount: PositiveMoney
+    deductible_applied: Money
+
+
+class ExposureReported(WireModel):
+    period: str = Field(pattern=PERIOD_PATTERN)
+    line: Literal["health", "life", "accident", "motor", "property", "guarantee", "other"]
+    premium: Money
+    policies: int = Field(ge=0)
+    insured_persons: int = Field(ge=0)
+
+
+class RemittancePaid(WireModel):
+    claim_id: UUID = Field(json_schema_extra={"format": "uuid"})
+    amount: PositiveMoney
+
+    @field_validator("claim_id", mode="before")
+    @classmethod
+    def _uuid_from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return UUID(value)
+            except ValueError as exc:
+                raise ValueError("must be a UUID") from exc
+        return value
+
+
+@dataclass(frozen=True)
+class EventType:
+    """What one `type` attribute means."""
+
+    role: str
+    model: type[WireModel]
+    command: Callable[[Any, str], object]
+
+
+def _lines(data: Charges) -> tuple[ChargeLine, ...]:
+    return tuple(
+        ChargeLine(
+            line_id=i.line_id,
+            code=i.code,
+            name=i.name,
+            category=i.category,
+            amount=i.amount,
+            over_limit=i.over_limit if i.over_limit is not None else ZERO,
+            prepay_ratio=i.prepay_ratio,
+            necessary=i.necessary,
+        )
+        for i in data.items
+    )
+
+
+EVENT_TYPES: dict[str, EventType] = {
+    "xiaobao.hospital.admission.v1": EventType(
+        "hospital",
+        Admission,
+        lambda d, partner: c.RegisterAdmission(
+            hospital=partner,
+            encounter_id=d.encounter_id,
+            patient_id=d.patient.id,
+            patient_name=d.patient.name,
+            region=d.region,
+            person_type=d.person_type,
+            hospital_level=d.hospital_level,
+            social_insurance=d.social_insurance,
+            admitted_at=d.admitted_at,
+            policy_id=d.policy_id,
+            diagnoses=tuple(d.diagnoses),
+        ),
+    ),
+    "xiaobao.hospital.charges.v1": EventType(
+        "hospital",
+        Charges,
+        lambda d, partner: c.PostCharges(partner, d.encounter_id, _lines(d)),
+    ),
+    "xiaobao.hospital.charges-reversal.v1": EventType(
+        "hospital",
+        Reversal,
+        lambda d, partner: c.ReverseCharges(partner, d.encounter_id, tuple(d.line_ids)),
+    ),
+    "xiaobao.hospital.policy-named.v1": EventType(
+        "hospital",
+        PolicyNamed,
+        lambda d, partner: c.NamePolicy(partner, d.encounter_id, d.policy_id),
+    ),
+    "xiaobao.hospital.discharge.v1": EventType(
+        "hospital",
+        DischargeData,
+        lambda d, partner: c.Discharge(
+            partner,
+            d.encounter_id,
+            d.discharged_at,
+            d.social_insurance_result.model_dump() if d.social_insurance_result else None,
+        ),
+    ),
+    "xiaobao.hospital.settlement-cancelled.v1": EventType(
+        "hospital",
+        SettlementCancelled,
+        lambda d, partner: c.CancelSettlement(partner, d.encounter_id, d.reason),
+    ),
+    "xiaobao.hospital.copay-collected.v1": EventType(
+        "hospital",
+        CopayCollected,
+        lambda d, partner: c.CollectCopay(partner, d.encounter_id, d.amount),
+    ),
+    "xiaobao.insurer.policy-issued.v1": EventType(
+        "insurer",
+        PolicyIssued,
+        lambda d, partner: r.IssuePolicy(
+            d.policy_id, d.product_code, d.insured.id, d.insured.name, d.period_start, d.period_end
+        ),
+    ),
+    "xiaobao.insurer.policy-cancelled.v1": EventType(
+        "insurer",
+        PolicyCancelled,
+        lambda d, partner: r.CancelPolicy(d.policy_id, d.effective),
+    ),
+    "xiaobao.insurer.offline-claim-paid.v1": EventType(
+        "insurer",
+        OfflineClaimPaid,
+        lambda d, partner: r.PayOfflineClaim(
+            d.policy_id, cst_date(d.paid_at), d.amount, d.deductible_applied
+        ),
+    ),
+    "xiaobao.insurer.exposure-reported.v1": EventType(
+        "insurer",
+        ExposureReported,
+        lambda d, partner: r.ReportExposure(
+            d.period, d.line, d.premium, d.policies, d.insured_persons
+        ),
+    ),
+    "xiaobao.insurer.remittance-paid.v1": EventType(
+        "insurer",
+        RemittancePaid,
+        lambda d, partner: c.PayRemittance(d.claim_id, d.amount),
+    ),
+}

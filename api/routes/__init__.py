@@ -1,0 +1,1 @@
+"""HTTP routes: thin — parse, call one application method, shape the response."""

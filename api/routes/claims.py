@@ -1,0 +1,93 @@
+"""Reads of claims and hospital statements."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import AwareDatetime
+
+from application.claim_queries import claim_view
+from infrastructure.principals import Principal
+
+from api.deps import CLAIM_READERS, ServicesDep, hospital_scope, roles
+from api.errors import Problem
+
+router = APIRouter(tags=["claims"])
+Reader = Annotated[Principal, Depends(roles(*CLAIM_READERS))]
+
+
+@router.get("/v1/claims")
+async def find_claims(
+    services: ServicesDep,
+    caller: Reader,
+    encounter_id: Annotated[str, Query(min_length=1, max_length=200)],
+    hospital: Annotated[str | None, Query(description="partner id; implied for hospitals")] = None,
+) -> dict[str, Any]:
+    """Find a claim by encounter id (a hospital finds only its own)."""
+    owner = hospital_scope(caller) or hospital
+    if owner is None:
+        raise Problem(
+            422, "name the hospital", [{"field": "hospital", "message": "is required for your role"}]
+        )
+    found = await run_in_threadpool(services.claims.by_encounter, owner, encounter_id)
+    return {"items": [claim_view(claim) for claim in found]}
+
+
+@router.get("/v1/claims/{claim_id}")
+async def get_claim(
+    claim_id: UUID,
+    response: Response,
+    services: ServicesDep,
+    caller: Reader,
+    as_of_version: Annotated[int | None, Query(ge=1)] = None,
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
+    ] = None,
+) -> dict[str, Any]:
+    """The claim's state, now or as the ledger knew it then (time travel)."""
+    claim = await run_in_threadpool(
+        services.claims.get, claim_id, hospital_scope(caller), as_of_version, as_of
+    )
+    response.headers["ETag"] = f'"{claim.version}"'
+    return claim_view(claim)
+
+
+@router.get("/v1/claims/{claim_id}/history")
+async def claim_history(claim_id: UUID, services: ServicesDep, caller: Reader) -> dict[str, Any]:
+    """Every event of the claim in order, with its position in the ledger."""
+    events = await run_in_threadpool(services.claims.history, claim_id, hospital_scope(caller))
+    return {"events": events}
+
+
+@router.get("/v1/claims/{claim_id}/settlement/preview")
+async def settlement_preview(
+    claim_id: UUID, services: ServicesDep, caller: Reader
+) -> dict[str, Any]:
+    """The split if discharged now; nothing is recorded."""
+    return await run_in_threadpool(services.claims.preview, claim_id, hospital_scope(caller))
+
+
+@router.get("/v1/claims/{claim_id}/settlement/verify")
+async def settlement_verify(
+    claim_id: UUID, services: ServicesDep, caller: Reader
+) -> dict[str, Any]:
+    """Recompute every settlement from history with the versions it recorded."""
+    return await run_in_threadpool(services.claims.verify, claim_id, hospital_scope(caller))
+
+
+@router.get("/v1/hospitals/{partner_id}/statement")
+async def hospital_statement(
+    partner_id: str,
+    services: ServicesDep,
+    caller: Reader,
+    day: Annotated[date, Query(alias="date")],
+) -> dict[str, Any]:
+    """The day's settlements, adjustments, cancellations and remittances, with totals."""
+    scope = hospital_scope(caller)
+    if scope is not None and scope != partner_id:
+        raise Problem(404, "no such hospital")
+    return await run_in_threadpool(services.claims.statement, partner_id, day)

@@ -1,0 +1,64 @@
+"""POST /v1/events: partner events, single or batch, structured or binary mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import ORJSONResponse
+
+from api import cloudevents as ce
+from api.deps import CallerDep, ServicesDep
+from api.errors import Problem
+
+router = APIRouter(tags=["partner events"])
+
+EVENT_BODY_SCHEMA: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/cloudevents+json": {"schema": {"$ref": "#/components/schemas/PartnerEvent"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/PartnerEvent"}},
+        "application/cloudevents-batch+json": {
+            "schema": {
+                "type": "array",
+                "maxItems": ce.MAX_BATCH,
+                "items": {"$ref": "#/components/schemas/PartnerEvent"},
+            }
+        },
+    },
+}
+
+
+@router.post(
+    "/v1/events",
+    status_code=201,
+    openapi_extra={"requestBody": EVENT_BODY_SCHEMA},
+    responses={
+        200: {"description": "a duplicate of an event already recorded, or a batch's results"},
+        201: {"description": "the event was recorded"},
+    },
+)
+async def post_events(request: Request, caller: CallerDep, services: ServicesDep) -> ORJSONResponse:
+    """Record one partner event (201; a duplicate 200) or a batch of up to 1000 (200)."""
+    content_type = ce.media_type(request.headers.get("content-type"))
+    body = await request.body()
+    if "ce-specversion" in request.headers:
+        raw = ce.binary_event(request.headers, body)
+        status, result = await run_in_threadpool(ce.record_one, services.events, raw, caller)
+        return ORJSONResponse(result, status_code=status)
+    if content_type == ce.BATCH:
+        batch = ce.parse_json(body)
+        if not isinstance(batch, list) or not 1 <= len(batch) <= ce.MAX_BATCH:
+            raise Problem(
+                422,
+                f"a batch is a JSON array of 1 to {ce.MAX_BATCH} events",
+                [{"field": "body", "message": "not an array of 1 to 1000 events"}],
+            )
+        results = await run_in_threadpool(ce.record_batch, services.events, batch, caller)
+        return ORJSONResponse(results, status_code=200)
+    if content_type not in ce.STRUCTURED:
+        raise Problem(415, "use application/cloudevents+json, application/json or a batch")
+    raw = ce.parse_json(body)
+    status, result = await run_in_threadpool(ce.record_one, services.events, raw, caller)
+    return ORJSONResponse(result, status_code=status)

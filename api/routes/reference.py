@@ -1,0 +1,107 @@
+"""Reference data: PUT by admin (each PUT a new version), reads by staff and auditors."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import ORJSONResponse
+from pydantic import Field
+
+from application.gateway import Meta
+from application.ledger import utc_now
+from application.reference import ProductDraft, SchemeDraft
+from domain.common import Actor
+from domain.reference import LevelTerms
+from domain.settlement import ProductTerms
+from infrastructure.principals import Principal
+
+from api.deps import STAFF_READERS, ServicesDep, roles
+from api.fields import Day, Money, Ratio, RegionCode, WireModel
+
+router = APIRouter(tags=["reference data"])
+Admin = Annotated[Principal, Depends(roles("admin"))]
+Reader = Annotated[Principal, Depends(roles(*STAFF_READERS))]
+Key = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
+
+
+class LevelBody(WireModel):
+    deductible: Money
+    ratio: Ratio
+
+
+class SchemeBody(WireModel):
+    """A social-insurance scheme version."""
+
+    region: RegionCode
+    person_type: Literal["employee", "retiree", "resident"]
+    effective_from: Day
+    annual_cap: Money
+    b_prepay_ratio: Ratio
+    levels: dict[Literal["1", "2", "3"], LevelBody] = Field(min_length=1)
+
+
+class ProductBody(WireModel):
+    """A commercial product version."""
+
+    effective_from: Day
+    annual_deductible: Money
+    ratio_with_si: Ratio
+    ratio_without_si: Ratio
+    annual_limit: Money
+    covers_out_of_scope: bool
+
+
+def _meta(caller: Principal) -> Meta:
+    return Meta(occurred_at=utc_now(), actor=Actor(name=caller.name, role=caller.role))
+
+
+@router.put("/v1/reference/schemes/{scheme_id}", status_code=201)
+async def put_scheme(
+    scheme_id: Key, body: SchemeBody, caller: Admin, services: ServicesDep
+) -> ORJSONResponse:
+    """Record a new version of a scheme (201 when the scheme is new, else 200)."""
+    draft = SchemeDraft(
+        region=body.region,
+        person_type=body.person_type,
+        effective_from=body.effective_from,
+        annual_cap=body.annual_cap,
+        b_prepay_ratio=body.b_prepay_ratio,
+        levels={k: LevelTerms(v.deductible, v.ratio) for k, v in body.levels.items()},
+    )
+    recorded = await run_in_threadpool(services.reference.put_scheme, scheme_id, draft, _meta(caller))
+    return ORJSONResponse(recorded.body, status_code=201 if recorded.created else 200)
+
+
+@router.put("/v1/reference/products/{product_code}", status_code=201)
+async def put_product(
+    product_code: Key, body: ProductBody, caller: Admin, services: ServicesDep
+) -> ORJSONResponse:
+    """Record a new version of a product (201 when the product is new, else 200)."""
+    draft = ProductDraft(
+        effective_from=body.effective_from,
+        terms=ProductTerms(
+            annual_deductible=body.annual_deductible,
+            ratio_with_si=body.ratio_with_si,
+            ratio_without_si=body.ratio_without_si,
+            annual_limit=body.annual_limit,
+            covers_out_of_scope=body.covers_out_of_scope,
+        ),
+    )
+    recorded = await run_in_threadpool(
+        services.reference.put_product, product_code, draft, _meta(caller)
+    )
+    return ORJSONResponse(recorded.body, status_code=201 if recorded.created else 200)
+
+
+@router.get("/v1/reference/schemes/{scheme_id}")
+async def get_scheme(scheme_id: Key, caller: Reader, services: ServicesDep) -> dict[str, Any]:
+    """Every version of a scheme."""
+    return await run_in_threadpool(services.reference.scheme, scheme_id)
+
+
+@router.get("/v1/reference/products/{product_code}")
+async def get_product(product_code: Key, caller: Reader, services: ServicesDep) -> dict[str, Any]:
+    """Every version of a product."""
+    return await run_in_threadpool(services.reference.product, product_code)

@@ -1,0 +1,1 @@
+"""Applications: the only callers of save(); command methods return ids or small read models."""

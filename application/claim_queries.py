@@ -1,0 +1,243 @@
+"""Reads of claims: state (with time travel), history, preview, re-adjudication, statements."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from domain.claims import Claim, Settlement, claim_id
+from domain.common import ZERO, InvalidInput, cst_date
+from domain.reference import Product, Scheme, find_version, product_stream_id, scheme_stream_id
+from domain.settlement import calculate
+
+from application.ledger import Ledger, NotFound
+from application.settling import SettlementPlanner
+from application.views import history_entry, json_ready, money, rfc3339, settlement_view
+
+STATEMENT_TOPICS = tuple(
+    get_topic(cls)
+    for cls in (
+        Claim.SettlementCalculated,
+        Claim.SettlementAdjusted,
+        Claim.SettlementCancelled,
+        Claim.RemittancePaid,
+    )
+)
+
+
+def claim_view(claim: Claim) -> dict[str, Any]:
+    """The claim's current state as the API shows it."""
+    return {
+        "id": str(claim.id),
+        "version": claim.version,
+        "hospital": claim.hospital,
+        "encounter_id": claim.encounter_id,
+        "patient": {"id": claim.patient_id, "name": claim.patient_name},
+        "region": claim.region,
+        "person_type": claim.person_type,
+        "hospital_level": claim.hospital_level,
+        "social_insurance": claim.social_insurance,
+        "admitted_at": rfc3339(claim.admitted_at),
+        "policy_id": claim.policy_id,
+        "diagnoses": list(claim.diagnoses),
+        "status": claim.status,
+        "lines": [
+            {**json_ready(line), "reversed": line.line_id in claim.reversed}
+            for line in claim.lines.values()
+        ],
+        "discharged_at": json_ready(claim.discharged_at),
+        "social_insurance_result": json_ready(claim.platform_result),
+        "settlement": settlement_view(claim.settlement) if claim.settlement else None,
+        "settled_at": json_ready(claim.settled_at),
+        "collected": money(claim.collected),
+        "remitted": money(claim.remitted),
+        "patient_outstanding": money(claim.patient_outstanding),
+        "commercial_outstanding": money(claim.commercial_outstanding),
+        "closed_at": json_ready(claim.closed_at),
+        "created_at": rfc3339(claim.created_on),
+        "updated_at": rfc3339(claim.modified_on),
+    }
+
+
+class ClaimQueries:
+    """Read side of claims; `hospital` scopes a hospital principal to its own encounters."""
+
+    def __init__(self, ledger: Ledger, planner: SettlementPlanner) -> None:
+        self.ledger = ledger
+        self.planner = planner
+
+    def get(
+        self,
+        cid: UUID,
+        hospital: str | None,
+        as_of_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Claim:
+        """The claim (then, with time travel); NotFound when absent or not the caller's."""
+        current = self._visible(cid, hospital)
+        version = as_of_version
+        if as_of is not None:
+            known = [e.originator_version for e in self.ledger.stream(cid) if e.timestamp <= as_of]
+            if not known:
+                raise NotFound("the claim did not exist at that time")
+            version = min(max(known), version or max(known))
+        if version is None:
+            return current
+        if version > current.version:
+            raise InvalidInput("as_of_version", f"the claim has {current.version} versions")
+        then = self.ledger.find(Claim, cid, version=version)
+        assert then is not None
+        return then
+
+    def by_encounter(self, hospital: str, encounter_id: str) -> list[Claim]:
+        claim = self.ledger.find(Claim, claim_id(hospital, encounter_id))
+        return [claim] if claim is not None else []
+
+    def history(self, cid: UUID, hospital: str | None) -> list[dict[str, Any]]:
+        self._visible(cid, hospital)
+        positions = self.ledger.positions.of(cid)
+        return [
+            history_entry(e, positions.get(e.originator_version)) for e in self.ledger.stream(cid)
+        ]
+
+    def preview(self, cid: UUID, hospital: str | None) -> dict[str, Any]:
+        """The split if discharged now; nothing is recorded."""
+        claim = self._visible(cid, hospital)
+        plan = self.planner.plan(claim, exclude_own=claim.settlement is not None)
+        return {"claim_id": str(cid), "preview": True, **settlement_view(plan.settlement)}
+
+    def verify(self, cid: UUID, hospital: str | None) -> dict[str, Any]:
+        """Recompute every recorded settlement from history with the versions it recorded."""
+        self._visible(cid, hospital)
+        checks = []
+        for event in self.ledger.stream(cid):
+            if not isinstance(event, Claim.SettlementCalculated | Claim.SettlementAdjusted):
+                continue
+            before = self.ledger.find(Claim, cid, version=event.originator_version - 1)
+            assert before is not None
+            checks.append(self._check(before, event.settlement, event.originator_version))
+        return {
+            "claim_id": str(cid),
+            "matches": all(c["matches"] for c in checks) if checks else False,
+            "settlements": checks,
+        }
+
+    def _check(self, before: Claim, recorded: Settlement, version: int) -> dict[str, Any]:
+        inputs = recorded.inputs
+        versions = recorded.versions
+        scheme_terms = None
+        if versions.scheme_id is not None and versions.scheme_version is not None:
+            scheme = self.ledger.find(Scheme, scheme_stream_id(versions.scheme_id))
+            scheme_version = find_version(scheme.versions, versions.scheme_version) if scheme else None
+            scheme_terms = scheme_version.terms(before.hospital_level) if scheme_version else None
+        product_terms = None
+        if versions.product_code is not None and versions.product_version is not None:
+            product = self.ledger.find(Product, product_stream_id(versions.product_code))
+            if product is not None:
+                product_terms = find_version(product.versions, versions.product_version).terms
+        rebuilt = replace(
+            inputs,
+            lines=before.active_lines,
+            social_insurance=before.social_insurance,
+            scheme=scheme_terms,
+            product=product_terms,
+            platform_fund_paid=before.platform_fund_paid,
+        )
+        recomputed = calculate(rebuilt)
+        differences = [
+            name
+            for name in recorded.split.__dataclass_fields__
+            if getattr(recorded.split, name) != getattr(recomputed, name)
+        ]
+        if rebuilt != inputs:
+            differences.append("inputs")
+        return {
+            "version": version,
+            "matches": not differences,
+            "differences": differences,
+            "recorded": settlement_view(recorded),
+            "recomputed": settlement_view(replace(recorded, split=recomputed, inputs=rebuilt)),
+        }
+
+    def statement(self, hospital: str, day: date) -> dict[str, Any]:
+        """The day's settlements, adjustments, cancellations and remittances (CST, occurred_at)."""
+        items: list[dict[str, Any]] = []
+        totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        counts: dict[str, int] = defaultdict(int)
+        encounters: dict[UUID, str] = {}
+        for event in self.ledger.scan(STATEMENT_TOPICS):
+            if event.hospital != hospital or cst_date(event.occurred_at) != day:
+                continue
+            kind = type(event).__qualname__.rsplit(".", 1)[-1]
+            amounts = _statement_amounts(event)
+            for name, amount in amounts.items():
+                totals[f"{kind}.{name}"] += amount
+            counts[kind] += 1
+            cid = event.originator_id
+            if cid not in encounters:
+                claim = self.ledger.find(Claim, cid)
+                encounters[cid] = claim.encounter_id if claim else ""
+            items.append(
+                {
+                    "type": kind,
+                    "claim_id": str(cid),
+                    "encounter_id": encounters[cid],
+                    "version": event.originator_version,
+                    "occurred_at": rfc3339(event.occurred_at),
+                    **{name: money(amount) for name, amount in amounts.items()},
+                }
+            )
+        return {
+            "hospital": hospital,
+            "date": day.isoformat(),
+            "items": items,
+            "counts": dict(counts),
+            "totals": _statement_totals(totals),
+        }
+
+    def _visible(self, cid: UUID, hospital: str | None) -> Claim:
+        claim = self.ledger.find(Claim, cid)
+        if claim is None or (hospital is not None and claim.hospital != hospital):
+            raise NotFound("no such claim")
+        return claim
+
+
+def _statement_amounts(event: Any) -> dict[str, Decimal]:
+    if isinstance(event, Claim.SettlementCalculated):
+        split = event.settlement.split
+    elif isinstance(event, Claim.SettlementAdjusted):
+        return {
+            "medfee": event.delta["medfee"],
+            "social_insurance_paid": event.delta["social_insurance_paid"],
+            "commercial_paid": event.delta["commercial_paid"],
+            "patient_pays": event.delta["patient_pays"],
+        }
+    elif isinstance(event, Claim.SettlementCancelled):
+        split = event.returned
+    else:
+        return {"amount": event.amount}
+    return {
+        "medfee": split.medfee,
+        "social_insurance_paid": split.si_paid,
+        "commercial_paid": split.commercial,
+        "patient_pays": split.patient_pays,
+    }
+
+
+def _statement_totals(totals: dict[str, Decimal]) -> dict[str, str]:
+    """Net figures: settled + adjustments − cancellations, and the remittances received."""
+    net = {}
+    for name in ("medfee", "social_insurance_paid", "commercial_paid", "patient_pays"):
+        net[name] = money(
+            totals[f"SettlementCalculated.{name}"]
+            + totals[f"SettlementAdjusted.{name}"]
+            - totals[f"SettlementCancelled.{name}"]
+        )
+    net["remitted"] = money(totals["RemittancePaid.amount"])
+    return net

@@ -1,0 +1,146 @@
+"""Partner events: recorded exactly once per (source, id), atomically with what they change.
+
+A handler loads what it needs, calls the aggregates and returns an Outcome; the gateway saves
+the outcome's aggregates and the idempotency receipt in one transaction, retrying the whole
+handling when another writer moved one of those streams first (optimistic concurrency).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
+
+from domain.common import Actor, DomainError
+from domain.receipts import IdempotencyConflict, PartnerEventReceipt, receipt_id
+
+from application.ledger import Ledger
+
+
+class ConcurrencyExhausted(DomainError):
+    """Other writers kept moving the same streams; the event was not recorded."""
+
+    rule = "concurrent_update"
+
+
+@dataclass(frozen=True)
+class Meta:
+    """When an event happened in the world and who caused it."""
+
+    occurred_at: datetime
+    actor: Actor
+
+
+@dataclass
+class Outcome:
+    """What handling one event changed: the aggregates to save and the stream it is about."""
+
+    kind: str
+    subject: Aggregate
+    changed: list[Aggregate]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PartnerEvent:
+    """A validated partner event, its command already typed by the API layer."""
+
+    source: str
+    event_id: str
+    event_type: str
+    digest: str
+    command: object
+    meta: Meta
+
+
+@dataclass(frozen=True)
+class EventResult:
+    """The answer to one recorded (or replayed) partner event."""
+
+    event_id: str
+    source: str
+    event_type: str
+    duplicate: bool
+    kind: str
+    stream_id: UUID
+    version: int
+    position: int
+    extra: dict[str, Any]
+
+
+Handler = Callable[[Any, Meta], Outcome]
+
+
+class PartnerEvents:
+    """Records partner events with their idempotency receipts."""
+
+    def __init__(self, ledger: Ledger, max_attempts: int = 10) -> None:
+        self.ledger = ledger
+        self.max_attempts = max_attempts
+        self._handlers: dict[type[Any], Handler] = {}
+
+    def register(self, command_type: type[Any], handler: Handler) -> None:
+        self._handlers[command_type] = handler
+
+    def record(self, event: PartnerEvent) -> EventResult:
+        """Record the event once; a replay answers with the first result."""
+        handler = self._handlers[type(event.command)]
+        rid = receipt_id(event.source, event.event_id)
+        for _ in range(self.max_attempts):
+            receipt = self.ledger.find(PartnerEventReceipt, rid)
+            if receipt is not None:
+                return self._replay(event, receipt)
+            outcome = handler(event.command, event.meta)
+            receipt = PartnerEventReceipt(
+                source=event.source,
+                event_id=event.event_id,
+                event_type=event.event_type,
+                digest=event.digest,
+                result={
+                    "kind": outcome.kind,
+                    "stream_id": outcome.subject.id,
+                    "version": outcome.subject.version,
+                    "extra": outcome.extra,
+                },
+            )
+            try:
+                # The receipt goes last, so its position is the highest this save wrote.
+                recordings = self.ledger.save(*outcome.changed, receipt)
+            except IntegrityError:
+                continue
+            return EventResult(
+                event_id=event.event_id,
+                source=event.source,
+                event_type=event.event_type,
+                duplicate=False,
+                kind=outcome.kind,
+                stream_id=outcome.subject.id,
+                version=outcome.subject.version,
+                position=recordings[-1].notification.id,
+                extra=outcome.extra,
+            )
+        raise ConcurrencyExhausted("the event met concurrent updates too often; post it again")
+
+    def _replay(self, event: PartnerEvent, receipt: PartnerEventReceipt) -> EventResult:
+        if receipt.digest != event.digest:
+            raise IdempotencyConflict(
+                f"event id {event.event_id!r} from {event.source} was already recorded "
+                "with different content"
+            )
+        result = receipt.result
+        return EventResult(
+            event_id=event.event_id,
+            source=event.source,
+            event_type=receipt.event_type,
+            duplicate=True,
+            kind=result["kind"],
+            stream_id=result["stream_id"],
+            version=result["version"],
+            position=self.ledger.positions.of(receipt.id)[1],
+            extra=result["extra"],
+        )

@@ -1,0 +1,246 @@
+"""Reference data (schemes, products) for admins; policies, offline claims and exposure from
+the insurer. Every change is an event; versions are never overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.accumulators import (
+    DEDUCTIBLE_USED,
+    LIMIT_USED,
+    POLICY_YEAR,
+    Accumulator,
+    accumulator_id,
+    policy_year_key,
+)
+from domain.common import UnknownRecord
+from domain.exposure import Exposure, ExposureReport, exposure_stream_id
+from domain.policies import InsuredIndex, Policy, insured_index_id, policy_stream_id
+from domain.reference import (
+    LevelTerms,
+    Product,
+    Scheme,
+    SchemeIndex,
+    product_stream_id,
+    scheme_index_id,
+    scheme_stream_id,
+)
+from domain.settlement import ProductTerms
+
+from application.gateway import ConcurrencyExhausted, Meta, Outcome
+from application.ledger import Ledger, NotFound
+from application.views import json_ready
+
+
+@dataclass(frozen=True)
+class SchemeDraft:
+    region: str
+    person_type: str
+    effective_from: date
+    annual_cap: Decimal
+    b_prepay_ratio: Decimal
+    levels: dict[str, LevelTerms]
+
+
+@dataclass(frozen=True)
+class ProductDraft:
+    effective_from: date
+    terms: ProductTerms
+
+
+@dataclass(frozen=True)
+class IssuePolicy:
+    policy_id: str
+    product_code: str
+    insured_id: str
+    insured_name: str
+    period_start: date
+    period_end: date
+
+
+@dataclass(frozen=True)
+class CancelPolicy:
+    policy_id: str
+    effective: date
+
+
+@dataclass(frozen=True)
+class PayOfflineClaim:
+    policy_id: str
+    paid_at: date
+    amount: Decimal
+    deductible_applied: Decimal
+
+
+@dataclass(frozen=True)
+class ReportExposure:
+    period: str
+    line: str
+    premium: Decimal
+    policies: int
+    insured_persons: int
+
+
+@dataclass(frozen=True)
+class RecordedVersion:
+    """The answer to a reference PUT: the record, the new version and whether it is new."""
+
+    created: bool
+    body: dict[str, Any]
+
+
+class ReferenceData:
+    """Schemes and products, edited by admins through PUT."""
+
+    def __init__(self, ledger: Ledger, max_attempts: int = 10) -> None:
+        self.ledger = ledger
+        self.max_attempts = max_attempts
+
+    def put_scheme(self, scheme_id: str, draft: SchemeDraft, meta: Meta) -> RecordedVersion:
+        for _ in range(self.max_attempts):
+            scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))
+            created = scheme is None
+            if scheme is None:
+                scheme = Scheme(scheme_id=scheme_id, occurred_at=meta.occurred_at, actor=meta.actor)
+            version = scheme.add_version(
+                draft.effective_from,
+                draft.region,
+                draft.person_type,
+                draft.annual_cap,
+                draft.b_prepay_ratio,
+                draft.levels,
+                meta.occurred_at,
+                meta.actor,
+            )
+            index_id = scheme_index_id(draft.region, draft.person_type)
+            index = self.ledger.find(SchemeIndex, index_id) or SchemeIndex(
+                region=draft.region, person_type=draft.person_type
+            )
+            if scheme_id not in index.scheme_ids:
+                index.list_scheme(scheme_id)
+            try:
+                self.ledger.save(scheme, index)
+            except IntegrityError:
+                continue
+            return RecordedVersion(created, {"scheme_id": scheme_id, **json_ready(version)})
+        raise ConcurrencyExhausted("the scheme was changed concurrently; try again")
+
+    def put_product(self, code: str, draft: ProductDraft, meta: Meta) -> RecordedVersion:
+        for _ in range(self.max_attempts):
+            product = self.ledger.find(Product, product_stream_id(code))
+            created = product is None
+            if product is None:
+                product = Product(product_code=code, occurred_at=meta.occurred_at, actor=meta.actor)
+            version = product.add_version(draft.effective_from, draft.terms, meta.occurred_at, meta.actor)
+            try:
+                self.ledger.save(product)
+            except IntegrityError:
+                continue
+            return RecordedVersion(created, {"product_code": code, **product_version_view(version)})
+        raise ConcurrencyExhausted("the product was changed concurrently; try again")
+
+    def scheme(self, scheme_id: str) -> dict[str, Any]:
+        scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))
+        if scheme is None:
+            raise NotFound(f"no scheme {scheme_id!r}")
+        return {
+            "scheme_id": scheme_id,
+            "version": scheme.version,
+            "versions": [json_ready(v) for v in scheme.versions],
+        }
+
+    def product(self, code: str) -> dict[str, Any]:
+        product = self.ledger.find(Product, product_stream_id(code))
+        if product is None:
+            raise NotFound(f"no product {code!r}")
+        return {
+            "product_code": code,
+            "version": product.version,
+            "versions": [product_version_view(v) for v in product.versions],
+        }
+
+
+def product_version_view(version: Any) -> dict[str, Any]:
+    terms = json_ready(version.terms)
+    return {"version": version.version, "effective_from": version.effective_from.isoformat(), **terms}
+
+
+class InsurerCommands:
+    """Handlers of the insurer's policy, offline-claim and exposure events."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def issue_policy(self, cmd: IssuePolicy, meta: Meta) -> Outcome:
+        if self.ledger.find(Product, product_stream_id(cmd.product_code)) is None:
+            raise UnknownRecord(f"unknown product {cmd.product_code!r}")
+        policy = self.ledger.find(Policy, policy_stream_id(cmd.policy_id))
+        if policy is not None:
+            policy.amend(
+                cmd.product_code,
+                cmd.insured_id,
+                cmd.insured_name,
+                cmd.period_start,
+                cmd.period_end,
+                meta.occurred_at,
+                meta.actor,
+            )
+            return Outcome("policies", policy, [policy])
+        policy = Policy(
+            policy_id=cmd.policy_id,
+            product_code=cmd.product_code,
+            insured_id=cmd.insured_id,
+            insured_name=cmd.insured_name,
+            period_start=cmd.period_start,
+            period_end=cmd.period_end,
+            occurred_at=meta.occurred_at,
+            actor=meta.actor,
+        )
+        index = self.ledger.find(InsuredIndex, insured_index_id(cmd.insured_id)) or InsuredIndex(
+            person_id=cmd.insured_id
+        )
+        index.list_policy(cmd.policy_id)
+        return Outcome("policies", policy, [policy, index])
+
+    def cancel_policy(self, cmd: CancelPolicy, meta: Meta) -> Outcome:
+        policy = self.ledger.require(
+            Policy, policy_stream_id(cmd.policy_id), f"policy {cmd.policy_id!r}"
+        )
+        policy.cancel(cmd.effective, meta.occurred_at, meta.actor)
+        return Outcome("policies", policy, [policy])
+
+    def pay_offline_claim(self, cmd: PayOfflineClaim, meta: Meta) -> Outcome:
+        policy = self.ledger.require(
+            Policy, policy_stream_id(cmd.policy_id), f"policy {cmd.policy_id!r}"
+        )
+        policy.record_offline_claim(
+            cmd.paid_at, cmd.amount, cmd.deductible_applied, meta.occurred_at, meta.actor
+        )
+        key = policy_year_key(policy.policy_id, policy.policy_year_start(cmd.paid_at))
+        acc = self.ledger.find(Accumulator, accumulator_id(POLICY_YEAR, key)) or Accumulator(
+            kind=POLICY_YEAR, key=key
+        )
+        acc.move(
+            {DEDUCTIBLE_USED: cmd.deductible_applied, LIMIT_USED: cmd.amount},
+            policy.id,
+            "offline_claim",
+            meta.occurred_at,
+            meta.actor,
+        )
+        return Outcome("policies", policy, [policy, acc])
+
+    def report_exposure(self, cmd: ReportExposure, meta: Meta) -> Outcome:
+        report = self.ledger.find(
+            ExposureReport, exposure_stream_id(cmd.period, cmd.line)
+        ) or ExposureReport(period=cmd.period, line=cmd.line)
+        report.report(
+            Exposure(cmd.premium, cmd.policies, cmd.insured_persons), meta.occurred_at, meta.actor
+        )
+        return Outcome("exposures", report, [report])
+

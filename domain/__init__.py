@@ -1,0 +1,1 @@
+"""Aggregates and pure business rules of Xiaobao Ledger (no I/O here)."""

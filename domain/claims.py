@@ -1,0 +1,379 @@
+"""The Claim aggregate: one hospital encounter from admission to closing (一站式结算)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.common import ZERO, Actor, DomainError, stream_id
+from domain.settlement import ChargeLine, Category, SettlementInputs, Split
+
+
+class ClaimError(DomainError):
+    """Base of the claim's business-rule refusals."""
+
+
+class ClaimClosed(ClaimError):
+    """Nothing can change a closed claim."""
+
+    rule = "claim_closed"
+
+
+class ClaimNotSettled(ClaimError):
+    """The step needs a settled claim."""
+
+    rule = "claim_not_settled"
+
+
+class AlreadyDischarged(ClaimError):
+    """A settled claim must be cancelled before it can be discharged again."""
+
+    rule = "already_discharged"
+
+
+class DuplicateChargeLine(ClaimError):
+    """A line id can be posted once per claim."""
+
+    rule = "duplicate_line_id"
+
+
+class UnknownChargeLine(ClaimError):
+    """A reversal names a line that was never posted or is already reversed."""
+
+    rule = "unknown_line_id"
+
+
+class RemittanceAlreadyPaid(ClaimError):
+    """A settlement cannot be cancelled once the insurer remitted its share."""
+
+    rule = "remittance_already_paid"
+
+
+class AmountExceedsOutstanding(ClaimError):
+    """A payment larger than what is still owed."""
+
+    rule = "amount_exceeds_outstanding"
+
+
+@dataclass(frozen=True)
+class Share:
+    """What one settlement consumed of one accumulator field."""
+
+    accumulator_id: UUID
+    field: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ReferenceVersions:
+    """The reference-data versions a settlement used (for re-adjudication)."""
+
+    scheme_id: str | None = None
+    scheme_version: int | None = None
+    product_code: str | None = None
+    product_version: int | None = None
+    policy_id: str | None = None
+    policy_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """A recorded settlement: the split, its inputs, the versions used and the shares taken."""
+
+    split: Split
+    inputs: SettlementInputs
+    versions: ReferenceVersions
+    shares: tuple[Share, ...] = field(default=())
+
+
+def claim_id(hospital: str, encounter_id: str) -> UUID:
+    """Encounter ids are unique per hospital; the claim's stream id derives from both."""
+    return stream_id("claim", hospital, encounter_id)
+
+
+class Claim(Aggregate):
+    """A hospital encounter and its one-stop settlement."""
+
+    @staticmethod
+    def create_id(hospital: str, encounter_id: str) -> UUID:
+        return claim_id(hospital, encounter_id)
+
+    @event("AdmissionRegistered")
+    def __init__(
+        self,
+        *,
+        hospital: str,
+        encounter_id: str,
+        patient_id: str,
+        patient_name: str,
+        region: str,
+        person_type: str,
+        hospital_level: int,
+        social_insurance: bool,
+        admitted_at: datetime,
+        policy_id: str | None,
+        diagnoses: list[str],
+        occurred_at: datetime,
+        actor: Actor,
+    ) -> None:
+        self.hospital = hospital
+        self.encounter_id = encounter_id
+        self.patient_id = patient_id
+        self.patient_name = patient_name
+        self.region = region
+        self.person_type = person_type
+        self.hospital_level = hospital_level
+        self.social_insurance = social_insurance
+        self.admitted_at = admitted_at
+        self.policy_id = policy_id
+        self.diagnoses = diagnoses
+        self.lines: dict[str, ChargeLine] = {}
+        self.reversed: set[str] = set()
+        self.status = "admitted"
+        self.discharged_at: datetime | None = None
+        self.platform_result: dict[str, Any] | None = None
+        self.settlement: Settlement | None = None
+        self.settled_at: datetime | None = None
+        self.collected = ZERO
+        self.remitted = ZERO
+        self.closed_at: datetime | None = None
+
+    # -- queries -----------------------------------------------------------------------------
+
+    @property
+    def active_lines(self) -> tuple[ChargeLine, ...]:
+        """Posted lines net of reversals, in posting order."""
+        return tuple(line for lid, line in self.lines.items() if lid not in self.reversed)
+
+    @property
+    def is_settled(self) -> bool:
+        return self.settlement is not None
+
+    @property
+    def patient_outstanding(self) -> Decimal:
+        return self.settlement.split.patient_pays - self.collected if self.settlement else ZERO
+
+    @property
+    def commercial_outstanding(self) -> Decimal:
+        return self.settlement.split.commercial - self.remitted if self.settlement else ZERO
+
+    @property
+    def platform_fund_paid(self) -> Decimal | None:
+        if self.platform_result is None:
+            return None
+        paid = self.platform_result["fund_paid"]
+        assert isinstance(paid, Decimal)
+        return paid
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def post_charges(self, lines: list[ChargeLine], occurred_at: datetime, actor: Actor) -> None:
+        """Add itemised charges (before discharge, or as a correction before closing)."""
+        self._check_open()
+        seen: set[str] = set()
+        for line in lines:
+            if line.line_id in self.lines or line.line_id in seen:
+                raise DuplicateChargeLine(f"charge line {line.line_id!r} was already posted")
+            seen.add(line.line_id)
+        self._charges_posted(lines=lines, occurred_at=occurred_at, actor=actor)
+
+    @event("ChargesPosted")
+    def _charges_posted(self, lines: list[ChargeLine], occurred_at: datetime, actor: Actor) -> None:
+        for line in lines:
+            self.lines[line.line_id] = line
+
+    def reverse_charges(self, line_ids: list[str], occurred_at: datetime, actor: Actor) -> None:
+        """Reverse (冲正) posted lines by line id."""
+        self._check_open()
+        for line_id in line_ids:
+            if line_id not in self.lines or line_id in self.reversed:
+                raise UnknownChargeLine(f"charge line {line_id!r} is not an active line")
+        if len(set(line_ids)) != len(line_ids):
+            raise UnknownChargeLine("a line id is named twice in one reversal")
+        self._charges_reversed(line_ids=line_ids, occurred_at=occurred_at, actor=actor)
+
+    @event("ChargesReversed")
+    def _charges_reversed(self, line_ids: list[str], occurred_at: datetime, actor: Actor) -> None:
+        self.reversed.update(line_ids)
+
+    def name_policy(self, policy_id: str, occurred_at: datetime, actor: Actor) -> None:
+        """The hospital names the policy (e.g. after `ambiguous_policy`); an adjustment follows."""
+        self._check_open()
+        self._policy_named(policy_id=policy_id, occurred_at=occurred_at, actor=actor)
+
+    @event("PolicyNamed")
+    def _policy_named(self, policy_id: str, occurred_at: datetime, actor: Actor) -> None:
+        self.policy_id = policy_id
+
+    def discharge(
+        self,
+        discharged_at: datetime,
+        platform_result: dict[str, Any] | None,
+        occurred_at: datetime,
+        actor: Actor,
+    ) -> None:
+        """Record the discharge; the settlement follows in the same save."""
+        self._check_open()
+        if self.is_settled:
+            raise AlreadyDischarged("the claim is already settled; cancel the settlement first")
+        self._discharged(
+            discharged_at=discharged_at,
+            platform_result=platform_result,
+            occurred_at=occurred_at,
+            actor=actor,
+        )
+
+    @event("Discharged")
+    def _discharged(
+        self,
+        discharged_at: datetime,
+        platform_result: dict[str, Any] | None,
+        occurred_at: datetime,
+        actor: Actor,
+    ) -> None:
+        self.status = "discharged"
+        self.discharged_at = discharged_at
+        self.platform_result = platform_result
+
+    @event("SettlementCalculated")
+    def record_settlement(
+        self, hospital: str, settlement: Settlement, occurred_at: datetime, actor: Actor
+    ) -> None:
+        """Record the split computed at discharge."""
+        self.settlement = settlement
+        self.settled_at = occurred_at
+        self.status = "settled"
+
+    def adjust_settlement(
+        self, settlement: Settlement, occurred_at: datetime, actor: Actor
+    ) -> dict[str, Decimal]:
+        """Record a post-settlement correction as the delta against the current settlement."""
+        self._check_open()
+        if self.settlement is None:
+            raise ClaimNotSettled("only a settled claim can be adjusted")
+        old, new = self.settlement.split, settlement.split
+        delta = {
+            "medfee": new.medfee - old.medfee,
+            "social_insurance_paid": new.si_paid - old.si_paid,
+            "commercial_paid": new.commercial - old.commercial,
+            "patient_pays": new.patient_pays - old.patient_pays,
+        }
+        self._settlement_adjusted(
+            hospital=self.hospital,
+            settlement=settlement,
+            delta=delta,
+            occurred_at=occurred_at,
+            actor=actor,
+        )
+        return delta
+
+    @event("SettlementAdjusted")
+    def _settlement_adjusted(
+        self,
+        hospital: str,
+        settlement: Settlement,
+        delta: dict[str, Decimal],
+        occurred_at: datetime,
+        actor: Actor,
+    ) -> None:
+        self.settlement = settlement
+
+    def cancel_settlement(self, reason: str, occurred_at: datetime, actor: Actor) -> None:
+        """Cancel (撤销结算) before remittance; the accumulators get the claim's share back."""
+        self._check_open()
+        if self.settlement is None:
+            raise ClaimNotSettled("there is no settlement to cancel")
+        if self.remitted > ZERO:
+            raise RemittanceAlreadyPaid("the commercial share was already remitted")
+        self._settlement_cancelled(
+            hospital=self.hospital,
+            reason=reason,
+            returned=self.settlement.split,
+            occurred_at=occurred_at,
+            actor=actor,
+        )
+
+    @event("SettlementCancelled")
+    def _settlement_cancelled(
+        self, hospital: str, reason: str, returned: Split, occurred_at: datetime, actor: Actor
+    ) -> None:
+        self.settlement = None
+        self.settled_at = None
+        self.discharged_at = None
+        self.platform_result = None
+        self.collected = ZERO
+        self.status = "admitted"
+
+    def collect_copay(self, amount: Decimal, occurred_at: datetime, actor: Actor) -> None:
+        """The hospital collected the patient's part (SettlementConfirmed)."""
+        self._check_open()
+        if self.settlement is None:
+            raise ClaimNotSettled("the claim has no settlement to collect against")
+        if amount > self.patient_outstanding:
+            raise AmountExceedsOutstanding(
+                f"amount {amount} exceeds the patient's outstanding {self.patient_outstanding}"
+            )
+        self._settlement_confirmed(amount=amount, occurred_at=occurred_at, actor=actor)
+        self._close_when_paid(occurred_at, actor)
+
+    @event("SettlementConfirmed")
+    def _settlement_confirmed(self, amount: Decimal, occurred_at: datetime, actor: Actor) -> None:
+        self.collected += amount
+
+    def pay_remittance(self, amount: Decimal, occurred_at: datetime, actor: Actor) -> None:
+        """The insurer remitted its commercial share to the hospital."""
+        self._check_open()
+        if self.settlement is None:
+            raise ClaimNotSettled("the claim has no settlement to remit")
+        if amount > self.commercial_outstanding:
+            raise AmountExceedsOutstanding(
+                f"amount {amount} exceeds the commercial outstanding "
+                f"{self.commercial_outstanding}"
+            )
+        self._remittance_paid(
+            hospital=self.hospital, amount=amount, occurred_at=occurred_at, actor=actor
+        )
+        self._close_when_paid(occurred_at, actor)
+
+    @event("RemittancePaid")
+    def _remittance_paid(
+        self, hospital: str, amount: Decimal, occurred_at: datetime, actor: Actor
+    ) -> None:
+        self.remitted += amount
+
+    def close_when_settled_in_full(self, occurred_at: datetime, actor: Actor) -> None:
+        """Close by itself once nothing is owed (used after settlement and adjustments)."""
+        self._close_when_paid(occurred_at, actor)
+
+    def _close_when_paid(self, occurred_at: datetime, actor: Actor) -> None:
+        if (
+            self.settlement is not None
+            and self.patient_outstanding == ZERO
+            and self.commercial_outstanding == ZERO
+        ):
+            self._closed(occurred_at=occurred_at, actor=actor)
+
+    @event("Closed")
+    def _closed(self, occurred_at: datetime, actor: Actor) -> None:
+        self.status = "closed"
+        self.closed_at = occurred_at
+
+    def _check_open(self) -> None:
+        if self.status == "closed":
+            raise ClaimClosed("the claim is closed")
+
+
+def validate_line(line: ChargeLine) -> str | None:
+    """A line the rule cannot take: over_limit on a C line or above the amount."""
+    if line.over_limit > line.amount:
+        return "over_limit must not exceed amount"
+    if line.category == Category.C and line.over_limit > ZERO:
+        return "over_limit applies to A and B lines only"
+    if line.prepay_ratio is not None and line.category != Category.B:
+        return "prepay_ratio applies to B lines only"
+    return None

@@ -1,0 +1,45 @@
+"""Exposure data (premium, policies, insured persons) the insurer reports per period and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.common import Actor, stream_id
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """One report of a line's exposure in a period (a later report restates it)."""
+
+    premium: Decimal
+    policies: int
+    insured_persons: int
+
+
+def exposure_stream_id(period: str, line: str) -> UUID:
+    return stream_id("exposure", period, line)
+
+
+class ExposureReport(Aggregate):
+    """The exposure of one product line in one period, as reported and restated."""
+
+    @staticmethod
+    def create_id(period: str, line: str) -> UUID:
+        return exposure_stream_id(period, line)
+
+    @event("Opened")
+    def __init__(self, period: str, line: str) -> None:
+        self.period = period
+        self.line = line
+        self.current: Exposure | None = None
+        self.revisions = 0
+
+    @event("Reported")
+    def report(self, exposure: Exposure, occurred_at: datetime, actor: Actor) -> None:
+        self.current = exposure
+        self.revisions += 1

@@ -1,0 +1,42 @@
+"""Idempotency records: a partner event's (source, id) is recorded once, forever.
+
+The record is an aggregate in the same log, saved in the same transaction as what the event
+changed, so the stream's primary key refuses a second recording.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.common import DomainError, stream_id
+
+
+class IdempotencyConflict(DomainError):
+    """The same (source, id) was recorded with a different event."""
+
+    rule = "idempotency_conflict"
+
+
+def receipt_id(source: str, event_id: str) -> UUID:
+    return stream_id("partner-event", source, event_id)
+
+
+class PartnerEventReceipt(Aggregate):
+    """The first recording of one partner event and the result it was answered with."""
+
+    @staticmethod
+    def create_id(source: str, event_id: str) -> UUID:
+        return receipt_id(source, event_id)
+
+    @event("Recorded")
+    def __init__(
+        self, source: str, event_id: str, event_type: str, digest: str, result: dict[str, Any]
+    ) -> None:
+        self.source = source
+        self.event_id = event_id
+        self.event_type = event_type
+        self.digest = digest
+        self.result = result

@@ -1,0 +1,1 @@
+"""Everything that knows databases, files, keys and clocks."""

@@ -1,0 +1,112 @@
+"""Principals from the JSON file named by XIAOBAO_PRINCIPALS_FILE; tokens stored only as
+SHA-256 hex digests, compared in constant time, the file reloaded when it changes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+ROLES = frozenset(
+    {
+        "hospital",
+        "insurer",
+        "regulator_platform",
+        "mediator",
+        "arbitrator",
+        "court",
+        "handler",
+        "supervisor",
+        "auditor",
+        "regulator",
+        "admin",
+        "editor",
+        "reviewer",
+        "consumer_app",
+    }
+)
+
+
+class PrincipalsFileError(ValueError):
+    """The principals file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller with its role, partner id and routing attributes."""
+
+    name: str
+    role: str
+    partner_id: str | None = None
+    team: str | None = None
+    regions: tuple[str, ...] = field(default=())
+    causes: tuple[str, ...] = field(default=())
+    lines: tuple[str, ...] = field(default=())
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _parse(raw: bytes) -> list[tuple[bytes, Principal]]:
+    try:
+        entries = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise PrincipalsFileError("principals file is not JSON") from exc
+    if not isinstance(entries, list):
+        raise PrincipalsFileError("principals file must hold a JSON list")
+    parsed = []
+    for entry in entries:
+        role = entry.get("role")
+        digest = entry.get("token_sha256", "")
+        if role not in ROLES or len(digest) != 64:
+            raise PrincipalsFileError(f"bad principal entry {entry.get('name')!r}")
+        principal = Principal(
+            name=str(entry["name"]),
+            role=role,
+            partner_id=entry.get("partner_id"),
+            team=entry.get("team"),
+            regions=tuple(entry.get("regions") or ()),
+            causes=tuple(entry.get("causes") or ()),
+            lines=tuple(entry.get("lines") or ()),
+        )
+        parsed.append((bytes.fromhex(digest), principal))
+    return parsed
+
+
+class Principals:
+    """Authenticates bearer tokens against the principals file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp: tuple[float, int] | None = None
+        self._entries: list[tuple[bytes, Principal]] = []
+
+    def _current(self) -> list[tuple[bytes, Principal]]:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError as exc:
+            raise PrincipalsFileError(f"principals file {self.path} not found") from exc
+        stamp = (stat.st_mtime, stat.st_size)
+        with self._lock:
+            if stamp != self._stamp:
+                self._entries = _parse(self.path.read_bytes())
+                self._stamp = stamp
+            return self._entries
+
+    def authenticate(self, token: str) -> Principal | None:
+        """The principal whose token hash matches; every entry is compared (constant time)."""
+        digest = hashlib.sha256(token.encode()).digest()
+        found = None
+        for stored, principal in self._current():
+            if hmac.compare_digest(stored, digest):
+                found = principal
+        return found
+
+    def all(self) -> list[Principal]:
+        return [p for _, p in self._current()]

@@ -1,0 +1,74 @@
+"""Settings from the environment (and `.env`), and their translation into the
+eventsourcing library's environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/xiaobao.sqlite3"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot work (an unsupported database URL)."""
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; `XIAOBAO_` prefixed environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="XIAOBAO_", env_file=".env", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    principals_file: Path = Path("var/principals.json")
+    signing_key_file: Path = Path("var/signing-key.pem")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pool_size: int = Field(default=8, ge=2)
+    max_overflow: int = Field(default=8, ge=0)
+    lock_timeout_seconds: int = Field(default=5, ge=0)
+    save_attempts: int = Field(default=10, ge=1)
+    max_body_bytes: int = 5 * 1024 * 1024
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgresql://", "postgres://"))
+
+    def sqlite_path(self) -> Path | None:
+        if not self.database_url.startswith("sqlite:///"):
+            return None
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def eventsourcing_env(self, create_table: bool) -> dict[str, str]:
+        """The eventsourcing environment for the one ledger application."""
+        env = {"CREATE_TABLE": "y" if create_table else "n"}
+        url = self.database_url
+        if url == "memory://":
+            env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+            return env
+        path = self.sqlite_path()
+        if path is not None:
+            env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=str(path))
+            env["SQLITE_LOCK_TIMEOUT"] = str(self.lock_timeout_seconds or 5)
+            return env
+        if not self.is_postgres:
+            raise SettingsError("XIAOBAO_DATABASE_URL must be sqlite:///path or postgresql://...")
+        parts = urlsplit(url)
+        query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=unquote(parts.path.lstrip("/")) or "postgres",
+            POSTGRES_HOST=parts.hostname or "127.0.0.1",
+            POSTGRES_PORT=str(parts.port or 5432),
+            POSTGRES_USER=unquote(parts.username or "postgres"),
+            POSTGRES_PASSWORD=unquote(parts.password or ""),
+            POSTGRES_POOL_SIZE=str(self.pool_size),
+            POSTGRES_MAX_OVERFLOW=str(self.max_overflow),
+            POSTGRES_LOCK_TIMEOUT=str(self.lock_timeout_seconds),
+            POSTGRES_CONNECT_TIMEOUT="5",
+        )
+        if "schema" in query:
+            env["POSTGRES_SCHEMA"] = query["schema"]
+        return env

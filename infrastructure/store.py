@@ -1,0 +1,98 @@
+"""Building the ledger on SQLite, PostgreSQL or memory, the migration step, and the
+position index (where each event of a stream sits in the global log)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+
+from domain.accumulators import Accumulator
+from domain.claims import ReferenceVersions, Settlement, Share
+from domain.common import Actor
+from domain.exposure import Exposure
+from domain.reference import LevelTerms, ProductVersion, SchemeVersion
+from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
+
+from application.ledger import Ledger, PositionIndex
+from infrastructure.settings import Settings
+from infrastructure.transcoder import OrjsonTranscoder
+
+VALUE_TYPES: tuple[type[Any], ...] = (
+    Actor,
+    ChargeLine,
+    SchemeTerms,
+    ProductTerms,
+    SettlementInputs,
+    Split,
+    Share,
+    ReferenceVersions,
+    Settlement,
+    LevelTerms,
+    SchemeVersion,
+    ProductVersion,
+    Exposure,
+)
+_ = Accumulator  # accumulators store only plain values
+
+
+class RecorderPositions:
+    """Reads `version → position` for one stream straight from the events table."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self.recorder = recorder
+
+    def of(self, originator_id: UUID) -> dict[int, int]:
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            query = sql.SQL(
+                "SELECT originator_version, notification_id FROM {}.{} WHERE originator_id = %s"
+            ).format(
+                sql.Identifier(recorder.datastore.schema or "public"),
+                sql.Identifier(recorder.events_table_name),
+            )
+            with recorder.datastore.transaction(commit=False) as curs:
+                curs.execute(query, (originator_id,))
+                return {row["originator_version"]: row["notification_id"] for row in curs.fetchall()}
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            statement = (
+                f"SELECT originator_version, rowid FROM {recorder.events_table_name} "  # noqa: S608
+                "WHERE originator_id = ?"
+            )
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(statement, (originator_id.hex,))
+                return {row[0]: row[1] for row in c.fetchall()}
+        if isinstance(recorder, POPOApplicationRecorder):
+            found = {}
+            for n in recorder.select_notifications(1, 10**9):
+                if n.originator_id == originator_id:
+                    found[n.originator_version] = n.id
+            return found
+        raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
+
+def positions_for(recorder: ApplicationRecorder) -> PositionIndex:
+    return RecorderPositions(recorder)
+
+
+def build_ledger(settings: Settings, create_table: bool = False) -> Ledger:
+    """The ledger application for these settings (tables must exist unless create_table)."""
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return Ledger(
+        env=settings.eventsourcing_env(create_table=create_table),
+        transcoder=OrjsonTranscoder(VALUE_TYPES),
+        positions=positions_for,
+    )
+
+
+def migrate(settings: Settings) -> None:
+    """Create the ledger's tables once, before any worker starts (never raced by workers)."""
+    ledger = build_ledger(settings, create_table=True)
+    ledger.close()

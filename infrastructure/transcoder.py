@@ -1,0 +1,110 @@
+"""An orjson transcoder that round-trips Decimal, UUID, aware datetime, date, tuples and the
+domain's value dataclasses exactly.
+
+orjson writes UUIDs, datetimes and dataclasses natively and never hands them to `default=`,
+so the object is walked first and every non-JSON type is tagged: `{"#": tag, "v": value}`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+from eventsourcing.persistence import Transcoder
+
+TAG = "#"
+
+
+class TranscodingError(TypeError):
+    """An object the ledger refuses to store (a float, a naive datetime, an unknown type)."""
+
+
+class OrjsonTranscoder(Transcoder):
+    """Encodes event state as compact JSON bytes with tagged exact types."""
+
+    def __init__(self, dataclass_types: Iterable[type[Any]] = ()) -> None:
+        self._by_name: dict[str, type[Any]] = {}
+        self._names: dict[type[Any], str] = {}
+        for cls in dataclass_types:
+            self.register(cls)
+
+    def register(self, cls: type[Any]) -> None:
+        """Allow a frozen value dataclass to be stored under its module-qualified name."""
+        if not dataclasses.is_dataclass(cls):
+            raise TranscodingError(f"{cls!r} is not a dataclass")
+        name = f"{cls.__module__}:{cls.__qualname__}"
+        self._by_name[name] = cls
+        self._names[cls] = name
+
+    def encode(self, obj: Any) -> bytes:
+        return orjson.dumps(self._tag(obj))
+
+    def decode(self, data: bytes) -> Any:
+        return self._untag(orjson.loads(data))
+
+    def _tag(self, obj: Any) -> Any:
+        if obj is None or isinstance(obj, bool | int | str):
+            return obj
+        if isinstance(obj, Decimal):
+            return {TAG: "dec", "v": str(obj)}
+        if isinstance(obj, datetime):
+            if obj.tzinfo is None or obj.utcoffset() is None:
+                raise TranscodingError("naive datetimes are not stored; use aware UTC")
+            return {TAG: "dt", "v": obj.isoformat()}
+        if isinstance(obj, date):
+            return {TAG: "date", "v": obj.isoformat()}
+        if isinstance(obj, UUID):
+            return {TAG: "uuid", "v": obj.hex}
+        if isinstance(obj, list):
+            return [self._tag(item) for item in obj]
+        if isinstance(obj, tuple):
+            return {TAG: "tuple", "v": [self._tag(item) for item in obj]}
+        if isinstance(obj, set | frozenset):
+            return {TAG: "set", "v": sorted((self._tag(item) for item in obj), key=repr)}
+        if isinstance(obj, dict):
+            tagged = {self._key(k): self._tag(v) for k, v in obj.items()}
+            return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
+        name = self._names.get(type(obj))
+        if name is not None:
+            fields = {f.name: self._tag(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+            return {TAG: "dc", "t": name, "v": fields}
+        raise TranscodingError(f"cannot store an object of type {type(obj).__name__}")
+
+    @staticmethod
+    def _key(key: Any) -> str:
+        if not isinstance(key, str):
+            raise TranscodingError("mapping keys must be strings")
+        return key
+
+    def _untag(self, obj: Any) -> Any:
+        if isinstance(obj, list):
+            return [self._untag(item) for item in obj]
+        if not isinstance(obj, dict):
+            return obj
+        tag = obj.get(TAG)
+        if tag is None:
+            return {k: self._untag(v) for k, v in obj.items()}
+        value = obj["v"]
+        if tag == "dec":
+            return Decimal(value)
+        if tag == "dt":
+            return datetime.fromisoformat(value)
+        if tag == "date":
+            return date.fromisoformat(value)
+        if tag == "uuid":
+            return UUID(value)
+        if tag == "tuple":
+            return tuple(self._untag(item) for item in value)
+        if tag == "set":
+            return {self._untag(item) for item in value}
+        if tag == "dict":
+            return {k: self._untag(v) for k, v in value.items()}
+        if tag == "dc":
+            cls = self._by_name[obj["t"]]
+            return cls(**{k: self._untag(v) for k, v in value.items()})
+        raise TranscodingError(f"unknown tag {tag!r} in stored state")
