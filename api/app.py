@@ -7,18 +7,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import create_model
+from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
-
-from application.services import build_services
-from infrastructure.principals import Principals
-from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, migrate
 
 from api import errors
 from api.deps import Runtime
 from api.event_types import EVENT_TYPES
 from api.routes import claims, events, health, reference
+from application.services import build_services
+from infrastructure.principals import Principals
+from infrastructure.settings import Settings
+from infrastructure.store import build_ledger, migrate
 
 DESCRIPTION = """Xiaobao Ledger (消保账本): the event-sourced record of an insurer's
 consumer-protection work. Partner systems post CloudEvents to `/v1/events`; staff, auditors
@@ -53,43 +52,42 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated document plus one schema per partner event type."""
+    """The generated document plus one CloudEvents schema per partner event type."""
     if app.openapi_schema:
         return app.openapi_schema
-    from fastapi.openapi.utils import get_openapi
-
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    envelopes = [_envelope_model(name) for name in EVENT_TYPES]
     _, definitions = models_json_schema(
-        [(model, "validation") for model in envelopes],
+        [(kind.model, "validation") for kind in EVENT_TYPES.values()],
         ref_template="#/components/schemas/{model}",
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(definitions.get("$defs", {}))
-    components["PartnerEvent"] = {
-        "oneOf": [{"$ref": f"#/components/schemas/{m.__name__}"} for m in envelopes],
-        "discriminator": {"propertyName": "type"},
-    }
+    envelopes = []
+    for type_name, kind in EVENT_TYPES.items():
+        name = "".join(p.title() for p in type_name.replace("-", ".").split(".")[1:-1]) + "Event"
+        components[name] = _envelope(type_name, kind.role, kind.model.__name__)
+        envelopes.append({"$ref": f"#/components/schemas/{name}"})
+    components["PartnerEvent"] = {"oneOf": envelopes, "discriminator": {"propertyName": "type"}}
     app.openapi_schema = schema
     return schema
 
 
-def _envelope_model(type_name: str) -> Any:
-    """A CloudEvents envelope whose `type` is fixed and whose `data` is that type's schema."""
-    from typing import Literal
-
-    kind = EVENT_TYPES[type_name]
-    title = "".join(part.title() for part in type_name.replace("-", ".").split(".")[1:-1])
-    return create_model(
-        f"{title}Event",
-        __doc__=f"`{type_name}`, posted by the {kind.role} role.",
-        specversion=(Literal["1.0"], ...),
-        id=(str, ...),
-        source=(str, ...),
-        type=(Literal[type_name], ...),  # type: ignore[valid-type]
-        time=(str | None, None),
-        subject=(str | None, None),
-        data=(kind.model, ...),
-    )
+def _envelope(type_name: str, role: str, data_schema: str) -> dict[str, Any]:
+    """A CloudEvents 1.0 envelope whose `type` is fixed and whose `data` is that type's schema."""
+    return {
+        "type": "object",
+        "title": type_name,
+        "description": f"`{type_name}`, posted by the {role} role.",
+        "required": ["specversion", "id", "source", "type", "data"],
+        "properties": {
+            "specversion": {"type": "string", "const": "1.0"},
+            "id": {"type": "string", "minLength": 1},
+            "source": {"type": "string", "pattern": "^/partners/.+$"},
+            "type": {"type": "string", "const": type_name},
+            "time": {"type": "string", "format": "date-time"},
+            "subject": {"type": "string"},
+            "data": {"$ref": f"#/components/schemas/{data_schema}"},
+        },
+    }

@@ -8,11 +8,10 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from api import demo
 from application.services import build_services
 from infrastructure.settings import Settings
 from infrastructure.store import build_ledger, migrate
-
-from api import demo
 
 cli = typer.Typer(help="Xiaobao Ledger (消保账本) operations.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -63,7 +62,9 @@ def demo_command() -> None:
     console.print(f"API: {base}   docs: {base}/docs   contract: {base}/openapi.json")
     console.print("Demo tokens (public, for this demonstration only):")
     for entry in demo.DEMO_PRINCIPALS:
-        console.print(f"  {entry['role']:<19} {entry['partner_id'] or '':<15} {demo.demo_token(entry)}")
+        console.print(
+            f"  {entry['role']:<19} {entry['partner_id'] or '':<15} {demo.demo_token(entry)}"
+        )
     claim = claims.get("ZY-2026-0001", "")
     console.print("Try:")
     console.print(

@@ -11,14 +11,13 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from api.errors import Problem, problem_for, validation_errors
+from api.event_types import EVENT_TYPES
+from api.fields import parse_instant
 from application.gateway import EventResult, Meta, PartnerEvent, PartnerEvents
 from application.ledger import utc_now
 from domain.common import Actor, InvalidInput, check_occurred_at
 from infrastructure.principals import Principal
-
-from api.errors import Problem, problem_for, validation_errors
-from api.event_types import EVENT_TYPES
-from api.fields import parse_instant
 
 STRUCTURED = ("application/cloudevents+json", "application/json")
 BATCH = "application/cloudevents-batch+json"
@@ -55,7 +54,9 @@ def digest(event: dict[str, Any]) -> str:
 def to_partner_event(raw: Any, principal: Principal, now: datetime) -> PartnerEvent:
     """Validate one event's envelope, authority and data; raise the Problem it answers with."""
     if not isinstance(raw, dict):
-        raise Problem(422, "an event must be a JSON object", [{"field": "body", "message": "not an object"}])
+        raise Problem(
+            422, "an event must be a JSON object", [{"field": "body", "message": "not an object"}]
+        )
     missing = [
         {"field": name, "message": "is required"}
         for name in REQUIRED
@@ -91,7 +92,9 @@ def to_partner_event(raw: Any, principal: Principal, now: datetime) -> PartnerEv
             occurred_at = parse_instant(raw["time"])
             check_occurred_at(occurred_at, now)
         except (ValueError, InvalidInput) as exc:
-            raise Problem(422, "time is not acceptable", [{"field": "time", "message": str(exc)}]) from exc
+            raise Problem(
+                422, "time is not acceptable", [{"field": "time", "message": str(exc)}]
+            ) from exc
     try:
         data = kind.model.model_validate(raw["data"])
     except ValidationError as exc:

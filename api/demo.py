@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from api.cloudevents import record_one
 from application.gateway import Meta
 from application.ledger import utc_now
 from application.reference import ProductDraft, SchemeDraft
@@ -22,8 +23,6 @@ from domain.common import Actor
 from domain.reference import LevelTerms, Product, Scheme, product_stream_id, scheme_stream_id
 from domain.settlement import ProductTerms
 from infrastructure.principals import Principal, token_digest
-
-from api.cloudevents import record_one
 
 D = Decimal
 
@@ -35,8 +34,15 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
     {"name": "调解中心", "role": "mediator", "partner_id": "mediator-001"},
     {"name": "仲裁委员会", "role": "arbitrator", "partner_id": "arbitrator-001"},
     {"name": "人民法院", "role": "court", "partner_id": "court-001"},
-    {"name": "王处理", "role": "handler", "partner_id": None, "team": "east",
-     "regions": ["330100"], "causes": ["claims"], "lines": ["health"]},
+    {
+        "name": "王处理",
+        "role": "handler",
+        "partner_id": None,
+        "team": "east",
+        "regions": ["330100"],
+        "causes": ["claims"],
+        "lines": ["health"],
+    },
     {"name": "李主管", "role": "supervisor", "partner_id": None, "team": "east"},
     {"name": "审计员", "role": "auditor", "partner_id": None},
     {"name": "监管员", "role": "regulator", "partner_id": None},
@@ -71,16 +77,29 @@ def _reference(services: Services) -> None:
     schemes = {
         # Modelled on Hangzhou's employee scheme at a level-3 hospital (the domain's example).
         "hz-employee": SchemeDraft(
-            "330100", "employee", date.fromisoformat("2026-01-01"),
-            D("400000.00"), D("0.10"),
-            {"1": LevelTerms(D("300.00"), D("0.92")), "2": LevelTerms(D("500.00"), D("0.88")),
-             "3": LevelTerms(D("800.00"), D("0.84"))},
+            "330100",
+            "employee",
+            date.fromisoformat("2026-01-01"),
+            D("400000.00"),
+            D("0.10"),
+            {
+                "1": LevelTerms(D("300.00"), D("0.92")),
+                "2": LevelTerms(D("500.00"), D("0.88")),
+                "3": LevelTerms(D("800.00"), D("0.84")),
+            },
         ),
         # Modelled on Beijing's employee scheme (起付线 1300, ratios by hospital level).
         "bj-employee": SchemeDraft(
-            "110000", "employee", date.fromisoformat("2026-01-01"), D("500000.00"), D("0.10"),
-            {"1": LevelTerms(D("1300.00"), D("0.90")), "2": LevelTerms(D("1300.00"), D("0.87")),
-             "3": LevelTerms(D("1300.00"), D("0.85"))},
+            "110000",
+            "employee",
+            date.fromisoformat("2026-01-01"),
+            D("500000.00"),
+            D("0.10"),
+            {
+                "1": LevelTerms(D("1300.00"), D("0.90")),
+                "2": LevelTerms(D("1300.00"), D("0.87")),
+                "3": LevelTerms(D("1300.00"), D("0.85")),
+            },
         ),
     }
     for scheme_id, draft in schemes.items():
@@ -108,14 +127,36 @@ def _event(n: int, partner: str, kind: str, time: str, data: dict[str, Any]) -> 
 
 def _lines(prefix: str) -> list[dict[str, Any]]:
     return [
-        {"line_id": f"{prefix}-1", "code": "A001", "name": "手术费", "category": "A",
-         "amount": "55000.00", "over_limit": "5000.00"},
-        {"line_id": f"{prefix}-2", "code": "B001", "name": "靶向药", "category": "B",
-         "amount": "30000.00"},
-        {"line_id": f"{prefix}-3", "code": "C001", "name": "进口耗材", "category": "C",
-         "amount": "14000.00"},
-        {"line_id": f"{prefix}-4", "code": "C002", "name": "特需病房", "category": "C",
-         "amount": "1000.00", "necessary": False},
+        {
+            "line_id": f"{prefix}-1",
+            "code": "A001",
+            "name": "手术费",
+            "category": "A",
+            "amount": "55000.00",
+            "over_limit": "5000.00",
+        },
+        {
+            "line_id": f"{prefix}-2",
+            "code": "B001",
+            "name": "靶向药",
+            "category": "B",
+            "amount": "30000.00",
+        },
+        {
+            "line_id": f"{prefix}-3",
+            "code": "C001",
+            "name": "进口耗材",
+            "category": "C",
+            "amount": "14000.00",
+        },
+        {
+            "line_id": f"{prefix}-4",
+            "code": "C002",
+            "name": "特需病房",
+            "category": "C",
+            "amount": "1000.00",
+            "necessary": False,
+        },
     ]
 
 
@@ -125,45 +166,154 @@ def demo_events() -> list[tuple[str, dict[str, Any]]]:
     zhang = {"id": "330102198001011234", "name": "张三"}
     li = {"id": "110105197505052345", "name": "李四"}
     t = "2026-11-0{}T{}:00:00+08:00".format
-    events = [
-        (ins, "insurer.policy-issued.v1", t(1, "09"), {"policy_id": "P-2026-0001",
-         "product_code": "BWYL-2026", "insured": zhang,
-         "period_start": "2026-01-01", "period_end": "2026-12-31"}),
-        (ins, "insurer.policy-issued.v1", t(1, "09"), {"policy_id": "P-2026-0002",
-         "product_code": "BWYL-2026", "insured": li,
-         "period_start": "2026-03-01", "period_end": "2027-02-28"}),
-        (ins, "insurer.exposure-reported.v1", t(1, "10"), {"period": "2026Q3", "line": "health",
-         "premium": "125000000.00", "policies": 84000, "insured_persons": 91000}),
+    events: list[tuple[str, str, str, dict[str, Any]]] = [
+        (
+            ins,
+            "insurer.policy-issued.v1",
+            t(1, "09"),
+            {
+                "policy_id": "P-2026-0001",
+                "product_code": "BWYL-2026",
+                "insured": zhang,
+                "period_start": "2026-01-01",
+                "period_end": "2026-12-31",
+            },
+        ),
+        (
+            ins,
+            "insurer.policy-issued.v1",
+            t(1, "09"),
+            {
+                "policy_id": "P-2026-0002",
+                "product_code": "BWYL-2026",
+                "insured": li,
+                "period_start": "2026-03-01",
+                "period_end": "2027-02-28",
+            },
+        ),
+        (
+            ins,
+            "insurer.exposure-reported.v1",
+            t(1, "10"),
+            {
+                "period": "2026Q3",
+                "line": "health",
+                "premium": "125000000.00",
+                "policies": 84000,
+                "insured_persons": 91000,
+            },
+        ),
         # The domain's worked example: settles 64008.00 / 24992.00 / 11000.00.
-        (hz, "hospital.admission.v1", t(2, "08"), {"encounter_id": "ZY-2026-0001",
-         "patient": zhang, "region": "330100", "person_type": "employee", "hospital_level": 3,
-         "social_insurance": True, "admitted_at": t(2, "08")}),
-        (hz, "hospital.charges.v1", t(5, "16"), {"encounter_id": "ZY-2026-0001",
-         "items": _lines("ZY1")}),
-        (hz, "hospital.discharge.v1", t(6, "10"), {"encounter_id": "ZY-2026-0001",
-         "discharged_at": t(6, "10")}),
-        (hz, "hospital.copay-collected.v1", t(6, "11"), {"encounter_id": "ZY-2026-0001",
-         "amount": "11000.00"}),
+        (
+            hz,
+            "hospital.admission.v1",
+            t(2, "08"),
+            {
+                "encounter_id": "ZY-2026-0001",
+                "patient": zhang,
+                "region": "330100",
+                "person_type": "employee",
+                "hospital_level": 3,
+                "social_insurance": True,
+                "admitted_at": t(2, "08"),
+            },
+        ),
+        (
+            hz,
+            "hospital.charges.v1",
+            t(5, "16"),
+            {"encounter_id": "ZY-2026-0001", "items": _lines("ZY1")},
+        ),
+        (
+            hz,
+            "hospital.discharge.v1",
+            t(6, "10"),
+            {"encounter_id": "ZY-2026-0001", "discharged_at": t(6, "10")},
+        ),
+        (
+            hz,
+            "hospital.copay-collected.v1",
+            t(6, "11"),
+            {"encounter_id": "ZY-2026-0001", "amount": "11000.00"},
+        ),
         (ins, "insurer.remittance-paid.v1", t(8, "15"), {"claim_id": "", "amount": "24992.00"}),
         # The same bill without social insurance at another hospital: 0 / 53400.00 / 46600.00.
-        (bj, "hospital.admission.v1", t(3, "09"), {"encounter_id": "BJ-2026-0007",
-         "patient": li, "region": "110000", "person_type": "employee", "hospital_level": 3,
-         "social_insurance": False, "admitted_at": t(3, "09")}),
-        (bj, "hospital.charges.v1", t(4, "12"), {"encounter_id": "BJ-2026-0007",
-         "items": [*_lines("BJ7"), {"line_id": "BJ7-9", "code": "X", "name": "重复计费",
-                   "category": "A", "amount": "800.00"}]}),
-        (bj, "hospital.charges-reversal.v1", t(4, "13"), {"encounter_id": "BJ-2026-0007",
-         "line_ids": ["BJ7-9"]}),
-        (bj, "hospital.discharge.v1", t(7, "10"), {"encounter_id": "BJ-2026-0007",
-         "discharged_at": t(7, "10")}),
+        (
+            bj,
+            "hospital.admission.v1",
+            t(3, "09"),
+            {
+                "encounter_id": "BJ-2026-0007",
+                "patient": li,
+                "region": "110000",
+                "person_type": "employee",
+                "hospital_level": 3,
+                "social_insurance": False,
+                "admitted_at": t(3, "09"),
+            },
+        ),
+        (
+            bj,
+            "hospital.charges.v1",
+            t(4, "12"),
+            {
+                "encounter_id": "BJ-2026-0007",
+                "items": [
+                    *_lines("BJ7"),
+                    {
+                        "line_id": "BJ7-9",
+                        "code": "X",
+                        "name": "重复计费",
+                        "category": "A",
+                        "amount": "800.00",
+                    },
+                ],
+            },
+        ),
+        (
+            bj,
+            "hospital.charges-reversal.v1",
+            t(4, "13"),
+            {"encounter_id": "BJ-2026-0007", "line_ids": ["BJ7-9"]},
+        ),
+        (
+            bj,
+            "hospital.discharge.v1",
+            t(7, "10"),
+            {"encounter_id": "BJ-2026-0007", "discharged_at": t(7, "10")},
+        ),
         # An open encounter to try previews on.
-        (hz, "hospital.admission.v1", t(9, "08"), {"encounter_id": "ZY-2026-0002",
-         "patient": {"id": "330106199202023456", "name": "王五"}, "region": "330100",
-         "person_type": "employee", "hospital_level": 2, "social_insurance": True,
-         "admitted_at": t(9, "08")}),
-        (hz, "hospital.charges.v1", t(9, "12"), {"encounter_id": "ZY-2026-0002",
-         "items": [{"line_id": "ZY2-1", "code": "A010", "name": "床位费", "category": "A",
-                    "amount": "3600.00"}]}),
+        (
+            hz,
+            "hospital.admission.v1",
+            t(9, "08"),
+            {
+                "encounter_id": "ZY-2026-0002",
+                "patient": {"id": "330106199202023456", "name": "王五"},
+                "region": "330100",
+                "person_type": "employee",
+                "hospital_level": 2,
+                "social_insurance": True,
+                "admitted_at": t(9, "08"),
+            },
+        ),
+        (
+            hz,
+            "hospital.charges.v1",
+            t(9, "12"),
+            {
+                "encounter_id": "ZY-2026-0002",
+                "items": [
+                    {
+                        "line_id": "ZY2-1",
+                        "code": "A010",
+                        "name": "床位费",
+                        "category": "A",
+                        "amount": "3600.00",
+                    }
+                ],
+            },
+        ),
     ]
     return [(p, _event(n, p, k, time, d)) for n, (p, k, time, d) in enumerate(events, 1)]
 

@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.errors import Problem
 from application.services import Services
 from infrastructure.principals import Principal, Principals
 from infrastructure.settings import Settings
-
-from api.errors import Problem
 
 STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
 CLAIM_READERS = ("hospital", "insurer", "handler", "supervisor", "auditor")

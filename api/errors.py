@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.ledger import NotFound
-from eventsourcing.persistence import InterfaceError, OperationalError
 from domain.common import DomainError, InvalidInput
 
 PROBLEM_JSON = "application/problem+json"

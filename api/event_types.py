@@ -9,12 +9,21 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from api.fields import (
+    Day,
+    Instant,
+    Money,
+    PositiveMoney,
+    Ratio,
+    RegionCode,
+    Text,
+    WireModel,
+    exact_json,
+)
 from application import claims as c
 from application import reference as r
 from domain.common import ZERO, cst_date
 from domain.settlement import ChargeLine
-
-from api.fields import Day, Instant, Money, PositiveMoney, Ratio, RegionCode, Text, WireModel
 
 LINES = ("health", "life", "accident", "motor", "property", "guarantee", "other")
 PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$"
@@ -179,6 +188,11 @@ def _lines(data: Charges) -> tuple[ChargeLine, ...]:
     )
 
 
+def _platform_result(data: DischargeData) -> dict[str, Any] | None:
+    result = data.social_insurance_result
+    return None if result is None else dict(exact_json(result.model_dump()))
+
+
 EVENT_TYPES: dict[str, EventType] = {
     "xiaobao.hospital.admission.v1": EventType(
         "hospital",
@@ -219,7 +233,9 @@ EVENT_TYPES: dict[str, EventType] = {
             partner,
             d.encounter_id,
             d.discharged_at,
-            d.social_insurance_result.model_dump() if d.social_insurance_result else None,
+            exact_json(d.social_insurance_result.model_dump())
+            if d.social_insurance_result
+            else None,
         ),
     ),
     "xiaobao.hospital.settlement-cancelled.v1": EventType(

@@ -30,7 +30,7 @@ def parse_money(value: Any) -> Decimal:
 def parse_ratio(value: Any) -> Decimal:
     """A ratio between 0 and 1, given as a decimal string (or an exact JSON number)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError("ratio must be a decimal string such as \"0.84\"")
+        raise ValueError('ratio must be a decimal string such as "0.84"')
     try:
         ratio = Decimal(str(value))
     except InvalidOperation as exc:
@@ -65,6 +65,17 @@ def parse_day(value: Any) -> date:
         raise ValueError("is not a valid calendar date") from exc
 
 
+def exact_json(value: Any) -> Any:
+    """Partner JSON kept as given, but with every float turned into an exact Decimal."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {str(k): exact_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [exact_json(v) for v in value]
+    return value
+
+
 def _positive(amount: Decimal) -> Decimal:
     if amount <= 0:
         raise ValueError("must be greater than zero")
@@ -87,7 +98,9 @@ Instant = Annotated[
     PlainValidator(parse_instant),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-Day = Annotated[date, PlainValidator(parse_day), WithJsonSchema({"type": "string", "format": "date"})]
+Day = Annotated[
+    date, PlainValidator(parse_day), WithJsonSchema({"type": "string", "format": "date"})
+]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 LongText = Annotated[str, Field(min_length=1, max_length=4000)]
 RegionCode = Annotated[str, Field(pattern=r"^\d{6}$", description="GB/T 2260 region code")]

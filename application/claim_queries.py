@@ -11,14 +11,13 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from application.ledger import Ledger, NotFound
+from application.settling import SettlementPlanner
+from application.views import history_entry, json_ready, money, rfc3339, settlement_view
 from domain.claims import Claim, Settlement, claim_id
 from domain.common import ZERO, InvalidInput, cst_date
 from domain.reference import Product, Scheme, find_version, product_stream_id, scheme_stream_id
 from domain.settlement import calculate
-
-from application.ledger import Ledger, NotFound
-from application.settling import SettlementPlanner
-from application.views import history_entry, json_ready, money, rfc3339, settlement_view
 
 STATEMENT_TOPICS = tuple(
     get_topic(cls)
@@ -134,7 +133,9 @@ class ClaimQueries:
         scheme_terms = None
         if versions.scheme_id is not None and versions.scheme_version is not None:
             scheme = self.ledger.find(Scheme, scheme_stream_id(versions.scheme_id))
-            scheme_version = find_version(scheme.versions, versions.scheme_version) if scheme else None
+            scheme_version = (
+                find_version(scheme.versions, versions.scheme_version) if scheme else None
+            )
             scheme_terms = scheme_version.terms(before.hospital_level) if scheme_version else None
         product_terms = None
         if versions.product_code is not None and versions.product_version is not None:

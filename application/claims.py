@@ -10,14 +10,13 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.claims import Claim, ClaimError, claim_id, validate_line
-from domain.common import InvalidInput, UnknownRecord, cst_date
-from domain.settlement import ChargeLine
-
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger
 from application.settling import SettlementPlanner
 from application.views import settlement_view
+from domain.claims import Claim, ClaimError, claim_id, validate_line
+from domain.common import InvalidInput, UnknownRecord, cst_date
+from domain.settlement import ChargeLine
 
 
 class DuplicateEncounter(ClaimError):
@@ -186,7 +185,9 @@ class ClaimCommands:
             claim, (), plan.settlement.shares, plan.accumulators, "settlement", meta
         )
         claim.close_when_settled_in_full(meta.occurred_at, meta.actor)
-        return Outcome(KIND, claim, [claim, *moved], {"settlement": settlement_view(plan.settlement)})
+        return Outcome(
+            KIND, claim, [claim, *moved], {"settlement": settlement_view(plan.settlement)}
+        )
 
     def cancel_settlement(self, cmd: CancelSettlement, meta: Meta) -> Outcome:
         claim = self._claim(cmd.hospital, cmd.encounter_id)

@@ -16,10 +16,9 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from application.ledger import Ledger
 from domain.common import Actor, DomainError
 from domain.receipts import IdempotencyConflict, PartnerEventReceipt, receipt_id
-
-from application.ledger import Ledger
 
 
 class ConcurrencyExhausted(DomainError):

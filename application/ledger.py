@@ -10,7 +10,7 @@ from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, Transcoder
 
 from domain.common import UnknownRecord
@@ -53,7 +53,7 @@ class Ledger(Application[UUID]):
     def find(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A | None:
         """The aggregate, or None when it does not exist (or has another type)."""
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: Any = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
@@ -65,7 +65,8 @@ class Ledger(Application[UUID]):
             raise UnknownRecord(f"unknown {what}")
         return aggregate
 
-    def stream(self, aggregate_id: UUID) -> list[DomainEventProtocol[UUID]]:
+    def stream(self, aggregate_id: UUID) -> list[Any]:
+        """Every stored event of one stream, in version order."""
         return list(self.events.get(aggregate_id))
 
     def scan(self, topics: Sequence[str], batch: int = 1000) -> Iterator[Any]:

@@ -11,6 +11,9 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
+from application.gateway import ConcurrencyExhausted, Meta, Outcome
+from application.ledger import Ledger, NotFound
+from application.views import json_ready
 from domain.accumulators import (
     DEDUCTIBLE_USED,
     LIMIT_USED,
@@ -32,10 +35,6 @@ from domain.reference import (
     scheme_stream_id,
 )
 from domain.settlement import ProductTerms
-
-from application.gateway import ConcurrencyExhausted, Meta, Outcome
-from application.ledger import Ledger, NotFound
-from application.views import json_ready
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,9 @@ class ReferenceData:
             created = product is None
             if product is None:
                 product = Product(product_code=code, occurred_at=meta.occurred_at, actor=meta.actor)
-            version = product.add_version(draft.effective_from, draft.terms, meta.occurred_at, meta.actor)
+            version = product.add_version(
+                draft.effective_from, draft.terms, meta.occurred_at, meta.actor
+            )
             try:
                 self.ledger.save(product)
             except IntegrityError:
@@ -168,7 +169,11 @@ class ReferenceData:
 
 def product_version_view(version: Any) -> dict[str, Any]:
     terms = json_ready(version.terms)
-    return {"version": version.version, "effective_from": version.effective_from.isoformat(), **terms}
+    return {
+        "version": version.version,
+        "effective_from": version.effective_from.isoformat(),
+        **terms,
+    }
 
 
 class InsurerCommands:
@@ -243,4 +248,3 @@ class InsurerCommands:
             Exposure(cmd.premium, cmd.policies, cmd.insured_persons), meta.occurred_at, meta.actor
         )
         return Outcome("exposures", report, [report])
-

@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from application.gateway import Meta
+from application.ledger import Ledger
 from domain.accumulators import (
     DEDUCTIBLE_USED,
     FUND_PAID,
@@ -37,9 +39,6 @@ from domain.reference import (
     scheme_stream_id,
 )
 from domain.settlement import ProductTerms, SchemeTerms, SettlementInputs, calculate
-
-from application.gateway import Meta
-from application.ledger import Ledger
 
 
 @dataclass

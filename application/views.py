@@ -52,7 +52,7 @@ def json_ready(value: Any) -> Any:
 
 
 def event_type(event: Any) -> str:
-    """The event's name as shown in histories (`Claim.SettlementCalculated` → `SettlementCalculated`)."""
+    """The event's short name as shown in histories (`SettlementCalculated`)."""
     return type(event).__qualname__.rsplit(".", 1)[-1]
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.common import ZERO, Actor, DomainError, stream_id
-from domain.settlement import ChargeLine, Category, SettlementInputs, Split
+from domain.settlement import Category, ChargeLine, SettlementInputs, Split
 
 
 class ClaimError(DomainError):
@@ -98,6 +98,33 @@ def claim_id(hospital: str, encounter_id: str) -> UUID:
 
 class Claim(Aggregate):
     """A hospital encounter and its one-stop settlement."""
+
+    # Declared explicitly because statements and re-adjudication read them by type.
+    class SettlementCalculated(Aggregate.Event):
+        hospital: str
+        settlement: Settlement
+        occurred_at: datetime
+        actor: Actor
+
+    class SettlementAdjusted(Aggregate.Event):
+        hospital: str
+        settlement: Settlement
+        delta: dict[str, Decimal]
+        occurred_at: datetime
+        actor: Actor
+
+    class SettlementCancelled(Aggregate.Event):
+        hospital: str
+        reason: str
+        returned: Split
+        occurred_at: datetime
+        actor: Actor
+
+    class RemittancePaid(Aggregate.Event):
+        hospital: str
+        amount: Decimal
+        occurred_at: datetime
+        actor: Actor
 
     @staticmethod
     def create_id(hospital: str, encounter_id: str) -> UUID:
@@ -240,7 +267,7 @@ class Claim(Aggregate):
         self.discharged_at = discharged_at
         self.platform_result = platform_result
 
-    @event("SettlementCalculated")
+    @event(SettlementCalculated)
     def record_settlement(
         self, hospital: str, settlement: Settlement, occurred_at: datetime, actor: Actor
     ) -> None:
@@ -272,7 +299,7 @@ class Claim(Aggregate):
         )
         return delta
 
-    @event("SettlementAdjusted")
+    @event(SettlementAdjusted)
     def _settlement_adjusted(
         self,
         hospital: str,
@@ -298,7 +325,7 @@ class Claim(Aggregate):
             actor=actor,
         )
 
-    @event("SettlementCancelled")
+    @event(SettlementCancelled)
     def _settlement_cancelled(
         self, hospital: str, reason: str, returned: Split, occurred_at: datetime, actor: Actor
     ) -> None:
@@ -332,15 +359,14 @@ class Claim(Aggregate):
             raise ClaimNotSettled("the claim has no settlement to remit")
         if amount > self.commercial_outstanding:
             raise AmountExceedsOutstanding(
-                f"amount {amount} exceeds the commercial outstanding "
-                f"{self.commercial_outstanding}"
+                f"amount {amount} exceeds the commercial outstanding {self.commercial_outstanding}"
             )
         self._remittance_paid(
             hospital=self.hospital, amount=amount, occurred_at=occurred_at, actor=actor
         )
         self._close_when_paid(occurred_at, actor)
 
-    @event("RemittancePaid")
+    @event(RemittancePaid)
     def _remittance_paid(
         self, hospital: str, amount: Decimal, occurred_at: datetime, actor: Actor
     ) -> None:

@@ -139,7 +139,9 @@ class Scheme(Aggregate):
         return version
 
     @event("VersionRecorded")
-    def _version_recorded(self, version: SchemeVersion, occurred_at: datetime, actor: Actor) -> None:
+    def _version_recorded(
+        self, version: SchemeVersion, occurred_at: datetime, actor: Actor
+    ) -> None:
         self.versions.append(version)
 
     def in_force(self, on: date) -> SchemeVersion | None:

@@ -12,14 +12,13 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 
+from application.ledger import Ledger, PositionIndex
 from domain.accumulators import Accumulator
 from domain.claims import ReferenceVersions, Settlement, Share
 from domain.common import Actor
 from domain.exposure import Exposure
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
-
-from application.ledger import Ledger, PositionIndex
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
 
@@ -58,7 +57,9 @@ class RecorderPositions:
             )
             with recorder.datastore.transaction(commit=False) as curs:
                 curs.execute(query, (originator_id,))
-                return {row["originator_version"]: row["notification_id"] for row in curs.fetchall()}
+                return {
+                    row["originator_version"]: row["notification_id"] for row in curs.fetchall()
+                }
         if isinstance(recorder, SQLiteApplicationRecorder):
             statement = (
                 f"SELECT originator_version, rowid FROM {recorder.events_table_name} "  # noqa: S608

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
-from application.claim_queries import claim_view
-from infrastructure.principals import Principal
-
 from api.deps import CLAIM_READERS, ServicesDep, hospital_scope, roles
 from api.errors import Problem
+from application.claim_queries import claim_view
+from infrastructure.principals import Principal
 
 router = APIRouter(tags=["claims"])
 Reader = Annotated[Principal, Depends(roles(*CLAIM_READERS))]
@@ -31,7 +30,9 @@ async def find_claims(
     owner = hospital_scope(caller) or hospital
     if owner is None:
         raise Problem(
-            422, "name the hospital", [{"field": "hospital", "message": "is required for your role"}]
+            422,
+            "name the hospital",
+            [{"field": "hospital", "message": "is required for your role"}],
         )
     found = await run_in_threadpool(services.claims.by_encounter, owner, encounter_id)
     return {"items": [claim_view(claim) for claim in found]}

@@ -9,6 +9,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import ORJSONResponse
 from pydantic import Field
 
+from api.deps import STAFF_READERS, ServicesDep, roles
+from api.fields import Day, Money, Ratio, RegionCode, WireModel
 from application.gateway import Meta
 from application.ledger import utc_now
 from application.reference import ProductDraft, SchemeDraft
@@ -16,9 +18,6 @@ from domain.common import Actor
 from domain.reference import LevelTerms
 from domain.settlement import ProductTerms
 from infrastructure.principals import Principal
-
-from api.deps import STAFF_READERS, ServicesDep, roles
-from api.fields import Day, Money, Ratio, RegionCode, WireModel
 
 router = APIRouter(tags=["reference data"])
 Admin = Annotated[Principal, Depends(roles("admin"))]
@@ -70,7 +69,9 @@ async def put_scheme(
         b_prepay_ratio=body.b_prepay_ratio,
         levels={k: LevelTerms(v.deductible, v.ratio) for k, v in body.levels.items()},
     )
-    recorded = await run_in_threadpool(services.reference.put_scheme, scheme_id, draft, _meta(caller))
+    recorded = await run_in_threadpool(
+        services.reference.put_scheme, scheme_id, draft, _meta(caller)
+    )
     return ORJSONResponse(recorded.body, status_code=201 if recorded.created else 200)
 
 
