@@ -18,6 +18,7 @@ import orjson
 from eventsourcing.persistence import Transcoder
 
 TAG = "#"
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class TranscodingError(TypeError):
@@ -48,8 +49,10 @@ class OrjsonTranscoder(Transcoder):
         return self._untag(orjson.loads(data))
 
     def _tag(self, obj: Any) -> Any:
-        if obj is None or isinstance(obj, bool | int | str):
+        if obj is None or isinstance(obj, bool | str):
             return obj
+        if isinstance(obj, int):
+            return obj if _INT64_MIN <= obj <= _INT64_MAX else {TAG: "int", "v": str(obj)}
         if isinstance(obj, Decimal):
             return {TAG: "dec", "v": str(obj)}
         if isinstance(obj, datetime):
@@ -90,6 +93,8 @@ class OrjsonTranscoder(Transcoder):
         if tag is None:
             return {k: self._untag(v) for k, v in obj.items()}
         value = obj["v"]
+        if tag == "int":
+            return int(value)
         if tag == "dec":
             return Decimal(value)
         if tag == "dt":

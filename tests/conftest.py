@@ -30,7 +30,9 @@ def ensure_postgres_database(url: str) -> None:
     admin = psycopg.conninfo.make_conninfo(**{**target, "dbname": "postgres"})  # type: ignore[arg-type]
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)
+            ).fetchone()
             if not exists:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
     except psycopg.OperationalError as exc:
@@ -42,6 +44,13 @@ def postgres_url() -> str:
     ensure_postgres_database(POSTGRES_URL)
     migrate(Settings(database_url=POSTGRES_URL))
     return POSTGRES_URL
+
+
+@pytest.fixture
+def fresh_postgres(postgres_url: str) -> str:
+    """The PostgreSQL test ledger, emptied."""
+    truncate_postgres(postgres_url)
+    return postgres_url
 
 
 def truncate_postgres(url: str) -> None:

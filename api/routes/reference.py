@@ -6,11 +6,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import ORJSONResponse
 from pydantic import Field
 
 from api.deps import STAFF_READERS, ServicesDep, roles
 from api.fields import Day, Money, Ratio, RegionCode, WireModel
+from api.responses import JSONBody
 from application.gateway import Meta
 from application.ledger import utc_now
 from application.reference import ProductDraft, SchemeDraft
@@ -59,7 +59,7 @@ def _meta(caller: Principal) -> Meta:
 @router.put("/v1/reference/schemes/{scheme_id}", status_code=201)
 async def put_scheme(
     scheme_id: Key, body: SchemeBody, caller: Admin, services: ServicesDep
-) -> ORJSONResponse:
+) -> JSONBody:
     """Record a new version of a scheme (201 when the scheme is new, else 200)."""
     draft = SchemeDraft(
         region=body.region,
@@ -72,13 +72,13 @@ async def put_scheme(
     recorded = await run_in_threadpool(
         services.reference.put_scheme, scheme_id, draft, _meta(caller)
     )
-    return ORJSONResponse(recorded.body, status_code=201 if recorded.created else 200)
+    return JSONBody(recorded.body, status_code=201 if recorded.created else 200)
 
 
 @router.put("/v1/reference/products/{product_code}", status_code=201)
 async def put_product(
     product_code: Key, body: ProductBody, caller: Admin, services: ServicesDep
-) -> ORJSONResponse:
+) -> JSONBody:
     """Record a new version of a product (201 when the product is new, else 200)."""
     draft = ProductDraft(
         effective_from=body.effective_from,
@@ -93,7 +93,7 @@ async def put_product(
     recorded = await run_in_threadpool(
         services.reference.put_product, product_code, draft, _meta(caller)
     )
-    return ORJSONResponse(recorded.body, status_code=201 if recorded.created else 200)
+    return JSONBody(recorded.body, status_code=201 if recorded.created else 200)
 
 
 @router.get("/v1/reference/schemes/{scheme_id}")

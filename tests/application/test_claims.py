@@ -25,7 +25,7 @@ from domain.claims import AmountExceedsOutstanding, Claim, ClaimClosed, Remittan
 from domain.common import CST, UnknownRecord
 from domain.receipts import IdempotencyConflict
 from domain.reference import NoSchemeInForce
-from domain.settlement import ChargeLine
+from domain.settlement import ChargeLine, ProductTerms
 from tests.builders import (
     HOSPITAL,
     INSURER,
@@ -135,7 +135,8 @@ def test_late_charge_after_settlement_records_adjustment_delta(seeded: Services)
     assert fund(seeded)[FUND_PAID] == D("64848.00")
     assert policy_year(seeded)[LIMIT_USED] == D("25152.00")
     claim = seeded.ledger.find(Claim, late.stream_id)
-    assert claim is not None and claim.settlement is not None
+    assert claim is not None
+    assert claim.settlement is not None
     assert claim.settlement.split.commercial == D("25152.00")
 
 
@@ -169,12 +170,14 @@ def test_claim_closes_once_copay_collected_and_share_remitted(seeded: Services) 
     result = settle_worked_example(seeded)
     post(seeded, c.CollectCopay(HOSPITAL, "E1", D("11000.00")))
     claim = seeded.ledger.find(Claim, result.stream_id)
-    assert claim is not None and claim.status == "settled"
+    assert claim is not None
+    assert claim.status == "settled"
     with pytest.raises(AmountExceedsOutstanding):
         post(seeded, c.PayRemittance(result.stream_id, D("24992.01")), INSURER)
     post(seeded, c.PayRemittance(result.stream_id, D("24992.00")), INSURER)
     claim = seeded.ledger.find(Claim, result.stream_id)
-    assert claim is not None and claim.status == "closed"
+    assert claim is not None
+    assert claim.status == "closed"
     with pytest.raises(ClaimClosed):
         charge(seeded, lines=(ChargeLine("L9", "A9", "late", "A", D("1.00")),))
 
@@ -228,7 +231,7 @@ def test_platform_result_is_used_and_its_difference_flagged(seeded: Services) ->
 def test_later_reference_version_does_not_change_an_earlier_admission(seeded: Services) -> None:
     seeded.reference.put_product(
         "BWYL",
-        r.ProductDraft(date(2026, 6, 1), r.ProductTerms(D("0.00"), D("1"), D("1"), D("1"), True)),
+        r.ProductDraft(date(2026, 6, 1), ProductTerms(D("0.00"), D("1"), D("1"), D("1"), True)),
         admin_meta(),
     )
     result = settle_worked_example(seeded)
@@ -239,7 +242,8 @@ def test_later_reference_version_does_not_change_an_earlier_admission(seeded: Se
 def test_replayed_event_answers_with_the_first_result(seeded: Services) -> None:
     first = admit(seeded, event_id="same-id")
     again = admit(seeded, event_id="same-id")
-    assert again.duplicate and not first.duplicate
+    assert again.duplicate
+    assert not first.duplicate
     assert (again.stream_id, again.version, again.position) == (
         first.stream_id,
         first.version,
@@ -264,7 +268,8 @@ def test_verify_recomputes_every_settlement_from_history(seeded: Services) -> No
 def test_time_travel_shows_the_claim_as_it_was(seeded: Services) -> None:
     result = settle_worked_example(seeded)
     then = seeded.claims.get(result.stream_id, None, as_of_version=2)
-    assert then.settlement is None and len(then.lines) == 4
+    assert then.settlement is None
+    assert len(then.lines) == 4
     before_any = datetime.now(tz=UTC) - timedelta(days=1)
     with pytest.raises(Exception, match="did not exist"):
         seeded.claims.get(result.stream_id, None, as_of=before_any)

@@ -1,0 +1,115 @@
+"""The orjson transcoder round-trips every exact type with its type intact."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from uuid import UUID, uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from domain.claims import ReferenceVersions, Settlement, Share
+from domain.common import Actor
+from domain.settlement import ChargeLine, SettlementInputs, calculate
+from infrastructure.store import VALUE_TYPES
+from infrastructure.transcoder import OrjsonTranscoder, TranscodingError
+
+transcoder = OrjsonTranscoder(VALUE_TYPES)
+
+
+def roundtrip(value: object) -> object:
+    return transcoder.decode(transcoder.encode(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        Decimal("64008.00"),
+        Decimal("0.10"),
+        Decimal("-0.005"),
+        uuid4(),
+        datetime(2026, 3, 9, 10, 0, 0, 123456, tzinfo=UTC),
+        datetime(2026, 3, 9, 18, 0, tzinfo=timezone(timedelta(hours=8))),
+        date(2026, 2, 28),
+    ],
+)
+def test_exact_types_come_back_with_the_same_type_and_value(value: object) -> None:
+    back = roundtrip({"x": value})
+    assert isinstance(back, dict)
+    assert type(back["x"]) is type(value)
+    assert back["x"] == value
+    assert str(back["x"]) == str(value)
+
+
+def test_decimal_keeps_its_trailing_zeros() -> None:
+    back = roundtrip(Decimal("800.00"))
+    assert isinstance(back, Decimal)
+    assert str(back) == "800.00"
+
+
+def test_aware_datetime_keeps_its_offset() -> None:
+    cst = datetime(2026, 3, 9, 8, 0, tzinfo=timezone(timedelta(hours=8)))
+    back = roundtrip(cst)
+    assert isinstance(back, datetime)
+    assert back.utcoffset() == timedelta(hours=8)
+
+
+def test_date_is_not_confused_with_datetime() -> None:
+    back = roundtrip([date(2026, 1, 1), datetime(2026, 1, 1, tzinfo=UTC)])
+    assert isinstance(back, list)
+    assert type(back[0]) is date
+    assert type(back[1]) is datetime
+
+
+def test_tuples_sets_and_dicts_with_the_tag_key_survive() -> None:
+    value = {"t": (1, "a"), "s": {"b", "a"}, "nested": {"#": "not a tag", "v": 1}}
+    assert roundtrip(value) == value
+    back = roundtrip(value)
+    assert isinstance(back, dict)
+    assert isinstance(back["t"], tuple)
+    assert isinstance(back["s"], set)
+
+
+def test_domain_value_objects_round_trip() -> None:
+    line = ChargeLine("L1", "A001", "surgery", "A", Decimal("55000.00"), Decimal("5000.00"))
+    inputs = SettlementInputs((line,), True, None, None)
+    settlement = Settlement(
+        calculate(inputs),
+        inputs,
+        ReferenceVersions("s", 1, "p", 2, "P1", 3),
+        (Share(UUID(int=1), "fund_paid", Decimal("1.00")),),
+    )
+    actor = Actor("hospital one", "hospital", "h1", "/partners/h1", "e1")
+    back = roundtrip({"settlement": settlement, "actor": actor})
+    assert back == {"settlement": settlement, "actor": actor}
+    assert isinstance(back, dict)
+    assert isinstance(back["settlement"].split.medfee, Decimal)
+
+
+def test_refuses_floats_naive_datetimes_and_unknown_types() -> None:
+    with pytest.raises(TranscodingError):
+        transcoder.encode({"amount": 1.5})
+    with pytest.raises(TranscodingError):
+        transcoder.encode(datetime(2026, 1, 1))
+    with pytest.raises(TranscodingError):
+        transcoder.encode(object())
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.text()
+        | st.decimals(allow_nan=False, allow_infinity=False)
+        | st.uuids()
+        | st.dates()
+        | st.datetimes(timezones=st.just(UTC)),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=20,
+    )
+)
+def test_any_nesting_of_supported_values_round_trips(value: object) -> None:
+    assert roundtrip(value) == value
