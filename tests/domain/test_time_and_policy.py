@@ -8,8 +8,8 @@ import pytest
 
 from domain.common import (
     CST,
-    InvalidInput,
     Actor,
+    InvalidInput,
     add_months,
     check_occurred_at,
     cst_date,
@@ -39,7 +39,7 @@ def test_cst_date_of_a_new_year_utc_evening_is_already_the_new_year() -> None:
 
 def test_cst_date_refuses_a_naive_instant() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        cst_date(datetime(2026, 6, 30, 12, 0))  # noqa: DTZ001
+        cst_date(datetime(2026, 6, 30, 12, 0))
 
 
 def test_end_of_day_is_the_last_microsecond_of_the_cst_day_in_utc() -> None:
@@ -153,7 +153,7 @@ def test_future_skew_is_judged_on_the_instant_not_the_offset() -> None:
 
 def test_naive_occurred_at_is_refused() -> None:
     with pytest.raises(InvalidInput, match="offset") as info:
-        check_occurred_at(datetime(2026, 7, 1, 4, 0), NOW)  # noqa: DTZ001
+        check_occurred_at(datetime(2026, 7, 1, 4, 0), NOW)
     assert info.value.field == "occurred_at"
 
 
