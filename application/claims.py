@@ -180,7 +180,7 @@ class ClaimCommands:
             )
         claim.discharge(cmd.discharged_at, cmd.platform_result, meta.occurred_at, meta.actor)
         plan = self.planner.plan(claim, exclude_own=False)
-        claim.record_settlement(claim.hospital, plan.settlement, meta.occurred_at, meta.actor)
+        claim.record_settlement(plan.settlement, meta.occurred_at, meta.actor)
         moved = self.planner.move_accumulators(
             claim, (), plan.settlement.shares, plan.accumulators, "settlement", meta
         )

@@ -36,6 +36,12 @@ class AlreadyDischarged(ClaimError):
     rule = "already_discharged"
 
 
+class NotDischarged(ClaimError):
+    """A settlement belongs to a discharge."""
+
+    rule = "not_discharged"
+
+
 class DuplicateChargeLine(ClaimError):
     """A line id can be posted once per claim."""
 
@@ -267,11 +273,21 @@ class Claim(Aggregate):
         self.discharged_at = discharged_at
         self.platform_result = platform_result
 
-    @event(SettlementCalculated)
     def record_settlement(
+        self, settlement: Settlement, occurred_at: datetime, actor: Actor
+    ) -> None:
+        """Record the split computed at discharge (only right after the discharge)."""
+        self._check_open()
+        if self.status != "discharged":
+            raise NotDischarged("a settlement is recorded only for a discharged claim")
+        self._settlement_calculated(
+            hospital=self.hospital, settlement=settlement, occurred_at=occurred_at, actor=actor
+        )
+
+    @event(SettlementCalculated)
+    def _settlement_calculated(
         self, hospital: str, settlement: Settlement, occurred_at: datetime, actor: Actor
     ) -> None:
-        """Record the split computed at discharge."""
         self.settlement = settlement
         self.settled_at = occurred_at
         self.status = "settled"

@@ -124,7 +124,7 @@ def settled_claim() -> Claim:
     claim = new_claim()
     claim.post_charges(list(WORKED_LINES), at(1), ACTOR)
     claim.discharge(at(2), None, at(2), ACTOR)
-    claim.record_settlement(claim.hospital, settlement_for(claim), at(2), ACTOR)
+    claim.record_settlement(settlement_for(claim), at(2), ACTOR)
     return claim
 
 
@@ -253,7 +253,7 @@ def test_discharge_then_settlement_records_the_split() -> None:
     assert claim.discharged_at == at(2)
     assert claim.platform_fund_paid == D("64008.00")
     assert not claim.is_settled
-    claim.record_settlement(claim.hospital, settlement_for(claim), at(2), ACTOR)
+    claim.record_settlement(settlement_for(claim), at(2), ACTOR)
     assert claim.status == "settled"
     assert claim.settled_at == at(2)
     assert claim.is_settled
@@ -321,7 +321,7 @@ def test_claim_closes_when_remittance_comes_before_the_copay() -> None:
 def test_settlement_owing_nothing_closes_when_asked() -> None:
     claim = new_claim()
     claim.discharge(at(1), None, at(1), ACTOR)
-    claim.record_settlement(claim.hospital, settlement_for(claim), at(1), ACTOR)
+    claim.record_settlement(settlement_for(claim), at(1), ACTOR)
     assert claim.status == "settled"
     claim.close_when_settled_in_full(at(2), ACTOR)
     assert claim.status == "closed"
@@ -375,7 +375,7 @@ def test_cancel_before_remittance_returns_to_admitted_and_allows_discharge_again
     assert claim.patient_outstanding == D("0.00")
     claim.post_charges([line("late", "A", "1000.00")], at(4), ACTOR)
     claim.discharge(at(5), None, at(5), ACTOR)
-    claim.record_settlement(claim.hospital, settlement_for(claim), at(5), ACTOR)
+    claim.record_settlement(settlement_for(claim), at(5), ACTOR)
     assert claim.status == "settled"
     # the worked example plus A 1,000: si (78,000 − 800) × 0.84 = 64,848.00;
     # commercial 100,000 − 64,848 − 10,000 = 25,152.00; patient 101,000 − 89,000 = 11,000.00
@@ -411,16 +411,11 @@ def test_nothing_can_change_a_closed_claim(command: Callable[[Claim], object]) -
     assert claim.status == "closed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Claim.record_settlement is a bare @event method without _check_open(), "
-    "so it records SettlementCalculated on a closed claim",
-)
 def test_recording_a_settlement_on_a_closed_claim_is_refused() -> None:
     claim = closed_claim()
     version = claim.version
     with pytest.raises(ClaimClosed):
-        claim.record_settlement(claim.hospital, settlement_for(claim), at(9), ACTOR)
+        claim.record_settlement(settlement_for(claim), at(9), ACTOR)
     assert claim.version == version
 
 

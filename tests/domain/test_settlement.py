@@ -238,6 +238,24 @@ def test_over_limit_of_a_and_b_lines_is_out_of_scope() -> None:
     assert split.patient_pays == D("970.00")  # 400 over limit + 170 pre-pay + 400 C
 
 
+def test_over_limit_counts_a_and_b_lines_only() -> None:
+    # validate_line refuses over_limit on a C line; the rule itself ignores one if given.
+    split = calculate(
+        SettlementInputs(
+            lines=(
+                line("a", "A", "100.00", over_limit="10.00"),
+                line("c", "C", "100.00", over_limit="40.00"),
+            ),
+            social_insurance=True,
+            scheme=PLAIN_SCHEME,
+            product=None,
+        )
+    )
+    assert split.over_limit == D("10.00")
+    assert split.in_scope == D("90.00")
+    assert split.patient_pays == D("110.00")
+
+
 def test_b_line_prepay_ratio_overrides_the_scheme_default() -> None:
     split = calculate(
         SettlementInputs(

@@ -1,0 +1,242 @@
+"""Settlement benchmark (not a test): full encounters over HTTP against PostgreSQL.
+
+Each encounter is an admission, one charges event of 20 lines and a discharge. Runs with 1
+and 4 concurrent clients and prints encounters/s and discharge p50/p99, next to the bare
+eventsourcing library's one-event save rate from one thread on the same database, measured
+in the same run (machines are shared and noisy: only the ratio is meaningful).
+
+    .venv/bin/python -m bench.settlement [--encounters 300] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import orjson
+import psycopg
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from psycopg import sql
+
+from api.demo import DEMO_PRINCIPALS, demo_token, write_principals
+
+DB = os.environ.get("XIAOBAO_BENCH_DB", "xiaobao_bench")
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
+
+
+def reset_database() -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+
+
+class Counter(Aggregate):
+    @event("Created")
+    def __init__(self) -> None:
+        self.n = 0
+
+
+def bare_save_rate(count: int) -> float:
+    """The library alone: one aggregate, one event, one save, one thread."""
+    app: Application[Any] = Application(
+        env={
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": DB,
+            "POSTGRES_HOST": "127.0.0.1",
+            "POSTGRES_PORT": "5432",
+            "POSTGRES_USER": "postgres",
+            "POSTGRES_PASSWORD": "",
+        }
+    )
+    for _ in range(50):
+        app.save(Counter())
+    started = time.perf_counter()
+    for _ in range(count):
+        app.save(Counter())
+    elapsed = time.perf_counter() - started
+    app.close()
+    return count / elapsed
+
+
+def token(role: str) -> str:
+    return demo_token(next(e for e in DEMO_PRINCIPALS if (e["partner_id"] or e["role"]) == role))
+
+
+HOSPITAL = "hosp-hz-001"
+HEADERS = {"Authorization": f"Bearer {token(HOSPITAL)}", "Content-Type": "application/json"}
+
+
+def cloud_event(kind: str, data: dict[str, Any]) -> bytes:
+    return orjson.dumps(
+        {
+            "specversion": "1.0",
+            "id": uuid4().hex,
+            "source": f"/partners/{HOSPITAL}",
+            "type": f"xiaobao.hospital.{kind}.v1",
+            "data": data,
+        }
+    )
+
+
+LINES = [
+    {
+        "line_id": f"L{i}",
+        "code": f"C{i:03d}",
+        "name": "项目",
+        "category": "ABC"[i % 3],
+        "amount": f"{1000 + 37 * i}.{i:02d}",
+    }
+    for i in range(20)
+]
+
+
+class Client:
+    """A keep-alive HTTP/1.1 client sending each request in one write (no Nagle stall)."""
+
+    def __init__(self, port: int) -> None:
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.connection.connect()
+        assert self.connection.sock is not None
+        self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        self.connection.request("POST", "/v1/events", body=body, headers=HEADERS)
+        response = self.connection.getresponse()
+        return response.status, response.read()
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def encounter(client: Client, n: int, discharges: list[float]) -> None:
+    encounter_id = f"B-{uuid4().hex[:12]}"
+    admission = {
+        "encounter_id": encounter_id,
+        "patient": {"id": f"bench-person-{n}", "name": "测试"},
+        "region": "330100",
+        "person_type": "employee",
+        "hospital_level": 3,
+        "social_insurance": True,
+        "admitted_at": "2026-03-02T09:00:00+08:00",
+    }
+    for kind, data in (
+        ("admission", admission),
+        ("charges", {"encounter_id": encounter_id, "items": LINES}),
+    ):
+        status, body = client.post(cloud_event(kind, data))
+        assert status == 201, body
+    started = time.perf_counter()
+    status, body = client.post(
+        cloud_event("discharge", {"encounter_id": encounter_id, "discharged_at": "2026-03-09"})
+    )
+    discharges.append(time.perf_counter() - started)
+    assert status == 201, body
+    assert "settlement" in orjson.loads(body)
+
+
+def run_clients(port: int, clients: int, encounters: int) -> tuple[float, list[float]]:
+    discharges: list[float] = []
+    counter = iter(range(encounters))
+    lock = threading.Lock()
+
+    def worker() -> None:
+        client = Client(port)
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                client.close()
+                return
+            encounter(client, n, discharges)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return encounters / (time.perf_counter() - started), discharges
+
+
+def percentile(samples: list[float], q: float) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--encounters", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    reset_database()
+    workdir = Path(tempfile.mkdtemp(prefix="xiaobao-bench-"))
+    principals = workdir / "principals.json"
+    write_principals(principals)
+    env = {
+        **os.environ,
+        "XIAOBAO_DATABASE_URL": URL,
+        "XIAOBAO_PRINCIPALS_FILE": str(principals),
+    }
+    subprocess.run([sys.executable, "-m", "api", "demo"], env=env, check=True, capture_output=True)
+    bare = bare_save_rate(2000)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-O",
+            "-m",
+            "api",
+            "serve",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+        ],
+        env={**env, "XIAOBAO_LOG_LEVEL": "warning"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        run_clients(args.port, 2, 20)  # warm up
+        print(f"bare eventsourcing save rate (1 thread, PostgreSQL): {bare:8.1f} saves/s")
+        target = bare / 3 * 0.5
+        for clients in (1, 4):
+            rate, discharges = run_clients(args.port, clients, args.encounters)
+            print(
+                f"{clients} client(s): {rate:7.1f} encounters/s  "
+                f"discharge p50 {percentile(discharges, 50):6.1f} ms  "
+                f"p99 {percentile(discharges, 99):6.1f} ms"
+            )
+        print(
+            f"4-client encounter rate / (bare ÷ 3) = {rate / (bare / 3):.2f} "
+            f"(target ≥ 0.50, i.e. ≥ {target:.1f} encounters/s); "
+            f"discharge p99 {percentile(discharges, 99):.1f} ms (target ≤ 20 ms)"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
