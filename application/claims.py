@@ -116,7 +116,9 @@ class ClaimCommands:
         if self.ledger.find(Claim, claim_id(cmd.hospital, cmd.encounter_id)) is not None:
             raise DuplicateEncounter(f"encounter {cmd.encounter_id!r} is already registered")
         if cmd.social_insurance:
-            self.planner.scheme_for(cmd.region, cmd.person_type, cst_date(cmd.admitted_at))
+            self.planner.scheme_terms(
+                cmd.region, cmd.person_type, cmd.hospital_level, cst_date(cmd.admitted_at)
+            )
         claim = Claim(
             hospital=cmd.hospital,
             encounter_id=cmd.encounter_id,
@@ -132,8 +134,6 @@ class ClaimCommands:
             occurred_at=meta.occurred_at,
             actor=meta.actor,
         )
-        if cmd.social_insurance:
-            self.planner.scheme_terms(claim)
         return Outcome(KIND, claim, [claim])
 
     def post_charges(self, cmd: PostCharges, meta: Meta) -> Outcome:

@@ -75,6 +75,14 @@ class EventResult:
 Handler = Callable[[Any, Meta], Outcome]
 
 
+class Replayed(Exception):
+    """Carries the first result of an event that was posted again."""
+
+    def __init__(self, result: EventResult) -> None:
+        super().__init__(result.event_id)
+        self.result = result
+
+
 class PartnerEvents:
     """Records partner events with their idempotency receipts."""
 
@@ -88,13 +96,25 @@ class PartnerEvents:
 
     def record(self, event: PartnerEvent) -> EventResult:
         """Record the event once; a replay answers with the first result."""
+        try:
+            return self._record(event)
+        except Replayed as replayed:
+            return replayed.result
+
+    def _record(self, event: PartnerEvent) -> EventResult:
+        """One recording attempt loop.
+
+        The receipt is not read first: a first recording (the common case) costs no extra
+        round trip. A replay shows itself as a refusal or as a conflict on the receipt's
+        stream, and only then is the receipt read.
+        """
         handler = self._handlers[type(event.command)]
-        rid = receipt_id(event.source, event.event_id)
         for _ in range(self.max_attempts):
-            receipt = self.ledger.find(PartnerEventReceipt, rid)
-            if receipt is not None:
-                return self._replay(event, receipt)
-            outcome = handler(event.command, event.meta)
+            try:
+                outcome = handler(event.command, event.meta)
+            except DomainError:
+                self._replay_if_recorded(event)
+                raise
             receipt = PartnerEventReceipt(
                 source=event.source,
                 event_id=event.event_id,
@@ -111,6 +131,7 @@ class PartnerEvents:
                 # The receipt goes last, so its position is the highest this save wrote.
                 recordings = self.ledger.save(*outcome.changed, receipt)
             except IntegrityError:
+                self._replay_if_recorded(event)
                 continue
             return EventResult(
                 event_id=event.event_id,
@@ -124,6 +145,12 @@ class PartnerEvents:
                 extra=outcome.extra,
             )
         raise ConcurrencyExhausted("the event met concurrent updates too often; post it again")
+
+    def _replay_if_recorded(self, event: PartnerEvent) -> None:
+        """Raise the first result (as Replayed) when this (source, id) was already recorded."""
+        receipt = self.ledger.find(PartnerEventReceipt, receipt_id(event.source, event.event_id))
+        if receipt is not None:
+            raise Replayed(self._replay(event, receipt))
 
     def _replay(self, event: PartnerEvent, receipt: PartnerEventReceipt) -> EventResult:
         if receipt.digest != event.digest:

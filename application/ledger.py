@@ -4,24 +4,30 @@ so `position` is one sequence (see shared/eventsourcing-notes.md, last section).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import ApplicationRecorder, Transcoder
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Transcoder
 
 from domain.common import UnknownRecord
 
 A = TypeVar("A", bound=Aggregate)
 
 
-class PositionIndex(Protocol):
-    """Where each event of a stream sits in the global log."""
+class StreamReader(Protocol):
+    """Direct reads of the events table that the library's recorder does not offer."""
 
-    def of(self, originator_id: UUID) -> dict[int, int]: ...
+    def of(self, originator_id: UUID) -> dict[int, int]:
+        """Where each event of a stream sits in the global log (version → position)."""
+        ...
+
+    def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The stored events of several streams, fetched together."""
+        ...
 
 
 class Clock(Protocol):
@@ -41,11 +47,11 @@ class Ledger(Application[UUID]):
         self,
         env: dict[str, str],
         transcoder: Transcoder,
-        positions: Callable[[ApplicationRecorder], PositionIndex],
+        reader: Callable[[ApplicationRecorder], StreamReader],
     ) -> None:
         self._transcoder = transcoder
         super().__init__(env)
-        self.positions = positions(self.recorder)
+        self.positions = reader(self.recorder)
 
     def construct_transcoder(self) -> Transcoder:
         return self._transcoder
@@ -57,6 +63,14 @@ class Ledger(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, cls) else None
+
+    def find_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
+        """Several aggregates read in one round trip; absent ones are left out."""
+        by_stream: dict[UUID, list[Any]] = {}
+        for stored in self.positions.events_of(list(dict.fromkeys(aggregate_ids))):
+            event = self.mapper.to_domain_event(stored)
+            by_stream.setdefault(event.originator_id, []).append(event)
+        return {i: project_aggregate(None, events) for i, events in by_stream.items()}
 
     def require(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         """The aggregate, or UnknownRecord naming what was looked for."""
@@ -83,3 +97,22 @@ class Ledger(Application[UUID]):
 
 class NotFound(Exception):
     """A read of a record that does not exist or that the caller may not see (404)."""
+
+
+class Reads:
+    """The aggregates one operation reads, fetched in batches: one round trip per prefetch."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._seen: dict[UUID, Any] = {}
+
+    def prefetch(self, *aggregate_ids: UUID) -> None:
+        missing = [i for i in aggregate_ids if i not in self._seen]
+        if missing:
+            found = self.ledger.find_many(missing)
+            self._seen.update({i: found.get(i) for i in missing})
+
+    def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        self.prefetch(aggregate_id)
+        aggregate = self._seen[aggregate_id]
+        return aggregate if isinstance(aggregate, cls) else None

@@ -13,7 +13,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from application.gateway import Meta
-from application.ledger import Ledger
+from application.ledger import Ledger, Reads
 from domain.accumulators import (
     DEDUCTIBLE_USED,
     FUND_PAID,
@@ -65,12 +65,17 @@ class SettlementPlanner:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
 
-    def scheme_for(self, region: str, person_type: str, on: date) -> tuple[str, SchemeVersion]:
+    def scheme_for(
+        self, region: str, person_type: str, on: date, reads: Reads | None = None
+    ) -> tuple[str, SchemeVersion]:
         """The scheme version in force for a region and person type on a date."""
-        index = self.ledger.find(SchemeIndex, scheme_index_id(region, person_type))
+        reads = reads or Reads(self.ledger)
+        index = reads.get(SchemeIndex, scheme_index_id(region, person_type))
+        scheme_ids = index.scheme_ids if index else []
+        reads.prefetch(*(scheme_stream_id(s) for s in scheme_ids))
         best: tuple[str, SchemeVersion] | None = None
-        for scheme_id in index.scheme_ids if index else []:
-            scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))
+        for scheme_id in scheme_ids:
+            scheme = reads.get(Scheme, scheme_stream_id(scheme_id))
             version = scheme.in_force(on) if scheme else None
             if version is None or (version.region, version.person_type) != (region, person_type):
                 continue
@@ -86,41 +91,51 @@ class SettlementPlanner:
             )
         return best
 
-    def scheme_terms(self, claim: Claim) -> tuple[str, SchemeVersion, SchemeTerms]:
-        scheme_id, version = self.scheme_for(
-            claim.region, claim.person_type, cst_date(claim.admitted_at)
-        )
-        terms = version.terms(claim.hospital_level)
+    def scheme_terms(
+        self,
+        region: str,
+        person_type: str,
+        hospital_level: int,
+        on: date,
+        reads: Reads | None = None,
+    ) -> tuple[str, SchemeVersion, SchemeTerms]:
+        """The scheme in force and its terms for the hospital level; NoSchemeInForce if none."""
+        scheme_id, version = self.scheme_for(region, person_type, on, reads)
+        terms = version.terms(hospital_level)
         if terms is None:
             raise NoSchemeInForce(
-                f"scheme {scheme_id} has no terms for hospital level {claim.hospital_level}"
+                f"scheme {scheme_id} has no terms for hospital level {hospital_level}"
             )
         return scheme_id, version, terms
 
-    def cover_for(self, claim: Claim) -> CommercialCover:
+    def cover_for(self, claim: Claim, reads: Reads) -> CommercialCover:
         """The active policy for the admission date: named, or found by the insured person."""
         day = cst_date(claim.admitted_at)
         if claim.policy_id is not None:
-            policy = self.ledger.find(Policy, policy_stream_id(claim.policy_id))
+            policy = reads.get(Policy, policy_stream_id(claim.policy_id))
             if policy is None or not policy.covers(day):
                 return CommercialCover(None, None, None, "policy_not_in_force")
             if policy.insured_id != claim.patient_id:
                 return CommercialCover(None, None, None, "policy_insured_mismatch")
-            return self._with_product(policy, day)
-        index = self.ledger.find(InsuredIndex, insured_index_id(claim.patient_id))
+            return self._with_product(policy, day, reads)
+        index = reads.get(InsuredIndex, insured_index_id(claim.patient_id))
+        policy_ids = [policy_stream_id(pid) for pid in (index.policy_ids if index else [])]
+        reads.prefetch(*policy_ids)
         active = [
             policy
-            for pid in (index.policy_ids if index else [])
-            if (policy := self.ledger.find(Policy, policy_stream_id(pid))) and policy.covers(day)
+            for pid in policy_ids
+            if (policy := reads.get(Policy, pid)) is not None and policy.covers(day)
         ]
         if not active:
             return CommercialCover(None, None, None, "no_policy")
         if len(active) > 1:
             return CommercialCover(None, None, None, "ambiguous_policy")
-        return self._with_product(active[0], day)
+        return self._with_product(active[0], day, reads)
 
-    def _with_product(self, policy: Policy, day: date) -> CommercialCover:
-        product = self.ledger.find(Product, product_stream_id(policy.product_code))
+    def _with_product(self, policy: Policy, day: date, reads: Reads) -> CommercialCover:
+        year = policy_year_key(policy.policy_id, policy.policy_year_start(day))
+        reads.prefetch(product_stream_id(policy.product_code), accumulator_id(POLICY_YEAR, year))
+        product = reads.get(Product, product_stream_id(policy.product_code))
         version = product.in_force(day) if product else None
         if version is None:
             return CommercialCover(None, None, None, "no_product_terms")
@@ -131,23 +146,33 @@ class SettlementPlanner:
         day = cst_date(claim.admitted_at)
         own = _grouped(claim.settlement.shares) if exclude_own and claim.settlement else {}
         accumulators: dict[UUID, Accumulator] = {}
+        fund_id = accumulator_id(SI_FUND, fund_key(claim.patient_id, day.year))
+        reads = Reads(self.ledger)
+        reads.prefetch(
+            scheme_index_id(claim.region, claim.person_type),
+            fund_id,
+            policy_stream_id(claim.policy_id)
+            if claim.policy_id
+            else insured_index_id(claim.patient_id),
+        )
 
         def baseline(kind: str, key: str, field: str) -> tuple[UUID, Decimal]:
             acc_id = accumulator_id(kind, key)
-            acc = accumulators.get(acc_id) or self._accumulator(kind, key)
-            accumulators[acc_id] = acc
-            return acc_id, acc.total(field) - own.get((acc_id, field), ZERO)
+            acc = accumulators.get(acc_id) or reads.get(Accumulator, acc_id)
+            accumulators[acc_id] = acc or Accumulator(kind=kind, key=key)
+            return acc_id, accumulators[acc_id].total(field) - own.get((acc_id, field), ZERO)
 
         scheme_terms: SchemeTerms | None = None
         versions = ReferenceVersions()
         fund_paid = ZERO
-        fund_id = accumulator_id(SI_FUND, fund_key(claim.patient_id, day.year))
         if claim.social_insurance:
-            scheme_id, scheme_version, scheme_terms = self.scheme_terms(claim)
+            scheme_id, scheme_version, scheme_terms = self.scheme_terms(
+                claim.region, claim.person_type, claim.hospital_level, day, reads
+            )
             versions = ReferenceVersions(scheme_id=scheme_id, scheme_version=scheme_version.version)
             _, fund_paid = baseline(SI_FUND, fund_key(claim.patient_id, day.year), FUND_PAID)
 
-        cover = self.cover_for(claim)
+        cover = self.cover_for(claim, reads)
         deductible_used = limit_used = ZERO
         year_id: UUID | None = None
         if cover.policy is not None:
@@ -206,10 +231,6 @@ class SettlementPlanner:
             acc.move(dict(sorted(fields.items())), claim.id, reason, meta.occurred_at, meta.actor)
             moved.append(acc)
         return moved
-
-    def _accumulator(self, kind: str, key: str) -> Accumulator:
-        existing = self.ledger.find(Accumulator, accumulator_id(kind, key))
-        return existing if existing is not None else Accumulator(kind=kind, key=key)
 
 
 def _grouped(shares: tuple[Share, ...]) -> dict[tuple[UUID, str], Decimal]:

@@ -3,16 +3,17 @@ position index (where each event of a stream sits in the global log)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 
-from application.ledger import Ledger, PositionIndex
+from application.ledger import Ledger, StreamReader
 from domain.accumulators import Accumulator
 from domain.claims import ReferenceVersions, Settlement, Share
 from domain.common import Actor
@@ -40,11 +41,49 @@ VALUE_TYPES: tuple[type[Any], ...] = (
 _ = Accumulator  # accumulators store only plain values
 
 
-class RecorderPositions:
-    """Reads `version → position` for one stream straight from the events table."""
+class RecorderReader:
+    """Reads the events table directly: positions of a stream, and several streams at once."""
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
+
+    def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
+        """The stored events of several streams in one query, in version order per stream."""
+        recorder = self.recorder
+        if not originator_ids:
+            return []
+        if isinstance(recorder, PostgresApplicationRecorder):
+            query = sql.SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {}.{} "
+                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            ).format(
+                sql.Identifier(recorder.datastore.schema or "public"),
+                sql.Identifier(recorder.events_table_name),
+            )
+            with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+                curs.execute(query, (list(originator_ids),), prepare=True)
+                return [
+                    StoredEvent(
+                        originator_id=row["originator_id"],
+                        originator_version=row["originator_version"],
+                        topic=row["topic"],
+                        state=bytes(row["state"]),
+                    )
+                    for row in curs.fetchall()
+                ]
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            marks = ",".join("?" * len(originator_ids))
+            statement = (
+                "SELECT originator_id, originator_version, topic, state "  # noqa: S608
+                f"FROM {recorder.events_table_name} WHERE originator_id IN ({marks}) "
+                "ORDER BY originator_id, originator_version"
+            )
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(statement, [i.hex for i in originator_ids])
+                return [
+                    StoredEvent(UUID(row[0]), row[1], row[2], bytes(row[3])) for row in c.fetchall()
+                ]
+        return [e for i in originator_ids for e in recorder.select_events(i)]
 
     def of(self, originator_id: UUID) -> dict[int, int]:
         recorder = self.recorder
@@ -77,8 +116,8 @@ class RecorderPositions:
         raise TypeError(f"unsupported recorder {type(recorder).__name__}")
 
 
-def positions_for(recorder: ApplicationRecorder) -> PositionIndex:
-    return RecorderPositions(recorder)
+def reader_for(recorder: ApplicationRecorder) -> StreamReader:
+    return RecorderReader(recorder)
 
 
 def build_ledger(settings: Settings, create_table: bool = False) -> Ledger:
@@ -89,7 +128,7 @@ def build_ledger(settings: Settings, create_table: bool = False) -> Ledger:
     return Ledger(
         env=settings.eventsourcing_env(create_table=create_table),
         transcoder=OrjsonTranscoder(VALUE_TYPES),
-        positions=positions_for,
+        reader=reader_for,
     )
 
 
