@@ -11,11 +11,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from application.gateway import Meta, Outcome
-from application.ledger import Ledger
+from application.ledger import Ledger, Reads
 from application.settling import SettlementPlanner
 from application.views import settlement_view
 from domain.claims import Claim, ClaimError, claim_id, validate_line
 from domain.common import InvalidInput, UnknownRecord, cst_date
+from domain.reference import scheme_index_id
 from domain.settlement import ChargeLine
 
 
@@ -113,11 +114,14 @@ class ClaimCommands:
         return claim
 
     def admit(self, cmd: RegisterAdmission, meta: Meta) -> Outcome:
-        if self.ledger.find(Claim, claim_id(cmd.hospital, cmd.encounter_id)) is not None:
+        reads = Reads(self.ledger)
+        existing = claim_id(cmd.hospital, cmd.encounter_id)
+        reads.prefetch(existing, scheme_index_id(cmd.region, cmd.person_type))
+        if reads.get(Claim, existing) is not None:
             raise DuplicateEncounter(f"encounter {cmd.encounter_id!r} is already registered")
         if cmd.social_insurance:
             self.planner.scheme_terms(
-                cmd.region, cmd.person_type, cmd.hospital_level, cst_date(cmd.admitted_at)
+                cmd.region, cmd.person_type, cmd.hospital_level, cst_date(cmd.admitted_at), reads
             )
         claim = Claim(
             hospital=cmd.hospital,

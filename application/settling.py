@@ -148,12 +148,19 @@ class SettlementPlanner:
         accumulators: dict[UUID, Accumulator] = {}
         fund_id = accumulator_id(SI_FUND, fund_key(claim.patient_id, day.year))
         reads = Reads(self.ledger)
+        scheme_index = scheme_index_id(claim.region, claim.person_type)
+        insured_index = insured_index_id(claim.patient_id)
         reads.prefetch(
-            scheme_index_id(claim.region, claim.person_type),
+            scheme_index,
             fund_id,
-            policy_stream_id(claim.policy_id)
-            if claim.policy_id
-            else insured_index_id(claim.patient_id),
+            policy_stream_id(claim.policy_id) if claim.policy_id else insured_index,
+        )
+        # Second round trip: every scheme and policy the indexes name, together.
+        schemes = reads.get(SchemeIndex, scheme_index)
+        insured = None if claim.policy_id else reads.get(InsuredIndex, insured_index)
+        reads.prefetch(
+            *(scheme_stream_id(s) for s in (schemes.scheme_ids if schemes else [])),
+            *(policy_stream_id(p) for p in (insured.policy_ids if insured else [])),
         )
 
         def baseline(kind: str, key: str, field: str) -> tuple[UUID, Decimal]:

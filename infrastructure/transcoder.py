@@ -31,6 +31,7 @@ class OrjsonTranscoder(Transcoder):
     def __init__(self, dataclass_types: Iterable[type[Any]] = ()) -> None:
         self._by_name: dict[str, type[Any]] = {}
         self._names: dict[type[Any], str] = {}
+        self._fields: dict[type[Any], tuple[str, ...]] = {}
         for cls in dataclass_types:
             self.register(cls)
 
@@ -41,6 +42,7 @@ class OrjsonTranscoder(Transcoder):
         name = f"{cls.__module__}:{cls.__qualname__}"
         self._by_name[name] = cls
         self._names[cls] = name
+        self._fields[cls] = tuple(f.name for f in dataclasses.fields(cls))
 
     def encode(self, obj: Any) -> bytes:
         return orjson.dumps(self._tag(obj))
@@ -49,7 +51,17 @@ class OrjsonTranscoder(Transcoder):
         return self._untag(orjson.loads(data))
 
     def _tag(self, obj: Any) -> Any:
-        if obj is None or isinstance(obj, bool | str):
+        kind = type(obj)
+        if kind is str or kind is bool or obj is None:
+            return obj
+        if kind is dict:
+            tagged = {self._key(k): self._tag(v) for k, v in obj.items()}
+            return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
+        name = self._names.get(kind)
+        if name is not None:
+            fields = {f: self._tag(getattr(obj, f)) for f in self._fields[kind]}
+            return {TAG: "dc", "t": name, "v": fields}
+        if isinstance(obj, str):
             return obj
         if isinstance(obj, int):
             return obj if _INT64_MIN <= obj <= _INT64_MAX else {TAG: "int", "v": str(obj)}
@@ -72,10 +84,6 @@ class OrjsonTranscoder(Transcoder):
         if isinstance(obj, dict):
             tagged = {self._key(k): self._tag(v) for k, v in obj.items()}
             return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
-        name = self._names.get(type(obj))
-        if name is not None:
-            fields = {f.name: self._tag(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-            return {TAG: "dc", "t": name, "v": fields}
         raise TranscodingError(f"cannot store an object of type {type(obj).__name__}")
 
     @staticmethod
