@@ -40,7 +40,8 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
-        log_level="info",
+        log_level=settings.log_level,
+        access_log=settings.access_log,
     )
 
 
