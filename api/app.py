@@ -12,8 +12,12 @@ from pydantic.json_schema import models_json_schema
 
 from api import errors
 from api.deps import Runtime
+from api.errors import PROBLEM_RESPONSES
 from api.event_types import EVENT_TYPES
-from api.routes import claims, events, health, reference
+from api.middleware import Gateway
+from api.observability import Metrics
+from api.ratelimit import RateLimiter
+from api.routes import claims, events, health, operations, reference
 from application.services import build_services
 from infrastructure.principals import Principals
 from infrastructure.settings import Settings
@@ -37,15 +41,27 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             settings=config,
             services=build_services(ledger, max_attempts=config.save_attempts),
             principals=Principals(config.principals_file),
+            limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
+            metrics=metrics,
         )
         try:
             yield
         finally:
             ledger.close()
 
-    app = FastAPI(title="Xiaobao Ledger", version="1.0", description=DESCRIPTION, lifespan=lifespan)
+    metrics = Metrics()
+    app = FastAPI(
+        title="Xiaobao Ledger",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+    )
     errors.install(app)
-    for module in (health, events, claims, reference):
+    app.add_middleware(
+        Gateway, max_body=config.max_body_bytes, metrics=metrics, access_log=config.access_log
+    )
+    for module in (health, events, claims, reference, operations):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -9,6 +9,7 @@ import uvicorn
 from rich.console import Console
 
 from api import demo
+from api.observability import configure_logging
 from application.services import build_services
 from infrastructure.settings import Settings
 from infrastructure.store import build_ledger, migrate
@@ -33,6 +34,7 @@ def serve(
 ) -> None:
     """Run the HTTP API."""
     settings = Settings()
+    configure_logging(settings.log_level)
     migrate(settings)
     uvicorn.run(
         "api.app:create_app",
@@ -41,7 +43,8 @@ def serve(
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
-        access_log=settings.access_log,
+        access_log=False,  # the JSON request log of api.middleware replaces it
+        log_config=None,
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from api.errors import Problem, problem_for, validation_errors
 from api.event_types import EVENT_TYPES
 from api.fields import parse_instant
+from api.observability import Metrics
 from application.gateway import EventResult, Meta, PartnerEvent, PartnerEvents
 from application.ledger import utc_now
 from domain.common import Actor, InvalidInput, check_occurred_at
@@ -152,3 +153,13 @@ def record_batch(
                 body = {k: raw.get(k) for k in ("id", "source", "type")} | body
         results.append({**body, "status": status})
     return results
+
+
+def count(metrics: Metrics, results: list[dict[str, Any]]) -> None:
+    """Count first recordings by type, and the highest position written."""
+    for result in results:
+        if result.get("status") == 201:
+            metrics.events.labels(result["type"]).inc()
+            metrics.ledger_position.set(
+                max(metrics.ledger_position._value.get(), result["position"])
+            )

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+import orjson
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Problem
+from api.observability import Metrics
+from api.ratelimit import RateLimiter, retry_after
+from api.responses import JSONBody
+from application.commands import CommandKey, CommandResult
 from application.services import Services
 from infrastructure.principals import Principal, Principals
 from infrastructure.settings import Settings
@@ -27,6 +33,8 @@ class Runtime:
     settings: Settings
     services: Services
     principals: Principals
+    limiter: RateLimiter
+    metrics: Metrics
 
 
 def runtime(request: Request) -> Runtime:
@@ -48,6 +56,11 @@ def principal(
     found = rt.principals.authenticate(credentials.credentials)
     if found is None:
         raise Problem(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    wait = rt.limiter.take(found.name)
+    if wait > 0:
+        raise Problem(
+            429, "too many requests for this principal", headers={"Retry-After": retry_after(wait)}
+        )
     return found
 
 
@@ -63,10 +76,54 @@ def roles(*allowed: str) -> Callable[[Principal], Principal]:
     return check
 
 
+def metrics(rt: Annotated[Runtime, Depends(runtime)]) -> Metrics:
+    return rt.metrics
+
+
 ServicesDep = Annotated[Services, Depends(services)]
+MetricsDep = Annotated[Metrics, Depends(metrics)]
 CallerDep = Annotated[Principal, Depends(principal)]
 
 
 def hospital_scope(caller: Principal) -> str | None:
     """A hospital sees only its own encounters; other readers are not scoped."""
     return caller.partner_id or "" if caller.role == "hospital" else None
+
+
+def command_key(caller: Principal, key: str | None, path: str, body: Any) -> CommandKey | None:
+    """The Idempotency-Key of a staff write, scoped to the caller, with the request's digest."""
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200:
+        raise Problem(
+            422,
+            "Idempotency-Key must be 1 to 200 characters",
+            [{"field": "Idempotency-Key", "message": "1 to 200 characters"}],
+        )
+    canonical = orjson.dumps({"path": path, "body": body}, option=orjson.OPT_SORT_KEYS)
+    return CommandKey(caller.name, key, hashlib.sha256(canonical).hexdigest())
+
+
+def if_match_version(value: str | None) -> int | None:
+    """`If-Match: "3"` → 3 (the ETag of a read); anything unparsable is a stale precondition."""
+    if value is None:
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise Problem(412, 'If-Match must carry an ETag returned by a read, such as "3"')
+    return int(tag)
+
+
+def command_response(result: CommandResult) -> JSONBody:
+    """The command's response; a replay says so in `Idempotent-Replayed`."""
+    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
+    return JSONBody(result.body, status_code=result.status, headers=headers)
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="replays answer with the first response"),
+]
+IfMatch = Annotated[
+    str | None, Header(alias="If-Match", description="the ETag of your last read; stale → 412")
+]

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.ledger import NotFound
-from domain.common import DomainError, InvalidInput
+from domain.common import DomainError, InvalidInput, StaleVersion
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("xiaobao.api")
@@ -38,6 +38,30 @@ TITLES = {
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
+}
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"description": TITLES[status], "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+    for status in (400, 401, 403, 404, 409, 412, 413, 415, 422, 429, 503)
 }
 
 
@@ -61,6 +85,14 @@ class Problem(Exception):
         if self.errors:
             body["errors"] = self.errors
         return body
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the configured limit while it was being read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
 
 
 def problem_response(problem: Problem) -> Response:
@@ -97,6 +129,11 @@ def problem_for(exc: Exception) -> Problem:
     """Map any exception to the problem it answers with."""
     if isinstance(exc, Problem):
         return exc
+    too_large = exc if isinstance(exc, BodyTooLarge) else exc.__cause__
+    if isinstance(too_large, BodyTooLarge):
+        return Problem(413, f"the body exceeds the limit of {too_large.limit} bytes")
+    if isinstance(exc, StaleVersion):
+        return Problem(412, str(exc), type=f"urn:xiaobao:rule:{exc.rule}")
     if isinstance(exc, InvalidInput):
         return Problem(422, exc.message, [{"field": exc.field, "message": exc.message}])
     if isinstance(exc, DomainError):

@@ -9,9 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.domain import Aggregate
 
-from application.gateway import ConcurrencyExhausted, Meta, Outcome
+from application.commands import CommandKey, CommandResult, CommandRunner
+from application.gateway import Meta, Outcome
 from application.ledger import Ledger, NotFound
 from application.views import json_ready
 from domain.accumulators import (
@@ -22,7 +23,7 @@ from domain.accumulators import (
     accumulator_id,
     policy_year_key,
 )
-from domain.common import UnknownRecord
+from domain.common import StaleVersion, UnknownRecord
 from domain.exposure import Exposure, ExposureReport, exposure_stream_id
 from domain.policies import InsuredIndex, Policy, insured_index_id, policy_stream_id
 from domain.reference import (
@@ -86,24 +87,24 @@ class ReportExposure:
     insured_persons: int
 
 
-@dataclass(frozen=True)
-class RecordedVersion:
-    """The answer to a reference PUT: the record, the new version and whether it is new."""
-
-    created: bool
-    body: dict[str, Any]
-
-
 class ReferenceData:
-    """Schemes and products, edited by admins through PUT."""
+    """Schemes and products, edited by admins through PUT; each PUT records a new version."""
 
-    def __init__(self, ledger: Ledger, max_attempts: int = 10) -> None:
+    def __init__(self, ledger: Ledger, runner: CommandRunner) -> None:
         self.ledger = ledger
-        self.max_attempts = max_attempts
+        self.runner = runner
 
-    def put_scheme(self, scheme_id: str, draft: SchemeDraft, meta: Meta) -> RecordedVersion:
-        for _ in range(self.max_attempts):
+    def put_scheme(
+        self,
+        scheme_id: str,
+        draft: SchemeDraft,
+        meta: Meta,
+        key: CommandKey | None = None,
+        if_match: int | None = None,
+    ) -> CommandResult:
+        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
             scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))
+            _check_version(scheme, if_match)
             created = scheme is None
             if scheme is None:
                 scheme = Scheme(scheme_id=scheme_id, occurred_at=meta.occurred_at, actor=meta.actor)
@@ -117,34 +118,37 @@ class ReferenceData:
                 meta.occurred_at,
                 meta.actor,
             )
-            index_id = scheme_index_id(draft.region, draft.person_type)
-            index = self.ledger.find(SchemeIndex, index_id) or SchemeIndex(
-                region=draft.region, person_type=draft.person_type
-            )
+            index = self.ledger.find(
+                SchemeIndex, scheme_index_id(draft.region, draft.person_type)
+            ) or SchemeIndex(region=draft.region, person_type=draft.person_type)
             if scheme_id not in index.scheme_ids:
                 index.list_scheme(scheme_id)
-            try:
-                self.ledger.save(scheme, index)
-            except IntegrityError:
-                continue
-            return RecordedVersion(created, {"scheme_id": scheme_id, **json_ready(version)})
-        raise ConcurrencyExhausted("the scheme was changed concurrently; try again")
+            body = {"scheme_id": scheme_id, **json_ready(version)}
+            return [scheme, index], 201 if created else 200, body
 
-    def put_product(self, code: str, draft: ProductDraft, meta: Meta) -> RecordedVersion:
-        for _ in range(self.max_attempts):
+        return self.runner.run(key, attempt)
+
+    def put_product(
+        self,
+        code: str,
+        draft: ProductDraft,
+        meta: Meta,
+        key: CommandKey | None = None,
+        if_match: int | None = None,
+    ) -> CommandResult:
+        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
             product = self.ledger.find(Product, product_stream_id(code))
+            _check_version(product, if_match)
             created = product is None
             if product is None:
                 product = Product(product_code=code, occurred_at=meta.occurred_at, actor=meta.actor)
             version = product.add_version(
                 draft.effective_from, draft.terms, meta.occurred_at, meta.actor
             )
-            try:
-                self.ledger.save(product)
-            except IntegrityError:
-                continue
-            return RecordedVersion(created, {"product_code": code, **product_version_view(version)})
-        raise ConcurrencyExhausted("the product was changed concurrently; try again")
+            body = {"product_code": code, **product_version_view(version)}
+            return [product], 201 if created else 200, body
+
+        return self.runner.run(key, attempt)
 
     def scheme(self, scheme_id: str) -> dict[str, Any]:
         scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))
@@ -165,6 +169,12 @@ class ReferenceData:
             "version": product.version,
             "versions": [product_version_view(v) for v in product.versions],
         }
+
+
+def _check_version(record: Aggregate | None, if_match: int | None) -> None:
+    """If-Match names the version the writer last read; anything else is stale (412)."""
+    if if_match is not None and (record is None or record.version != if_match):
+        raise StaleVersion("the record changed since it was read; read it again")
 
 
 def product_version_view(version: Any) -> dict[str, Any]:

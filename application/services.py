@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from application import claims as c
 from application import reference as r
 from application.claim_queries import ClaimQueries
+from application.commands import CommandRunner
 from application.gateway import PartnerEvents
 from application.ledger import Ledger
 from application.settling import SettlementPlanner
@@ -43,5 +44,5 @@ def build_services(ledger: Ledger, max_attempts: int = 10) -> Services:
         ledger=ledger,
         events=events,
         claims=ClaimQueries(ledger, planner),
-        reference=r.ReferenceData(ledger, max_attempts=max_attempts),
+        reference=r.ReferenceData(ledger, CommandRunner(ledger, max_attempts)),
     )

@@ -94,3 +94,9 @@ def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
         raise InvalidInput("occurred_at", "must carry a UTC offset (RFC 3339)")
     if occurred_at - now > MAX_FUTURE_SKEW:
         raise InvalidInput("occurred_at", "lies more than 5 minutes in the future")
+
+
+class StaleVersion(DomainError):
+    """A write conditioned on a version (If-Match) that is no longer current (412)."""
+
+    rule = "stale_version"

@@ -40,3 +40,25 @@ class PartnerEventReceipt(Aggregate):
         self.event_type = event_type
         self.digest = digest
         self.result = result
+
+
+def command_receipt_id(principal: str, key: str) -> UUID:
+    return stream_id("command", principal, key)
+
+
+class CommandReceipt(Aggregate):
+    """The first response to a staff command sent with an `Idempotency-Key`."""
+
+    @staticmethod
+    def create_id(principal: str, key: str) -> UUID:
+        return command_receipt_id(principal, key)
+
+    @event("Recorded")
+    def __init__(
+        self, principal: str, key: str, digest: str, status: int, body: dict[str, Any]
+    ) -> None:
+        self.principal = principal
+        self.key = key
+        self.digest = digest
+        self.status = status
+        self.body = body

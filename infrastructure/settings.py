@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     lock_timeout_seconds: int = Field(default=5, ge=0)
     save_attempts: int = Field(default=10, ge=1)
     max_body_bytes: int = 5 * 1024 * 1024
+    rate_limit_per_second: float = Field(default=200.0, ge=0, description="0 switches it off")
+    rate_limit_burst: int = Field(default=400, ge=1)
     log_level: str = "info"
     access_log: bool = True
 

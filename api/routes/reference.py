@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
-from api.deps import STAFF_READERS, ServicesDep, roles
+from api.deps import (
+    STAFF_READERS,
+    IdempotencyKey,
+    IfMatch,
+    ServicesDep,
+    command_key,
+    command_response,
+    if_match_version,
+    roles,
+)
 from api.fields import Day, Money, Ratio, RegionCode, WireModel
 from api.responses import JSONBody
 from application.gateway import Meta
@@ -58,7 +67,12 @@ def _meta(caller: Principal) -> Meta:
 
 @router.put("/v1/reference/schemes/{scheme_id}", status_code=201)
 async def put_scheme(
-    scheme_id: Key, body: SchemeBody, caller: Admin, services: ServicesDep
+    scheme_id: Key,
+    body: SchemeBody,
+    caller: Admin,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONBody:
     """Record a new version of a scheme (201 when the scheme is new, else 200)."""
     draft = SchemeDraft(
@@ -69,15 +83,25 @@ async def put_scheme(
         b_prepay_ratio=body.b_prepay_ratio,
         levels={k: LevelTerms(v.deductible, v.ratio) for k, v in body.levels.items()},
     )
-    recorded = await run_in_threadpool(
-        services.reference.put_scheme, scheme_id, draft, _meta(caller)
+    result = await run_in_threadpool(
+        services.reference.put_scheme,
+        scheme_id,
+        draft,
+        _meta(caller),
+        command_key(caller, idempotency_key, f"schemes/{scheme_id}", body.model_dump(mode="json")),
+        if_match_version(if_match),
     )
-    return JSONBody(recorded.body, status_code=201 if recorded.created else 200)
+    return command_response(result)
 
 
 @router.put("/v1/reference/products/{product_code}", status_code=201)
 async def put_product(
-    product_code: Key, body: ProductBody, caller: Admin, services: ServicesDep
+    product_code: Key,
+    body: ProductBody,
+    caller: Admin,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> JSONBody:
     """Record a new version of a product (201 when the product is new, else 200)."""
     draft = ProductDraft(
@@ -90,19 +114,34 @@ async def put_product(
             covers_out_of_scope=body.covers_out_of_scope,
         ),
     )
-    recorded = await run_in_threadpool(
-        services.reference.put_product, product_code, draft, _meta(caller)
+    result = await run_in_threadpool(
+        services.reference.put_product,
+        product_code,
+        draft,
+        _meta(caller),
+        command_key(
+            caller, idempotency_key, f"products/{product_code}", body.model_dump(mode="json")
+        ),
+        if_match_version(if_match),
     )
-    return JSONBody(recorded.body, status_code=201 if recorded.created else 200)
+    return command_response(result)
 
 
 @router.get("/v1/reference/schemes/{scheme_id}")
-async def get_scheme(scheme_id: Key, caller: Reader, services: ServicesDep) -> dict[str, Any]:
-    """Every version of a scheme."""
-    return await run_in_threadpool(services.reference.scheme, scheme_id)
+async def get_scheme(
+    scheme_id: Key, caller: Reader, services: ServicesDep, response: Response
+) -> dict[str, Any]:
+    """Every version of a scheme; `ETag` is the record's version, for If-Match."""
+    found = await run_in_threadpool(services.reference.scheme, scheme_id)
+    response.headers["ETag"] = f'"{found["version"]}"'
+    return found
 
 
 @router.get("/v1/reference/products/{product_code}")
-async def get_product(product_code: Key, caller: Reader, services: ServicesDep) -> dict[str, Any]:
-    """Every version of a product."""
-    return await run_in_threadpool(services.reference.product, product_code)
+async def get_product(
+    product_code: Key, caller: Reader, services: ServicesDep, response: Response
+) -> dict[str, Any]:
+    """Every version of a product; `ETag` is the record's version, for If-Match."""
+    found = await run_in_threadpool(services.reference.product, product_code)
+    response.headers["ETag"] = f'"{found["version"]}"'
+    return found
