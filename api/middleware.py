@@ -7,7 +7,6 @@ import time
 import uuid
 from typing import Any
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import BodyTooLarge, Problem, problem_for, problem_response
@@ -106,9 +105,5 @@ class Gateway:
 
 def route_template(scope: Scope) -> str:
     """The matched route's path template, so no id or personal value reaches a label."""
-    app: Any = scope.get("app")
-    for route in getattr(getattr(app, "router", None), "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    route: Any = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))

@@ -1,0 +1,152 @@
+"""Limits, request ids, metrics, logs, Idempotency-Key and If-Match."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.observability import JSONFormatter
+from infrastructure.principals import token_digest
+from infrastructure.settings import Settings
+from tests.api.conftest import PATIENT, PRINCIPALS, PRODUCT, TOKENS, Api, admission, bearer
+from tests.api.test_partner_events import assert_problem
+
+
+def client_with(settings: Settings, **overrides: object) -> TestClient:
+    configured = settings.model_copy(update=overrides)
+    configured.principals_file.write_bytes(
+        orjson.dumps(
+            [
+                {**p, "token_sha256": token_digest(TOKENS[p["partner_id"] or p["role"]])}
+                for p in PRINCIPALS
+            ]
+        )
+    )
+    return TestClient(create_app(configured), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def small(settings: Settings) -> Iterator[Api]:
+    with client_with(settings, max_body_bytes=2000, rate_limit_per_second=0) as client:
+        yield Api(client)
+
+
+def test_body_over_the_limit_is_413_and_records_nothing(small: Api) -> None:
+    big = {"encounter_id": "ZY1", "items": [{"line_id": "x" * 3000}]}
+    response = small.send("hospital.charges.v1", big)
+    assert_problem(response, 413)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"specversion": "1.0", "data": "'
+        for _ in range(10):
+            yield b"y" * 500
+
+    streamed = small.client.post(
+        "/v1/events",
+        content=chunks(),
+        headers={**bearer("hosp-1"), "Content-Type": "application/json"},
+    )
+    assert_problem(streamed, 413)
+    assert small.count() == 0
+
+
+def test_wrong_media_type_on_a_json_route_is_415(small: Api) -> None:
+    response = small.client.put(
+        "/v1/reference/products/X",
+        content=orjson.dumps(PRODUCT),
+        headers={**bearer("admin"), "Content-Type": "text/plain"},
+    )
+    assert_problem(response, 415)
+    assert small.count() == 0
+
+
+def test_rate_limit_answers_429_with_retry_after(settings: Settings) -> None:
+    with client_with(settings, rate_limit_per_second=0.01, rate_limit_burst=2) as client:
+        api = Api(client)
+        statuses = [
+            api.get("/v1/reference/products/none", who="admin").status_code for _ in range(3)
+        ]
+        assert statuses == [404, 404, 429]
+        limited = api.get("/v1/reference/products/none", who="admin")
+        assert_problem(limited, 429)
+        assert int(limited.headers["retry-after"]) >= 1
+        # Another principal has its own bucket.
+        assert api.get("/v1/reference/products/none", who="auditor").status_code == 404
+
+
+def test_every_response_carries_a_request_id(api: Api) -> None:
+    given = api.client.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    assert given.headers["x-request-id"] == "abc-123"
+    made = api.client.get("/healthz")
+    assert len(made.headers["x-request-id"]) == 32
+    assert_problem(api.client.get("/v1/claims/x"), 401)
+
+
+def test_metrics_count_requests_by_route_template_and_events_by_type(api: Api) -> None:
+    api.seed()
+    claim = api.settle().json()["stream"]["id"]
+    api.get(f"/v1/claims/{claim}")
+    text = api.get("/metrics", who="admin").text
+    assert 'route="/v1/claims/{claim_id}"' in text
+    assert claim not in text
+    assert 'xiaobao_events_recorded_total{type="xiaobao.hospital.discharge.v1"} 1.0' in text
+    assert "xiaobao_http_request_seconds_bucket" in text
+
+
+def test_logs_carry_no_personal_data(api: Api, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    api.seed()
+    api.settle()
+    api.send("hospital.admission.v1", admission("bad", patient={"id": 5, "name": PATIENT["name"]}))
+    api.get("/v1/claims", encounter_id="ZY1")
+    formatter = JSONFormatter()
+    lines = [formatter.format(record) for record in caplog.records]
+    assert any('"route": "/v1/events"' in line or '"route":"/v1/events"' in line for line in lines)
+    for line in lines:
+        for secret in (PATIENT["id"], PATIENT["name"], TOKENS["hosp-1"]):
+            assert secret not in line
+
+
+def test_idempotency_key_replays_the_first_response(api: Api) -> None:
+    headers = {**bearer("admin"), "Idempotency-Key": "k-1"}
+    first = api.client.put("/v1/reference/products/P", json=PRODUCT, headers=headers)
+    again = api.client.put("/v1/reference/products/P", json=PRODUCT, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert len(api.get("/v1/reference/products/P", who="admin").json()["versions"]) == 1
+    other = api.client.put(
+        "/v1/reference/products/P", json={**PRODUCT, "annual_limit": "1.00"}, headers=headers
+    )
+    assert_problem(other, 409)
+
+
+def test_if_match_with_a_stale_version_is_412(api: Api) -> None:
+    api.client.put("/v1/reference/products/P", json=PRODUCT, headers=bearer("admin"))
+    read = api.get("/v1/reference/products/P", who="admin")
+    etag = read.headers["etag"]
+    fresh = api.client.put(
+        "/v1/reference/products/P", json=PRODUCT, headers={**bearer("admin"), "If-Match": etag}
+    )
+    assert fresh.status_code == 200
+    before = api.count()
+    stale = api.client.put(
+        "/v1/reference/products/P", json=PRODUCT, headers={**bearer("admin"), "If-Match": etag}
+    )
+    assert_problem(stale, 412)
+    assert api.count() == before
+
+
+def test_principals_file_is_reloaded_when_it_changes(api: Api, settings: Settings) -> None:
+    assert api.get("/metrics", who="admin").status_code == 200
+    path: Path = settings.principals_file
+    kept = [p for p in orjson.loads(path.read_bytes()) if p["role"] != "admin"]
+    path.write_bytes(orjson.dumps(kept) + b"\n")
+    assert_problem(api.get("/metrics", who="admin"), 401)
