@@ -100,7 +100,7 @@ def command_key(caller: Principal, key: str | None, path: str, body: Any) -> Com
             "Idempotency-Key must be 1 to 200 characters",
             [{"field": "Idempotency-Key", "message": "1 to 200 characters"}],
         )
-    canonical = orjson.dumps({"path": path, "body": body}, option=orjson.OPT_SORT_KEYS)
+    canonical = orjson.dumps({"path": path, "body": body}, option=orjson.OPT_SORT_KEYS, default=str)
     return CommandKey(caller.name, key, hashlib.sha256(canonical).hexdigest())
 
 

@@ -22,6 +22,7 @@ EVENT_BODY_SCHEMA: dict[str, Any] = {
         "application/cloudevents-batch+json": {
             "schema": {
                 "type": "array",
+                "minItems": 1,
                 "maxItems": ce.MAX_BATCH,
                 "items": {"$ref": "#/components/schemas/PartnerEvent"},
             }

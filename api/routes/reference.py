@@ -65,7 +65,13 @@ def _meta(caller: Principal) -> Meta:
     return Meta(occurred_at=utc_now(), actor=Actor(name=caller.name, role=caller.role))
 
 
-@router.put("/v1/reference/schemes/{scheme_id}", status_code=201)
+PUT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a further version of an existing record was recorded"},
+    201: {"description": "the record was created with its first version"},
+}
+
+
+@router.put("/v1/reference/schemes/{scheme_id}", status_code=201, responses=PUT_RESPONSES)
 async def put_scheme(
     scheme_id: Key,
     body: SchemeBody,
@@ -88,13 +94,13 @@ async def put_scheme(
         scheme_id,
         draft,
         _meta(caller),
-        command_key(caller, idempotency_key, f"schemes/{scheme_id}", body.model_dump(mode="json")),
+        command_key(caller, idempotency_key, f"schemes/{scheme_id}", body.model_dump()),
         if_match_version(if_match),
     )
     return command_response(result)
 
 
-@router.put("/v1/reference/products/{product_code}", status_code=201)
+@router.put("/v1/reference/products/{product_code}", status_code=201, responses=PUT_RESPONSES)
 async def put_product(
     product_code: Key,
     body: ProductBody,
@@ -119,9 +125,7 @@ async def put_product(
         product_code,
         draft,
         _meta(caller),
-        command_key(
-            caller, idempotency_key, f"products/{product_code}", body.model_dump(mode="json")
-        ),
+        command_key(caller, idempotency_key, f"products/{product_code}", body.model_dump()),
         if_match_version(if_match),
     )
     return command_response(result)
