@@ -17,11 +17,11 @@ from api.event_types import EVENT_TYPES
 from api.middleware import Gateway
 from api.observability import Metrics
 from api.ratelimit import RateLimiter
-from api.routes import claims, events, health, operations, reference
+from api.routes import claims, events, health, operations, reference, subjects
 from application.services import build_services
 from infrastructure.principals import Principals
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, migrate
+from infrastructure.store import build_ledger, build_vault, migrate
 
 DESCRIPTION = """Xiaobao Ledger (消保账本): the event-sourced record of an insurer's
 consumer-protection work. Partner systems post CloudEvents to `/v1/events`; staff, auditors
@@ -39,7 +39,12 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         ledger = build_ledger(config)
         app.state.runtime = Runtime(
             settings=config,
-            services=build_services(ledger, max_attempts=config.save_attempts),
+            services=build_services(
+                ledger,
+                build_vault(config, ledger),
+                max_attempts=config.save_attempts,
+                retention_days=config.retention_days,
+            ),
             principals=Principals(config.principals_file),
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
             metrics=metrics,
@@ -61,7 +66,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.add_middleware(
         Gateway, max_body=config.max_body_bytes, metrics=metrics, access_log=config.access_log
     )
-    for module in (health, events, claims, reference, operations):
+    for module in (health, events, claims, reference, subjects, operations):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

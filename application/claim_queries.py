@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,10 +13,12 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from application.ledger import Ledger, NotFound
+from application.personal import Opener
 from application.settling import SettlementPlanner
 from application.views import history_entry, json_ready, money, rfc3339, settlement_view
 from domain.claims import Claim, Settlement, claim_id
 from domain.common import ZERO, InvalidInput, cst_date
+from domain.personal import ERASED
 from domain.reference import Product, Scheme, find_version, product_stream_id, scheme_stream_id
 from domain.settlement import calculate
 
@@ -30,21 +33,30 @@ STATEMENT_TOPICS = tuple(
 )
 
 
-def claim_view(claim: Claim) -> dict[str, Any]:
-    """The claim's current state as the API shows it."""
-    return {
+@dataclass(frozen=True)
+class ClaimView:
+    """A claim as a reader sees it, with its version (the ETag)."""
+
+    version: int
+    body: dict[str, Any]
+
+
+def claim_view(claim: Claim, opener: Opener) -> ClaimView:
+    """The claim's state as the API shows it, personal values opened for the reader."""
+    diagnoses = opener.reveal(claim.diagnoses) if claim.diagnoses else "[]"
+    body = {
         "id": str(claim.id),
         "version": claim.version,
         "hospital": claim.hospital,
         "encounter_id": claim.encounter_id,
-        "patient": {"id": claim.patient_id, "name": claim.patient_name},
+        "patient": opener.reveal({"id": claim.patient_id, "name": claim.patient_name}),
         "region": claim.region,
         "person_type": claim.person_type,
         "hospital_level": claim.hospital_level,
         "social_insurance": claim.social_insurance,
         "admitted_at": rfc3339(claim.admitted_at),
         "policy_id": claim.policy_id,
-        "diagnoses": list(claim.diagnoses),
+        "diagnoses": json.loads(diagnoses) if diagnoses != ERASED else ERASED,
         "status": claim.status,
         "lines": [
             {**json_ready(line), "reversed": line.line_id in claim.reversed}
@@ -62,14 +74,26 @@ def claim_view(claim: Claim) -> dict[str, Any]:
         "created_at": rfc3339(claim.created_on),
         "updated_at": rfc3339(claim.modified_on),
     }
+    return ClaimView(claim.version, body)
 
 
 class ClaimQueries:
     """Read side of claims; `hospital` scopes a hospital principal to its own encounters."""
 
-    def __init__(self, ledger: Ledger, planner: SettlementPlanner) -> None:
+    def __init__(self, ledger: Ledger, planner: SettlementPlanner, opener: Opener) -> None:
         self.ledger = ledger
         self.planner = planner
+        self.opener = opener
+
+    def view(
+        self,
+        cid: UUID,
+        hospital: str | None,
+        as_of_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> ClaimView:
+        """The claim as the reader may see it (then, with time travel)."""
+        return claim_view(self.get(cid, hospital, as_of_version, as_of), self.opener)
 
     def get(
         self,
@@ -94,16 +118,17 @@ class ClaimQueries:
         assert then is not None
         return then
 
-    def by_encounter(self, hospital: str, encounter_id: str) -> list[Claim]:
+    def by_encounter(self, hospital: str, encounter_id: str) -> list[ClaimView]:
         claim = self.ledger.find(Claim, claim_id(hospital, encounter_id))
-        return [claim] if claim is not None else []
+        return [claim_view(claim, self.opener)] if claim is not None else []
 
     def history(self, cid: UUID, hospital: str | None) -> list[dict[str, Any]]:
         self._visible(cid, hospital)
         positions = self.ledger.positions.of(cid)
-        return [
+        entries = [
             history_entry(e, positions.get(e.originator_version)) for e in self.ledger.stream(cid)
         ]
+        return list(self.opener.reveal(entries))
 
     def preview(self, cid: UUID, hospital: str | None) -> dict[str, Any]:
         """The split if discharged now; nothing is recorded."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,10 +13,12 @@ from eventsourcing.domain import Aggregate
 
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, Reads
+from application.personal import Vault
 from application.settling import SettlementPlanner
 from application.views import settlement_view
 from domain.claims import Claim, ClaimError, claim_id, validate_line
 from domain.common import InvalidInput, UnknownRecord, cst_date
+from domain.personal import Subject, subject_stream_id
 from domain.reference import scheme_index_id
 from domain.settlement import ChargeLine
 
@@ -102,9 +105,10 @@ KIND = "claims"
 class ClaimCommands:
     """Handlers of the claim events; each returns what changed for the gateway to save."""
 
-    def __init__(self, ledger: Ledger, planner: SettlementPlanner) -> None:
+    def __init__(self, ledger: Ledger, planner: SettlementPlanner, vault: Vault) -> None:
         self.ledger = ledger
         self.planner = planner
+        self.vault = vault
 
     def _claim(self, hospital: str, encounter_id: str) -> Claim:
         # Another hospital's encounter has another stream id: it is simply unknown here.
@@ -116,7 +120,10 @@ class ClaimCommands:
     def admit(self, cmd: RegisterAdmission, meta: Meta) -> Outcome:
         reads = Reads(self.ledger)
         existing = claim_id(cmd.hospital, cmd.encounter_id)
-        reads.prefetch(existing, scheme_index_id(cmd.region, cmd.person_type))
+        ref = self.vault.ref(cmd.patient_id)
+        reads.prefetch(
+            existing, scheme_index_id(cmd.region, cmd.person_type), subject_stream_id(ref)
+        )
         if reads.get(Claim, existing) is not None:
             raise DuplicateEncounter(f"encounter {cmd.encounter_id!r} is already registered")
         if cmd.social_insurance:
@@ -126,19 +133,24 @@ class ClaimCommands:
         claim = Claim(
             hospital=cmd.hospital,
             encounter_id=cmd.encounter_id,
-            patient_id=cmd.patient_id,
-            patient_name=cmd.patient_name,
+            patient_ref=ref,
+            patient_id=self.vault.seal(ref, cmd.patient_id),
+            patient_name=self.vault.seal(ref, cmd.patient_name),
             region=cmd.region,
             person_type=cmd.person_type,
             hospital_level=cmd.hospital_level,
             social_insurance=cmd.social_insurance,
             admitted_at=cmd.admitted_at,
             policy_id=cmd.policy_id,
-            diagnoses=list(cmd.diagnoses),
+            diagnoses=self.vault.seal(ref, json.dumps(cmd.diagnoses, ensure_ascii=False))
+            if cmd.diagnoses
+            else None,
             occurred_at=meta.occurred_at,
             actor=meta.actor,
         )
-        return Outcome(KIND, claim, [claim])
+        subject = reads.get(Subject, subject_stream_id(ref)) or Subject(ref=ref)
+        subject.list_record(KIND, claim.id)
+        return Outcome(KIND, claim, [claim, subject])
 
     def post_charges(self, cmd: PostCharges, meta: Meta) -> Outcome:
         for index, line in enumerate(cmd.lines):

@@ -14,6 +14,7 @@ from eventsourcing.domain import Aggregate
 from application.commands import CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, NotFound
+from application.personal import Vault
 from application.views import json_ready
 from domain.accumulators import (
     DEDUCTIBLE_USED,
@@ -25,6 +26,7 @@ from domain.accumulators import (
 )
 from domain.common import StaleVersion, UnknownRecord
 from domain.exposure import Exposure, ExposureReport, exposure_stream_id
+from domain.personal import Subject, subject_stream_id
 from domain.policies import InsuredIndex, Policy, insured_index_id, policy_stream_id
 from domain.reference import (
     LevelTerms,
@@ -189,18 +191,20 @@ def product_version_view(version: Any) -> dict[str, Any]:
 class InsurerCommands:
     """Handlers of the insurer's policy, offline-claim and exposure events."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, vault: Vault) -> None:
         self.ledger = ledger
+        self.vault = vault
 
     def issue_policy(self, cmd: IssuePolicy, meta: Meta) -> Outcome:
         if self.ledger.find(Product, product_stream_id(cmd.product_code)) is None:
             raise UnknownRecord(f"unknown product {cmd.product_code!r}")
+        ref = self.vault.ref(cmd.insured_id)
         policy = self.ledger.find(Policy, policy_stream_id(cmd.policy_id))
         if policy is not None:
             policy.amend(
                 cmd.product_code,
-                cmd.insured_id,
-                cmd.insured_name,
+                ref,
+                self.vault.seal(ref, cmd.insured_name),
                 cmd.period_start,
                 cmd.period_end,
                 meta.occurred_at,
@@ -210,18 +214,21 @@ class InsurerCommands:
         policy = Policy(
             policy_id=cmd.policy_id,
             product_code=cmd.product_code,
-            insured_id=cmd.insured_id,
-            insured_name=cmd.insured_name,
+            insured_ref=ref,
+            insured_id=self.vault.seal(ref, cmd.insured_id),
+            insured_name=self.vault.seal(ref, cmd.insured_name),
             period_start=cmd.period_start,
             period_end=cmd.period_end,
             occurred_at=meta.occurred_at,
             actor=meta.actor,
         )
-        index = self.ledger.find(InsuredIndex, insured_index_id(cmd.insured_id)) or InsuredIndex(
-            person_id=cmd.insured_id
+        index = self.ledger.find(InsuredIndex, insured_index_id(ref)) or InsuredIndex(
+            person_ref=ref
         )
         index.list_policy(cmd.policy_id)
-        return Outcome("policies", policy, [policy, index])
+        subject = self.ledger.find(Subject, subject_stream_id(ref)) or Subject(ref=ref)
+        subject.list_record("policies", policy.id)
+        return Outcome("policies", policy, [policy, index, subject])
 
     def cancel_policy(self, cmd: CancelPolicy, meta: Meta) -> Outcome:
         policy = self.ledger.require(

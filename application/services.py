@@ -10,6 +10,7 @@ from application.claim_queries import ClaimQueries
 from application.commands import CommandRunner
 from application.gateway import PartnerEvents
 from application.ledger import Ledger
+from application.personal import Opener, PersonalData, Vault
 from application.settling import SettlementPlanner
 
 
@@ -21,12 +22,18 @@ class Services:
     events: PartnerEvents
     claims: ClaimQueries
     reference: r.ReferenceData
+    personal: PersonalData
 
 
-def build_services(ledger: Ledger, max_attempts: int = 10) -> Services:
+def build_services(
+    ledger: Ledger,
+    vault: Vault,
+    max_attempts: int = 10,
+    retention_days: dict[str, int] | None = None,
+) -> Services:
     planner = SettlementPlanner(ledger)
-    claims = c.ClaimCommands(ledger, planner)
-    insurer = r.InsurerCommands(ledger)
+    claims = c.ClaimCommands(ledger, planner, vault)
+    insurer = r.InsurerCommands(ledger, vault)
     events = PartnerEvents(ledger, max_attempts=max_attempts)
     events.register(c.RegisterAdmission, claims.admit)
     events.register(c.PostCharges, claims.post_charges)
@@ -43,6 +50,7 @@ def build_services(ledger: Ledger, max_attempts: int = 10) -> Services:
     return Services(
         ledger=ledger,
         events=events,
-        claims=ClaimQueries(ledger, planner),
+        claims=ClaimQueries(ledger, planner, Opener(vault)),
         reference=r.ReferenceData(ledger, CommandRunner(ledger, max_attempts)),
+        personal=PersonalData(ledger, vault, retention_days or {}, max_attempts),
     )

@@ -115,10 +115,10 @@ class SettlementPlanner:
             policy = reads.get(Policy, policy_stream_id(claim.policy_id))
             if policy is None or not policy.covers(day):
                 return CommercialCover(None, None, None, "policy_not_in_force")
-            if policy.insured_id != claim.patient_id:
+            if policy.insured_ref != claim.patient_ref:
                 return CommercialCover(None, None, None, "policy_insured_mismatch")
             return self._with_product(policy, day, reads)
-        index = reads.get(InsuredIndex, insured_index_id(claim.patient_id))
+        index = reads.get(InsuredIndex, insured_index_id(claim.patient_ref))
         policy_ids = [policy_stream_id(pid) for pid in (index.policy_ids if index else [])]
         reads.prefetch(*policy_ids)
         active = [
@@ -146,10 +146,10 @@ class SettlementPlanner:
         day = cst_date(claim.admitted_at)
         own = _grouped(claim.settlement.shares) if exclude_own and claim.settlement else {}
         accumulators: dict[UUID, Accumulator] = {}
-        fund_id = accumulator_id(SI_FUND, fund_key(claim.patient_id, day.year))
+        fund_id = accumulator_id(SI_FUND, fund_key(claim.patient_ref, day.year))
         reads = Reads(self.ledger)
         scheme_index = scheme_index_id(claim.region, claim.person_type)
-        insured_index = insured_index_id(claim.patient_id)
+        insured_index = insured_index_id(claim.patient_ref)
         reads.prefetch(
             scheme_index,
             fund_id,
@@ -177,7 +177,7 @@ class SettlementPlanner:
                 claim.region, claim.person_type, claim.hospital_level, day, reads
             )
             versions = ReferenceVersions(scheme_id=scheme_id, scheme_version=scheme_version.version)
-            _, fund_paid = baseline(SI_FUND, fund_key(claim.patient_id, day.year), FUND_PAID)
+            _, fund_paid = baseline(SI_FUND, fund_key(claim.patient_ref, day.year), FUND_PAID)
 
         cover = self.cover_for(claim, reads)
         deductible_used = limit_used = ZERO

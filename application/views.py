@@ -57,9 +57,10 @@ def event_type(event: Any) -> str:
 
 
 def event_data(event: Any) -> dict[str, Any]:
-    """The business payload of a stored event, without its envelope."""
+    """The business payload of a stored event, without its envelope (sealed values kept
+    sealed, for the reader's opener)."""
     return {
-        key: json_ready(value)
+        key: value
         for key, value in vars(event).items()
         if key not in META_FIELDS and not key.startswith("_")
     }

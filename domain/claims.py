@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.common import ZERO, Actor, DomainError, stream_id
+from domain.personal import Sealed
 from domain.settlement import Category, ChargeLine, SettlementInputs, Split
 
 
@@ -142,20 +143,22 @@ class Claim(Aggregate):
         *,
         hospital: str,
         encounter_id: str,
-        patient_id: str,
-        patient_name: str,
+        patient_ref: str,
+        patient_id: Sealed,
+        patient_name: Sealed,
         region: str,
         person_type: str,
         hospital_level: int,
         social_insurance: bool,
         admitted_at: datetime,
         policy_id: str | None,
-        diagnoses: list[str],
+        diagnoses: Sealed | None,
         occurred_at: datetime,
         actor: Actor,
     ) -> None:
         self.hospital = hospital
         self.encounter_id = encounter_id
+        self.patient_ref = patient_ref
         self.patient_id = patient_id
         self.patient_name = patient_name
         self.region = region

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.common import Actor, DomainError, add_months, stream_id
+from domain.personal import Sealed
 
 
 class PolicyError(DomainError):
@@ -37,8 +38,9 @@ def policy_stream_id(policy_id: str) -> UUID:
     return stream_id("policy", policy_id)
 
 
-def insured_index_id(person_id: str) -> UUID:
-    return stream_id("insured", person_id)
+def insured_index_id(person_ref: str) -> UUID:
+    """Policies per insured person, found by the person's blind index, never the id."""
+    return stream_id("insured", person_ref)
 
 
 class Policy(Aggregate):
@@ -53,8 +55,9 @@ class Policy(Aggregate):
         self,
         policy_id: str,
         product_code: str,
-        insured_id: str,
-        insured_name: str,
+        insured_ref: str,
+        insured_id: Sealed,
+        insured_name: Sealed,
         period_start: date,
         period_end: date,
         occurred_at: datetime,
@@ -62,6 +65,7 @@ class Policy(Aggregate):
     ) -> None:
         self.policy_id = policy_id
         self.product_code = product_code
+        self.insured_ref = insured_ref
         self.insured_id = insured_id
         self.insured_name = insured_name
         self.period_start = period_start
@@ -72,15 +76,15 @@ class Policy(Aggregate):
     def amend(
         self,
         product_code: str,
-        insured_id: str,
-        insured_name: str,
+        insured_ref: str,
+        insured_name: Sealed,
         period_start: date,
         period_end: date,
         occurred_at: datetime,
         actor: Actor,
     ) -> None:
         """A re-issue of the same policy id amends it (same insured person only)."""
-        if insured_id != self.insured_id:
+        if insured_ref != self.insured_ref:
             raise InsuredMismatch("the policy was issued to another insured person")
         if self.cancelled_from is not None:
             raise PolicyAlreadyCancelled("the policy is cancelled")
@@ -97,7 +101,7 @@ class Policy(Aggregate):
     def _amended(
         self,
         product_code: str,
-        insured_name: str,
+        insured_name: Sealed,
         period_start: date,
         period_end: date,
         occurred_at: datetime,
@@ -167,12 +171,12 @@ class InsuredIndex(Aggregate):
     """The policies ever issued to one insured person (found when an admission names none)."""
 
     @staticmethod
-    def create_id(person_id: str) -> UUID:
-        return insured_index_id(person_id)
+    def create_id(person_ref: str) -> UUID:
+        return insured_index_id(person_ref)
 
     @event("Opened")
-    def __init__(self, person_id: str) -> None:
-        self.person_id = person_id
+    def __init__(self, person_ref: str) -> None:
+        self.person_ref = person_ref
         self.policy_ids: list[str] = []
 
     @event("PolicyListed")

@@ -10,10 +10,10 @@ Formats (c2sp.org/tlog-checkpoint, c2sp.org/signed-note):
 The key id is SHA-256(name || 0x0A || 0x01 || public key)[:4]; the verifier key is
 ``<name>+<key id, 8 hex digits>+<base64(0x01 || public key)>``.
 
-Errors: ``CheckpointError`` is the base; ``CheckpointFormatError`` for a checkpoint that
-cannot be written, ``VerifierKeyError`` for a malformed verifier key, ``SigningKeyError``
+Errors: ``CheckpointError`` is the base; ``CheckpointFormatError`` for a checkpoint or
+note that cannot be written, ``VerifierKeyError`` for a malformed verifier key, ``SigningKeyError``
 for a key file that is not an Ed25519 private key. A note that does not verify is not an
-error: ``verify_note`` answers None.
+error: ``open_note`` and ``verify_note`` answer None.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ SIGNATURE_PREFIX = "— "
 MAX_SIGNATURES = 100
 _HASH_SIZE = 32
 _SIGNATURE_SIZE = 64
+MAX_SIZE = 1 << 64
 _SIZE_LINE = re.compile(r"0|[1-9][0-9]*")
 _KEY_ID_HEX = re.compile(r"[0-9a-f]{8}")
 # Control characters other than newline are not allowed anywhere in a note.
@@ -47,7 +48,7 @@ class CheckpointError(Exception):
 
 
 class CheckpointFormatError(CheckpointError, ValueError):
-    """An origin, key name, size or root that cannot be written into a checkpoint."""
+    """An origin, key name, size, root or note text that cannot be written."""
 
 
 class VerifierKeyError(CheckpointError, ValueError):
@@ -71,8 +72,8 @@ class Checkpoint:
 def checkpoint_body(origin: str, size: int, root: bytes) -> str:
     """The tlog-checkpoint note text for a tree head."""
     _check_name(origin, "origin")
-    if size < 0:
-        raise CheckpointFormatError(f"a tree size is not negative: {size}")
+    if not 0 <= size < MAX_SIZE:
+        raise CheckpointFormatError(f"a tree size is a 64-bit unsigned integer, not {size}")
     if len(root) != _HASH_SIZE:
         raise CheckpointFormatError(f"a root hash has {_HASH_SIZE} bytes, not {len(root)}")
     return f"{origin}\n{size}\n{_b64(root)}\n"
@@ -86,12 +87,16 @@ def parse_checkpoint(body: str) -> Checkpoint | None:
     if len(lines) < 3 or any(not line for line in lines):
         return None
     origin, size_line, root_line, *extensions = lines
-    if not _SIZE_LINE.fullmatch(size_line):
+    # At most 20 digits before int(): a uint64 has 20, and int() of a huge line is slow.
+    if not _SIZE_LINE.fullmatch(size_line) or len(size_line) > 20:
+        return None
+    size = int(size_line)
+    if size >= MAX_SIZE:
         return None
     root = _b64decode(root_line)
     if root is None or len(root) != _HASH_SIZE:
         return None
-    return Checkpoint(origin, int(size_line), root, tuple(extensions))
+    return Checkpoint(origin, size, root, tuple(extensions))
 
 
 def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
@@ -107,7 +112,8 @@ def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
 
 def parse_verifier_key(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
     """The key name, key id and Ed25519 public key of a verifier key string."""
-    parts = vkey.split("+")
+    # Names and ids have no '+'; the base64 key may.
+    parts = vkey.split("+", 2)
     if len(parts) != 3:
         raise VerifierKeyError("a verifier key is name+keyid+key")
     name, id_hex, key_b64 = parts
@@ -116,30 +122,32 @@ def parse_verifier_key(vkey: str) -> tuple[str, bytes, Ed25519PublicKey]:
     encoded = _b64decode(key_b64)
     if encoded is None or len(encoded) != 33 or encoded[:1] != ED25519_TYPE:
         raise VerifierKeyError("a verifier key ends with base64(0x01 || Ed25519 public key)")
-    public_key = Ed25519PublicKey.from_public_bytes(encoded[1:])
+    try:
+        public_key = Ed25519PublicKey.from_public_bytes(encoded[1:])
+    except ValueError:
+        raise VerifierKeyError("the verifier key's public key is not an Ed25519 key") from None
     if key_id(name, public_key) != bytes.fromhex(id_hex):
         raise VerifierKeyError("the verifier key's id does not match its name and key")
     return name, bytes.fromhex(id_hex), public_key
 
 
-def sign_checkpoint(
-    private_key: Ed25519PrivateKey, name: str, origin: str, size: int, root: bytes
-) -> str:
-    """A signed note of the checkpoint (origin, size, root), signed as key ``name``."""
+def sign_note(private_key: Ed25519PrivateKey, name: str, text: str) -> str:
+    """A signed note of ``text`` with one Ed25519 signature by key ``name``."""
     _check_name(name, "key name")
-    body = checkpoint_body(origin, size, root)
-    signature = private_key.sign(body.encode())
+    if not text.endswith("\n") or _CONTROL.search(text):
+        raise CheckpointFormatError("a note text ends in a newline and has no control characters")
+    signature = private_key.sign(text.encode())
     keyed = key_id(name, private_key.public_key()) + signature
-    return f"{body}\n{SIGNATURE_PREFIX}{name} {_b64(keyed)}\n"
+    return f"{text}\n{SIGNATURE_PREFIX}{name} {_b64(keyed)}\n"
 
 
-def verify_note(note: str, vkey: str) -> Checkpoint | None:
-    """The checkpoint in ``note`` when the key of ``vkey`` signed it, else None."""
+def open_note(note: str, vkey: str) -> str | None:
+    """The text of ``note`` when the key of ``vkey`` signed it, else None."""
     name, wanted_id, public_key = parse_verifier_key(vkey)
     split = _split_note(note)
     if split is None:
         return None
-    body, signatures = split
+    text, signatures = split
     verified = False
     for signer, keyed in signatures:
         # Signatures by other keys (another name or id) are ignored, as the spec requires.
@@ -148,16 +156,28 @@ def verify_note(note: str, vkey: str) -> Checkpoint | None:
         if len(keyed) != 4 + _SIGNATURE_SIZE:
             return None
         try:
-            public_key.verify(keyed[4:], body.encode())
+            public_key.verify(keyed[4:], text.encode())
         except InvalidSignature:
             return None
         verified = True
-    return parse_checkpoint(body) if verified else None
+    return text if verified else None
+
+
+def sign_checkpoint(
+    private_key: Ed25519PrivateKey, name: str, origin: str, size: int, root: bytes
+) -> str:
+    """A signed note of the checkpoint (origin, size, root), signed as key ``name``."""
+    return sign_note(private_key, name, checkpoint_body(origin, size, root))
+
+
+def verify_note(note: str, vkey: str) -> Checkpoint | None:
+    """The checkpoint in ``note`` when the key of ``vkey`` signed it, else None."""
+    text = open_note(note, vkey)
+    return None if text is None else parse_checkpoint(text)
 
 
 def load_or_create_signing_key(path: Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in the PEM file at ``path``, created (mode 0o600) when
-    absent."""
+    """The Ed25519 private key in the PEM file at ``path``, created (mode 0o600) if absent."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:

@@ -24,6 +24,11 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     principals_file: Path = Path("var/principals.json")
     signing_key_file: Path = Path("var/signing-key.pem")
+    index_key_file: Path = Path("var/index-key")
+    retention_days: dict[str, int] = Field(
+        default_factory=lambda: {"claims": 3650, "policies": 3650, "complaints": 3650},
+        description="days a closed record is kept before its subject may be erased",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = Field(default=8, ge=2)

@@ -18,10 +18,12 @@ from domain.accumulators import Accumulator
 from domain.claims import ReferenceVersions, Settlement, Share
 from domain.common import Actor
 from domain.exposure import Exposure
+from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
+from infrastructure.vault import AesGcmVault, key_store_for, load_or_create_index_key
 
 VALUE_TYPES: tuple[type[Any], ...] = (
     Actor,
@@ -37,6 +39,8 @@ VALUE_TYPES: tuple[type[Any], ...] = (
     SchemeVersion,
     ProductVersion,
     Exposure,
+    Sealed,
+    Hold,
 )
 _ = Accumulator  # accumulators store only plain values
 
@@ -132,7 +136,16 @@ def build_ledger(settings: Settings, create_table: bool = False) -> Ledger:
     )
 
 
+def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:
+    """The personal-data vault beside this ledger (keys in the same database)."""
+    return AesGcmVault(
+        key_store_for(ledger.recorder), load_or_create_index_key(settings.index_key_file)
+    )
+
+
 def migrate(settings: Settings) -> None:
-    """Create the ledger's tables once, before any worker starts (never raced by workers)."""
+    """Create the ledger's tables and secrets once, before any worker starts."""
     ledger = build_ledger(settings, create_table=True)
+    key_store_for(ledger.recorder).create_table()
+    load_or_create_index_key(settings.index_key_file)
     ledger.close()

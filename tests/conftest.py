@@ -16,7 +16,7 @@ from psycopg import sql
 from application.ledger import Ledger
 from application.services import Services, build_services
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, migrate
+from infrastructure.store import build_ledger, build_vault, migrate
 
 POSTGRES_URL = os.environ.get(
     "XIAOBAO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/xiaobao_test"
@@ -56,6 +56,7 @@ def fresh_postgres(postgres_url: str) -> str:
 def truncate_postgres(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("TRUNCATE ledger_events RESTART IDENTITY")
+        conn.execute("TRUNCATE subject_keys")
 
 
 def settings_for(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
@@ -71,6 +72,7 @@ def settings_for(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
         database_url=url,
         principals_file=tmp_path / "principals.json",
         signing_key_file=tmp_path / "signing-key.pem",
+        index_key_file=tmp_path / "index-key",
     )
 
 
@@ -95,5 +97,7 @@ def ledger(any_settings: Settings) -> Iterator[Ledger]:
 
 
 @pytest.fixture
-def services(ledger: Ledger) -> Services:
-    return build_services(ledger)
+def services(ledger: Ledger, any_settings: Settings) -> Services:
+    return build_services(
+        ledger, build_vault(any_settings, ledger), retention_days={"claims": 0, "policies": 0}
+    )

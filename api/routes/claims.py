@@ -12,7 +12,6 @@ from pydantic import AwareDatetime
 
 from api.deps import CLAIM_READERS, ServicesDep, hospital_scope, roles
 from api.errors import Problem
-from application.claim_queries import claim_view
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["claims"])
@@ -35,7 +34,7 @@ async def find_claims(
             [{"field": "hospital", "message": "is required for your role"}],
         )
     found = await run_in_threadpool(services.claims.by_encounter, owner, encounter_id)
-    return {"items": [claim_view(claim) for claim in found]}
+    return {"items": [view.body for view in found]}
 
 
 @router.get("/v1/claims/{claim_id}")
@@ -50,11 +49,11 @@ async def get_claim(
     ] = None,
 ) -> dict[str, Any]:
     """The claim's state, now or as the ledger knew it then (time travel)."""
-    claim = await run_in_threadpool(
-        services.claims.get, claim_id, hospital_scope(caller), as_of_version, as_of
+    view = await run_in_threadpool(
+        services.claims.view, claim_id, hospital_scope(caller), as_of_version, as_of
     )
-    response.headers["ETag"] = f'"{claim.version}"'
-    return claim_view(claim)
+    response.headers["ETag"] = f'"{view.version}"'
+    return view.body
 
 
 @router.get("/v1/claims/{claim_id}/history")

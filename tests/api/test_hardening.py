@@ -150,3 +150,20 @@ def test_principals_file_is_reloaded_when_it_changes(api: Api, settings: Setting
     kept = [p for p in orjson.loads(path.read_bytes()) if p["role"] != "admin"]
     path.write_bytes(orjson.dumps(kept) + b"\n")
     assert_problem(api.get("/metrics", who="admin"), 401)
+
+
+def test_erasure_is_admin_only_and_deferred_while_records_are_held(api: Api) -> None:
+    api.seed()
+    claim = api.settle().json()["stream"]["id"]
+    assert_problem(
+        api.client.post(f"/v1/subjects/{PATIENT['id']}/erase", headers=bearer("handler")), 403
+    )
+    response = api.client.post(
+        f"/v1/subjects/{PATIENT['id']}/erase", json={"reason": "request"}, headers=bearer("admin")
+    )
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "deferred"
+    assert {h["reason"] for h in body["holds"]} == {"open_record"}
+    assert PATIENT["id"] not in response.text  # the answer names the blind index only
+    assert api.get(f"/v1/claims/{claim}").json()["patient"]["name"] == PATIENT["name"]

@@ -61,7 +61,8 @@ def policy_year(services: Services) -> dict[str, Decimal]:
 
 
 def fund(services: Services, person: str = "person-1") -> dict[str, Decimal]:
-    return totals(services, SI_FUND, fund_key(person, 2026))
+    """The fund accumulator of a person, found by the person's blind index."""
+    return totals(services, SI_FUND, fund_key(services.personal.vault.ref(person), 2026))
 
 
 def test_discharge_returns_the_worked_example_split(seeded: Services) -> None:

@@ -34,6 +34,7 @@ from domain.claims import (
     validate_line,
 )
 from domain.common import Actor
+from domain.personal import Sealed
 from domain.settlement import (
     ChargeLine,
     ProductTerms,
@@ -94,15 +95,16 @@ def new_claim(encounter_id: str = "E1") -> Claim:
     return Claim(
         hospital="H1",
         encounter_id=encounter_id,
-        patient_id="P1",
-        patient_name="张三",
+        patient_ref="ref-p1",
+        patient_id=Sealed("ref-p1", "c2VhbGVk"),
+        patient_name=Sealed("ref-p1", "bmFtZQ=="),
         region="310000",
         person_type="employee",
         hospital_level=3,
         social_insurance=True,
         admitted_at=T0,
         policy_id="POL-1",
-        diagnoses=["J18.9"],
+        diagnoses=None,
         occurred_at=T0,
         actor=ACTOR,
     )

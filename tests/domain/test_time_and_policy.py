@@ -16,6 +16,7 @@ from domain.common import (
     deadline,
     end_of_day,
 )
+from domain.personal import Sealed
 from domain.policies import Policy, PolicyAlreadyCancelled
 
 ACTOR = Actor(name="t", role="insurer")
@@ -164,8 +165,9 @@ def policy(start: date = date(2026, 3, 1), end: date = date(2027, 2, 28)) -> Pol
     return Policy(
         policy_id="POL-1",
         product_code="MED-1",
-        insured_id="P1",
-        insured_name="张三",
+        insured_ref="ref-p1",
+        insured_id=Sealed("ref-p1", "c2VhbGVk"),
+        insured_name=Sealed("ref-p1", "bmFtZQ=="),
         period_start=start,
         period_end=end,
         occurred_at=NOW,

@@ -23,7 +23,7 @@ from domain.accumulators import (
     policy_year_key,
 )
 from infrastructure.settings import Settings, SettingsError
-from infrastructure.store import build_ledger, migrate
+from infrastructure.store import build_ledger, build_vault, migrate
 from tests.builders import admit, charge, discharge, issue_policy, seed_reference
 
 D = Decimal
@@ -61,7 +61,7 @@ def test_every_aggregate_shares_one_position_sequence(settings: Settings) -> Non
     migrate(settings)
     migrate(settings)  # idempotent
     ledger = build_ledger(settings)
-    services = build_services(ledger)
+    services = build_services(ledger, build_vault(settings, ledger))
     seed_reference(services)
     issue_policy(services)
     result = admit(services)
@@ -79,10 +79,12 @@ def test_every_aggregate_shares_one_position_sequence(settings: Settings) -> Non
     ledger.close()
 
 
-def test_postgres_ledger_is_one_table_named_after_the_application(fresh_postgres: str) -> None:
-    settings = Settings(database_url=fresh_postgres)
+def test_postgres_ledger_is_one_table_named_after_the_application(
+    fresh_postgres: str, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=fresh_postgres, index_key_file=tmp_path / "k")
     ledger = build_ledger(settings)
-    services = build_services(ledger)
+    services = build_services(ledger, build_vault(settings, ledger))
     seed_reference(services)
     admit(services)
     with psycopg.connect(fresh_postgres) as conn:
@@ -101,11 +103,12 @@ def test_postgres_ledger_is_one_table_named_after_the_application(fresh_postgres
 
 
 def test_racing_discharges_never_consume_the_same_deductible_twice(
-    fresh_postgres: str, monkeypatch: pytest.MonkeyPatch
+    fresh_postgres: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """Two processes' worth of ledgers discharge the same insured person at once."""
-    settings = Settings(database_url=fresh_postgres)
-    writers = [build_services(build_ledger(settings)) for _ in range(2)]
+    settings = Settings(database_url=fresh_postgres, index_key_file=tmp_path / "k")
+    ledgers = [build_ledger(settings) for _ in range(2)]
+    writers = [build_services(ledger, build_vault(settings, ledger)) for ledger in ledgers]
     seed_reference(writers[0])
     issue_policy(writers[0])
     encounters = [f"E{i}" for i in range(6)]

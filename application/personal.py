@@ -1,0 +1,155 @@
+"""Personal data: sealing at intake, opening for readers, and erasure with retention holds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from eventsourcing.persistence import IntegrityError
+
+from application.gateway import ConcurrencyExhausted, Meta
+from application.ledger import Ledger, NotFound
+from application.views import json_ready
+from domain.claims import Claim
+from domain.common import InvalidInput, end_of_day
+from domain.personal import ERASED, Hold, Sealed, Subject, subject_stream_id
+from domain.policies import Policy
+
+
+class Vault(Protocol):
+    """Per-person keys outside the log, and the keyed blind index of person ids."""
+
+    def ref(self, person_id: str) -> str:
+        """The blind index of a person id (HMAC with a server secret)."""
+        ...
+
+    def seal(self, ref: str, value: str) -> Sealed:
+        """Encrypt a value under the person's key (created on first use)."""
+        ...
+
+    def open_many(self, sealed: Iterable[Sealed]) -> dict[Sealed, str | None]:
+        """Decrypt values; None for those whose subject was erased."""
+        ...
+
+    def destroy(self, ref: str) -> None:
+        """Destroy the person's key: their sealed values can never be read again."""
+        ...
+
+
+def collect_sealed(value: Any) -> list[Sealed]:
+    """Every sealed value inside a (nested) structure."""
+    if isinstance(value, Sealed):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in collect_sealed(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in collect_sealed(v)]
+    return []
+
+
+class Opener:
+    """Opens the sealed values of a read model in one key lookup."""
+
+    def __init__(self, vault: Vault) -> None:
+        self.vault = vault
+
+    def reveal(self, value: Any) -> Any:
+        """The structure, JSON-ready, with sealed values opened (or shown as erased)."""
+        opened = self.vault.open_many(collect_sealed(value))
+        return _replace(value, opened)
+
+
+def _replace(value: Any, opened: dict[Sealed, str | None]) -> Any:
+    if isinstance(value, Sealed):
+        text = opened.get(value)
+        return ERASED if text is None else text
+    if isinstance(value, dict):
+        return {k: _replace(v, opened) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace(v, opened) for v in value]
+    return json_ready(value)
+
+
+@dataclass(frozen=True)
+class ErasureOutcome:
+    """What an erasure request did: erased, or deferred with the holds that apply."""
+
+    status: str
+    subject: str
+    holds: list[Hold]
+    position: int
+
+
+class PersonalData:
+    """Erasure of a person's data (admin), deferred while retention holds apply."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        vault: Vault,
+        retention_days: dict[str, int],
+        max_attempts: int = 10,
+    ) -> None:
+        self.ledger = ledger
+        self.vault = vault
+        self.retention_days = retention_days
+        self.max_attempts = max_attempts
+
+    def erase(self, person_id: str, reason: str, meta: Meta) -> ErasureOutcome:
+        if not person_id.strip():
+            raise InvalidInput("id", "must not be blank")
+        ref = self.vault.ref(person_id)
+        for _ in range(self.max_attempts):
+            subject = self.ledger.find(Subject, subject_stream_id(ref))
+            if subject is None:
+                raise NotFound("no personal data is held for this person")
+            if subject.erased_at is not None:
+                # Recorded already; destroying the key again finishes an interrupted erasure.
+                self.vault.destroy(ref)
+                position = self.ledger.positions.of(subject.id)[subject.version]
+                return ErasureOutcome("erased", ref, [], position)
+            holds = self.holds(subject, meta.occurred_at)
+            if holds:
+                subject.defer_erasure(holds, meta.occurred_at, meta.actor)
+            else:
+                subject.erase(reason, meta.occurred_at, meta.actor)
+            try:
+                recordings = self.ledger.save(subject)
+            except IntegrityError:
+                continue
+            if not holds:
+                # The event is recorded first: a crash before this line leaves an erasure on
+                # record, and the next request for it destroys the key.
+                self.vault.destroy(ref)
+            status = "deferred" if holds else "erased"
+            return ErasureOutcome(status, ref, holds, recordings[-1].notification.id)
+        raise ConcurrencyExhausted("the subject changed concurrently; try again")
+
+    def holds(self, subject: Subject, now: datetime) -> list[Hold]:
+        """Records still live, and records younger than their kind's retention period."""
+        found: list[Hold] = []
+        records = self.ledger.find_many(record_id for _, record_id in subject.records)
+        for kind, record_id in subject.records:
+            record = records.get(record_id)
+            if record is None:
+                continue
+            ended = _ended_at(record)
+            keep = timedelta(days=self.retention_days.get(kind, 0))
+            if ended is None or ended > now:
+                found.append(Hold(f"{kind}/{record_id}", "open_record"))
+            elif ended + keep > now:
+                until = (ended + keep).date().isoformat()
+                found.append(Hold(f"{kind}/{record_id}", "retention_period", until))
+        return found
+
+
+def _ended_at(record: Any) -> datetime | None:
+    """When a record stops being live: a claim when closed, a policy when it ends."""
+    if isinstance(record, Claim):
+        return record.closed_at
+    if isinstance(record, Policy):
+        end = record.cancelled_from or record.period_end
+        return end_of_day(end)
+    return None

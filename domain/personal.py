@@ -1,0 +1,91 @@
+"""Personal data: sealed values and the subject they belong to.
+
+Names, national ids, phones and diagnoses are stored only sealed (encrypted with a key of
+the person's own, kept outside the log). Streams refer to a person by a keyed blind index
+(`ref`), never by the id itself. Erasing a person destroys the key: every sealed value of
+theirs becomes unreadable while the log, its proofs and the statistics stay intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.common import Actor, DomainError, stream_id
+
+ERASED = "[erased]"
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """A personal value encrypted under its subject's key (base64 of nonce and ciphertext)."""
+
+    subject: str
+    box: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a subject's data must be kept for now."""
+
+    record: str
+    reason: str
+    until: str | None = None
+
+
+class AlreadyErased(DomainError):
+    """A subject's data can be erased once."""
+
+    rule = "already_erased"
+
+
+def subject_stream_id(ref: str) -> UUID:
+    return stream_id("subject", ref)
+
+
+class Subject(Aggregate):
+    """A data subject (a patient, an insured person, a complainant): their records, erasure."""
+
+    @staticmethod
+    def create_id(ref: str) -> UUID:
+        return subject_stream_id(ref)
+
+    @event("Opened")
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self.records: list[tuple[str, UUID]] = []
+        self.erased_at: datetime | None = None
+
+    def list_record(self, kind: str, record_id: UUID) -> None:
+        """Note a record that holds this subject's data (for retention holds)."""
+        if (kind, record_id) not in self.records:
+            self._record_listed(kind=kind, record_id=record_id)
+
+    @event("RecordListed")
+    def _record_listed(self, kind: str, record_id: UUID) -> None:
+        self.records.append((kind, record_id))
+
+    def defer_erasure(self, holds: list[Hold], occurred_at: datetime, actor: Actor) -> None:
+        """An erasure asked for while holds apply: recorded with the reasons, nothing erased."""
+        self._check_not_erased()
+        self._erasure_deferred(holds=holds, occurred_at=occurred_at, actor=actor)
+
+    @event("ErasureDeferred")
+    def _erasure_deferred(self, holds: list[Hold], occurred_at: datetime, actor: Actor) -> None:
+        pass
+
+    def erase(self, reason: str, occurred_at: datetime, actor: Actor) -> None:
+        """The subject's key is destroyed; this event is the erasure's record."""
+        self._check_not_erased()
+        self._erased(reason=reason, occurred_at=occurred_at, actor=actor)
+
+    @event("Erased")
+    def _erased(self, reason: str, occurred_at: datetime, actor: Actor) -> None:
+        self.erased_at = occurred_at
+
+    def _check_not_erased(self) -> None:
+        if self.erased_at is not None:
+            raise AlreadyErased("this subject's personal data is already erased")

@@ -1,0 +1,202 @@
+"""Per-person AES-GCM keys in their own table (`subject_keys`), and the keyed blind index.
+
+The keys never enter the event log: destroying one makes that person's sealed values
+unreadable while every stored event — and so every Merkle leaf — stays byte for byte.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+
+from domain.personal import Sealed
+
+NONCE = 12
+
+
+class KeyStore(Protocol):
+    """Where subject keys live."""
+
+    def create_table(self) -> None: ...
+
+    def get_or_create(self, subject: str) -> bytes: ...
+
+    def get_many(self, subjects: list[str]) -> dict[str, bytes]: ...
+
+    def delete(self, subject: str) -> None: ...
+
+
+class PostgresKeyStore:
+    """`subject_keys` in the ledger's PostgreSQL schema."""
+
+    def __init__(self, recorder: PostgresApplicationRecorder) -> None:
+        self.datastore = recorder.datastore
+        self.table = sql.Identifier(self.datastore.schema or "public", "subject_keys")
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (subject TEXT PRIMARY KEY, key BYTEA NOT NULL, "
+                    "created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                ).format(self.table)
+            )
+
+    def get_or_create(self, subject: str) -> bytes:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                sql.SQL(
+                    "INSERT INTO {} (subject, key) VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING"
+                ).format(self.table),
+                (subject, AESGCM.generate_key(bit_length=256)),
+            )
+            curs.execute(
+                sql.SQL("SELECT key FROM {} WHERE subject = %s").format(self.table), (subject,)
+            )
+            row = curs.fetchone()
+            assert row is not None
+            return bytes(row["key"])
+
+    def get_many(self, subjects: list[str]) -> dict[str, bytes]:
+        if not subjects:
+            return {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL("SELECT subject, key FROM {} WHERE subject = ANY(%s)").format(self.table),
+                (subjects,),
+            )
+            return {row["subject"]: bytes(row["key"]) for row in curs.fetchall()}
+
+    def delete(self, subject: str) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                sql.SQL("DELETE FROM {} WHERE subject = %s").format(self.table), (subject,)
+            )
+
+
+class SQLiteKeyStore:
+    """`subject_keys` in the ledger's SQLite file."""
+
+    def __init__(self, recorder: SQLiteApplicationRecorder) -> None:
+        self.datastore = recorder.datastore
+
+    def create_table(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS subject_keys (subject TEXT PRIMARY KEY, "
+                "key BLOB NOT NULL, created_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+            )
+
+    def get_or_create(self, subject: str) -> bytes:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "INSERT OR IGNORE INTO subject_keys (subject, key) VALUES (?, ?)",
+                (subject, AESGCM.generate_key(bit_length=256)),
+            )
+            c.execute("SELECT key FROM subject_keys WHERE subject = ?", (subject,))
+            return bytes(c.fetchone()[0])
+
+    def get_many(self, subjects: list[str]) -> dict[str, bytes]:
+        if not subjects:
+            return {}
+        marks = ",".join("?" * len(subjects))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT subject, key FROM subject_keys WHERE subject IN ({marks})",  # noqa: S608
+                subjects,
+            )
+            return {row[0]: bytes(row[1]) for row in c.fetchall()}
+
+    def delete(self, subject: str) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("DELETE FROM subject_keys WHERE subject = ?", (subject,))
+
+
+class MemoryKeyStore:
+    """Keys in memory, for the in-memory ledger of application tests."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, bytes] = {}
+        self.lock = threading.Lock()
+
+    def create_table(self) -> None:
+        pass
+
+    def get_or_create(self, subject: str) -> bytes:
+        with self.lock:
+            return self.keys.setdefault(subject, AESGCM.generate_key(bit_length=256))
+
+    def get_many(self, subjects: list[str]) -> dict[str, bytes]:
+        return {s: self.keys[s] for s in subjects if s in self.keys}
+
+    def delete(self, subject: str) -> None:
+        self.keys.pop(subject, None)
+
+
+def key_store_for(recorder: ApplicationRecorder) -> KeyStore:
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return PostgresKeyStore(recorder)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return SQLiteKeyStore(recorder)
+    return MemoryKeyStore()
+
+
+class AesGcmVault:
+    """Seals personal values with AES-256-GCM under per-subject keys; the subject is the AAD."""
+
+    def __init__(self, keys: KeyStore, index_key: bytes) -> None:
+        self.keys = keys
+        self.index_key = index_key
+
+    def ref(self, person_id: str) -> str:
+        digest = hmac.new(self.index_key, person_id.encode(), hashlib.sha256).hexdigest()
+        return digest[:32]
+
+    def seal(self, ref: str, value: str) -> Sealed:
+        nonce = os.urandom(NONCE)
+        box = AESGCM(self.keys.get_or_create(ref)).encrypt(nonce, value.encode(), ref.encode())
+        return Sealed(ref, base64.b64encode(nonce + box).decode())
+
+    def open_many(self, sealed: Iterable[Sealed]) -> dict[Sealed, str | None]:
+        values = list(dict.fromkeys(sealed))
+        keys = self.keys.get_many(sorted({s.subject for s in values}))
+        return {s: self._open(s, keys.get(s.subject)) for s in values}
+
+    def destroy(self, ref: str) -> None:
+        self.keys.delete(ref)
+
+    @staticmethod
+    def _open(sealed: Sealed, key: bytes | None) -> str | None:
+        if key is None:
+            return None
+        raw = base64.b64decode(sealed.box)
+        try:
+            return AESGCM(key).decrypt(raw[:NONCE], raw[NONCE:], sealed.subject.encode()).decode()
+        except InvalidTag:
+            return None  # sealed under a key that was destroyed and later replaced
+
+
+def load_or_create_index_key(path: Path) -> bytes:
+    """The blind-index secret: 32 random bytes, created once (mode 0600), never logged."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return base64.b64decode(path.read_bytes().strip())
+    with os.fdopen(descriptor, "wb") as handle:
+        secret = os.urandom(32)
+        handle.write(base64.b64encode(secret) + b"\n")
+    return secret
