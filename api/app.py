@@ -21,7 +21,7 @@ from api.routes import claims, events, health, operations, reference, subjects
 from application.services import build_services
 from infrastructure.principals import Principals
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_vault, migrate
+from infrastructure.store import build_ledger, build_notary, build_vault, migrate
 
 DESCRIPTION = """Xiaobao Ledger (消保账本): the event-sourced record of an insurer's
 consumer-protection work. Partner systems post CloudEvents to `/v1/events`; staff, auditors
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             principals=Principals(config.principals_file),
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
             metrics=metrics,
+            notary=build_notary(config),
         )
         try:
             yield

@@ -12,7 +12,7 @@ from api import demo
 from api.observability import configure_logging
 from application.services import build_services
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_vault, migrate
+from infrastructure.store import build_ledger, build_notary, build_vault, migrate
 
 cli = typer.Typer(help="Xiaobao Ledger (消保账本) operations.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -56,7 +56,8 @@ def demo_command() -> None:
     migrate(settings)
     ledger = build_ledger(settings)
     try:
-        claims = demo.load_demo(build_services(ledger, build_vault(settings, ledger)))
+        services = build_services(ledger, build_vault(settings, ledger))
+        claims = demo.load_demo(services, build_notary(settings))
     finally:
         ledger.close()
     base = f"http://{settings.host}:{settings.port}"

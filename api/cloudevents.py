@@ -18,6 +18,7 @@ from api.observability import Metrics
 from application.gateway import EventResult, Meta, PartnerEvent, PartnerEvents
 from application.ledger import utc_now
 from domain.common import Actor, InvalidInput, check_occurred_at
+from infrastructure.notary import Notary
 from infrastructure.principals import Principal
 
 STRUCTURED = ("application/cloudevents+json", "application/json")
@@ -118,8 +119,11 @@ def to_partner_event(raw: Any, principal: Principal, now: datetime) -> PartnerEv
     )
 
 
-def result_body(result: EventResult) -> dict[str, Any]:
-    """The contract's result object."""
+def result_body(result: EventResult, notary: Notary) -> dict[str, Any]:
+    """The contract's result object, with the ledger's signed receipt."""
+    receipt = notary.receipt(
+        result.source, result.event_id, result.digest, result.position, result.recorded_at
+    )
     return {
         "id": result.event_id,
         "source": result.source,
@@ -129,23 +133,26 @@ def result_body(result: EventResult) -> dict[str, Any]:
         "version": result.version,
         "position": result.position,
         **result.extra,
+        "receipt": {"note": receipt, "verifier_key": notary.verifier_key},
     }
 
 
-def record_one(events: PartnerEvents, raw: Any, principal: Principal) -> tuple[int, dict[str, Any]]:
+def record_one(
+    events: PartnerEvents, notary: Notary, raw: Any, principal: Principal
+) -> tuple[int, dict[str, Any]]:
     """Record one event; refusals raise their Problem."""
     result = events.record(to_partner_event(raw, principal, utc_now()))
-    return (200 if result.duplicate else 201), result_body(result)
+    return (200 if result.duplicate else 201), result_body(result, notary)
 
 
 def record_batch(
-    events: PartnerEvents, raws: list[Any], principal: Principal
+    events: PartnerEvents, notary: Notary, raws: list[Any], principal: Principal
 ) -> list[dict[str, Any]]:
     """A batch is not atomic: each event is recorded as if posted alone, with its own status."""
     results = []
     for raw in raws:
         try:
-            status, body = record_one(events, raw, principal)
+            status, body = record_one(events, notary, raw, principal)
         except Exception as exc:  # every event gets its own result, as if posted alone
             problem = problem_for(exc)
             status, body = problem.status, problem.body()

@@ -22,6 +22,7 @@ from application.services import Services
 from domain.common import Actor
 from domain.reference import LevelTerms, Product, Scheme, product_stream_id, scheme_stream_id
 from domain.settlement import ProductTerms
+from infrastructure.notary import Notary
 from infrastructure.principals import Principal, token_digest
 
 D = Decimal
@@ -318,7 +319,7 @@ def demo_events() -> list[tuple[str, dict[str, Any]]]:
     return [(p, _event(n, p, k, time, d)) for n, (p, k, time, d) in enumerate(events, 1)]
 
 
-def load_demo(services: Services) -> dict[str, str]:
+def load_demo(services: Services, notary: Notary) -> dict[str, str]:
     """Load everything; returns the ids of the demo claims by encounter."""
     _reference(services)
     claims: dict[str, str] = {}
@@ -326,7 +327,7 @@ def load_demo(services: Services) -> dict[str, str]:
         data = event["data"]
         if event["type"].endswith("remittance-paid.v1"):
             data["claim_id"] = claims["ZY-2026-0001"]
-        _, result = record_one(services.events, event, _principal(partner))
+        _, result = record_one(services.events, notary, event, _principal(partner))
         if "encounter_id" in data:
             claims[data["encounter_id"]] = result["stream"]["id"]
     return claims

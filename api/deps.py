@@ -17,6 +17,7 @@ from api.ratelimit import RateLimiter, retry_after
 from api.responses import JSONBody
 from application.commands import CommandKey, CommandResult
 from application.services import Services
+from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.settings import Settings
 
@@ -35,6 +36,7 @@ class Runtime:
     principals: Principals
     limiter: RateLimiter
     metrics: Metrics
+    notary: Notary
 
 
 def runtime(request: Request) -> Runtime:
@@ -80,8 +82,13 @@ def metrics(rt: Annotated[Runtime, Depends(runtime)]) -> Metrics:
     return rt.metrics
 
 
+def notary(rt: Annotated[Runtime, Depends(runtime)]) -> Notary:
+    return rt.notary
+
+
 ServicesDep = Annotated[Services, Depends(services)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
+NotaryDep = Annotated[Notary, Depends(notary)]
 CallerDep = Annotated[Principal, Depends(principal)]
 
 

@@ -64,12 +64,14 @@ class EventResult:
     event_id: str
     source: str
     event_type: str
+    digest: str
     duplicate: bool
     kind: str
     stream_id: UUID
     version: int
     position: int
     extra: dict[str, Any]
+    recorded_at: datetime
 
 
 Handler = Callable[[Any, Meta], Outcome]
@@ -137,12 +139,14 @@ class PartnerEvents:
                 event_id=event.event_id,
                 source=event.source,
                 event_type=event.event_type,
+                digest=event.digest,
                 duplicate=False,
                 kind=outcome.kind,
                 stream_id=outcome.subject.id,
                 version=outcome.subject.version,
                 position=recordings[-1].notification.id,
                 extra=outcome.extra,
+                recorded_at=receipt.created_on,
             )
         raise ConcurrencyExhausted("the event met concurrent updates too often; post it again")
 
@@ -163,10 +167,12 @@ class PartnerEvents:
             event_id=event.event_id,
             source=event.source,
             event_type=receipt.event_type,
+            digest=receipt.digest,
             duplicate=True,
             kind=result["kind"],
             stream_id=result["stream_id"],
             version=result["version"],
             position=self.ledger.positions.of(receipt.id)[1],
             extra=result["extra"],
+            recorded_at=receipt.created_on,
         )

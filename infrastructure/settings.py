@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     principals_file: Path = Path("var/principals.json")
     signing_key_file: Path = Path("var/signing-key.pem")
     index_key_file: Path = Path("var/index-key")
+    ledger_name: str = Field(
+        default="ledger.xiaobao.local",
+        pattern=r"^[A-Za-z0-9.\-_/:]+$",
+        description="the log's origin and signing key name in checkpoints and receipts",
+    )
     retention_days: dict[str, int] = Field(
         default_factory=lambda: {"claims": 3650, "policies": 3650, "complaints": 3650},
         description="days a closed record is kept before its subject may be erased",

@@ -21,6 +21,8 @@ from domain.exposure import Exposure
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
+from infrastructure.checkpoints import load_or_create_signing_key
+from infrastructure.notary import Notary
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
 from infrastructure.vault import AesGcmVault, key_store_for, load_or_create_index_key
@@ -143,9 +145,15 @@ def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:
     )
 
 
+def build_notary(settings: Settings) -> Notary:
+    """The ledger's signer, with the key from XIAOBAO_SIGNING_KEY_FILE."""
+    return Notary(load_or_create_signing_key(settings.signing_key_file), settings.ledger_name)
+
+
 def migrate(settings: Settings) -> None:
     """Create the ledger's tables and secrets once, before any worker starts."""
     ledger = build_ledger(settings, create_table=True)
     key_store_for(ledger.recorder).create_table()
     load_or_create_index_key(settings.index_key_file)
+    load_or_create_signing_key(settings.signing_key_file)
     ledger.close()

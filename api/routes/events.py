@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api import cloudevents as ce
-from api.deps import CallerDep, MetricsDep, ServicesDep
+from api.deps import CallerDep, MetricsDep, NotaryDep, ServicesDep
 from api.errors import Problem
 from api.responses import JSONBody
 
@@ -41,14 +41,20 @@ EVENT_BODY_SCHEMA: dict[str, Any] = {
     },
 )
 async def post_events(
-    request: Request, caller: CallerDep, services: ServicesDep, metrics: MetricsDep
+    request: Request,
+    caller: CallerDep,
+    services: ServicesDep,
+    metrics: MetricsDep,
+    notary: NotaryDep,
 ) -> JSONBody:
     """Record one partner event (201; a duplicate 200) or a batch of up to 1000 (200)."""
     content_type = ce.media_type(request.headers.get("content-type"))
     body = await request.body()
     if "ce-specversion" in request.headers:
         raw = ce.binary_event(request.headers, body)
-        status, result = await run_in_threadpool(ce.record_one, services.events, raw, caller)
+        status, result = await run_in_threadpool(
+            ce.record_one, services.events, notary, raw, caller
+        )
         ce.count(metrics, [{**result, "status": status}])
         return JSONBody(result, status_code=status)
     if content_type == ce.BATCH:
@@ -59,12 +65,12 @@ async def post_events(
                 f"a batch is a JSON array of 1 to {ce.MAX_BATCH} events",
                 [{"field": "body", "message": "not an array of 1 to 1000 events"}],
             )
-        results = await run_in_threadpool(ce.record_batch, services.events, batch, caller)
+        results = await run_in_threadpool(ce.record_batch, services.events, notary, batch, caller)
         ce.count(metrics, results)
         return JSONBody(results, status_code=200)
     if content_type not in ce.STRUCTURED:
         raise Problem(415, "use application/cloudevents+json, application/json or a batch")
     raw = ce.parse_json(body)
-    status, result = await run_in_threadpool(ce.record_one, services.events, raw, caller)
+    status, result = await run_in_threadpool(ce.record_one, services.events, notary, raw, caller)
     ce.count(metrics, [{**result, "status": status}])
     return JSONBody(result, status_code=status)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import orjson
 import pytest
 
+from infrastructure.checkpoints import open_note
 from tests.api.conftest import ITEMS, Api, admission, bearer, cloud_event
 
 
@@ -227,3 +229,26 @@ def test_wrong_media_type_is_415_and_bad_json_is_400(api: Api) -> None:
         "/v1/events", content=b"{", headers={**bearer("hosp-1"), "Content-Type": "application/json"}
     )
     assert_problem(broken, 400)
+
+
+def test_accepted_events_carry_a_receipt_the_partner_can_verify(api: Api) -> None:
+    api.seed()
+    event = cloud_event("hospital.admission.v1", admission())
+    body = api.post_event(event).json()
+    receipt = body["receipt"]
+    text = open_note(receipt["note"], receipt["verifier_key"])
+    assert text is not None
+    digest = hashlib.sha256(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    lines = text.splitlines()
+    assert lines[:5] == [
+        "xiaobao.receipt/v1",
+        "source /partners/hosp-1",
+        f"id {event['id']}",
+        f"sha256 {digest}",
+        f"position {body['position']}",
+    ]
+    assert lines[5].startswith("recorded 20")
+    forged = receipt["note"].replace(f"position {body['position']}", "position 1")
+    assert open_note(forged, receipt["verifier_key"]) is None
+    duplicate = api.post_event(event).json()
+    assert duplicate["receipt"] == receipt
