@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,10 +19,19 @@ from api.middleware import Gateway
 from api.observability import Metrics
 from api.ratelimit import RateLimiter
 from api.routes import claims, events, health, operations, reference, subjects
+from api.routes import ledger as ledger_routes
 from application.services import build_services
 from infrastructure.principals import Principals
+from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_notary, build_vault, migrate
+from infrastructure.store import (
+    build_ledger,
+    build_notary,
+    build_proofs,
+    build_sealer,
+    build_vault,
+    migrate,
+)
 
 DESCRIPTION = """Xiaobao Ledger (消保账本): the event-sourced record of an insurer's
 consumer-protection work. Partner systems post CloudEvents to `/v1/events`; staff, auditors
@@ -37,6 +47,8 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         if run_migrations:
             migrate(config)
         ledger = build_ledger(config)
+        notary = build_notary(config)
+        proofs = build_proofs(ledger)
         app.state.runtime = Runtime(
             settings=config,
             services=build_services(
@@ -44,16 +56,22 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 build_vault(config, ledger),
                 max_attempts=config.save_attempts,
                 retention_days=config.retention_days,
+                proofs=proofs,
             ),
             principals=Principals(config.principals_file),
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
             metrics=metrics,
-            notary=build_notary(config),
+            notary=notary,
+            proofs=proofs,
         )
-        try:
-            yield
-        finally:
-            ledger.close()
+        with contextlib.ExitStack() as stack:
+            if config.run_sealer and proofs is not None:
+                stack.enter_context(sealing(build_sealer(config, ledger, notary)))
+            try:
+                yield
+            finally:
+                stack.close()
+                ledger.close()
 
     metrics = Metrics()
     app = FastAPI(
@@ -67,7 +85,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.add_middleware(
         Gateway, max_body=config.max_body_bytes, metrics=metrics, access_log=config.access_log
     )
-    for module in (health, events, claims, reference, subjects, operations):
+    for module in (health, events, claims, reference, subjects, ledger_routes, operations):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

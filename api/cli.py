@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import re
+import signal
+import threading
+from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
+import orjson
 import typer
 import uvicorn
 from rich.console import Console
 
 from api import demo
+from api.event_types import PERIOD_PATTERN
 from api.observability import configure_logging
 from application.services import build_services
+from infrastructure.audit import export_bundle, positions_in_period, verify_bundle, verify_ledger
+from infrastructure.merkle_store import merkle_store_for
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_notary, build_vault, migrate
+from infrastructure.store import (
+    build_ledger,
+    build_notary,
+    build_proofs,
+    build_sealer,
+    build_vault,
+    migrate,
+)
 
 cli = typer.Typer(help="Xiaobao Ledger (消保账本) operations.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -79,6 +95,80 @@ def demo_command() -> None:
         f"  curl -s -H 'Authorization: Bearer xb-demo-hosp-hz-001' "
         f"'{base}/v1/hospitals/hosp-hz-001/statement?date=2026-11-06'"
     )
+
+
+@cli.command()
+def seal() -> None:
+    """Run the sealer on its own (one is active across processes; others wait)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    migrate(settings)
+    ledger = build_ledger(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        build_sealer(settings, ledger, build_notary(settings)).run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        ledger.close()
+
+
+@cli.command()
+def verify(
+    bundle: Annotated[Path | None, typer.Option(help="check an exported bundle offline")] = None,
+    verifier_key: Annotated[
+        str | None, typer.Option(help="the ledger's verifier key to trust (default: own key)")
+    ] = None,
+) -> None:
+    """Recompute the whole Merkle log and check it against every signed checkpoint."""
+    settings = Settings()
+    if bundle is not None:
+        report = verify_bundle(orjson.loads(bundle.read_bytes()), verifier_key)
+    else:
+        ledger = build_ledger(settings)
+        try:
+            key = verifier_key or build_notary(settings).verifier_key
+            report = verify_ledger(ledger.recorder, merkle_store_for(ledger.recorder), key)
+        finally:
+            ledger.close()
+    if report.ok:
+        console.print(f"ok: {report.leaves} entries, {report.checkpoints} signed checkpoint(s)")
+        return
+    console.print(f"[red]FAILED[/]: {report.problem}")
+    if report.first_bad_position is not None:
+        console.print(f"first bad position: {report.first_bad_position}")
+    raise typer.Exit(1)
+
+
+@cli.command()
+def export(
+    stream: Annotated[UUID | None, typer.Option(help="a stream id (claim, policy...)")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="recorded in a CST period: 2026-07, 2026Q3 or 2026")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="where to write the bundle")] = Path("bundle.json"),
+) -> None:
+    """Write a self-contained bundle (entries, leaves, proofs, checkpoint, key)."""
+    if (stream is None) == (period is None):
+        raise typer.BadParameter("give exactly one of --stream or --period")
+    if period is not None and not re.fullmatch(PERIOD_PATTERN, period):
+        raise typer.BadParameter("a period is 2026-07, 2026Q3 or 2026")
+    settings = Settings()
+    ledger = build_ledger(settings)
+    try:
+        proofs = build_proofs(ledger)
+        assert proofs is not None
+        positions = (
+            list(ledger.positions.of(stream).values())
+            if stream is not None
+            else positions_in_period(ledger.recorder, period or "")
+        )
+        bundle = export_bundle(proofs, build_notary(settings).verifier_key, positions)
+    finally:
+        ledger.close()
+    out.write_bytes(orjson.dumps(bundle, option=orjson.OPT_INDENT_2))
+    console.print(f"wrote {len(bundle['entries'])} entries to {out}")
 
 
 def main() -> None:

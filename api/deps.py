@@ -19,6 +19,7 @@ from application.commands import CommandKey, CommandResult
 from application.services import Services
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
+from infrastructure.proof_service import LedgerProofs
 from infrastructure.settings import Settings
 
 STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
@@ -37,6 +38,7 @@ class Runtime:
     limiter: RateLimiter
     metrics: Metrics
     notary: Notary
+    proofs: LedgerProofs | None
 
 
 def runtime(request: Request) -> Runtime:
@@ -89,6 +91,15 @@ def notary(rt: Annotated[Runtime, Depends(runtime)]) -> Notary:
 ServicesDep = Annotated[Services, Depends(services)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
 NotaryDep = Annotated[Notary, Depends(notary)]
+
+
+def proofs(rt: Annotated[Runtime, Depends(runtime)]) -> LedgerProofs:
+    if rt.proofs is None:
+        raise Problem(503, "this ledger runs on the in-memory store and has no Merkle log")
+    return rt.proofs
+
+
+ProofsDep = Annotated[LedgerProofs, Depends(proofs)]
 CallerDep = Annotated[Principal, Depends(principal)]
 
 

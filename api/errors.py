@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.ledger import NotFound
 from domain.common import DomainError, InvalidInput, StaleVersion
+from infrastructure.merkle import ProofRangeError
+from infrastructure.proof_service import NoCheckpoint
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("xiaobao.api")
@@ -132,6 +134,10 @@ def problem_for(exc: Exception) -> Problem:
     too_large = exc if isinstance(exc, BodyTooLarge) else exc.__cause__
     if isinstance(too_large, BodyTooLarge):
         return Problem(413, f"the body exceeds the limit of {too_large.limit} bytes")
+    if isinstance(exc, ProofRangeError):
+        return Problem(422, str(exc), [{"field": "query", "message": str(exc)}])
+    if isinstance(exc, NoCheckpoint):
+        return Problem(503, str(exc), headers={"Retry-After": "1"})
     if isinstance(exc, StaleVersion):
         return Problem(412, str(exc), type=f"urn:xiaobao:rule:{exc.rule}")
     if isinstance(exc, InvalidInput):
@@ -158,6 +164,14 @@ async def _handle(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Register the problem+json mapping for every exception kind."""
-    for kind in (Problem, DomainError, NotFound, RequestValidationError, StarletteHTTPException):
+    for kind in (
+        Problem,
+        DomainError,
+        NotFound,
+        RequestValidationError,
+        StarletteHTTPException,
+        ProofRangeError,
+        NoCheckpoint,
+    ):
         app.add_exception_handler(kind, _handle)
     app.add_exception_handler(Exception, _handle)

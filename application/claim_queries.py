@@ -12,7 +12,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
-from application.ledger import Ledger, NotFound
+from application.ledger import Ledger, NotFound, ProofSource
 from application.personal import Opener
 from application.settling import SettlementPlanner
 from application.views import history_entry, json_ready, money, rfc3339, settlement_view
@@ -80,10 +80,17 @@ def claim_view(claim: Claim, opener: Opener) -> ClaimView:
 class ClaimQueries:
     """Read side of claims; `hospital` scopes a hospital principal to its own encounters."""
 
-    def __init__(self, ledger: Ledger, planner: SettlementPlanner, opener: Opener) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        planner: SettlementPlanner,
+        opener: Opener,
+        proofs: ProofSource | None = None,
+    ) -> None:
         self.ledger = ledger
         self.planner = planner
         self.opener = opener
+        self.proofs = proofs
 
     def view(
         self,
@@ -122,13 +129,21 @@ class ClaimQueries:
         claim = self.ledger.find(Claim, claim_id(hospital, encounter_id))
         return [claim_view(claim, self.opener)] if claim is not None else []
 
-    def history(self, cid: UUID, hospital: str | None) -> list[dict[str, Any]]:
+    def history(
+        self, cid: UUID, hospital: str | None, proofs: bool = False
+    ) -> list[dict[str, Any]]:
+        """Every event in order; with `proofs`, each sealed one's inclusion proof."""
         self._visible(cid, hospital)
         positions = self.ledger.positions.of(cid)
         entries = [
             history_entry(e, positions.get(e.originator_version)) for e in self.ledger.stream(cid)
         ]
-        return list(self.opener.reveal(entries))
+        revealed: list[dict[str, Any]] = list(self.opener.reveal(entries))
+        if proofs and self.proofs is not None:
+            found = self.proofs.for_positions([e["position"] for e in revealed])
+            for entry in revealed:
+                entry["proof"] = found.get(entry["position"])
+        return revealed
 
     def preview(self, cid: UUID, hospital: str | None) -> dict[str, Any]:
         """The split if discharged now; nothing is recorded."""

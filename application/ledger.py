@@ -30,6 +30,14 @@ class StreamReader(Protocol):
         ...
 
 
+class ProofSource(Protocol):
+    """Inclusion proofs of ledger entries against the latest signed checkpoint."""
+
+    def for_positions(self, positions: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Proofs of the sealed entries among `positions`, by position."""
+        ...
+
+
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
 

@@ -9,7 +9,7 @@ from application import reference as r
 from application.claim_queries import ClaimQueries
 from application.commands import CommandRunner
 from application.gateway import PartnerEvents
-from application.ledger import Ledger
+from application.ledger import Ledger, ProofSource
 from application.personal import Opener, PersonalData, Vault
 from application.settling import SettlementPlanner
 
@@ -30,6 +30,7 @@ def build_services(
     vault: Vault,
     max_attempts: int = 10,
     retention_days: dict[str, int] | None = None,
+    proofs: ProofSource | None = None,
 ) -> Services:
     planner = SettlementPlanner(ledger)
     claims = c.ClaimCommands(ledger, planner, vault)
@@ -50,7 +51,7 @@ def build_services(
     return Services(
         ledger=ledger,
         events=events,
-        claims=ClaimQueries(ledger, planner, Opener(vault)),
+        claims=ClaimQueries(ledger, planner, Opener(vault), proofs),
         reference=r.ReferenceData(ledger, CommandRunner(ledger, max_attempts)),
         personal=PersonalData(ledger, vault, retention_days or {}, max_attempts),
     )

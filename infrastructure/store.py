@@ -22,7 +22,10 @@ from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.checkpoints import load_or_create_signing_key
+from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
+from infrastructure.proof_service import LedgerProofs
+from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
 from infrastructure.vault import AesGcmVault, key_store_for, load_or_create_index_key
@@ -150,10 +153,37 @@ def build_notary(settings: Settings) -> Notary:
     return Notary(load_or_create_signing_key(settings.signing_key_file), settings.ledger_name)
 
 
+def build_sealer(settings: Settings, ledger: Ledger, notary: Notary) -> Sealer:
+    """The sealer over this ledger, with the cross-process lock that fits its store."""
+    path = settings.sqlite_path()
+    lock: SingleActive = (
+        FileLock(path.with_name(path.name + ".sealer.lock"))
+        if path is not None
+        else AdvisoryLock(settings.database_url.split("?", 1)[0])
+    )
+    return Sealer(
+        ledger.recorder,
+        merkle_store_for(ledger.recorder),
+        notary,
+        lock,
+        batch=settings.seal_batch,
+        checkpoint_interval=settings.checkpoint_interval_seconds,
+    )
+
+
+def build_proofs(ledger: Ledger) -> LedgerProofs | None:
+    """The read side of the Merkle log (None on the in-memory store)."""
+    if isinstance(ledger.recorder, POPOApplicationRecorder):
+        return None
+    return LedgerProofs(ledger.recorder, merkle_store_for(ledger.recorder))
+
+
 def migrate(settings: Settings) -> None:
     """Create the ledger's tables and secrets once, before any worker starts."""
     ledger = build_ledger(settings, create_table=True)
     key_store_for(ledger.recorder).create_table()
+    if not isinstance(ledger.recorder, POPOApplicationRecorder):
+        merkle_store_for(ledger.recorder).create_tables()
     load_or_create_index_key(settings.index_key_file)
     load_or_create_signing_key(settings.signing_key_file)
     ledger.close()

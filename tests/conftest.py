@@ -55,8 +55,10 @@ def fresh_postgres(postgres_url: str) -> str:
 
 def truncate_postgres(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE ledger_events RESTART IDENTITY")
-        conn.execute("TRUNCATE subject_keys")
+        conn.execute(
+            "TRUNCATE ledger_events, subject_keys, merkle_leaves, merkle_nodes, "
+            "merkle_checkpoints RESTART IDENTITY"
+        )
 
 
 def settings_for(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
@@ -73,6 +75,7 @@ def settings_for(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
         principals_file=tmp_path / "principals.json",
         signing_key_file=tmp_path / "signing-key.pem",
         index_key_file=tmp_path / "index-key",
+        run_sealer=False,
     )
 
 

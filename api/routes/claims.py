@@ -57,9 +57,16 @@ async def get_claim(
 
 
 @router.get("/v1/claims/{claim_id}/history")
-async def claim_history(claim_id: UUID, services: ServicesDep, caller: Reader) -> dict[str, Any]:
+async def claim_history(
+    claim_id: UUID,
+    services: ServicesDep,
+    caller: Reader,
+    proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
+) -> dict[str, Any]:
     """Every event of the claim in order, with its position in the ledger."""
-    events = await run_in_threadpool(services.claims.history, claim_id, hospital_scope(caller))
+    events = await run_in_threadpool(
+        services.claims.history, claim_id, hospital_scope(caller), proofs
+    )
     return {"events": events}
 
 

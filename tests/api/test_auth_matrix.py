@@ -12,6 +12,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 
 from tests.api.conftest import PRINCIPALS, PRODUCT, Api, admission, bearer, cloud_event
+from tests.api.test_ledger_api import seal
 
 WHO = [p["partner_id"] or p["role"] for p in PRINCIPALS]  # hosp-1 owns the claim; hosp-2 not
 CLAIM_READERS = {"hosp-1", "insurer-1", "handler", "supervisor", "auditor"}
@@ -85,6 +86,15 @@ TABLE: dict[tuple[str, str], Row] = {
         get("/v1/reference/schemes/hz"), dict.fromkeys(STAFF_READERS, 200)
     ),
     ("GET", "/metrics"): Row(get("/metrics"), {"admin": 200, "auditor": 200}),
+    ("GET", "/v1/ledger/checkpoint"): Row(get("/v1/ledger/checkpoint"), dict.fromkeys(WHO, 200)),
+    ("GET", "/v1/ledger/public-key"): Row(get("/v1/ledger/public-key"), dict.fromkeys(WHO, 200)),
+    ("GET", "/v1/ledger/entries"): Row(get("/v1/ledger/entries?start=0&end=2"), {"auditor": 200}),
+    ("GET", "/v1/ledger/proof/inclusion"): Row(
+        get("/v1/ledger/proof/inclusion?index=0&size=2"), {"auditor": 200, "regulator": 200}
+    ),
+    ("GET", "/v1/ledger/proof/consistency"): Row(
+        get("/v1/ledger/proof/consistency?first=1&second=2"), {"auditor": 200, "regulator": 200}
+    ),
     ("POST", "/v1/subjects/{subject_id}/erase"): Row(
         lambda api, ids, headers: api.client.post("/v1/subjects/nobody/erase", headers=headers),
         {"admin": 404},  # reached the lookup: the role was let through
@@ -118,6 +128,7 @@ def test_every_served_route_has_a_row(api: Api) -> None:
 def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
     api.seed()
     claim = api.settle().json()["stream"]["id"]
+    seal(api)
     ids = {"claim": claim, "seq": ""}
     for (method, path), row in TABLE.items():
         anonymous = row.call(api, ids, {})

@@ -1,0 +1,59 @@
+"""The verifiable ledger: signed checkpoint, public key, entries and RFC 9162 proofs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import CallerDep, NotaryDep, ProofsDep, roles
+from application.views import rfc3339
+from infrastructure.principals import Principal
+
+router = APIRouter(tags=["verifiable ledger"])
+Auditor = Annotated[Principal, Depends(roles("auditor"))]
+ProofReader = Annotated[Principal, Depends(roles("auditor", "regulator"))]
+Index = Annotated[int, Query(ge=0, le=2**62)]
+
+
+@router.get("/v1/ledger/checkpoint")
+async def checkpoint(caller: CallerDep, proofs: ProofsDep) -> dict[str, Any]:
+    """The latest signed checkpoint: size, root (hex), when it was signed, the signed note."""
+    latest = await run_in_threadpool(proofs.checkpoint)
+    return {
+        "size": latest.size,
+        "root": latest.root.hex(),
+        "timestamp": rfc3339(latest.signed_at),
+        "note": latest.note,
+    }
+
+
+@router.get("/v1/ledger/public-key")
+def public_key(caller: CallerDep, notary: NotaryDep) -> dict[str, str]:
+    """The signed-note verifier key of checkpoints and receipts."""
+    return {"verifier_key": notary.verifier_key}
+
+
+@router.get("/v1/ledger/entries")
+async def entries(caller: Auditor, proofs: ProofsDep, start: Index, end: Index) -> dict[str, Any]:
+    """Leaves [start, end) (at most 1000): index, position and the exact bytes hashed."""
+    return {"entries": await run_in_threadpool(proofs.entries, start, end)}
+
+
+@router.get("/v1/ledger/proof/inclusion")
+async def inclusion(
+    caller: ProofReader, proofs: ProofsDep, index: Index, size: Index
+) -> dict[str, Any]:
+    """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves."""
+    hashes = await run_in_threadpool(proofs.inclusion, index, size)
+    return {"index": index, "size": size, "hashes": [h.hex() for h in hashes]}
+
+
+@router.get("/v1/ledger/proof/consistency")
+async def consistency(
+    caller: ProofReader, proofs: ProofsDep, first: Index, second: Index
+) -> dict[str, Any]:
+    """RFC 9162 consistency proof between the trees of `first` and `second` leaves."""
+    hashes = await run_in_threadpool(proofs.consistency, first, second)
+    return {"first": first, "second": second, "hashes": [h.hex() for h in hashes]}

@@ -1,0 +1,206 @@
+"""Offline verification: the whole ledger against its signed checkpoints, and exported
+bundles that an auditor checks with nothing but the RFC and the public key."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder, Notification
+
+from domain.common import CST
+from infrastructure.checkpoints import VerifierKeyError, verify_note
+from infrastructure.leaves import LeafFormatError, decode_leaf, encode_leaf, timestamp_of
+from infrastructure.merkle import MerkleLog, leaf_hash
+from infrastructure.merkle_store import MerkleStore
+from infrastructure.proof_service import LedgerProofs
+from infrastructure.proofs import verify_inclusion
+
+BUNDLE_FORMAT = "xiaobao.bundle/v1"
+BATCH = 10_000
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The outcome of a verification: ok, or the first problem and where."""
+
+    ok: bool
+    leaves: int
+    checkpoints: int
+    problem: str | None = None
+    first_bad_position: int | None = None
+
+
+def all_entries(recorder: ApplicationRecorder) -> Iterator[Notification]:
+    """Every stored event in position order."""
+    start = 1
+    while True:
+        batch = recorder.select_notifications(start, BATCH)
+        yield from batch
+        if len(batch) < BATCH:
+            return
+        start = batch[-1].id + 1
+
+
+def verify_ledger(
+    recorder: ApplicationRecorder, store: MerkleStore, verifier_key: str
+) -> AuditReport:
+    """Recompute the tree from the events table; compare leaves and signed checkpoints."""
+    tree = MerkleLog()
+    sealed = store.size()
+    stored: list[tuple[int, int]] = []
+    stored_hashes: list[bytes] = []
+    first_bad: tuple[int, str] | None = None
+    for entry in _from_zero(recorder):
+        digest = leaf_hash(
+            encode_leaf(
+                entry.id, entry.originator_id, entry.originator_version, entry.topic, entry.state
+            )
+        )
+        index = tree.append(digest)
+        if index >= sealed or first_bad is not None:
+            continue
+        if index % BATCH == 0:
+            stored = store.leaf_positions(index, index + BATCH)
+            stored_hashes = store.leaf_hashes(index, index + BATCH)
+        expected_position = stored[index % BATCH][1]
+        if expected_position != entry.id:
+            where = min(expected_position, entry.id)
+            first_bad = (
+                where,
+                f"leaf {index} was sealed at position {expected_position}, "
+                f"the log has position {entry.id} there",
+            )
+        elif stored_hashes[index % BATCH] != digest:
+            first_bad = (entry.id, f"the entry at position {entry.id} differs from what was sealed")
+    if first_bad is None and tree.size < sealed:
+        missing = store.leaf_positions(tree.size, tree.size + 1)[0][1]
+        first_bad = (missing, f"the entry at position {missing} is missing from the log")
+    checkpoints = store.checkpoints()
+    if first_bad is not None:
+        return AuditReport(False, tree.size, len(checkpoints), first_bad[1], first_bad[0])
+    good_size = 0
+    for checkpoint in checkpoints:
+        problem = _check_checkpoint(
+            checkpoint.note, checkpoint.size, checkpoint.root, tree, verifier_key
+        )
+        if problem is not None:
+            after = store.leaf_positions(good_size, good_size + 1)
+            position = after[0][1] if after else None
+            return AuditReport(False, tree.size, len(checkpoints), problem, position)
+        good_size = checkpoint.size
+    return AuditReport(True, tree.size, len(checkpoints))
+
+
+def _from_zero(recorder: ApplicationRecorder) -> Iterable[Notification]:
+    """All entries, including any inserted below the first position."""
+    first = recorder.select_notifications(None, 1)
+    if first and first[0].id < 1:
+        low = recorder.select_notifications(None, BATCH, stop=0)
+        yield from low
+    yield from all_entries(recorder)
+
+
+def _check_checkpoint(
+    note: str, size: int, root: bytes, tree: MerkleLog, verifier_key: str
+) -> str | None:
+    signed = verify_note(note, verifier_key)
+    if signed is None:
+        return f"the checkpoint of size {size} is not signed by the ledger's key"
+    if (signed.size, signed.root) != (size, root):
+        return f"the checkpoint of size {size} was rewritten (its row differs from its note)"
+    if size > tree.size or tree.root(size) != root:
+        return f"the log does not reproduce the signed root at size {size}"
+    return None
+
+
+def export_bundle(
+    proofs: LedgerProofs, verifier_key: str, positions: Iterable[int]
+) -> dict[str, Any]:
+    """A self-contained bundle: entries, leaves, inclusion proofs, the checkpoint, the key."""
+    checkpoint = proofs.checkpoint()
+    indexes = proofs.store.indexes_of(sorted(set(positions)))
+    sealed = {p: i for p, i in indexes.items() if i < checkpoint.size}
+    leaves = proofs.leaves(sorted(sealed))
+    entries = []
+    for position, index in sorted(sealed.items()):
+        leaf = decode_leaf(leaves[position])
+        entries.append(
+            {
+                "index": index,
+                "position": position,
+                "stream_id": str(leaf.stream_id),
+                "version": leaf.version,
+                "topic": leaf.topic,
+                "recorded_at": leaf.timestamp,
+                "leaf": base64.b64encode(leaves[position]).decode(),
+                "proof": [h.hex() for h in proofs.inclusion(index, checkpoint.size)],
+            }
+        )
+    return {
+        "format": BUNDLE_FORMAT,
+        "verifier_key": verifier_key,
+        "checkpoint": {
+            "size": checkpoint.size,
+            "root": checkpoint.root.hex(),
+            "note": checkpoint.note,
+        },
+        "entries": entries,
+    }
+
+
+def verify_bundle(bundle: Any, pinned_key: str | None = None) -> AuditReport:
+    """Check a bundle with no database: signature, every leaf's fields, every proof."""
+    try:
+        if bundle.get("format") != BUNDLE_FORMAT:
+            return AuditReport(False, 0, 0, "not a Xiaobao ledger bundle")
+        key = pinned_key or bundle["verifier_key"]
+        signed = verify_note(bundle["checkpoint"]["note"], key)
+        if signed is None:
+            return AuditReport(False, 0, 1, "the checkpoint is not signed by the given key")
+        entries = bundle["entries"]
+        for count, entry in enumerate(entries):
+            problem = _check_entry(entry, signed.size, signed.root)
+            if problem is not None:
+                return AuditReport(False, count, 1, problem, entry.get("position"))
+        return AuditReport(True, len(entries), 1)
+    except (KeyError, TypeError, ValueError, AttributeError, VerifierKeyError) as exc:
+        return AuditReport(False, 0, 0, f"malformed bundle: {type(exc).__name__}")
+
+
+def _check_entry(entry: dict[str, Any], size: int, root: bytes) -> str | None:
+    leaf_bytes = base64.b64decode(entry["leaf"], validate=True)
+    try:
+        leaf = decode_leaf(leaf_bytes)
+    except LeafFormatError:
+        return f"entry {entry['index']} does not hold a ledger leaf"
+    claimed = (entry["position"], entry["stream_id"], entry["version"], entry["topic"])
+    if (leaf.position, str(leaf.stream_id), leaf.version, leaf.topic) != claimed:
+        return f"entry {entry['index']} names other data than its leaf commits to"
+    proof = [bytes.fromhex(h) for h in entry["proof"]]
+    if not verify_inclusion(leaf_hash(leaf_bytes), entry["index"], size, proof, root):
+        return f"entry {entry['index']} is not included in the signed tree"
+    return None
+
+
+def positions_in_period(recorder: ApplicationRecorder, period: str) -> list[int]:
+    """Positions of the entries recorded in a CST month (2026-07), quarter (2026Q3) or year."""
+    found = []
+    for entry in all_entries(recorder):
+        stamp = timestamp_of(entry.state)
+        if stamp and _period_of(datetime.fromisoformat(stamp).astimezone(CST), period):
+            found.append(entry.id)
+    return found
+
+
+def _period_of(instant: datetime, period: str) -> bool:
+    if "Q" in period:
+        year, quarter = period.split("Q")
+        return instant.year == int(year) and (instant.month - 1) // 3 + 1 == int(quarter)
+    if "-" in period:
+        year, month = period.split("-")
+        return (instant.year, instant.month) == (int(year), int(month))
+    return instant.year == int(period)

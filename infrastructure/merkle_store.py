@@ -1,0 +1,352 @@
+"""Tables of the verifiable ledger, beside the events table in the same database:
+
+    merkle_leaves       (idx, position)          leaf index → ledger position
+    merkle_nodes        (level, idx, hash)       every complete subtree's hash; level 0 = leaves
+    merkle_checkpoints  (size, root, signed_at, note)
+
+The sealer writes a batch of leaves, their nodes and a checkpoint in one transaction, so its
+tracking position (the highest sealed position) can never disagree with the tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+
+from infrastructure.tree_ranges import Coordinate
+
+
+@dataclass(frozen=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored."""
+
+    size: int
+    root: bytes
+    signed_at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class SealedBatch:
+    """What one sealing step appends."""
+
+    leaves: list[tuple[int, int]]  # (index, position)
+    nodes: list[tuple[int, int, bytes]]  # (level, index, hash)
+    checkpoint: StoredCheckpoint | None
+
+
+class MerkleStore(Protocol):
+    """Persistence of the Merkle log."""
+
+    def create_tables(self) -> None: ...
+
+    def append(self, batch: SealedBatch) -> None: ...
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None: ...
+
+    def size(self) -> int: ...
+
+    def last_position(self) -> int: ...
+
+    def levels(self) -> list[list[bytes]]: ...
+
+    def nodes(self, coordinates: Iterable[Coordinate]) -> dict[Coordinate, bytes]: ...
+
+    def leaf_positions(self, start: int, end: int) -> list[tuple[int, int]]: ...
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]: ...
+
+    def indexes_of(self, positions: Sequence[int]) -> dict[int, int]: ...
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None: ...
+
+    def checkpoints(self) -> list[StoredCheckpoint]: ...
+
+
+class PostgresMerkleStore:
+    """The Merkle tables in the ledger's PostgreSQL schema."""
+
+    def __init__(self, recorder: PostgresApplicationRecorder) -> None:
+        self.datastore = recorder.datastore
+        schema = self.datastore.schema or "public"
+        self.leaves = sql.Identifier(schema, "merkle_leaves")
+        self.nodes_table = sql.Identifier(schema, "merkle_nodes")
+        self.checkpoints_table = sql.Identifier(schema, "merkle_checkpoints")
+
+    def create_tables(self) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (idx BIGINT PRIMARY KEY, "
+                    "position BIGINT NOT NULL UNIQUE)"
+                ).format(self.leaves)
+            )
+            curs.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (level SMALLINT NOT NULL, idx BIGINT NOT NULL, "
+                    "hash BYTEA NOT NULL, PRIMARY KEY (level, idx))"
+                ).format(self.nodes_table)
+            )
+            curs.execute(
+                sql.SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (size BIGINT PRIMARY KEY, root BYTEA NOT NULL, "
+                    "signed_at TIMESTAMPTZ NOT NULL, note TEXT NOT NULL)"
+                ).format(self.checkpoints_table)
+            )
+
+    def append(self, batch: SealedBatch) -> None:
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            with curs.copy(sql.SQL("COPY {} (idx, position) FROM STDIN").format(self.leaves)) as cp:
+                for row in batch.leaves:
+                    cp.write_row(row)
+            copy_nodes = sql.SQL("COPY {} (level, idx, hash) FROM STDIN").format(self.nodes_table)
+            with curs.copy(copy_nodes) as cp:
+                for node in batch.nodes:
+                    cp.write_row(node)
+            if batch.checkpoint is not None:
+                self._insert_checkpoint(curs, batch.checkpoint)
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            self._insert_checkpoint(curs, checkpoint)
+
+    def _insert_checkpoint(self, curs: Any, c: StoredCheckpoint) -> None:
+        curs.execute(
+            sql.SQL(
+                "INSERT INTO {} (size, root, signed_at, note) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (size) DO NOTHING"
+            ).format(self.checkpoints_table),
+            (c.size, c.root, c.signed_at, c.note),
+        )
+
+    def _one(self, query: sql.Composed, params: Sequence[Any] = ()) -> Any:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(query, params)
+            row = curs.fetchone()
+            return None if row is None else next(iter(row.values()))
+
+    def size(self) -> int:
+        count = self._one(sql.SQL("SELECT max(idx) + 1 AS n FROM {}").format(self.leaves))
+        return int(count or 0)
+
+    def last_position(self) -> int:
+        found = self._one(sql.SQL("SELECT max(position) AS p FROM {}").format(self.leaves))
+        return int(found or 0)
+
+    def levels(self) -> list[list[bytes]]:
+        rows: list[list[bytes]] = []
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL("SELECT level, hash FROM {} ORDER BY level, idx").format(self.nodes_table)
+            )
+            for row in curs:
+                while len(rows) <= row["level"]:
+                    rows.append([])
+                rows[row["level"]].append(bytes(row["hash"]))
+        return rows
+
+    def nodes(self, coordinates: Iterable[Coordinate]) -> dict[Coordinate, bytes]:
+        wanted = list(coordinates)
+        if not wanted:
+            return {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT n.level, n.idx, n.hash FROM {} n "
+                    "JOIN unnest(%s::smallint[], %s::bigint[]) AS w(level, idx) "
+                    "ON n.level = w.level AND n.idx = w.idx"
+                ).format(self.nodes_table),
+                ([c[0] for c in wanted], [c[1] for c in wanted]),
+            )
+            return {(r["level"], r["idx"]): bytes(r["hash"]) for r in curs.fetchall()}
+
+    def leaf_positions(self, start: int, end: int) -> list[tuple[int, int]]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT idx, position FROM {} WHERE idx >= %s AND idx < %s ORDER BY idx"
+                ).format(self.leaves),
+                (start, end),
+            )
+            return [(r["idx"], r["position"]) for r in curs.fetchall()]
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL(
+                    "SELECT hash FROM {} WHERE level = 0 AND idx >= %s AND idx < %s ORDER BY idx"
+                ).format(self.nodes_table),
+                (start, end),
+            )
+            return [bytes(r["hash"]) for r in curs.fetchall()]
+
+    def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
+        if not positions:
+            return {}
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL("SELECT idx, position FROM {} WHERE position = ANY(%s)").format(
+                    self.leaves
+                ),
+                (list(positions),),
+            )
+            return {r["position"]: r["idx"] for r in curs.fetchall()}
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        found = self._checkpoints("ORDER BY size DESC LIMIT 1")
+        return found[0] if found else None
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        return self._checkpoints("ORDER BY size")
+
+    def _checkpoints(self, tail: str) -> list[StoredCheckpoint]:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                sql.SQL("SELECT size, root, signed_at, note FROM {} ").format(
+                    self.checkpoints_table
+                )
+                + sql.SQL(tail)  # a constant ordering clause, never input
+            )
+            return [
+                StoredCheckpoint(r["size"], bytes(r["root"]), r["signed_at"], r["note"])
+                for r in curs.fetchall()
+            ]
+
+
+class SQLiteMerkleStore:
+    """The Merkle tables in the ledger's SQLite file."""
+
+    def __init__(self, recorder: SQLiteApplicationRecorder) -> None:
+        self.datastore = recorder.datastore
+
+    def create_tables(self) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS merkle_leaves (idx INTEGER PRIMARY KEY, "
+                "position INTEGER NOT NULL UNIQUE)"
+            )
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS merkle_nodes (level INTEGER NOT NULL, "
+                "idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx))"
+            )
+            c.execute(
+                "CREATE TABLE IF NOT EXISTS merkle_checkpoints (size INTEGER PRIMARY KEY, "
+                "root BLOB NOT NULL, signed_at TEXT NOT NULL, note TEXT NOT NULL)"
+            )
+
+    def append(self, batch: SealedBatch) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            c.executemany("INSERT INTO merkle_leaves (idx, position) VALUES (?, ?)", batch.leaves)
+            c.executemany(
+                "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", batch.nodes
+            )
+            if batch.checkpoint is not None:
+                self._insert_checkpoint(c, batch.checkpoint)
+
+    def add_checkpoint(self, checkpoint: StoredCheckpoint) -> None:
+        with self.datastore.transaction(commit=True) as c:
+            self._insert_checkpoint(c, checkpoint)
+
+    @staticmethod
+    def _insert_checkpoint(c: Any, cp: StoredCheckpoint) -> None:
+        c.execute(
+            "INSERT OR IGNORE INTO merkle_checkpoints (size, root, signed_at, note) "
+            "VALUES (?, ?, ?, ?)",
+            (cp.size, cp.root, cp.signed_at.isoformat(), cp.note),
+        )
+
+    def _one(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            row = c.fetchone()
+            return None if row is None else row[0]
+
+    def size(self) -> int:
+        return int(self._one("SELECT max(idx) + 1 FROM merkle_leaves") or 0)
+
+    def last_position(self) -> int:
+        return int(self._one("SELECT max(position) FROM merkle_leaves") or 0)
+
+    def levels(self) -> list[list[bytes]]:
+        rows: list[list[bytes]] = []
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT level, hash FROM merkle_nodes ORDER BY level, idx")
+            for level, digest in c.fetchall():
+                while len(rows) <= level:
+                    rows.append([])
+                rows[level].append(bytes(digest))
+        return rows
+
+    def nodes(self, coordinates: Iterable[Coordinate]) -> dict[Coordinate, bytes]:
+        wanted = list(coordinates)
+        found: dict[Coordinate, bytes] = {}
+        with self.datastore.transaction(commit=False) as c:
+            for level, idx in wanted:
+                c.execute("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, idx))
+                row = c.fetchone()
+                if row is not None:
+                    found[(level, idx)] = bytes(row[0])
+        return found
+
+    def leaf_positions(self, start: int, end: int) -> list[tuple[int, int]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT idx, position FROM merkle_leaves WHERE idx >= ? AND idx < ? ORDER BY idx",
+                (start, end),
+            )
+            return [(row[0], row[1]) for row in c.fetchall()]
+
+    def leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT hash FROM merkle_nodes WHERE level = 0 AND idx >= ? AND idx < ? "
+                "ORDER BY idx",
+                (start, end),
+            )
+            return [bytes(row[0]) for row in c.fetchall()]
+
+    def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
+        if not positions:
+            return {}
+        marks = ",".join("?" * len(positions))
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT idx, position FROM merkle_leaves WHERE position IN ({marks})",  # noqa: S608
+                list(positions),
+            )
+            return {row[1]: row[0] for row in c.fetchall()}
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        found = self._checkpoints(latest=True)
+        return found[0] if found else None
+
+    def checkpoints(self) -> list[StoredCheckpoint]:
+        return self._checkpoints(latest=False)
+
+    def _checkpoints(self, latest: bool) -> list[StoredCheckpoint]:
+        statement = (
+            "SELECT size, root, signed_at, note FROM merkle_checkpoints ORDER BY size DESC LIMIT 1"
+            if latest
+            else "SELECT size, root, signed_at, note FROM merkle_checkpoints ORDER BY size"
+        )
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement)
+            return [
+                StoredCheckpoint(r[0], bytes(r[1]), datetime.fromisoformat(r[2]), r[3])
+                for r in c.fetchall()
+            ]
+
+
+def merkle_store_for(recorder: ApplicationRecorder) -> MerkleStore:
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return PostgresMerkleStore(recorder)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return SQLiteMerkleStore(recorder)
+    raise TypeError("the verifiable ledger needs SQLite or PostgreSQL")

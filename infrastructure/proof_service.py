@@ -1,0 +1,129 @@
+"""Serving the verifiable ledger: checkpoints, entries and proofs from the stored tree.
+
+Proofs come from the stored complete-subtree hashes (O(log n) rows per proof); no process
+but the sealer keeps the tree in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import ApplicationRecorder
+
+from infrastructure.leaves import encode_leaf
+from infrastructure.merkle import ProofRangeError
+from infrastructure.merkle_store import MerkleStore, StoredCheckpoint
+from infrastructure.tree_ranges import (
+    blocks,
+    consistency_ranges,
+    fold,
+    needed,
+    path_ranges,
+    range_hashes,
+)
+
+MAX_ENTRIES = 1000
+
+
+class NoCheckpoint(Exception):
+    """No checkpoint has been signed yet (the sealer has not run)."""
+
+
+class LedgerProofs:
+    """Read side of the Merkle log."""
+
+    def __init__(self, recorder: ApplicationRecorder, store: MerkleStore) -> None:
+        self.recorder = recorder
+        self.store = store
+
+    def size(self) -> int:
+        return self.store.size()
+
+    def checkpoint(self) -> StoredCheckpoint:
+        latest = self.store.latest_checkpoint()
+        if latest is None:
+            raise NoCheckpoint("no checkpoint has been signed yet")
+        return latest
+
+    def root(self, size: int) -> bytes:
+        self._check_size(size)
+        coordinates = blocks(0, size)
+        nodes = self.store.nodes(coordinates)
+        return fold([nodes[c] for c in coordinates])
+
+    def inclusion(self, index: int, size: int) -> list[bytes]:
+        """RFC 9162 inclusion proof of leaf `index` in the tree of `size` leaves."""
+        self._check_size(size)
+        if not 0 <= index < size:
+            raise ProofRangeError(f"index {index} is outside a tree of {size} leaves")
+        ranges = path_ranges(index, 0, size)
+        return range_hashes(ranges, self.store.nodes(needed(ranges)))
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """RFC 9162 consistency proof between the trees of `first` and `second` leaves."""
+        self._check_size(second)
+        if not 0 <= first <= second:
+            raise ProofRangeError(f"first {first} must not exceed second {second}")
+        ranges = consistency_ranges(first, second)
+        return range_hashes(ranges, self.store.nodes(needed(ranges)))
+
+    def entries(self, start: int, end: int) -> list[dict[str, Any]]:
+        """Leaves [start, end) with their positions and exact bytes."""
+        size = self.size()
+        if not 0 <= start < size:
+            raise ProofRangeError(f"start {start} is outside the tree of {size} leaves")
+        if end <= start or end - start > MAX_ENTRIES:
+            raise ProofRangeError(f"end must be after start and at most {MAX_ENTRIES} beyond it")
+        pairs = self.store.leaf_positions(start, min(end, size))
+        leaves = self.leaves([position for _, position in pairs])
+        return [
+            {
+                "index": index,
+                "position": position,
+                "leaf": base64.b64encode(leaves[position]).decode(),
+            }
+            for index, position in pairs
+        ]
+
+    def leaves(self, positions: Sequence[int]) -> dict[int, bytes]:
+        """The leaf bytes of entries at the given positions, from the events table."""
+        if not positions:
+            return {}
+        low, high = min(positions), max(positions)
+        wanted = set(positions)
+        found: dict[int, bytes] = {}
+        start = low
+        while start <= high:
+            batch = self.recorder.select_notifications(start, 1000, stop=high)
+            for n in batch:
+                if n.id in wanted:
+                    found[n.id] = encode_leaf(
+                        n.id, n.originator_id, n.originator_version, n.topic, n.state
+                    )
+            if len(batch) < 1000:
+                break
+            start = batch[-1].id + 1
+        return found
+
+    def for_positions(self, positions: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """Inclusion proofs of entries against the latest checkpoint (sealed entries only)."""
+        latest = self.store.latest_checkpoint()
+        if latest is None:
+            return {}
+        proofs = {}
+        for position, index in self.store.indexes_of(positions).items():
+            if index < latest.size:
+                proofs[position] = {
+                    "index": index,
+                    "size": latest.size,
+                    "root": latest.root.hex(),
+                    "hashes": [h.hex() for h in self.inclusion(index, latest.size)],
+                }
+        return proofs
+
+    def _check_size(self, size: int) -> None:
+        tree = self.size()
+        if not 0 <= size <= tree:
+            raise ProofRangeError(f"size {size} is outside the tree of {tree} leaves")

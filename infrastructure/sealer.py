@@ -1,0 +1,209 @@
+"""The sealer: appends every ledger entry to the Merkle log, in position order, exactly once.
+
+It is a projection with tracking: the leaves, their nodes and (when due) a signed checkpoint
+of a batch are written in one transaction, and its position is the highest sealed position,
+so it can neither skip nor repeat an entry. Exactly one sealer is active across processes:
+a PostgreSQL advisory lock, or a file lock beside a SQLite database; a second sealer that
+races anyway loses on the primary keys and reloads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Protocol
+
+import psycopg
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError
+
+from infrastructure.leaves import encode_leaf
+from infrastructure.merkle import MerkleLog, leaf_hash
+from infrastructure.merkle_store import MerkleStore, SealedBatch, StoredCheckpoint
+from infrastructure.notary import Notary
+
+log = logging.getLogger("xiaobao.sealer")
+LOCK_KEY = 0x5842_5345_414C  # "XBSEAL"
+
+
+class SingleActive(Protocol):
+    """A lock held by at most one sealer at a time, across processes."""
+
+    def acquire(self) -> bool: ...
+
+    def release(self) -> None: ...
+
+
+class AdvisoryLock:
+    """A PostgreSQL session advisory lock on a connection of its own."""
+
+    def __init__(self, conninfo: str) -> None:
+        self.conninfo = conninfo
+        self.connection: psycopg.Connection[tuple[object, ...]] | None = None
+
+    def acquire(self) -> bool:
+        if self.connection is not None and not self.connection.closed:
+            return True
+        connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        if row is None or not row[0]:
+            connection.close()
+            return False
+        self.connection = connection
+        return True
+
+    def release(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(psycopg.Error):
+                self.connection.close()  # closing the session releases the lock
+            self.connection = None
+
+
+class FileLock:
+    """An exclusive flock on a file beside the SQLite database."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.handle: IO[bytes] | None = None
+
+    def acquire(self) -> bool:
+        if self.handle is not None:
+            return True
+        handle = self.path.open("ab")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            return False
+        self.handle = handle
+        return True
+
+    def release(self) -> None:
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            self.handle.close()
+            self.handle = None
+
+
+class Sealer:
+    """Seals ledger entries into the Merkle log and signs checkpoints."""
+
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        store: MerkleStore,
+        notary: Notary,
+        lock: SingleActive,
+        batch: int = 5000,
+        checkpoint_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.recorder = recorder
+        self.store = store
+        self.notary = notary
+        self.lock = lock
+        self.batch = batch
+        self.checkpoint_interval = checkpoint_interval
+        self.clock = clock
+        self.tree = MerkleLog()
+        self.position = 0
+        self._signed_size = -1
+        self._signed_at = float("-inf")
+        self.loaded = False
+
+    def load(self) -> None:
+        """Rebuild the in-memory tree from the stored nodes."""
+        self.tree = MerkleLog.from_levels(self.store.levels(), verify=False)
+        self.position = self.store.last_position()
+        latest = self.store.latest_checkpoint()
+        self._signed_size = latest.size if latest else -1
+        self.loaded = True
+
+    def seal_once(self) -> int:
+        """Seal the next batch of entries; returns how many were sealed."""
+        if not self.loaded:
+            self.load()
+        entries = self.recorder.select_notifications(
+            self.position, self.batch, inclusive_of_start=False
+        )
+        if not entries:
+            self._sign_if_behind()
+            return 0
+        before = self.tree.size
+        leaves = []
+        for entry in entries:
+            leaf = encode_leaf(
+                entry.id, entry.originator_id, entry.originator_version, entry.topic, entry.state
+            )
+            leaves.append((self.tree.append(leaf_hash(leaf)), entry.id))
+        nodes = list(self.tree.nodes_since(before))
+        caught_up = len(entries) < self.batch
+        due = caught_up or self.clock() - self._signed_at >= self.checkpoint_interval
+        checkpoint = self._checkpoint() if due else None
+        try:
+            self.store.append(SealedBatch(leaves, nodes, checkpoint))
+        except (IntegrityError, psycopg.errors.IntegrityError):
+            log.warning("another sealer wrote first; reloading the tree")
+            self.load()
+            return 0
+        self.position = entries[-1].id
+        if checkpoint is not None:
+            self._signed(checkpoint)
+        return len(entries)
+
+    def _sign_if_behind(self) -> None:
+        if self.tree.size != self._signed_size:
+            checkpoint = self._checkpoint()
+            self.store.add_checkpoint(checkpoint)
+            self._signed(checkpoint)
+
+    def _checkpoint(self) -> StoredCheckpoint:
+        size, root = self.tree.size, self.tree.root()
+        return StoredCheckpoint(
+            size, root, datetime.now(tz=UTC), self.notary.checkpoint(size, root)
+        )
+
+    def _signed(self, checkpoint: StoredCheckpoint) -> None:
+        self._signed_size = checkpoint.size
+        self._signed_at = self.clock()
+
+    def catch_up(self) -> int:
+        """Seal until nothing is left; returns how many entries were sealed."""
+        total = 0
+        while sealed := self.seal_once():
+            total += sealed
+        return total
+
+    def run(self, stop: threading.Event, poll: float = 0.2) -> None:
+        """Seal while entries arrive, as the one active sealer, until `stop` is set."""
+        while not stop.is_set():
+            if not self.lock.acquire():
+                stop.wait(poll * 10)
+                continue
+            try:
+                if not self.seal_once():
+                    stop.wait(poll)
+            except Exception:
+                log.exception("sealing failed; retrying")
+                self.loaded = False
+                self.lock.release()
+                stop.wait(poll * 10)
+        self.lock.release()
+
+
+@contextlib.contextmanager
+def running(sealer: Sealer, poll: float = 0.2) -> Iterator[threading.Event]:
+    """Run a sealer in a background thread for the duration of the block."""
+    stop = threading.Event()
+    thread = threading.Thread(target=sealer.run, args=(stop, poll), name="sealer", daemon=True)
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        thread.join(timeout=10)

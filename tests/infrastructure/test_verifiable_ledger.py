@@ -1,0 +1,243 @@
+"""The sealer, stored proofs, full verification with tamper detection, and bundles — on both
+stores."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import cli
+from application.ledger import Ledger
+from application.services import Services, build_services
+from infrastructure.audit import export_bundle, verify_bundle, verify_ledger
+from infrastructure.checkpoints import verify_note
+from infrastructure.merkle import MerkleLog, leaf_hash
+from infrastructure.merkle_store import merkle_store_for
+from infrastructure.notary import Notary
+from infrastructure.proof_service import LedgerProofs
+from infrastructure.proofs import verify_consistency, verify_inclusion
+from infrastructure.sealer import Sealer
+from infrastructure.settings import Settings
+from infrastructure.store import build_ledger, build_notary, build_sealer, build_vault, migrate
+from tests.builders import issue_policy, seed_reference, settle_worked_example
+
+
+@dataclass
+class World:
+    settings: Settings
+    ledger: Ledger
+    services: Services
+    notary: Notary
+    sealer: Sealer
+    proofs: LedgerProofs
+
+    def sql(self, statement: str, params: tuple[Any, ...] = ()) -> None:
+        """Change the database behind the ledger's back (for tamper tests)."""
+        if self.settings.is_postgres:
+            with psycopg.connect(self.settings.database_url, autocommit=True) as conn:
+                conn.execute(
+                    statement.replace("?", "%s")
+                    .replace("stored_events", "ledger_events")
+                    .replace("rowid", "notification_id"),
+                    params,
+                )  # type: ignore[arg-type]
+        else:
+            path = self.settings.sqlite_path()
+            assert path is not None
+            import sqlite3
+
+            with sqlite3.connect(path) as conn:
+                conn.execute(statement, params)
+
+    def verify(self) -> Any:
+        return verify_ledger(self.ledger.recorder, self.proofs.store, self.notary.verifier_key)
+
+
+@pytest.fixture
+def world(settings: Settings) -> Iterator[World]:
+    migrate(settings)
+    ledger = build_ledger(settings)
+    services = build_services(ledger, build_vault(settings, ledger))
+    notary = build_notary(settings)
+    seed_reference(services)
+    issue_policy(services)
+    settle_worked_example(services)
+    proofs = LedgerProofs(ledger.recorder, merkle_store_for(ledger.recorder))
+    yield World(settings, ledger, services, notary, build_sealer(settings, ledger, notary), proofs)
+    ledger.close()
+
+
+def positions(world: World) -> list[int]:
+    return [n.id for n in world.ledger.recorder.select_notifications(1, 10_000)]
+
+
+def test_sealer_seals_every_entry_once_in_position_order(world: World) -> None:
+    sealed = world.sealer.catch_up()
+    assert sealed == len(positions(world))
+    assert world.sealer.catch_up() == 0
+    stored = world.proofs.store.leaf_positions(0, 10_000)
+    assert [p for _, p in stored] == positions(world)
+    assert [i for i, _ in stored] == list(range(sealed))
+    checkpoint = world.proofs.checkpoint()
+    assert checkpoint.size == sealed
+    signed = verify_note(checkpoint.note, world.notary.verifier_key)
+    assert signed is not None
+    assert (signed.size, signed.root) == (checkpoint.size, checkpoint.root)
+
+
+def test_a_second_sealer_never_appends_an_entry_twice(world: World) -> None:
+    other_ledger = build_ledger(world.settings)
+    other = build_sealer(world.settings, other_ledger, world.notary)
+    other.load()
+    world.sealer.catch_up()
+    assert other.seal_once() == 0  # it loses on the primary keys and reloads
+    settle_worked_example(world.services, "E2", patient="person-2")
+    assert other.catch_up() > 0
+    assert world.sealer.seal_once() == 0
+    stored = [p for _, p in world.proofs.store.leaf_positions(0, 10_000)]
+    assert stored == positions(world)
+    other_ledger.close()
+
+
+def test_stored_proofs_equal_the_in_memory_tree_and_verify(world: World) -> None:
+    world.sealer.catch_up()
+    size = world.proofs.size()
+    tree = MerkleLog()
+    for index, position in world.proofs.store.leaf_positions(0, size):
+        tree.append(leaf_hash(world.proofs.leaves([position])[position]))
+        assert index == tree.size - 1
+    root = world.proofs.root(size)
+    assert root == tree.root()
+    for index in range(size):
+        proof = world.proofs.inclusion(index, size)
+        assert proof == tree.inclusion_proof(index, size)
+        assert verify_inclusion(tree.leaf(index), index, size, proof, root)
+    for first in range(size + 1):
+        proof = world.proofs.consistency(first, size)
+        assert proof == tree.consistency_proof(first, size)
+        assert verify_consistency(first, size, tree.root(first), root, proof)
+
+
+def test_verify_passes_on_an_untouched_ledger(world: World) -> None:
+    world.sealer.catch_up()
+    settle_worked_example(world.services, "E2", patient="person-2")
+    world.sealer.catch_up()
+    report = world.verify()
+    assert report.ok, report
+    assert report.leaves == len(positions(world))
+    assert report.checkpoints == 2
+
+
+def test_a_flipped_bit_in_a_stored_payload_is_found(world: World) -> None:
+    world.sealer.catch_up()
+    target = positions(world)[7]
+    world.sql(
+        "UPDATE stored_events SET state = ? WHERE rowid = ?",
+        (flip(world.ledger.recorder.select_notifications(target, 1)[0].state), target),
+    )
+    report = world.verify()
+    assert not report.ok
+    assert report.first_bad_position == target
+
+
+def test_a_deleted_row_is_found(world: World) -> None:
+    world.sealer.catch_up()
+    target = positions(world)[5]
+    world.sql("DELETE FROM stored_events WHERE rowid = ?", (target,))
+    report = world.verify()
+    assert not report.ok
+    assert report.first_bad_position == target
+
+
+def test_two_swapped_rows_are_found(world: World) -> None:
+    world.sealer.catch_up()
+    a, b = positions(world)[3], positions(world)[4]
+    rows = {n.id: n for n in world.ledger.recorder.select_notifications(a, 2)}
+    world.sql("UPDATE stored_events SET state = ? WHERE rowid = ?", (rows[b].state, a))
+    world.sql("UPDATE stored_events SET state = ? WHERE rowid = ?", (rows[a].state, b))
+    report = world.verify()
+    assert not report.ok
+    assert report.first_bad_position == a
+
+
+def test_an_inserted_row_is_found(world: World) -> None:
+    world.sealer.catch_up()
+    first = world.ledger.recorder.select_notifications(1, 1)[0]
+    if world.settings.is_postgres:
+        world.sql(
+            "INSERT INTO stored_events (originator_id, originator_version, topic, state, rowid) "
+            "VALUES (?, 99, ?, ?, 0)",
+            (first.originator_id, first.topic, first.state),
+        )
+    else:
+        world.sql(
+            "INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+            "VALUES (0, ?, 99, ?, ?)",
+            (first.originator_id.hex, first.topic, first.state),  # type: ignore[union-attr]
+        )
+    report = world.verify()
+    assert not report.ok
+    assert report.first_bad_position == 0
+
+
+def test_a_rewritten_checkpoint_is_found(world: World) -> None:
+    world.sealer.catch_up()
+    world.sql("UPDATE merkle_checkpoints SET root = ?", (b"\x00" * 32,))
+    report = world.verify()
+    assert not report.ok
+    assert "rewritten" in (report.problem or "")
+
+
+def test_cli_verify_exits_1_naming_the_first_bad_position(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world.sealer.catch_up()
+    for name, value in (
+        ("XIAOBAO_DATABASE_URL", world.settings.database_url),
+        ("XIAOBAO_SIGNING_KEY_FILE", str(world.settings.signing_key_file)),
+        ("XIAOBAO_INDEX_KEY_FILE", str(world.settings.index_key_file)),
+    ):
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["verify"]).exit_code == 0
+    target = positions(world)[2]
+    world.sql("DELETE FROM stored_events WHERE rowid = ?", (target,))
+    result = runner.invoke(cli, ["verify"])
+    assert result.exit_code == 1
+    assert f"first bad position: {target}" in result.output
+
+
+def test_an_exported_bundle_verifies_offline_and_tampering_fails(world: World) -> None:
+    world.sealer.catch_up()
+    stream = world.ledger.recorder.select_notifications(1, 10_000)[-3].originator_id
+    stream_positions = world.ledger.positions.of(stream)  # type: ignore[arg-type]
+    bundle = export_bundle(world.proofs, world.notary.verifier_key, stream_positions.values())
+    assert len(bundle["entries"]) == len(stream_positions)
+    assert verify_bundle(bundle).ok
+    assert verify_bundle(bundle, world.notary.verifier_key).ok
+    forged = dict(bundle, entries=[dict(e) for e in bundle["entries"]])
+    leaf = bytearray(base64.b64decode(forged["entries"][0]["leaf"]))
+    leaf[-2] ^= 1
+    forged["entries"][0]["leaf"] = base64.b64encode(bytes(leaf)).decode()
+    report = verify_bundle(forged)
+    assert not report.ok
+    assert report.first_bad_position == bundle["entries"][0]["position"]
+    other_key = Notary(
+        __import__(
+            "cryptography.hazmat.primitives.asymmetric.ed25519", fromlist=["x"]
+        ).Ed25519PrivateKey.generate(),
+        world.notary.name,
+    )
+    assert not verify_bundle(bundle, other_key.verifier_key).ok
+
+
+def flip(state: bytes) -> bytes:
+    data = bytearray(state)
+    data[len(data) // 2] ^= 0x01
+    return bytes(data)
