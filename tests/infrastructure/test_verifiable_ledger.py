@@ -46,7 +46,7 @@ class World:
                     .replace("stored_events", "ledger_events")
                     .replace("rowid", "notification_id"),
                     params,
-                )  # type: ignore[arg-type]
+                )
         else:
             path = self.settings.sqlite_path()
             assert path is not None
