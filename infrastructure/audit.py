@@ -10,6 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+from psycopg.rows import tuple_row
 
 from domain.common import CST
 from infrastructure.checkpoints import VerifierKeyError, verify_note
@@ -54,12 +58,8 @@ def verify_ledger(
     stored: list[tuple[int, int]] = []
     stored_hashes: list[bytes] = []
     first_bad: tuple[int, str] | None = None
-    for entry in _from_zero(recorder):
-        digest = leaf_hash(
-            encode_leaf(
-                entry.id, entry.originator_id, entry.originator_version, entry.topic, entry.state
-            )
-        )
+    for position, stream_id, version, topic, state in raw_entries(recorder):
+        digest = leaf_hash(encode_leaf(position, stream_id, version, topic, state))
         index = tree.append(digest)
         if index >= sealed or first_bad is not None:
             continue
@@ -67,15 +67,15 @@ def verify_ledger(
             stored = store.leaf_positions(index, index + BATCH)
             stored_hashes = store.leaf_hashes(index, index + BATCH)
         expected_position = stored[index % BATCH][1]
-        if expected_position != entry.id:
-            where = min(expected_position, entry.id)
+        if expected_position != position:
+            where = min(expected_position, position)
             first_bad = (
                 where,
                 f"leaf {index} was sealed at position {expected_position}, "
-                f"the log has position {entry.id} there",
+                f"the log has position {position} there",
             )
         elif stored_hashes[index % BATCH] != digest:
-            first_bad = (entry.id, f"the entry at position {entry.id} differs from what was sealed")
+            first_bad = (position, f"the entry at position {position} differs from what was sealed")
     if first_bad is None and tree.size < sealed:
         missing = store.leaf_positions(tree.size, tree.size + 1)[0][1]
         first_bad = (missing, f"the entry at position {missing} is missing from the log")
@@ -89,19 +89,54 @@ def verify_ledger(
         )
         if problem is not None:
             after = store.leaf_positions(good_size, good_size + 1)
-            position = after[0][1] if after else None
-            return AuditReport(False, tree.size, len(checkpoints), problem, position)
+            return AuditReport(
+                False, tree.size, len(checkpoints), problem, after[0][1] if after else None
+            )
         good_size = checkpoint.size
     return AuditReport(True, tree.size, len(checkpoints))
 
 
-def _from_zero(recorder: ApplicationRecorder) -> Iterable[Notification]:
-    """All entries, including any inserted below the first position."""
-    first = recorder.select_notifications(None, 1)
-    if first and first[0].id < 1:
-        low = recorder.select_notifications(None, BATCH, stop=0)
-        yield from low
-    yield from all_entries(recorder)
+Row = tuple[int, Any, int, str, bytes]
+
+
+def raw_entries(recorder: ApplicationRecorder) -> Iterator[Row]:
+    """Every stored entry as (position, stream id, version, topic, state), in position order,
+    streamed straight from the table (including any row below the first position)."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        query = sql.SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "FROM {}.{} ORDER BY notification_id"
+        ).format(
+            sql.Identifier(recorder.datastore.schema or "public"),
+            sql.Identifier(recorder.events_table_name),
+        )
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="xiaobao_verify", row_factory=tuple_row, binary=True) as curs,
+        ):
+            curs.itersize = BATCH
+            curs.execute(query)
+            for row in curs:
+                yield row  # binary mode: bytea arrives as bytes, uuid as UUID
+        return
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
+            f"FROM {recorder.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        )
+        last = -(2**63)
+        while True:
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(statement, (last, BATCH))
+                rows = c.fetchall()
+            for row in rows:
+                yield row[0], row[1], row[2], row[3], row[4]
+            if len(rows) < BATCH:
+                return
+            last = rows[-1][0]
+    for n in all_entries(recorder):
+        yield n.id, n.originator_id, n.originator_version, n.topic, n.state
 
 
 def _check_checkpoint(

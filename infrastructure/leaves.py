@@ -10,13 +10,14 @@ field is sealed), so no stored byte can change without changing the leaf.
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 from dataclasses import dataclass
 from uuid import UUID
 
 MAGIC = b"XBL1"
-_HEAD = struct.Struct(">QQ")
+_FIXED = struct.Struct(">4sQ16sQ")
 _TIMESTAMP = re.compile(rb'"timestamp":\{"#":"dt","v":"([^"]{1,64})"\}')
 
 
@@ -50,22 +51,23 @@ def encode_leaf(
         stream_id = UUID(stream_id)
     if isinstance(state, str):  # a row whose type was changed behind the ledger's back
         state = state.encode()
-    topic_bytes = topic.encode()
     stamp = timestamp_of(state).encode()
     return b"".join(
         (
-            MAGIC,
-            position.to_bytes(8, "big"),
-            stream_id.bytes,
-            version.to_bytes(8, "big"),
-            len(topic_bytes).to_bytes(2, "big"),
-            topic_bytes,
+            _FIXED.pack(MAGIC, position, stream_id.bytes, version),
+            _topic_field(topic),
             len(stamp).to_bytes(2, "big"),
             stamp,
             len(state).to_bytes(4, "big"),
             state,
         )
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _topic_field(topic: str) -> bytes:
+    encoded = topic.encode()
+    return len(encoded).to_bytes(2, "big") + encoded
 
 
 def decode_leaf(data: bytes) -> Leaf:

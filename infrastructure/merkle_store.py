@@ -19,6 +19,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from infrastructure.tree_ranges import Coordinate
 
@@ -168,24 +169,20 @@ class PostgresMerkleStore:
             return {(r["level"], r["idx"]): bytes(r["hash"]) for r in curs.fetchall()}
 
     def leaf_positions(self, start: int, end: int) -> list[tuple[int, int]]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                sql.SQL(
-                    "SELECT idx, position FROM {} WHERE idx >= %s AND idx < %s ORDER BY idx"
-                ).format(self.leaves),
-                (start, end),
-            )
-            return [(r["idx"], r["position"]) for r in curs.fetchall()]
+        query = sql.SQL(
+            "SELECT idx, position FROM {} WHERE idx >= %s AND idx < %s ORDER BY idx"
+        ).format(self.leaves)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(query, (start, end), binary=True)
+            return curs.fetchall()
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                sql.SQL(
-                    "SELECT hash FROM {} WHERE level = 0 AND idx >= %s AND idx < %s ORDER BY idx"
-                ).format(self.nodes_table),
-                (start, end),
-            )
-            return [bytes(r["hash"]) for r in curs.fetchall()]
+        query = sql.SQL(
+            "SELECT hash FROM {} WHERE level = 0 AND idx >= %s AND idx < %s ORDER BY idx"
+        ).format(self.nodes_table)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(query, (start, end), binary=True)
+            return [row[0] for row in curs.fetchall()]
 
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
         if not positions:
