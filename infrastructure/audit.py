@@ -4,6 +4,7 @@ bundles that an auditor checks with nothing but the RFC and the public key."""
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,7 @@ from psycopg.rows import tuple_row
 from domain.common import CST
 from infrastructure.checkpoints import VerifierKeyError, verify_note
 from infrastructure.leaves import LeafFormatError, decode_leaf, encode_leaf, timestamp_of
-from infrastructure.merkle import MerkleLog, leaf_hash
+from infrastructure.merkle import leaf_hash
 from infrastructure.merkle_store import MerkleStore
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.proofs import verify_inclusion
@@ -49,18 +50,49 @@ def all_entries(recorder: ApplicationRecorder) -> Iterator[Notification]:
         start = batch[-1].id + 1
 
 
+class Frontier:
+    """The right edge of a Merkle tree (one hash per complete subtree): appends in O(1)
+    amortised, gives the root of the leaves so far; memory O(log n)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []
+
+    def append(self, digest: bytes) -> None:
+        level, stack = 0, self._stack
+        while stack and stack[-1][0] == level:
+            digest = hashlib.sha256(b"\x01" + stack.pop()[1] + digest).digest()
+            level += 1
+        stack.append((level, digest))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return hashlib.sha256(b"").digest()
+        node = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):
+            node = hashlib.sha256(b"\x01" + left + node).digest()
+        return node
+
+
 def verify_ledger(
     recorder: ApplicationRecorder, store: MerkleStore, verifier_key: str
 ) -> AuditReport:
     """Recompute the tree from the events table; compare leaves and signed checkpoints."""
-    tree = MerkleLog()
+    checkpoints = store.checkpoints()
+    roots: dict[int, bytes] = {0: hashlib.sha256(b"").digest()}
+    wanted = {c.size for c in checkpoints}
+    tree = Frontier()
     sealed = store.size()
     stored: list[tuple[int, int]] = []
     stored_hashes: list[bytes] = []
     first_bad: tuple[int, str] | None = None
     for position, stream_id, version, topic, state in raw_entries(recorder):
         digest = leaf_hash(encode_leaf(position, stream_id, version, topic, state))
-        index = tree.append(digest)
+        index = tree.size
+        tree.append(digest)
+        if tree.size in wanted:
+            roots[tree.size] = tree.root()
         if index >= sealed or first_bad is not None:
             continue
         if index % BATCH == 0:
@@ -79,13 +111,16 @@ def verify_ledger(
     if first_bad is None and tree.size < sealed:
         missing = store.leaf_positions(tree.size, tree.size + 1)[0][1]
         first_bad = (missing, f"the entry at position {missing} is missing from the log")
-    checkpoints = store.checkpoints()
     if first_bad is not None:
         return AuditReport(False, tree.size, len(checkpoints), first_bad[1], first_bad[0])
     good_size = 0
     for checkpoint in checkpoints:
         problem = _check_checkpoint(
-            checkpoint.note, checkpoint.size, checkpoint.root, tree, verifier_key
+            checkpoint.note,
+            checkpoint.size,
+            checkpoint.root,
+            roots.get(checkpoint.size),
+            verifier_key,
         )
         if problem is not None:
             after = store.leaf_positions(good_size, good_size + 1)
@@ -140,14 +175,14 @@ def raw_entries(recorder: ApplicationRecorder) -> Iterator[Row]:
 
 
 def _check_checkpoint(
-    note: str, size: int, root: bytes, tree: MerkleLog, verifier_key: str
+    note: str, size: int, root: bytes, recomputed: bytes | None, verifier_key: str
 ) -> str | None:
     signed = verify_note(note, verifier_key)
     if signed is None:
         return f"the checkpoint of size {size} is not signed by the ledger's key"
     if (signed.size, signed.root) != (size, root):
         return f"the checkpoint of size {size} was rewritten (its row differs from its note)"
-    if size > tree.size or tree.root(size) != root:
+    if recomputed != root:
         return f"the log does not reproduce the signed root at size {size}"
     return None
 

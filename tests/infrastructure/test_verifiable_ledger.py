@@ -10,12 +10,14 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from api.cli import cli
 from application.ledger import Ledger
 from application.services import Services, build_services
-from infrastructure.audit import export_bundle, verify_bundle, verify_ledger
+from infrastructure.audit import Frontier, export_bundle, verify_bundle, verify_ledger
 from infrastructure.checkpoints import verify_note
 from infrastructure.merkle import MerkleLog, leaf_hash
 from infrastructure.merkle_store import merkle_store_for
@@ -241,3 +243,15 @@ def flip(state: bytes) -> bytes:
     data = bytearray(state)
     data[len(data) // 2] ^= 0x01
     return bytes(data)
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=70))
+def test_the_verifiers_frontier_gives_the_same_roots_as_the_full_tree(
+    digests: list[bytes],
+) -> None:
+    frontier, tree = Frontier(), MerkleLog()
+    assert frontier.root() == tree.root()
+    for digest in digests:
+        frontier.append(digest)
+        tree.append(digest)
+        assert frontier.root() == tree.root()
