@@ -74,6 +74,16 @@ class Metrics:
             ["type"],
             registry=self.registry,
         )
+        self.sealed_position = Gauge(
+            "xiaobao_sealed_position",
+            "Highest ledger position sealed into the Merkle log",
+            registry=self.registry,
+        )
+        self.sealer_lag = Gauge(
+            "xiaobao_sealer_lag_entries",
+            "Ledger entries not yet sealed into the Merkle log",
+            registry=self.registry,
+        )
         self.ledger_position = Gauge(
             "xiaobao_ledger_position",
             "Highest ledger position this process has written or read",

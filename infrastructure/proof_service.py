@@ -41,11 +41,21 @@ class LedgerProofs:
     def size(self) -> int:
         return self.store.size()
 
-    def checkpoint(self) -> StoredCheckpoint:
-        latest = self.store.latest_checkpoint()
-        if latest is None:
-            raise NoCheckpoint("no checkpoint has been signed yet")
-        return latest
+    def checkpoint(self, size: int | None = None) -> StoredCheckpoint:
+        """The latest signed checkpoint, or the one signed at tree size `size`."""
+        if size is None:
+            latest = self.store.latest_checkpoint()
+            if latest is None:
+                raise NoCheckpoint("no checkpoint has been signed yet")
+            return latest
+        for checkpoint in self.store.checkpoints():
+            if checkpoint.size == size:
+                return checkpoint
+        raise ProofRangeError(f"no checkpoint was signed at size {size}")
+
+    def lag(self) -> tuple[int, int]:
+        """(highest ledger position, highest sealed position)."""
+        return int(self.recorder.max_notification_id() or 0), self.store.last_position()
 
     def root(self, size: int) -> bytes:
         self._check_size(size)

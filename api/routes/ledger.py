@@ -18,9 +18,13 @@ Index = Annotated[int, Query(ge=0, le=2**62)]
 
 
 @router.get("/v1/ledger/checkpoint")
-async def checkpoint(caller: CallerDep, proofs: ProofsDep) -> dict[str, Any]:
-    """The latest signed checkpoint: size, root (hex), when it was signed, the signed note."""
-    latest = await run_in_threadpool(proofs.checkpoint)
+async def checkpoint(
+    caller: CallerDep,
+    proofs: ProofsDep,
+    size: Annotated[int | None, Query(ge=0, description="show an earlier checkpoint")] = None,
+) -> dict[str, Any]:
+    """The latest signed checkpoint (or the one at `size`): size, root, time, signed note."""
+    latest = await run_in_threadpool(proofs.checkpoint, size)
     return {
         "size": latest.size,
         "root": latest.root.hex(),

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import MetricsDep, roles
+from api.deps import MetricsDep, Runtime, roles, runtime
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["operations"])
@@ -15,7 +15,14 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/metrics", response_class=Response)
 def metrics(
-    caller: Annotated[Principal, Depends(roles("admin", "auditor"))], m: MetricsDep
+    caller: Annotated[Principal, Depends(roles("admin", "auditor"))],
+    m: MetricsDep,
+    rt: Annotated[Runtime, Depends(runtime)],
 ) -> Response:
-    """Prometheus text format: requests, latency, events recorded."""
+    """Prometheus text format: requests, latency, events recorded, sealer lag."""
+    if rt.proofs is not None:
+        position, sealed = rt.proofs.lag()
+        m.saw_position(position)
+        m.sealed_position.set(sealed)
+        m.sealer_lag.set(max(0, position - sealed))
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

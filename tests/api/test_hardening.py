@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.demo import demo_events, load_demo
 from api.observability import JSONFormatter
 from infrastructure.principals import token_digest
 from infrastructure.settings import Settings
@@ -167,3 +168,27 @@ def test_erasure_is_admin_only_and_deferred_while_records_are_held(api: Api) -> 
     assert {h["reason"] for h in body["holds"]} == {"open_record"}
     assert PATIENT["id"] not in response.text  # the answer names the blind index only
     assert api.get(f"/v1/claims/{claim}").json()["patient"]["name"] == PATIENT["name"]
+
+
+def test_demo_data_never_reaches_logs_or_metrics(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    claims = load_demo(runtime.services, runtime.notary)
+    for claim in claims.values():
+        api.get(f"/v1/claims/{claim}", who="insurer-1")
+        api.get(f"/v1/claims/{claim}/history", who="auditor")
+    api.send("hospital.admission.v1", admission("x", patient={"id": "330102198001011234"}))
+    text = "\n".join(JSONFormatter().format(r) for r in caplog.records)
+    text += api.get("/metrics", who="admin").text
+    secrets = [
+        value
+        for _, event in demo_events()
+        for person in (event["data"].get("patient"), event["data"].get("insured"))
+        if person
+        for value in person.values()
+    ]
+    assert len(secrets) >= 6
+    for secret in secrets:
+        assert secret not in text, secret

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 from infrastructure.checkpoints import verify_note
 from infrastructure.merkle import leaf_hash
@@ -98,3 +99,20 @@ def test_bad_ranges_are_422_and_roles_are_enforced(api: Api) -> None:
 
 def test_checkpoint_before_any_sealing_is_503(api: Api) -> None:
     assert_problem(api.get("/v1/ledger/checkpoint", who="auditor"), 503)
+
+
+def test_earlier_checkpoints_can_be_shown_again_and_lag_is_measured(api: Api) -> None:
+    api.seed()
+    seal(api)
+    first = api.get("/v1/ledger/checkpoint", who="auditor").json()
+    api.settle()
+    metrics = api.get("/metrics", who="admin").text
+    lag = re.search(r"^xiaobao_sealer_lag_entries (\S+)$", metrics, re.MULTILINE)
+    assert lag is not None
+    assert float(lag.group(1)) == api.count() - first["size"]
+    seal(api)
+    assert api.get("/v1/ledger/checkpoint", who="auditor").json()["size"] > first["size"]
+    again = api.get("/v1/ledger/checkpoint", who="auditor", size=first["size"]).json()
+    assert again == first
+    assert_problem(api.get("/v1/ledger/checkpoint", who="auditor", size=first["size"] + 1), 422)
+    assert "xiaobao_sealer_lag_entries 0.0" in api.get("/metrics", who="admin").text
