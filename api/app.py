@@ -18,10 +18,10 @@ from api.event_types import EVENT_TYPES
 from api.middleware import Gateway
 from api.observability import Metrics
 from api.ratelimit import RateLimiter
-from api.routes import claims, events, health, operations, reference, subjects
+from api.routes import claims, complaints, events, health, operations, reference, subjects
 from api.routes import ledger as ledger_routes
 from application.services import build_services
-from infrastructure.principals import Principals
+from infrastructure.principals import PrincipalHandlers, Principals
 from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
 from infrastructure.store import (
@@ -30,6 +30,7 @@ from infrastructure.store import (
     build_proofs,
     build_sealer,
     build_vault,
+    complaint_rules,
     migrate,
 )
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         ledger = build_ledger(config)
         notary = build_notary(config)
         proofs = build_proofs(ledger)
+        principals = Principals(config.principals_file)
         app.state.runtime = Runtime(
             settings=config,
             services=build_services(
@@ -57,8 +59,10 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 max_attempts=config.save_attempts,
                 retention_days=config.retention_days,
                 proofs=proofs,
+                directory=PrincipalHandlers(principals),
+                complaint_rules=complaint_rules(config),
             ),
-            principals=Principals(config.principals_file),
+            principals=principals,
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
             metrics=metrics,
             notary=notary,
@@ -85,7 +89,16 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     app.add_middleware(
         Gateway, max_body=config.max_body_bytes, metrics=metrics, access_log=config.access_log
     )
-    for module in (health, events, claims, reference, subjects, ledger_routes, operations):
+    for module in (
+        health,
+        events,
+        claims,
+        complaints,
+        reference,
+        subjects,
+        ledger_routes,
+        operations,
+    ):
         app.include_router(module.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from api.complaint_bodies import TransferData, UrgedData
 from api.fields import (
     Day,
     Instant,
@@ -22,6 +23,7 @@ from api.fields import (
 )
 from application import claims as c
 from application import reference as r
+from application.complaints import Intake, TransferComplaint, UrgeComplaint
 from domain.common import ZERO, cst_date
 from domain.settlement import ChargeLine
 
@@ -193,7 +195,34 @@ def _platform_result(data: DischargeData) -> dict[str, Any] | None:
     return None if result is None else dict(exact_json(result.model_dump()))
 
 
+def _transfer(d: TransferData, partner: str) -> object:
+    return TransferComplaint(
+        Intake(
+            channel="12378",
+            complainant=d.complainant.clear(),
+            matter=d.matter,
+            request=d.request,
+            facts=d.facts,
+            cause=d.cause,
+            line=d.line,
+            region=d.region,
+            policy_id=d.policy_id,
+            claim_id=d.claim_id,
+            transfer_id=d.transfer_id,
+            new_facts=d.new_facts,
+        )
+    )
+
+
 EVENT_TYPES: dict[str, EventType] = {
+    "xiaobao.regulator.complaint-transferred.v1": EventType(
+        "regulator_platform", TransferData, _transfer
+    ),
+    "xiaobao.regulator.urged.v1": EventType(
+        "regulator_platform",
+        UrgedData,
+        lambda d, partner: UrgeComplaint(d.complaint_id, d.transfer_id, d.note),
+    ),
     "xiaobao.hospital.admission.v1": EventType(
         "hospital",
         Admission,

@@ -33,6 +33,10 @@ class Vault(Protocol):
         """Decrypt values; None for those whose subject was erased."""
         ...
 
+    def pseudonym(self, ref: str) -> str:
+        """A keyed pseudonym for regulators: stable per person, unlinkable to the ref."""
+        ...
+
     def destroy(self, ref: str) -> None:
         """Destroy the person's key: their sealed values can never be read again."""
         ...

@@ -8,10 +8,14 @@ from application import claims as c
 from application import reference as r
 from application.claim_queries import ClaimQueries
 from application.commands import CommandRunner
+from application.complaint_queries import ComplaintQueries
+from application.complaints import ComplaintDesk, TransferComplaint, UrgeComplaint
 from application.gateway import PartnerEvents
 from application.ledger import Ledger, ProofSource
 from application.personal import Opener, PersonalData, Vault
+from application.routing import HandlerDirectory, StaticDirectory
 from application.settling import SettlementPlanner
+from domain.complaint_clock import ComplaintRules
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class Services:
     claims: ClaimQueries
     reference: r.ReferenceData
     personal: PersonalData
+    complaints: ComplaintDesk
+    complaint_queries: ComplaintQueries
 
 
 def build_services(
@@ -31,6 +37,8 @@ def build_services(
     max_attempts: int = 10,
     retention_days: dict[str, int] | None = None,
     proofs: ProofSource | None = None,
+    directory: HandlerDirectory | None = None,
+    complaint_rules: ComplaintRules | None = None,
 ) -> Services:
     planner = SettlementPlanner(ledger)
     claims = c.ClaimCommands(ledger, planner, vault)
@@ -48,10 +56,18 @@ def build_services(
     events.register(r.CancelPolicy, insurer.cancel_policy)
     events.register(r.PayOfflineClaim, insurer.pay_offline_claim)
     events.register(r.ReportExposure, insurer.report_exposure)
+    handlers = directory or StaticDirectory()
+    rules = complaint_rules or ComplaintRules()
+    runner = CommandRunner(ledger, max_attempts)
+    desk = ComplaintDesk(ledger, vault, handlers, runner, rules)
+    events.register(TransferComplaint, desk.receive_transfer)
+    events.register(UrgeComplaint, desk.urge_from_regulator)
     return Services(
         ledger=ledger,
         events=events,
         claims=ClaimQueries(ledger, planner, Opener(vault), proofs),
-        reference=r.ReferenceData(ledger, CommandRunner(ledger, max_attempts)),
+        reference=r.ReferenceData(ledger, runner),
         personal=PersonalData(ledger, vault, retention_days or {}, max_attempts),
+        complaints=desk,
+        complaint_queries=ComplaintQueries(ledger, vault, handlers, rules),
     )

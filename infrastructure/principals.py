@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
+
+from application.routing import Handler
 
 ROLES = frozenset(
     {
@@ -110,3 +113,20 @@ class Principals:
 
     def all(self) -> list[Principal]:
         return [p for _, p in self._current()]
+
+
+class PrincipalHandlers:
+    """The handlers of the principals file, with their routing attributes (always current)."""
+
+    def __init__(self, principals: Principals) -> None:
+        self.principals = principals
+
+    def handlers(self) -> Sequence[Handler]:
+        return [
+            Handler(p.name, p.team, p.regions, p.causes, p.lines)
+            for p in self.principals.all()
+            if p.role == "handler"
+        ]
+
+    def team_of(self, name: str) -> str | None:
+        return next((p.team for p in self.principals.all() if p.name == name), None)

@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     rate_limit_per_second: float = Field(default=200.0, ge=0, description="0 switches it off")
     rate_limit_burst: int = Field(default=400, ge=1)
+    complaint_decision_days: tuple[int, int, int] = (15, 30, 60)
+    complaint_review_window_days: int = Field(default=30, ge=1)
+    complaint_review_decision_days: int = Field(default=30, ge=1)
+    complaint_due_soon_days: int = Field(default=3, ge=0)
+    complaint_urge_escalation_count: int = Field(default=2, ge=1)
     run_sealer: bool = Field(default=True, description="seal the Merkle log inside serve")
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0)
     seal_batch: int = Field(default=5000, ge=1)

@@ -17,6 +17,8 @@ from application.ledger import Ledger, StreamReader
 from domain.accumulators import Accumulator
 from domain.claims import ReferenceVersions, Settlement, Share
 from domain.common import Actor
+from domain.complaint_clock import ComplaintRules
+from domain.complaints import Evidence
 from domain.exposure import Exposure
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
@@ -46,6 +48,7 @@ VALUE_TYPES: tuple[type[Any], ...] = (
     Exposure,
     Sealed,
     Hold,
+    Evidence,
 )
 _ = Accumulator  # accumulators store only plain values
 
@@ -145,6 +148,17 @@ def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:
     """The personal-data vault beside this ledger (keys in the same database)."""
     return AesGcmVault(
         key_store_for(ledger.recorder), load_or_create_index_key(settings.index_key_file)
+    )
+
+
+def complaint_rules(settings: Settings) -> ComplaintRules:
+    """The complaint clocks' parameters from the settings."""
+    return ComplaintRules(
+        decision_days=settings.complaint_decision_days,
+        review_window_days=settings.complaint_review_window_days,
+        review_decision_days=settings.complaint_review_decision_days,
+        due_soon_days=settings.complaint_due_soon_days,
+        urge_escalation_count=settings.complaint_urge_escalation_count,
     )
 
 

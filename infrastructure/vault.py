@@ -165,6 +165,10 @@ class AesGcmVault:
         digest = hmac.new(self.index_key, person_id.encode(), hashlib.sha256).hexdigest()
         return digest[:32]
 
+    def pseudonym(self, ref: str) -> str:
+        digest = hmac.new(self.index_key, b"pseudonym:" + ref.encode(), hashlib.sha256)
+        return "P-" + digest.hexdigest()[:20]
+
     def seal(self, ref: str, value: str) -> Sealed:
         nonce = os.urandom(NONCE)
         box = AESGCM(self.keys.get_or_create(ref)).encrypt(nonce, value.encode(), ref.encode())

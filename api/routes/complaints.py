@@ -1,0 +1,230 @@
+"""Complaint commands and reads, the 12378 feed and the early-warning list.
+
+(No `from __future__ import annotations` here: the command routes are made by a factory whose
+body models FastAPI must see as real types.)"""
+
+from datetime import UTC
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from api import complaint_bodies as b
+from api.closure_html import render
+from api.deps import (
+    IdempotencyKey,
+    IfMatch,
+    ServicesDep,
+    command_key,
+    command_response,
+    if_match_version,
+    roles,
+)
+from api.responses import JSONBody
+from application.complaint_queries import QUEUES, Viewer
+from application.complaints import Intake
+from application.gateway import Meta
+from application.ledger import utc_now
+from domain.common import Actor, check_occurred_at
+from infrastructure.principals import Principal
+
+router = APIRouter(tags=["complaints"])
+STAFF = ("handler", "supervisor")
+Staff = Annotated[Principal, Depends(roles(*STAFF))]
+Supervisor = Annotated[Principal, Depends(roles("supervisor"))]
+Reader = Annotated[Principal, Depends(roles(*STAFF, "auditor"))]
+
+
+def _meta(caller: Principal, body: b.Command) -> Meta:
+    now = utc_now()
+    at = body.occurred_at or now
+    check_occurred_at(at, now)
+    return Meta(at.astimezone(UTC), Actor(caller.name, caller.role, caller.partner_id))
+
+
+def _args(body: b.Command) -> dict[str, Any]:
+    args = body.model_dump(exclude={"occurred_at", "evidence"})
+    args["evidence"] = [e.value() for e in body.evidence]
+    return args
+
+
+@router.post("/v1/complaints", status_code=201, responses={201: {"description": "received"}})
+async def receive(
+    body: b.ComplaintBody,
+    caller: Staff,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONBody:
+    """Receive a complaint: 201 with its id, or the master case's id and `merged` for a
+    duplicate of an open case."""
+    intake = Intake(
+        channel=body.channel,
+        complainant=body.complainant.clear(),
+        agent=body.agent.clear() if body.agent else None,
+        matter=body.matter,
+        request=body.request,
+        facts=body.facts,
+        cause=body.cause,
+        line=body.line,
+        region=body.region,
+        policy_id=body.policy_id,
+        claim_id=body.claim_id,
+        transfer_id=body.transfer_id,
+        new_facts=body.new_facts,
+        evidence=tuple(e.value() for e in body.evidence),
+    )
+    key = command_key(caller, idempotency_key, "complaints", body.model_dump())
+    result = await run_in_threadpool(services.complaints.receive, intake, _meta(caller, body), key)
+    return command_response(result)
+
+
+@router.post("/v1/complaints/reassign")
+async def bulk_reassign(
+    body: b.BulkReassignBody,
+    caller: Supervisor,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONBody:
+    """Reassign several cases to one handler (supervisor), all or none."""
+    key = command_key(caller, idempotency_key, "complaints/reassign", body.model_dump())
+    result = await run_in_threadpool(
+        services.complaints.bulk_reassign, body.ids, body.handler, _meta(caller, body), key
+    )
+    return command_response(result)
+
+
+COMMANDS: dict[str, tuple[type[b.Command], bool]] = {
+    "assign": (b.HandlerBody, False),
+    "reassign": (b.ReassignBody, True),
+    "recuse": (b.ReasonBody, False),
+    "contact": (b.Command, False),
+    "urge": (b.UrgeBody, False),
+    "escalate": (b.ReasonBody, True),
+    "extend": (b.ReasonBody, True),
+    "pause": (b.ReasonBody, False),
+    "resume": (b.Command, False),
+    "new-facts": (b.SummaryBody, False),
+    "decide": (b.DecideBody, False),
+    "notify": (b.NotifyBody, False),
+    "withdraw": (b.Command, False),
+    "decline": (b.ReasonBody, False),
+    "close": (b.Command, False),
+    "review": (b.ReasonBody, False),
+    "review-decision": (b.ReviewDecisionBody, False),
+}
+
+
+def _command_route(action: str, model: type[b.Command], supervisor_only: bool) -> None:
+    allowed = ("supervisor",) if supervisor_only else STAFF
+    Caller = Annotated[Principal, Depends(roles(*allowed))]
+
+    async def command(
+        complaint_id: UUID,
+        caller: Caller,
+        services: ServicesDep,
+        body: model | None = None,  # type: ignore[valid-type]
+        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> JSONBody:
+        given: b.Command = body or model()
+        key = command_key(
+            caller, idempotency_key, f"complaints/{complaint_id}/{action}", given.model_dump()
+        )
+        result = await run_in_threadpool(
+            services.complaints.act,
+            complaint_id,
+            action,
+            _args(given),
+            _meta(caller, given),
+            key,
+            if_match_version(if_match),
+        )
+        return command_response(result)
+
+    command.__doc__ = f"`{action}` on a complaint" + (
+        " (supervisor only)." if supervisor_only else "."
+    )
+    router.add_api_route(
+        f"/v1/complaints/{{complaint_id}}/{action}",
+        command,
+        methods=["POST"],
+        name=f"complaint_{action.replace('-', '_')}",
+        responses={200: {"description": "the case as it now stands"}},
+    )
+
+
+for _action, (_model, _supervisor) in COMMANDS.items():
+    _command_route(_action, _model, _supervisor)
+
+
+@router.get("/v1/complaints")
+async def queue(
+    caller: Reader,
+    services: ServicesDep,
+    queue: Annotated[str, Query(pattern="^(" + "|".join(QUEUES) + ")$")] = "open",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> dict[str, Any]:
+    """A work queue: mine, team, escalated, overdue, due-soon or open; soonest due first."""
+    viewer = Viewer(caller.name, caller.role, caller.team)
+    return await run_in_threadpool(
+        services.complaint_queries.queue, queue, viewer, utc_now(), page, size
+    )
+
+
+@router.get("/v1/complaints/{complaint_id}")
+async def get_complaint(
+    complaint_id: UUID, caller: Reader, services: ServicesDep, response: Response
+) -> dict[str, Any]:
+    """The case with its clocks (`due_at`, `overdue`, `extension_level`, escalation...)."""
+    view = await run_in_threadpool(services.complaint_queries.view, complaint_id, utc_now())
+    response.headers["ETag"] = f'"{view["version"]}"'
+    return view
+
+
+@router.get("/v1/complaints/{complaint_id}/history")
+async def complaint_history(
+    complaint_id: UUID, caller: Reader, services: ServicesDep
+) -> dict[str, Any]:
+    """Every event of the case in order, with its ledger position."""
+    return {"events": await run_in_threadpool(services.complaint_queries.history, complaint_id)}
+
+
+@router.get(
+    "/v1/complaints/{complaint_id}/closure-report",
+    responses={200: {"content": {"text/html": {}}, "description": "JSON, or HTML when asked"}},
+)
+async def closure_report(
+    complaint_id: UUID, caller: Reader, services: ServicesDep, request: Request
+) -> Response:
+    """The closure report from the history (JSON; Chinese HTML with `Accept: text/html`)."""
+    report = await run_in_threadpool(
+        services.complaint_queries.closure_report, complaint_id, utc_now()
+    )
+    if "text/html" in request.headers.get("accept", ""):
+        return Response(render(report), media_type="text/html; charset=utf-8")
+    return JSONBody(report)
+
+
+@router.get("/v1/regulator/feed")
+async def regulator_feed(
+    caller: Annotated[Principal, Depends(roles("regulator_platform"))],
+    services: ServicesDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Each 12378 transfer's state changes after a position, oldest first (≤ 500)."""
+    return await run_in_threadpool(services.complaint_queries.feed, after)
+
+
+@router.get("/v1/risk/customers")
+async def risk_customers(
+    caller: Annotated[Principal, Depends(roles("handler", "supervisor", "regulator", "auditor"))],
+    services: ServicesDep,
+    level: Annotated[str | None, Query(pattern="^(high|medium|low)$")] = None,
+) -> dict[str, Any]:
+    """The high-complaint-risk early warning; regulators see keyed pseudonyms only."""
+    items = await run_in_threadpool(
+        services.complaint_queries.risk, utc_now(), level, caller.role == "regulator"
+    )
+    return {"items": items}

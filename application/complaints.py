@@ -1,0 +1,411 @@
+"""Complaint handling (投诉处理): intake from staff and the 12378 platform, duplicate merging,
+routing, and every command of the lifecycle, each saved with what it moves."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+
+from application.commands import CommandKey, CommandResult, CommandRunner
+from application.complaint_views import complaint_view
+from application.gateway import Meta, Outcome
+from application.ledger import Ledger, Reads, utc_now
+from application.personal import Opener, Vault
+from application.routing import HandlerDirectory, Workload, choose, workload_id
+from domain.claims import Claim
+from domain.common import (
+    Actor,
+    DomainError,
+    InvalidInput,
+    StaleVersion,
+    UnknownRecord,
+    stream_id,
+)
+from domain.complaint_clock import ComplaintRules
+from domain.complaint_index import MatterIndex, matter_index_id
+from domain.complaints import Complaint, Evidence, matter_keys
+from domain.personal import Subject, subject_stream_id
+
+KIND = "complaints"
+SYSTEM = Actor(name="routing", role="system")
+ENDING = frozenset({"close", "withdraw", "decline"})
+
+
+@dataclass(frozen=True)
+class Intake:
+    """A complaint as received (personal values in clear, sealed at intake)."""
+
+    channel: str
+    complainant: dict[str, str]
+    matter: str
+    request: str
+    cause: str
+    line: str
+    region: str
+    agent: dict[str, str] | None = None
+    facts: str | None = None
+    policy_id: str | None = None
+    claim_id: str | None = None
+    transfer_id: str | None = None
+    new_facts: bool = False
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransferComplaint:
+    """`xiaobao.regulator.complaint-transferred.v1`: a 12378 transfer."""
+
+    intake: Intake
+
+
+@dataclass(frozen=True)
+class UrgeComplaint:
+    """`xiaobao.regulator.urged.v1`: the regulator urges a case."""
+
+    complaint_id: UUID | None
+    transfer_id: str | None
+    note: str
+
+
+class DuplicateTransfer(DomainError):
+    """A 12378 transfer id is received once."""
+
+    rule = "duplicate_transfer"
+
+
+def transfer_case_id(transfer_id: str) -> UUID:
+    """A transfer's case id derives from its transfer id (a re-sent transfer is the same case)."""
+    return stream_id("transfer", transfer_id)
+
+
+Action = Callable[[Complaint, dict[str, Any], Meta], None]
+
+
+class ComplaintDesk:
+    """The complaint department's commands."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        vault: Vault,
+        directory: HandlerDirectory,
+        runner: CommandRunner,
+        rules: ComplaintRules,
+    ) -> None:
+        self.ledger = ledger
+        self.vault = vault
+        self.directory = directory
+        self.runner = runner
+        self.rules = rules
+        self.opener = Opener(vault)
+
+    # -- intake ------------------------------------------------------------------------------
+
+    def receive(self, intake: Intake, meta: Meta, key: CommandKey | None) -> CommandResult:
+        """A complaint from a staff channel: 201 with its id, or the master's and merged."""
+
+        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+            changed, subject, merged = self._intake(intake, uuid.uuid4(), meta)
+            return changed, 201, self._intake_body(subject, merged)
+
+        return self.runner.run(key, attempt)
+
+    def receive_transfer(self, cmd: TransferComplaint, meta: Meta) -> Outcome:
+        """A 12378 transfer (posted by the regulator's platform)."""
+        assert cmd.intake.transfer_id is not None
+        case_id = transfer_case_id(cmd.intake.transfer_id)
+        if self.ledger.find(Complaint, case_id) is not None:
+            raise DuplicateTransfer(f"transfer {cmd.intake.transfer_id!r} was already received")
+        changed, subject, merged = self._intake(cmd.intake, case_id, meta)
+        return Outcome(KIND, subject, changed, self._intake_body(subject, merged))
+
+    def _intake_body(self, subject: Complaint, merged: Complaint | None) -> dict[str, Any]:
+        body = {"id": str(subject.id), "merged": merged is not None}
+        if merged is not None:
+            body["duplicate_id"] = str(merged.id)
+        clock = subject.clock(utc_now(), self.rules)
+        body.update(handler=subject.handler, due_date=clock.due_date.isoformat())
+        return body
+
+    def _intake(
+        self, intake: Intake, case_id: UUID, meta: Meta
+    ) -> tuple[list[Aggregate], Complaint, Complaint | None]:
+        ref = self.vault.ref(intake.complainant.get("id", ""))
+        keys = matter_keys(
+            ref, intake.cause, intake.policy_id, intake.claim_id, self._claim_policy(intake)
+        )
+        reads = Reads(self.ledger)
+        reads.prefetch(*(matter_index_id(k) for k in keys), subject_stream_id(ref))
+        indexes = [reads.get(MatterIndex, matter_index_id(k)) or MatterIndex(key=k) for k in keys]
+        complaint = Complaint.receive(
+            complaint_id=case_id,
+            channel=intake.channel,
+            complainant_ref=ref,
+            complainant={k: self.vault.seal(ref, v) for k, v in intake.complainant.items()},
+            agent=(
+                {k: self.vault.seal(ref, v) for k, v in intake.agent.items()}
+                if intake.agent
+                else None
+            ),
+            matter=intake.matter,
+            request=intake.request,
+            facts=intake.facts,
+            cause=intake.cause,
+            line=intake.line,
+            region=intake.region,
+            policy_id=intake.policy_id,
+            claim_id=intake.claim_id,
+            transfer_id=intake.transfer_id,
+            new_facts=intake.new_facts,
+            evidence=list(intake.evidence),
+            occurred_at=meta.occurred_at,
+            actor=meta.actor,
+        )
+        subject = reads.get(Subject, subject_stream_id(ref)) or Subject(ref=ref)
+        subject.list_record(KIND, complaint.id)
+        master = self._open_master(indexes)
+        if master is not None:
+            complaint.mark_merged(master.id, meta.occurred_at, meta.actor)
+            master.add_duplicate(complaint.id, intake.new_facts, meta.occurred_at, meta.actor)
+            return [complaint, master, subject], master, complaint
+        for index in indexes:
+            index.open(complaint.id)
+        moved = self._route(complaint, meta, excluded=())
+        return [complaint, *indexes, subject, *moved], complaint, None
+
+    def _open_master(self, indexes: list[MatterIndex]) -> Complaint | None:
+        for index in indexes:
+            if index.open_case is not None:
+                master = self.ledger.find(Complaint, index.open_case)
+                if master is not None and master.is_open:
+                    return master
+        return None
+
+    def _claim_policy(self, intake: Intake) -> str | None:
+        if intake.claim_id is None:
+            return None
+        try:
+            claim = self.ledger.find(Claim, UUID(intake.claim_id))
+        except ValueError:
+            return None
+        if claim is None:
+            return None
+        if claim.settlement is not None and claim.settlement.versions.policy_id:
+            return claim.settlement.versions.policy_id
+        return claim.policy_id
+
+    # -- routing -----------------------------------------------------------------------------
+
+    def _route(
+        self, complaint: Complaint, meta: Meta, excluded: tuple[str, ...]
+    ) -> list[Aggregate]:
+        """Assign to the matching handler with the least open load (none: stays unassigned)."""
+        handlers = self.directory.handlers()
+        loads = self.ledger.find_many(workload_id(h.name) for h in handlers)
+        chosen = choose(
+            handlers,
+            {
+                h.name: loads[workload_id(h.name)].open
+                for h in handlers
+                if workload_id(h.name) in loads
+            },
+            complaint.cause,
+            complaint.line,
+            complaint.region,
+            excluded=(*excluded, *complaint.handlers_recused),
+        )
+        if chosen is None:
+            return []
+        complaint.assign(chosen.name, meta.occurred_at, SYSTEM)
+        return [self._load(chosen.name, +1, complaint.id, loads.get(workload_id(chosen.name)))]
+
+    def _load(self, handler: str, delta: int, case: UUID, known: Any = None) -> Workload:
+        workload = known or self.ledger.find(Workload, workload_id(handler)) or Workload(handler)
+        workload.change(delta, case)
+        return workload
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def act(
+        self,
+        complaint_id: UUID,
+        action: str,
+        args: dict[str, Any],
+        meta: Meta,
+        key: CommandKey | None = None,
+        if_match: int | None = None,
+    ) -> CommandResult:
+        """Apply one lifecycle command; the answer is the case as it then stands."""
+        handler = ACTIONS[action]
+
+        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+            complaint = self.ledger.find(Complaint, complaint_id)
+            if complaint is None:
+                raise UnknownRecord(f"unknown complaint {complaint_id}")
+            if if_match is not None and complaint.version != if_match:
+                raise StaleVersion("the complaint changed since it was read; read it again")
+            before = complaint.handler
+            handler(complaint, {**args, "_rules": self.rules}, meta)
+            changed: list[Aggregate] = [
+                complaint,
+                *self._side_effects(complaint, action, before, meta),
+            ]
+            return changed, 200, complaint_view(complaint, utc_now(), self.rules, self.opener)
+
+        return self.runner.run(key, attempt)
+
+    def _side_effects(
+        self, complaint: Complaint, action: str, before: str | None, meta: Meta
+    ) -> list[Aggregate]:
+        moved: list[Aggregate] = []
+        if complaint.handler != before:
+            if before is not None:
+                moved.append(self._load(before, -1, complaint.id))
+            if complaint.handler is not None:
+                moved.append(self._load(complaint.handler, +1, complaint.id))
+        if action == "recuse":
+            moved += self._route(complaint, meta, excluded=(before or "",))
+        if action in ENDING:
+            if complaint.handler is not None:
+                moved.append(self._load(complaint.handler, -1, complaint.id))
+            moved += self._end_matter(complaint)
+        return moved
+
+    def _end_matter(self, complaint: Complaint) -> list[Aggregate]:
+        keys = matter_keys(
+            complaint.complainant_ref,
+            complaint.cause,
+            complaint.policy_id,
+            complaint.claim_id,
+            None,
+        )
+        found = self.ledger.find_many(matter_index_id(k) for k in keys)
+        ended: list[Aggregate] = []
+        for index in found.values():
+            if isinstance(index, MatterIndex) and index.open_case == complaint.id:
+                index.end(complaint.id)
+                ended.append(index)
+        return ended
+
+    def bulk_reassign(
+        self, ids: list[UUID], handler: str, meta: Meta, key: CommandKey | None
+    ) -> CommandResult:
+        """Reassign several cases at once (supervisor); all or none."""
+
+        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+            changed: list[Aggregate] = []
+            loads: dict[str, Workload] = {}
+            for complaint_id in ids:
+                complaint = self.ledger.find(Complaint, complaint_id)
+                if complaint is None:
+                    raise UnknownRecord(f"unknown complaint {complaint_id}")
+                before = complaint.handler
+                if before == handler:
+                    continue
+                _known_handler(self.directory, handler)
+                complaint.reassign(handler, "bulk reassignment", meta.occurred_at, meta.actor)
+                changed.append(complaint)
+                for name, delta in ((before, -1), (handler, +1)):
+                    if name is not None:
+                        loads[name] = self._load(name, delta, complaint.id, loads.get(name))
+            body = {"reassigned": [str(c.id) for c in changed], "handler": handler}
+            return [*changed, *loads.values()], 200, body
+
+        return self.runner.run(key, attempt)
+
+    def urge_from_regulator(self, cmd: UrgeComplaint, meta: Meta) -> Outcome:
+        """The 12378 platform urges a case (催办)."""
+        case_id = cmd.complaint_id or transfer_case_id(cmd.transfer_id or "")
+        complaint = self.ledger.find(Complaint, case_id)
+        if complaint is None:
+            raise UnknownRecord("unknown complaint")
+        if complaint.merged_into is not None:
+            master = self.ledger.find(Complaint, complaint.merged_into)
+            complaint = master or complaint
+        complaint.urge("regulator", cmd.note, meta.occurred_at, meta.actor)
+        return Outcome(KIND, complaint, [complaint])
+
+
+def _known_handler(directory: HandlerDirectory, name: str) -> None:
+    if name not in {h.name for h in directory.handlers()}:
+        raise InvalidInput("handler", "is not a handler in the principals file")
+
+
+def _evidence(args: dict[str, Any]) -> list[Evidence] | None:
+    found = args.get("evidence")
+    return list(found) if found else None
+
+
+def _assign(c: Complaint, a: dict[str, Any], m: Meta) -> None:
+    c.assign(a["handler"], m.occurred_at, m.actor, evidence=_evidence(a))
+
+
+def _reassign(c: Complaint, a: dict[str, Any], m: Meta) -> None:
+    c.reassign(
+        a["handler"], a.get("reason") or "reassigned", m.occurred_at, m.actor, evidence=_evidence(a)
+    )
+
+
+def _recuse(c: Complaint, a: dict[str, Any], m: Meta) -> None:
+    if c.handler is None:
+        raise InvalidInput("handler", "the case has no handler to recuse")
+    c.recuse(c.handler, a["reason"], m.occurred_at, m.actor, evidence=_evidence(a))
+
+
+def _decide(c: Complaint, a: dict[str, Any], m: Meta) -> None:
+    c.decide(
+        a["outcome"],
+        Decimal(a["redress"]),
+        a["facts"],
+        a["basis"],
+        m.occurred_at,
+        m.actor,
+        evidence=_evidence(a),
+    )
+
+
+def _notify(c: Complaint, a: dict[str, Any], m: Meta) -> None:
+    delivered: datetime | None = a.get("delivered_at")
+    c.notify(a.get("method") or "letter", delivered, m.occurred_at, m.actor, evidence=_evidence(a))
+
+
+ACTIONS: dict[str, Action] = {
+    "assign": _assign,
+    "reassign": _reassign,
+    "recuse": _recuse,
+    "contact": lambda c, a, m: c.contact(m.occurred_at, m.actor, evidence=_evidence(a)),
+    "urge": lambda c, a, m: c.urge(
+        a.get("by") or "complainant", a.get("note"), m.occurred_at, m.actor, evidence=_evidence(a)
+    ),
+    "escalate": lambda c, a, m: c.escalate(
+        a["reason"], m.occurred_at, m.actor, evidence=_evidence(a)
+    ),
+    "extend": lambda c, a, m: c.extend(
+        a["reason"], m.occurred_at, m.actor, evidence=_evidence(a), rules=a["_rules"]
+    ),
+    "pause": lambda c, a, m: c.pause(a["reason"], m.occurred_at, m.actor, evidence=_evidence(a)),
+    "resume": lambda c, a, m: c.resume(m.occurred_at, m.actor, evidence=_evidence(a)),
+    "new-facts": lambda c, a, m: c.add_new_facts(
+        a["summary"], m.occurred_at, m.actor, evidence=_evidence(a)
+    ),
+    "decide": _decide,
+    "notify": _notify,
+    "withdraw": lambda c, a, m: c.withdraw(m.occurred_at, m.actor, evidence=_evidence(a)),
+    "decline": lambda c, a, m: c.decline(
+        a["reason"], m.occurred_at, m.actor, evidence=_evidence(a)
+    ),
+    "close": lambda c, a, m: c.close(m.occurred_at, m.actor, evidence=_evidence(a)),
+    "review": lambda c, a, m: c.request_review(
+        a["reason"], m.occurred_at, m.actor, evidence=_evidence(a), rules=a["_rules"]
+    ),
+    "review-decision": lambda c, a, m: c.decide_review(
+        a["outcome"], a["basis"], m.occurred_at, m.actor, evidence=_evidence(a)
+    ),
+}
