@@ -15,9 +15,16 @@ from eventsourcing.utils import get_topic
 from application.ledger import Ledger, NotFound, ProofSource
 from application.personal import Opener
 from application.settling import SettlementPlanner
-from application.views import history_entry, json_ready, money, rfc3339, settlement_view
+from application.views import (
+    history_entry,
+    json_ready,
+    money,
+    rfc3339,
+    settlement_view,
+    with_proofs,
+)
 from domain.claims import Claim, Settlement, claim_id
-from domain.common import ZERO, InvalidInput, cst_date
+from domain.common import ZERO, cst_date
 from domain.personal import ERASED
 from domain.reference import Product, Scheme, find_version, product_stream_id, scheme_stream_id
 from domain.settlement import calculate
@@ -110,20 +117,7 @@ class ClaimQueries:
         as_of: datetime | None = None,
     ) -> Claim:
         """The claim (then, with time travel); NotFound when absent or not the caller's."""
-        current = self._visible(cid, hospital)
-        version = as_of_version
-        if as_of is not None:
-            known = [e.originator_version for e in self.ledger.stream(cid) if e.timestamp <= as_of]
-            if not known:
-                raise NotFound("the claim did not exist at that time")
-            version = min(max(known), version or max(known))
-        if version is None:
-            return current
-        if version > current.version:
-            raise InvalidInput("as_of_version", f"the claim has {current.version} versions")
-        then = self.ledger.find(Claim, cid, version=version)
-        assert then is not None
-        return then
+        return self.ledger.then(self._visible(cid, hospital), as_of_version, as_of, "claim")
 
     def by_encounter(self, hospital: str, encounter_id: str) -> list[ClaimView]:
         claim = self.ledger.find(Claim, claim_id(hospital, encounter_id))
@@ -139,11 +133,7 @@ class ClaimQueries:
             history_entry(e, positions.get(e.originator_version)) for e in self.ledger.stream(cid)
         ]
         revealed: list[dict[str, Any]] = list(self.opener.reveal(entries))
-        if proofs and self.proofs is not None:
-            found = self.proofs.for_positions([e["position"] for e in revealed])
-            for entry in revealed:
-                entry["proof"] = found.get(entry["position"])
-        return revealed
+        return with_proofs(revealed, self.proofs) if proofs else revealed
 
     def preview(self, cid: UUID, hospital: str | None) -> dict[str, Any]:
         """The split if discharged now; nothing is recorded."""

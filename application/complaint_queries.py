@@ -18,10 +18,10 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from application.complaint_views import closure_report, complaint_view, summary
-from application.ledger import Ledger, NotFound
+from application.ledger import Ledger, NotFound, ProofSource
 from application.personal import Opener, Vault
 from application.routing import HandlerDirectory
-from application.views import history_entry, rfc3339
+from application.views import history_entry, rfc3339, with_proofs
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 
@@ -48,11 +48,13 @@ class ComplaintQueries:
         vault: Vault,
         directory: HandlerDirectory,
         rules: ComplaintRules,
+        proofs: ProofSource | None = None,
     ) -> None:
         self.ledger = ledger
         self.vault = vault
         self.directory = directory
         self.rules = rules
+        self.proofs = proofs
         self.opener = Opener(vault)
 
     def _get(self, complaint_id: UUID) -> Complaint:
@@ -61,17 +63,26 @@ class ComplaintQueries:
             raise NotFound("no such complaint")
         return found
 
-    def view(self, complaint_id: UUID, now: datetime) -> dict[str, Any]:
-        return complaint_view(self._get(complaint_id), now, self.rules, self.opener)
+    def view(
+        self,
+        complaint_id: UUID,
+        now: datetime,
+        as_of_version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The case now, or as it was (clocks evaluated at `now`, or at `as_of`)."""
+        complaint = self.ledger.then(self._get(complaint_id), as_of_version, as_of, "complaint")
+        return complaint_view(complaint, as_of or now, self.rules, self.opener)
 
-    def history(self, complaint_id: UUID) -> list[dict[str, Any]]:
+    def history(self, complaint_id: UUID, proofs: bool = False) -> list[dict[str, Any]]:
         self._get(complaint_id)
         positions = self.ledger.positions.of(complaint_id)
         entries = [
             history_entry(e, positions.get(e.originator_version))
             for e in self.ledger.stream(complaint_id)
         ]
-        return list(self.opener.reveal(entries))
+        revealed: list[dict[str, Any]] = list(self.opener.reveal(entries))
+        return with_proofs(revealed, self.proofs) if proofs else revealed
 
     def closure_report(self, complaint_id: UUID, now: datetime) -> dict[str, Any]:
         complaint = self._get(complaint_id)

@@ -13,7 +13,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, proje
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Transcoder
 
-from domain.common import UnknownRecord
+from domain.common import InvalidInput, UnknownRecord
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -79,6 +79,22 @@ class Ledger(Application[UUID]):
             event = self.mapper.to_domain_event(stored)
             by_stream.setdefault(event.originator_id, []).append(event)
         return {i: project_aggregate(None, events) for i, events in by_stream.items()}
+
+    def then(self, current: A, as_of_version: int | None, as_of: datetime | None, what: str) -> A:
+        """Time travel: the aggregate at a version, or as the ledger knew it at an instant."""
+        version = as_of_version
+        if as_of is not None:
+            known = [e.originator_version for e in self.stream(current.id) if e.timestamp <= as_of]
+            if not known:
+                raise NotFound(f"the {what} did not exist at that time")
+            version = min(max(known), version or max(known))
+        if version is None:
+            return current
+        if version > current.version:
+            raise InvalidInput("as_of_version", f"the {what} has {current.version} versions")
+        found = self.find(type(current), current.id, version=version)
+        assert found is not None
+        return found
 
     def require(self, cls: type[A], aggregate_id: UUID, what: str) -> A:
         """The aggregate, or UnknownRecord naming what was looked for."""

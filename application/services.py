@@ -69,5 +69,5 @@ def build_services(
         reference=r.ReferenceData(ledger, runner),
         personal=PersonalData(ledger, vault, retention_days or {}, max_attempts),
         complaints=desk,
-        complaint_queries=ComplaintQueries(ledger, vault, handlers, rules),
+        complaint_queries=ComplaintQueries(ledger, vault, handlers, rules, proofs),
     )

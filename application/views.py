@@ -112,3 +112,10 @@ def settlement_view(settlement: Settlement) -> dict[str, Any]:
         },
         "versions": json_ready(settlement.versions),
     }
+
+
+def with_proofs(entries: list[dict[str, Any]], proofs: Any) -> list[dict[str, Any]]:
+    """Each history entry with its inclusion proof against the latest checkpoint (None while
+    unsealed, or when the store keeps no Merkle log)."""
+    found = proofs.for_positions([e["position"] for e in entries]) if proofs else {}
+    return [{**entry, "proof": found.get(entry["position"])} for entry in entries]

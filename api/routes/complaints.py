@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import AwareDatetime
 
 from api import complaint_bodies as b
 from api.closure_html import render
@@ -175,20 +176,33 @@ async def queue(
 
 @router.get("/v1/complaints/{complaint_id}")
 async def get_complaint(
-    complaint_id: UUID, caller: Reader, services: ServicesDep, response: Response
+    complaint_id: UUID,
+    caller: Reader,
+    services: ServicesDep,
+    response: Response,
+    as_of_version: Annotated[int | None, Query(ge=1)] = None,
+    as_of: Annotated[
+        AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
+    ] = None,
 ) -> dict[str, Any]:
     """The case with its clocks (`due_at`, `overdue`, `extension_level`, escalation...)."""
-    view = await run_in_threadpool(services.complaint_queries.view, complaint_id, utc_now())
+    view = await run_in_threadpool(
+        services.complaint_queries.view, complaint_id, utc_now(), as_of_version, as_of
+    )
     response.headers["ETag"] = f'"{view["version"]}"'
     return view
 
 
 @router.get("/v1/complaints/{complaint_id}/history")
 async def complaint_history(
-    complaint_id: UUID, caller: Reader, services: ServicesDep
+    complaint_id: UUID,
+    caller: Reader,
+    services: ServicesDep,
+    proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
 ) -> dict[str, Any]:
     """Every event of the case in order, with its ledger position."""
-    return {"events": await run_in_threadpool(services.complaint_queries.history, complaint_id)}
+    events = await run_in_threadpool(services.complaint_queries.history, complaint_id, proofs)
+    return {"events": events}
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infrastructure.store import build_sealer
 from tests.api.conftest import Api, bearer, cloud_event
 from tests.api.test_auth_matrix import COMPLAINT
 from tests.api.test_partner_events import assert_problem
@@ -126,3 +127,19 @@ def test_regulators_see_pseudonyms_in_the_early_warning(api: Api) -> None:
     assert "c-1" not in regulator.text
     handler = api.get("/v1/risk/customers", who="handler", level="high").json()
     assert handler["items"][0]["customer"]["name"] == "张三"
+
+
+def test_time_travel_and_history_with_proofs(api: Api) -> None:
+    cid = post(api, "/v1/complaints", **COMPLAINT).json()["id"]
+    post(api, f"/v1/complaints/{cid}/contact")
+    then = api.get(f"/v1/complaints/{cid}", who="auditor", as_of_version=2).json()
+    assert then["version"] == 2
+    assert then["status"] == "assigned"
+    now = api.get(f"/v1/complaints/{cid}", who="auditor").json()
+    assert now["status"] == "contacted"
+    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    build_sealer(runtime.settings, runtime.services.ledger, runtime.notary).catch_up()
+    events = api.get(f"/v1/complaints/{cid}/history", who="auditor", proofs="true").json()["events"]
+    assert [e["type"] for e in events] == ["Received", "Assigned", "Contacted"]
+    size = api.get("/v1/ledger/checkpoint", who="auditor").json()["size"]
+    assert all(e["proof"]["size"] == size for e in events)
