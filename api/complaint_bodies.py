@@ -10,19 +10,7 @@ from pydantic import Field, field_validator, model_validator
 from api.fields import Instant, LongText, Money, RegionCode, Text, WireModel
 from domain.complaints import Evidence
 
-CAUSES = (
-    "claims",
-    "sales",
-    "surrender",
-    "policy_service",
-    "service",
-    "product",
-    "marketing",
-    "other",
-)
-Cause = Literal[
-    "claims", "sales", "surrender", "policy_service", "service", "product", "marketing", "other"
-]
+Cause = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="a cause code")]
 Line = Literal["health", "life", "accident", "motor", "property", "guarantee", "other"]
 Channel = Literal["12378", "hotline", "app", "online", "letter", "visit"]
 Outcome = Literal["upheld", "partly_upheld", "not_upheld"]

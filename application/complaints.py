@@ -20,6 +20,7 @@ from application.ledger import Ledger, Reads, utc_now
 from application.personal import Opener, Vault
 from application.routing import HandlerDirectory, Workload, choose, workload_id
 from domain.claims import Claim
+from domain.codes import CodeList, all_codes, code_list_id
 from domain.common import (
     Actor,
     DomainError,
@@ -137,6 +138,9 @@ class ComplaintDesk:
     def _intake(
         self, intake: Intake, case_id: UUID, meta: Meta
     ) -> tuple[list[Aggregate], Complaint, Complaint | None]:
+        causes = all_codes("causes", self.ledger.find(CodeList, code_list_id("causes")))
+        if intake.cause not in causes:
+            raise InvalidInput("cause", f"unknown cause code; known: {', '.join(sorted(causes))}")
         ref = self.vault.ref(intake.complainant.get("id", ""))
         keys = matter_keys(
             ref, intake.cause, intake.policy_id, intake.claim_id, self._claim_policy(intake)

@@ -24,6 +24,7 @@ from domain.accumulators import (
     accumulator_id,
     policy_year_key,
 )
+from domain.codes import CodeList, all_codes, code_list_id
 from domain.common import StaleVersion, UnknownRecord
 from domain.exposure import Exposure, ExposureReport, exposure_stream_id
 from domain.personal import Subject, subject_stream_id
@@ -151,6 +152,26 @@ class ReferenceData:
             return [product], 201 if created else 200, body
 
         return self.runner.run(key, attempt)
+
+    def put_code(
+        self, kind: str, code: str, name: str, meta: Meta, key: CommandKey | None = None
+    ) -> CommandResult:
+        """Add a code to a code list, or rename one (201 when new, else 200)."""
+
+        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+            codes = self.ledger.find(CodeList, code_list_id(kind)) or CodeList(kind=kind)
+            known = all_codes(kind, codes)
+            codes.put(code, name, meta.occurred_at, meta.actor)
+            return [codes], 200 if code in known else 201, {"code": code, "name": name}
+
+        return self.runner.run(key, attempt)
+
+    def codes(self, kind: str) -> dict[str, Any]:
+        recorded = self.ledger.find(CodeList, code_list_id(kind))
+        return {
+            "kind": kind,
+            "codes": [{"code": c, "name": n} for c, n in all_codes(kind, recorded).items()],
+        }
 
     def scheme(self, scheme_id: str) -> dict[str, Any]:
         scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))

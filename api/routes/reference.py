@@ -131,6 +131,41 @@ async def put_product(
     return command_response(result)
 
 
+class CodeBody(WireModel):
+    """A code's name (Chinese)."""
+
+    name: str = Field(min_length=1, max_length=100)
+
+
+CodeKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+@router.put("/v1/reference/causes/{code}", status_code=201, responses=PUT_RESPONSES)
+async def put_cause(
+    code: CodeKey,
+    body: CodeBody,
+    caller: Admin,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONBody:
+    """Add a complaint cause code (or rename one); the defaults follow GB/T 43568-2023."""
+    result = await run_in_threadpool(
+        services.reference.put_code,
+        "causes",
+        code,
+        body.name,
+        _meta(caller),
+        command_key(caller, idempotency_key, f"causes/{code}", body.model_dump()),
+    )
+    return command_response(result)
+
+
+@router.get("/v1/reference/causes")
+async def get_causes(caller: Reader, services: ServicesDep) -> dict[str, Any]:
+    """Every complaint cause code with its name."""
+    return await run_in_threadpool(services.reference.codes, "causes")
+
+
 @router.get("/v1/reference/schemes/{scheme_id}")
 async def get_scheme(
     scheme_id: Key, caller: Reader, services: ServicesDep, response: Response

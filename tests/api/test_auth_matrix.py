@@ -145,6 +145,15 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/reference/products/{product_code}"): Row(
         get("/v1/reference/products/BWYL"), dict.fromkeys(STAFF_READERS, 200)
     ),
+    ("PUT", "/v1/reference/causes/{code}"): Row(
+        lambda api, ids, headers: api.client.put(
+            "/v1/reference/causes/matrix", json={"name": "矩阵"}, headers=headers
+        ),
+        {"admin": 201},
+    ),
+    ("GET", "/v1/reference/causes"): Row(
+        get("/v1/reference/causes"), dict.fromkeys(STAFF_READERS, 200)
+    ),
     ("GET", "/v1/reference/schemes/{scheme_id}"): Row(
         get("/v1/reference/schemes/hz"), dict.fromkeys(STAFF_READERS, 200)
     ),

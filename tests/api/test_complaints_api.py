@@ -143,3 +143,18 @@ def test_time_travel_and_history_with_proofs(api: Api) -> None:
     assert [e["type"] for e in events] == ["Received", "Assigned", "Contacted"]
     size = api.get("/v1/ledger/checkpoint", who="auditor").json()["size"]
     assert all(e["proof"]["size"] == size for e in events)
+
+
+def test_cause_codes_are_reference_data_admins_can_extend(api: Api) -> None:
+    causes = api.get("/v1/reference/causes", who="handler").json()["codes"]
+    assert {"code": "claims", "name": "理赔纠纷"} in causes
+    assert_problem(post(api, "/v1/complaints", **{**COMPLAINT, "cause": "pension"}), 422, "cause")
+    added = api.client.put(
+        "/v1/reference/causes/pension", json={"name": "养老保险纠纷"}, headers=bearer("admin")
+    )
+    assert added.status_code == 201
+    assert post(api, "/v1/complaints", **{**COMPLAINT, "cause": "pension"}).status_code == 201
+    forbidden = api.client.put(
+        "/v1/reference/causes/x", json={"name": "x"}, headers=bearer("handler")
+    )
+    assert_problem(forbidden, 403)

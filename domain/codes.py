@@ -1,0 +1,55 @@
+"""Code lists kept as reference data: complaint causes (default list modelled on the insurance
+complaint causes of GB/T 43568-2023), extended or renamed by admins, never deleted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.common import Actor, InvalidInput, stream_id
+
+DEFAULT_CAUSES: dict[str, str] = {
+    "claims": "理赔纠纷",
+    "sales": "销售纠纷",
+    "surrender": "退保纠纷",
+    "policy_service": "保全纠纷",
+    "service": "服务质量",
+    "product": "产品条款",
+    "marketing": "营销扰民",
+    "other": "其他",
+}
+DEFAULTS: dict[str, dict[str, str]] = {"causes": DEFAULT_CAUSES}
+
+
+def code_list_id(kind: str) -> UUID:
+    return stream_id("codes", kind)
+
+
+class CodeList(Aggregate):
+    """One kind of code list: the codes added to its defaults, with their names."""
+
+    @staticmethod
+    def create_id(kind: str) -> UUID:
+        return code_list_id(kind)
+
+    @event("Opened")
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.codes: dict[str, str] = {}
+
+    def put(self, code: str, name: str, occurred_at: datetime, actor: Actor) -> None:
+        """Add a code or rename one."""
+        if not name.strip():
+            raise InvalidInput("name", "must not be blank")
+        self._code_put(code=code, name=name, occurred_at=occurred_at, actor=actor)
+
+    @event("CodePut")
+    def _code_put(self, code: str, name: str, occurred_at: datetime, actor: Actor) -> None:
+        self.codes[code] = name
+
+
+def all_codes(kind: str, recorded: CodeList | None) -> dict[str, str]:
+    """The defaults of a kind, with what admins added or renamed."""
+    return {**DEFAULTS.get(kind, {}), **(recorded.codes if recorded else {})}
