@@ -22,12 +22,15 @@ from api.routes import claims, complaints, events, health, operations, reference
 from api.routes import ledger as ledger_routes
 from application.services import build_services
 from infrastructure.principals import PrincipalHandlers, Principals
+from infrastructure.projections import running as projecting
 from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_ledger,
     build_notary,
+    build_projector,
     build_proofs,
+    build_runner,
     build_sealer,
     build_vault,
     complaint_rules,
@@ -71,6 +74,9 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         with contextlib.ExitStack() as stack:
             if config.run_sealer and proofs is not None:
                 stack.enter_context(sealing(build_sealer(config, ledger, notary)))
+            if config.run_projections and proofs is not None:
+                projector = build_projector(config, ledger)
+                stack.enter_context(projecting(build_runner(config, ledger, projector)))
             try:
                 yield
             finally:

@@ -13,6 +13,7 @@ import orjson
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import Progress
 
 from api import demo
 from api.event_types import PERIOD_PATTERN
@@ -24,7 +25,9 @@ from infrastructure.settings import Settings
 from infrastructure.store import (
     build_ledger,
     build_notary,
+    build_projector,
     build_proofs,
+    build_runner,
     build_sealer,
     build_vault,
     migrate,
@@ -112,6 +115,45 @@ def seal() -> None:
         stop.set()
     finally:
         ledger.close()
+
+
+@cli.command()
+def project() -> None:
+    """Keep the views live on their own (one active runner per view across processes)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    migrate(settings)
+    ledger = build_ledger(settings)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        build_runner(settings, ledger, build_projector(settings, ledger)).run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        ledger.close()
+
+
+@cli.command()
+def rebuild() -> None:
+    """Recompute every view from the log, with a progress bar."""
+    settings = Settings()
+    migrate(settings)
+    ledger = build_ledger(settings)
+    try:
+        projector = build_projector(settings, ledger)
+        total = int(ledger.recorder.max_notification_id() or 0)
+        with Progress(console=console) as progress:
+            for view in projector.views:
+                task = progress.add_task(f"rebuilding {view.name}", total=total)
+                projector.rebuild(view)
+                while projector.step(view):
+                    tracked = projector.store.positions().get(view.name, 0)
+                    progress.update(task, completed=tracked)
+                progress.update(task, completed=total)
+    finally:
+        ledger.close()
+    console.print("views rebuilt")
 
 
 @cli.command()

@@ -103,6 +103,10 @@ class Ledger(Application[UUID]):
             raise UnknownRecord(f"unknown {what}")
         return aggregate
 
+    def position(self) -> int:
+        """The highest position in the log (0 when empty)."""
+        return int(self.recorder.max_notification_id() or 0)
+
     def stream(self, aggregate_id: UUID) -> list[Any]:
         """Every stored event of one stream, in version order."""
         return list(self.events.get(aggregate_id))

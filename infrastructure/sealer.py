@@ -42,15 +42,16 @@ class SingleActive(Protocol):
 class AdvisoryLock:
     """A PostgreSQL session advisory lock on a connection of its own."""
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, key: int = LOCK_KEY) -> None:
         self.conninfo = conninfo
+        self.key = key
         self.connection: psycopg.Connection[tuple[object, ...]] | None = None
 
     def acquire(self) -> bool:
         if self.connection is not None and not self.connection.closed:
             return True
         connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
-        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         if row is None or not row[0]:
             connection.close()
             return False

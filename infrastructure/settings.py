@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     complaint_review_decision_days: int = Field(default=30, ge=1)
     complaint_due_soon_days: int = Field(default=3, ge=0)
     complaint_urge_escalation_count: int = Field(default=2, ge=1)
+    projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
+    run_projections: bool = Field(default=True, description="keep views live inside serve")
     run_sealer: bool = Field(default=True, description="seal the Merkle log inside serve")
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0)
     seal_batch: int = Field(default=5000, ge=1)

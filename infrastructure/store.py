@@ -18,14 +18,16 @@ from domain.accumulators import Accumulator
 from domain.claims import ReferenceVersions, Settlement, Share
 from domain.common import Actor
 from domain.complaint_clock import ComplaintRules
-from domain.complaints import Evidence
+from domain.complaints import Complaint, Evidence
 from domain.exposure import Exposure
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.checkpoints import load_or_create_signing_key
+from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
+from infrastructure.projections import Projector, Runner, lock_for
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
@@ -192,12 +194,34 @@ def build_proofs(ledger: Ledger) -> LedgerProofs | None:
     return LedgerProofs(ledger.recorder, merkle_store_for(ledger.recorder))
 
 
+def build_projector(settings: Settings, ledger: Ledger) -> Projector:
+    """The projection engine with every view of the service."""
+    views = [
+        ComplaintFacts(
+            complaint_rules(settings), lambda cid, v: ledger.find(Complaint, cid, version=v)
+        )
+    ]
+    return Projector(ledger.recorder, ledger.mapper, views)
+
+
+def build_runner(settings: Settings, ledger: Ledger, projector: Projector) -> Runner:
+    """A runner keeping every view live (one active per view across processes)."""
+    url = settings.database_url.split("?", 1)[0] if settings.is_postgres else None
+    locks = {
+        view.name: lock_for(ledger.recorder, view.name, url or "", settings.sqlite_path())
+        for view in projector.views
+    }
+    channel = getattr(ledger.recorder, "channel_name", None)
+    return Runner(projector, locks, url, channel if url else None)
+
+
 def migrate(settings: Settings) -> None:
     """Create the ledger's tables and secrets once, before any worker starts."""
     ledger = build_ledger(settings, create_table=True)
     key_store_for(ledger.recorder).create_table()
     if not isinstance(ledger.recorder, POPOApplicationRecorder):
         merkle_store_for(ledger.recorder).create_tables()
+        build_projector(settings, ledger).migrate()
     load_or_create_index_key(settings.index_key_file)
     load_or_create_signing_key(settings.signing_key_file)
     ledger.close()

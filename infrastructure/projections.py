@@ -1,0 +1,271 @@
+"""The projection engine: view tables kept from the log, each with its tracking position
+written in the same transaction as its rows — a crash can neither lose nor double-count an
+event — and a batch of events per transaction.
+
+On PostgreSQL a runner is woken by the ledger's NOTIFY (a LISTEN connection of its own,
+reconnected when lost) with a slow fallback poll, and exactly one runner is active per view
+(an advisory lock); on SQLite it polls the notification log (a file lock per view).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg import sql
+
+from infrastructure.sealer import AdvisoryLock, FileLock, SingleActive
+
+log = logging.getLogger("xiaobao.projections")
+
+
+class Cursor(Protocol):
+    """What a view writes through: one transaction, SQL with `?` placeholders."""
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def fetchall(self) -> list[tuple[Any, ...]]: ...
+
+
+class View(Protocol):
+    """A projection: its tables, the topics it reads, and how a batch changes its rows."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def topics(self) -> Sequence[str]: ...
+
+    def create(self, cursor: Cursor) -> None: ...
+
+    def prepare(self, events: Sequence[tuple[int, Any]]) -> Any:
+        """Work out the rows a batch changes (reads allowed, no writes)."""
+        ...
+
+    def apply(self, cursor: Cursor, prepared: Any) -> None:
+        """Write the prepared rows inside the batch's transaction."""
+        ...
+
+    def clear(self, cursor: Cursor) -> None: ...
+
+
+@dataclass
+class _PgCursor:
+    raw: Any
+    postgres = True
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.raw.execute(statement.replace("?", "%s"), params)
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.raw.executemany(statement.replace("?", "%s"), rows)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in self.raw.fetchall()]
+
+
+@dataclass
+class _SqliteCursor:
+    raw: Any
+    postgres = False
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.raw.execute(statement, params)
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.raw.executemany(statement, rows)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(r) for r in self.raw.fetchall()]
+
+
+class ViewStore:
+    """Transactions on the ledger's database for view tables and their tracking rows."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self.recorder = recorder
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            with recorder.datastore.transaction(commit=True) as curs:
+                yield _PgCursor(curs)
+        elif isinstance(recorder, SQLiteApplicationRecorder):
+            with recorder.datastore.transaction(commit=True) as c:
+                yield _SqliteCursor(c)
+        else:
+            raise TypeError("views need SQLite or PostgreSQL")
+
+    def create_tracking(self) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS projection_tracking "
+                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+
+    def position(self, cursor: Cursor, view: str) -> int:
+        cursor.execute("SELECT position FROM projection_tracking WHERE view = ?", (view,))
+        rows = cursor.fetchall()
+        return int(rows[0][0]) if rows else 0
+
+    def track(self, cursor: Cursor, view: str, position: int) -> None:
+        cursor.execute(
+            "INSERT INTO projection_tracking (view, position) VALUES (?, ?) "
+            "ON CONFLICT (view) DO UPDATE SET position = excluded.position",
+            (view, position),
+        )
+
+    def positions(self) -> dict[str, int]:
+        with self.transaction() as cur:
+            cur.execute("SELECT view, position FROM projection_tracking")
+            return {row[0]: int(row[1]) for row in cur.fetchall()}
+
+
+class Projector:
+    """Brings views up to date, a batch of events per transaction."""
+
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        mapper: Mapper[Any],
+        views: Sequence[View],
+        batch: int = 1000,
+    ) -> None:
+        self.recorder = recorder
+        self.mapper = mapper
+        self.views = list(views)
+        self.batch = batch
+        self.store = ViewStore(recorder)
+
+    def migrate(self) -> None:
+        """Create the tracking table and every view's tables (idempotent)."""
+        self.store.create_tracking()
+        for view in self.views:
+            with self.store.transaction() as cur:
+                view.create(cur)
+
+    def step(self, view: View) -> int:
+        """Apply the next batch to one view; returns how many events it read.
+
+        Reading happens before the write transaction, which then checks that the tracking
+        position did not move (another runner) and writes rows and position together."""
+        after = self.store.positions().get(view.name, 0)
+        notifications = self.recorder.select_notifications(
+            after, self.batch, topics=list(view.topics), inclusive_of_start=False
+        )
+        if not notifications:
+            return 0
+        prepared = view.prepare([(n.id, self.mapper.to_domain_event(n)) for n in notifications])
+        with self.store.transaction() as cur:
+            if self.store.position(cur, view.name) != after:
+                return 0
+            view.apply(cur, prepared)
+            self.store.track(cur, view.name, notifications[-1].id)
+        return len(notifications)
+
+    def catch_up(self, view: View | None = None) -> int:
+        """Apply every pending event to one view (or all)."""
+        total = 0
+        for each in [view] if view else self.views:
+            while read := self.step(each):
+                total += read
+        return total
+
+    def rebuild(self, view: View) -> None:
+        """Empty a view and its tracking row; `catch_up` then recomputes it from the log."""
+        with self.store.transaction() as cur:
+            view.clear(cur)
+            self.store.track(cur, view.name, 0)
+
+
+def lock_for(
+    recorder: ApplicationRecorder, view: str, conninfo: str, db: Path | None
+) -> SingleActive:
+    """The one-active-runner lock of a view."""
+    if db is not None:
+        return FileLock(db.with_name(f"{db.name}.{view}.lock"))
+    key = int.from_bytes(hashlib.sha256(view.encode()).digest()[:7], "big")
+    return AdvisoryLock(conninfo, key)
+
+
+@contextlib.contextmanager
+def running(runner: Runner) -> Iterator[threading.Event]:
+    """Run a projection runner in a background thread for the duration of the block."""
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,), name="projections", daemon=True)
+    thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        runner.wake.set()
+        thread.join(timeout=10)
+
+
+class Runner:
+    """Keeps views current: woken by NOTIFY on PostgreSQL, polling on SQLite."""
+
+    def __init__(
+        self,
+        projector: Projector,
+        locks: dict[str, SingleActive],
+        conninfo: str | None,
+        channel: str | None,
+        poll: float = 1.0,
+    ) -> None:
+        self.projector = projector
+        self.locks = locks
+        self.conninfo = conninfo
+        self.channel = channel
+        self.poll = poll
+        self.wake = threading.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        listener = None
+        if self.conninfo and self.channel:
+            listener = threading.Thread(target=self._listen, args=(stop,), daemon=True)
+            listener.start()
+        while not stop.is_set():
+            worked = False
+            for view in self.projector.views:
+                lock = self.locks[view.name]
+                if not lock.acquire():
+                    continue
+                try:
+                    worked |= bool(self.projector.step(view))
+                except Exception:
+                    log.exception("projection %s failed; retrying", view.name)
+                    lock.release()
+            if not worked:
+                self.wake.wait(self.poll)
+                self.wake.clear()
+        for lock in self.locks.values():
+            lock.release()
+
+    def _listen(self, stop: threading.Event) -> None:
+        """LISTEN for the ledger's NOTIFY; reconnect when the connection is lost."""
+        assert self.conninfo is not None
+        assert self.channel is not None
+        while not stop.is_set():
+            try:
+                with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    while not stop.is_set():
+                        for _ in conn.notifies(timeout=self.poll, stop_after=1):
+                            self.wake.set()
+            except psycopg.Error:
+                log.warning("lost the LISTEN connection; reconnecting")
+                stop.wait(self.poll)
