@@ -18,7 +18,16 @@ from api.event_types import EVENT_TYPES
 from api.middleware import Gateway
 from api.observability import Metrics
 from api.ratelimit import RateLimiter
-from api.routes import claims, complaints, events, health, operations, reference, subjects
+from api.routes import (
+    claims,
+    complaints,
+    events,
+    health,
+    operations,
+    reference,
+    stats,
+    subjects,
+)
 from api.routes import ledger as ledger_routes
 from application.services import build_services
 from infrastructure.principals import PrincipalHandlers, Principals
@@ -32,6 +41,7 @@ from infrastructure.store import (
     build_proofs,
     build_runner,
     build_sealer,
+    build_statistics,
     build_vault,
     complaint_rules,
     migrate,
@@ -70,6 +80,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             metrics=metrics,
             notary=notary,
             proofs=proofs,
+            statistics=build_statistics(ledger) if proofs is not None else None,
         )
         with contextlib.ExitStack() as stack:
             if config.run_sealer and proofs is not None:
@@ -103,6 +114,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         reference,
         subjects,
         ledger_routes,
+        stats,
         operations,
     ):
         app.include_router(module.router)

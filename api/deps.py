@@ -17,6 +17,7 @@ from api.ratelimit import RateLimiter, retry_after
 from api.responses import JSONBody
 from application.commands import CommandKey, CommandResult
 from application.services import Services
+from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs
@@ -39,6 +40,7 @@ class Runtime:
     metrics: Metrics
     notary: Notary
     proofs: LedgerProofs | None
+    statistics: ComplaintStatistics | None = None
 
 
 def runtime(request: Request) -> Runtime:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
@@ -36,6 +37,7 @@ COLUMNS = (
     "redress",
     "reviewed",
     "due_at",
+    "ended_at",
     "position",
 )
 
@@ -74,7 +76,7 @@ class ComplaintFacts:
             "extension_level INTEGER NOT NULL, paused_days INTEGER NOT NULL, decided_at TEXT, "
             "notified_at TEXT, closed_at TEXT, outcome TEXT, redress TEXT, "
             "reviewed BOOLEAN NOT NULL, "
-            "due_at TEXT NOT NULL, position BIGINT NOT NULL)"
+            "due_at TEXT NOT NULL, ended_at TEXT, position BIGINT NOT NULL)"
         )
         cursor.execute(
             "CREATE INDEX IF NOT EXISTS view_complaint_facts_received "
@@ -140,5 +142,11 @@ class ComplaintFacts:
             str(c.decision.redress) if c.decision else None,
             c.review is not None,
             clock.due_at.astimezone(CST).isoformat(),
+            _cst(c.closed_at or c.ended_at),
             position,
         )
+
+
+def _cst(instant: datetime | None) -> str | None:
+    """Instants are stored as CST ISO strings, so text order is time order."""
+    return instant.astimezone(CST).isoformat() if instant else None

@@ -19,15 +19,16 @@ from domain.claims import ReferenceVersions, Settlement, Share
 from domain.common import Actor
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint, Evidence
-from domain.exposure import Exposure
+from domain.exposure import Exposure, ExposureReport, exposure_stream_id
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.checkpoints import load_or_create_signing_key
 from infrastructure.complaint_facts import ComplaintFacts
+from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
-from infrastructure.projections import Projector, Runner, lock_for
+from infrastructure.projections import Projector, Runner, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
@@ -202,6 +203,16 @@ def build_projector(settings: Settings, ledger: Ledger) -> Projector:
         )
     ]
     return Projector(ledger.recorder, ledger.mapper, views)
+
+
+def build_statistics(ledger: Ledger) -> ComplaintStatistics:
+    """Complaint statistics over the views, with exposure read from the ledger."""
+
+    def exposure(period: str, line: str) -> Exposure | None:
+        report = ledger.find(ExposureReport, exposure_stream_id(period, line))
+        return report.current if report else None
+
+    return ComplaintStatistics(ViewStore(ledger.recorder), exposure)
 
 
 def build_runner(settings: Settings, ledger: Ledger, projector: Projector) -> Runner:

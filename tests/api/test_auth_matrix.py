@@ -179,6 +179,10 @@ TABLE: dict[tuple[str, str], Row] = {
         get("/v1/complaints/{complaint}/closure-report"),
         {"handler": 200, "supervisor": 200, "auditor": 200},
     ),
+    ("GET", "/v1/stats/complaints"): Row(
+        get("/v1/stats/complaints?period=2026"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
     ("GET", "/v1/regulator/feed"): Row(get("/v1/regulator/feed?after=0"), {"cbirc-12378": 200}),
     ("GET", "/v1/risk/customers"): Row(
         get("/v1/risk/customers"),

@@ -1,0 +1,103 @@
+"""Complaint statistics over HTTP: figures from the views, attested by position, densities
+against exposure, and equal to a recomputation from the raw events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.common import CST
+from tests.api.conftest import Api, bearer
+from tests.api.test_auth_matrix import COMPLAINT
+from tests.api.test_partner_events import assert_problem
+
+
+def post(api: Api, path: str, who: str = "handler", **body: Any) -> Any:
+    return api.client.post(path, json=body, headers=bearer(who))
+
+
+def this_month() -> str:
+    return datetime.now(tz=UTC).astimezone(CST).strftime("%Y-%m")
+
+
+def test_figures_reconcile_with_the_log_and_name_their_position(api: Api) -> None:
+    month = this_month()
+    exposure = {
+        "period": month,
+        "line": "health",
+        "premium": "100000000.00",
+        "policies": 10000,
+        "insured_persons": 20000,
+    }
+    assert api.send("insurer.exposure-reported.v1", exposure, who="insurer-1").status_code == 201
+    first = post(api, "/v1/complaints", **COMPLAINT).json()
+    post(api, "/v1/complaints", **{**COMPLAINT, "channel": "app"})  # merged duplicate
+    post(api, "/v1/complaints", **{**COMPLAINT, "complainant": {"id": "c-2", "name": "李四"}})
+    post(
+        api,
+        "/v1/complaints",
+        **{
+            **COMPLAINT,
+            "complainant": {"id": "c-3", "name": "王五"},
+            "line": "motor",
+            "cause": "service",
+        },
+    )
+    post(
+        api,
+        f"/v1/complaints/{first['id']}/decide",
+        outcome="upheld",
+        redress="500.00",
+        facts="f",
+        basis="b",
+    )
+    post(api, f"/v1/complaints/{first['id']}/notify")
+    target = api.count()
+    response = api.get(
+        "/v1/stats/complaints", who="regulator", period=month, by="line", position=target, wait=10
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["caught_up"] is True
+    assert body["position"] >= target - 1  # the last events need not be complaint events
+    totals = body["totals"]
+    assert totals["received"] == 3
+    assert totals["duplicates_merged"] == 1
+    assert totals["transfers_12378"] == 0
+    assert totals["timeliness"]["within_15"] == 1
+    assert totals["upheld_rate"] == "1.0000"
+    assert totals["redress"] == "500.00"
+    assert totals["per_100m_premium"] == "3.00"
+    groups = {g["key"]["line"]: g for g in body["groups"]}
+    assert groups["health"]["received"] == 2
+    assert groups["health"]["per_10k_policies"] == "2.00"
+    assert groups["health"]["per_10k_insured"] == "1.00"
+    assert groups["motor"]["per_100m_premium"] is None
+    # An independent recomputation from the events themselves.
+    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    cases = list(runtime.services.complaint_queries.all_complaints())
+    received = [
+        c
+        for c in cases
+        if c.merged_into is None and c.received_at.astimezone(CST).strftime("%Y-%m") == month
+    ]
+    assert totals["received"] == len(received)
+    assert totals["open_at_end"] == sum(1 for c in received if c.is_open)
+    assert "张三" not in response.text
+
+
+def test_bad_queries_are_422_and_other_roles_403(api: Api) -> None:
+    assert_problem(
+        api.get("/v1/stats/complaints", who="regulator", period="2026-13"), 422, "period"
+    )
+    assert_problem(api.get("/v1/stats/complaints", who="regulator", period="2999"), 422, "period")
+    bad_by = api.get("/v1/stats/complaints", who="regulator", period="2026", by="weather")
+    assert_problem(bad_by, 422, "by")
+    too_many = api.get(
+        "/v1/stats/complaints", who="regulator", period="2026", by="cause,line,region"
+    )
+    assert_problem(too_many, 422, "by")
+    assert_problem(api.get("/v1/stats/complaints", who="handler", period="2026"), 403)
+    ok = api.get("/v1/stats/complaints", who="auditor", period="2026Q1", by="cause,channel")
+    assert ok.status_code == 200
+    assert ok.json()["evaluated_at"].startswith("2026-03-31T16:00:00")
