@@ -98,6 +98,8 @@ class ComplaintFacts:
 
     def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
         rows = prepared
+        if not rows:
+            return
         placeholders = ", ".join("?" * len(COLUMNS))
         updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "id")
         cursor.executemany(

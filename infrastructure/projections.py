@@ -158,23 +158,27 @@ class Projector:
                 view.create(cur)
 
     def step(self, view: View) -> int:
-        """Apply the next batch to one view; returns how many events it read.
+        """Apply the next batch to one view; returns how many log positions it advanced.
 
         Reading happens before the write transaction, which then checks that the tracking
-        position did not move (another runner) and writes rows and position together."""
+        position did not move (another runner) and writes rows and position together. The
+        position advances over events of other topics too (up to the log's head when read),
+        so `?position=N` waits end even when the last events concern other views."""
         after = self.store.positions().get(view.name, 0)
-        notifications = self.recorder.select_notifications(
-            after, self.batch, topics=list(view.topics), inclusive_of_start=False
-        )
-        if not notifications:
+        head = int(self.recorder.max_notification_id() or 0)
+        if head <= after:
             return 0
+        notifications = self.recorder.select_notifications(
+            after, self.batch, stop=head, topics=list(view.topics), inclusive_of_start=False
+        )
+        reached = notifications[-1].id if len(notifications) == self.batch else head
         prepared = view.prepare([(n.id, self.mapper.to_domain_event(n)) for n in notifications])
         with self.store.transaction() as cur:
             if self.store.position(cur, view.name) != after:
                 return 0
             view.apply(cur, prepared)
-            self.store.track(cur, view.name, notifications[-1].id)
-        return len(notifications)
+            self.store.track(cur, view.name, reached)
+        return reached - after
 
     def catch_up(self, view: View | None = None) -> int:
         """Apply every pending event to one view (or all)."""

@@ -6,11 +6,12 @@ import asyncio
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ProofsDep, Runtime, roles, runtime
 from api.errors import Problem
+from api.exports import to_csv, to_xlsx
 from application.ledger import utc_now
 from application.views import rfc3339
 from infrastructure.complaint_stats import ComplaintStatistics, parse_dimensions, parse_period
@@ -26,11 +27,17 @@ def statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ComplaintStatistics:
     return rt.statistics
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def current_position(proofs: Any) -> int:
     return int(proofs.recorder.max_notification_id() or 0)
 
 
-@router.get("/v1/stats/complaints")
+@router.get(
+    "/v1/stats/complaints",
+    responses={200: {"content": {"text/csv": {}, XLSX_TYPE: {}}, "description": "figures"}},
+)
 async def complaint_statistics(
     caller: Reader,
     stats: Annotated[ComplaintStatistics, Depends(statistics)],
@@ -43,7 +50,8 @@ async def complaint_statistics(
         int | None, Query(ge=0, description="wait until the views reach it")
     ] = None,
     wait: Annotated[float, Query(ge=0, le=10)] = 2,
-) -> dict[str, Any]:
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+) -> Any:
     """Complaint figures of domain.md section 4 for a period, grouped by up to two dimensions."""
     now = utc_now()
     asked = parse_period(period, now)
@@ -56,7 +64,7 @@ async def complaint_statistics(
         tracked = await run_in_threadpool(stats.tracked)
     figures = await run_in_threadpool(stats.figures, asked, dimensions, now)
     latest = await run_in_threadpool(proofs.store.latest_checkpoint)
-    return {
+    body = {
         "period": period,
         "position": tracked,
         "caught_up": tracked >= target,
@@ -65,3 +73,15 @@ async def complaint_statistics(
         "totals": figures["totals"],
         "groups": figures["groups"],
     }
+    if format == "csv":
+        return Response(to_csv(body), media_type="text/csv; charset=utf-8", headers=_file("csv"))
+    if format == "xlsx":
+        return Response(to_xlsx(body), media_type=XLSX, headers=_file("xlsx"))
+    return body
+
+
+XLSX = XLSX_TYPE
+
+
+def _file(suffix: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="complaint-statistics.{suffix}"'}

