@@ -21,6 +21,7 @@ from api.ratelimit import RateLimiter
 from api.routes import (
     claims,
     complaints,
+    disputes,
     events,
     health,
     operations,
@@ -44,6 +45,7 @@ from infrastructure.store import (
     build_statistics,
     build_vault,
     complaint_rules,
+    dispute_rules,
     migrate,
 )
 
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 proofs=proofs,
                 directory=PrincipalHandlers(principals),
                 complaint_rules=complaint_rules(config),
+                dispute_rules=dispute_rules(config),
             ),
             principals=principals,
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
@@ -111,6 +114,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         events,
         claims,
         complaints,
+        disputes,
         reference,
         subjects,
         ledger_routes,

@@ -9,7 +9,9 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from api import dispute_bodies as db
 from api.complaint_bodies import TransferData, UrgedData
+from api.dispute_bodies import step_args
 from api.fields import (
     Day,
     Instant,
@@ -24,6 +26,7 @@ from api.fields import (
 from application import claims as c
 from application import reference as r
 from application.complaints import Intake, TransferComplaint, UrgeComplaint
+from application.disputes import PartnerStep
 from domain.common import ZERO, cst_date
 from domain.settlement import ChargeLine
 
@@ -214,7 +217,35 @@ def _transfer(d: TransferData, partner: str) -> object:
     )
 
 
+def _step(step: str) -> Callable[[Any, str], object]:
+    return lambda d, partner: PartnerStep(d.dispute_id, step, step_args(d))
+
+
+DISPUTE_STEPS: dict[str, tuple[str, type[WireModel], str]] = {
+    "xiaobao.mediation.accepted.v1": ("mediator", db.DisputeRef, "mediator_accept"),
+    "xiaobao.mediation.session-held.v1": ("mediator", db.SessionHeld, "hold_session"),
+    "xiaobao.mediation.agreement-signed.v1": ("mediator", db.AgreementSigned, "sign_agreement"),
+    "xiaobao.mediation.failed.v1": ("mediator", db.Failed, "fail_mediation"),
+    "xiaobao.arbitration.accepted.v1": ("arbitrator", db.CaseAccepted, "arbitrator_accept"),
+    "xiaobao.arbitration.hearing-held.v1": ("arbitrator", db.SessionHeld, "hold_hearing"),
+    "xiaobao.arbitration.award-issued.v1": ("arbitrator", db.AwardIssued, "issue_award"),
+    "xiaobao.court.confirmation-accepted.v1": (
+        "court",
+        db.ConfirmationAccepted,
+        "court_accept_confirmation",
+    ),
+    "xiaobao.court.confirmation-granted.v1": ("court", db.Ruled, "grant_confirmation"),
+    "xiaobao.court.confirmation-rejected.v1": ("court", db.Rejected, "reject_confirmation"),
+    "xiaobao.court.enforcement-applied.v1": ("court", db.Applied, "apply_enforcement"),
+    "xiaobao.court.enforced.v1": ("court", db.Enforced, "record_enforced"),
+}
+
+
 EVENT_TYPES: dict[str, EventType] = {
+    **{
+        name: EventType(role, model, _step(step))
+        for name, (role, model, step) in DISPUTE_STEPS.items()
+    },
     "xiaobao.regulator.complaint-transferred.v1": EventType(
         "regulator_platform", TransferData, _transfer
     ),

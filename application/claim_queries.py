@@ -25,6 +25,7 @@ from application.views import (
 )
 from domain.claims import Claim, Settlement, claim_id
 from domain.common import ZERO, cst_date
+from domain.dispute_links import DisputeLinks, links_id
 from domain.personal import ERASED
 from domain.reference import Product, Scheme, find_version, product_stream_id, scheme_stream_id
 from domain.settlement import calculate
@@ -106,8 +107,11 @@ class ClaimQueries:
         as_of_version: int | None = None,
         as_of: datetime | None = None,
     ) -> ClaimView:
-        """The claim as the reader may see it (then, with time travel)."""
-        return claim_view(self.get(cid, hospital, as_of_version, as_of), self.opener)
+        """The claim as the reader may see it (then, with time travel), with its disputes."""
+        view = claim_view(self.get(cid, hospital, as_of_version, as_of), self.opener)
+        links = self.ledger.find(DisputeLinks, links_id("claim", str(cid)))
+        view.body["disputes"] = [str(d) for d in links.disputes] if links else []
+        return view
 
     def get(
         self,

@@ -24,6 +24,7 @@ from application.routing import HandlerDirectory
 from application.views import history_entry, rfc3339, with_proofs
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
+from domain.dispute_links import DisputeLinks, links_id
 
 RECEIVED_TOPIC = get_topic(getattr(Complaint, "Received"))  # noqa: B009 - made by the library
 QUEUES = ("mine", "team", "escalated", "overdue", "due-soon", "open")
@@ -72,7 +73,9 @@ class ComplaintQueries:
     ) -> dict[str, Any]:
         """The case now, or as it was (clocks evaluated at `now`, or at `as_of`)."""
         complaint = self.ledger.then(self._get(complaint_id), as_of_version, as_of, "complaint")
-        return complaint_view(complaint, as_of or now, self.rules, self.opener)
+        view = complaint_view(complaint, as_of or now, self.rules, self.opener)
+        links = self.ledger.find(DisputeLinks, links_id("complaint", str(complaint_id)))
+        return {**view, "disputes": [str(d) for d in links.disputes] if links else []}
 
     def history(self, complaint_id: UUID, proofs: bool = False) -> list[dict[str, Any]]:
         self._get(complaint_id)

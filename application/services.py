@@ -10,12 +10,14 @@ from application.claim_queries import ClaimQueries
 from application.commands import CommandRunner
 from application.complaint_queries import ComplaintQueries
 from application.complaints import ComplaintDesk, TransferComplaint, UrgeComplaint
+from application.disputes import DisputeDesk, DisputeQueries, PartnerStep
 from application.gateway import PartnerEvents
 from application.ledger import Ledger, ProofSource
 from application.personal import Opener, PersonalData, Vault
 from application.routing import HandlerDirectory, StaticDirectory
 from application.settling import SettlementPlanner
 from domain.complaint_clock import ComplaintRules
+from domain.dispute_rules import DisputeRules
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,8 @@ class Services:
     personal: PersonalData
     complaints: ComplaintDesk
     complaint_queries: ComplaintQueries
+    disputes: DisputeDesk
+    dispute_queries: DisputeQueries
 
 
 def build_services(
@@ -39,6 +43,7 @@ def build_services(
     proofs: ProofSource | None = None,
     directory: HandlerDirectory | None = None,
     complaint_rules: ComplaintRules | None = None,
+    dispute_rules: DisputeRules | None = None,
 ) -> Services:
     planner = SettlementPlanner(ledger)
     claims = c.ClaimCommands(ledger, planner, vault)
@@ -62,6 +67,9 @@ def build_services(
     desk = ComplaintDesk(ledger, vault, handlers, runner, rules)
     events.register(TransferComplaint, desk.receive_transfer)
     events.register(UrgeComplaint, desk.urge_from_regulator)
+    settle_rules = dispute_rules or DisputeRules()
+    disputes = DisputeDesk(ledger, vault, runner, settle_rules)
+    events.register(PartnerStep, disputes.partner_step)
     return Services(
         ledger=ledger,
         events=events,
@@ -70,4 +78,6 @@ def build_services(
         personal=PersonalData(ledger, vault, retention_days or {}, max_attempts),
         complaints=desk,
         complaint_queries=ComplaintQueries(ledger, vault, handlers, rules, proofs),
+        disputes=disputes,
+        dispute_queries=DisputeQueries(ledger, vault, settle_rules, proofs),
     )

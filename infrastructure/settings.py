@@ -3,6 +3,7 @@ eventsourcing library's environment."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -49,6 +50,8 @@ class Settings(BaseSettings):
     complaint_due_soon_days: int = Field(default=3, ge=0)
     complaint_urge_escalation_count: int = Field(default=2, ge=1)
     projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
+    dispute_holidays: list[date] = Field(default_factory=list, description="非工作日")
+    dispute_workdays: list[date] = Field(default_factory=list, description="调休上班日")
     run_projections: bool = Field(default=True, description="keep views live inside serve")
     run_sealer: bool = Field(default=True, description="seal the Merkle log inside serve")
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0)

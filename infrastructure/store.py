@@ -19,6 +19,8 @@ from domain.claims import ReferenceVersions, Settlement, Share
 from domain.common import Actor
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint, Evidence
+from domain.dispute_calendar import WorkingCalendar
+from domain.dispute_rules import DisputeRules
 from domain.exposure import Exposure, ExposureReport, exposure_stream_id
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
@@ -163,6 +165,14 @@ def complaint_rules(settings: Settings) -> ComplaintRules:
         due_soon_days=settings.complaint_due_soon_days,
         urge_escalation_count=settings.complaint_urge_escalation_count,
     )
+
+
+def dispute_rules(settings: Settings) -> DisputeRules:
+    """Dispute windows with the holiday calendar from the settings."""
+    calendar = WorkingCalendar(
+        frozenset(settings.dispute_holidays), frozenset(settings.dispute_workdays)
+    )
+    return DisputeRules(calendar=calendar)
 
 
 def build_notary(settings: Settings) -> Notary:

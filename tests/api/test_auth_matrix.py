@@ -47,6 +47,16 @@ def post_json(
     return lambda api, ids, headers: api.client.post(path.format(**ids), json=body, headers=headers)
 
 
+DISPUTE_BODIES: dict[str, dict[str, Any]] = {
+    "mediation": {"mediator": "mediator-1"},
+    "mediation-extension": {"until": "2026-12-31", "consent": True},
+    "arbitration": {"arbitrator": "arbitrator-1", "consent": True},
+    "confirmation": {"court": "court-1"},
+    "enforcement": {"court": "court-1"},
+    "performed": {"amount": "1.00"},
+    "withdraw": {"reason": "r"},
+    "close": {"reason": "r"},
+}
 COMMAND_BODIES: dict[str, dict[str, Any]] = {
     "assign": {"handler": "Handler"},
     "reassign": {"handler": "Handler"},
@@ -179,6 +189,55 @@ TABLE: dict[tuple[str, str], Row] = {
         get("/v1/complaints/{complaint}/closure-report"),
         {"handler": 200, "supervisor": 200, "auditor": 200},
     ),
+    ("POST", "/v1/disputes"): Row(
+        post_json(
+            "/v1/disputes", {"party": {"id": "p", "name": "n"}, "amount": "1.00", "matter": "m"}
+        ),
+        {"handler": 201, "supervisor": 201},
+    ),
+    **{
+        ("POST", f"/v1/disputes/{{dispute_id}}/{action}"): Row(
+            post_json(f"/v1/disputes/{{dispute}}/{action}", body),
+            {"handler": LET_THROUGH, "supervisor": LET_THROUGH},
+        )
+        for action, body in DISPUTE_BODIES.items()
+    },
+    ("GET", "/v1/disputes"): Row(
+        get("/v1/disputes?assigned=me"),
+        {
+            "mediator-1": 200,
+            "mediator-2": 200,
+            "arbitrator-1": 200,
+            "court-1": 200,
+            "handler": 422,
+            "supervisor": 422,
+            "auditor": 422,
+        },
+    ),
+    ("GET", "/v1/disputes/{dispute_id}"): Row(
+        get("/v1/disputes/{dispute}"),
+        {
+            "handler": 200,
+            "supervisor": 200,
+            "auditor": 200,
+            "mediator-1": 200,
+            "mediator-2": 404,
+            "arbitrator-1": 404,
+            "court-1": 404,
+        },
+    ),
+    ("GET", "/v1/disputes/{dispute_id}/history"): Row(
+        get("/v1/disputes/{dispute}/history"),
+        {
+            "handler": 200,
+            "supervisor": 200,
+            "auditor": 200,
+            "mediator-1": 200,
+            "mediator-2": 404,
+            "arbitrator-1": 404,
+            "court-1": 404,
+        },
+    ),
     ("GET", "/v1/stats/complaints"): Row(
         get("/v1/stats/complaints?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
@@ -233,7 +292,17 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
     claim = api.settle().json()["stream"]["id"]
     seal(api)
     complaint = api.client.post("/v1/complaints", json=COMPLAINT, headers=bearer("handler"))
-    ids = {"claim": claim, "seq": "", "complaint": complaint.json()["id"]}
+    dispute = api.client.post(
+        "/v1/disputes",
+        json={"party": {"id": "p", "name": "n"}, "amount": "1.00", "matter": "m"},
+        headers=bearer("handler"),
+    ).json()["id"]
+    api.client.post(
+        f"/v1/disputes/{dispute}/mediation",
+        json={"mediator": "mediator-1"},
+        headers=bearer("handler"),
+    )
+    ids = {"claim": claim, "seq": "", "complaint": complaint.json()["id"], "dispute": dispute}
     for (method, path), row in TABLE.items():
         anonymous = row.call(api, ids, {})
         if row.public:
