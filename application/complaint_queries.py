@@ -25,8 +25,10 @@ from application.views import history_entry, rfc3339, with_proofs
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 from domain.dispute_links import DisputeLinks, links_id
+from domain.disputes import Dispute
 
 RECEIVED_TOPIC = get_topic(getattr(Complaint, "Received"))  # noqa: B009 - made by the library
+DISPUTE_OPENED_TOPIC = get_topic(getattr(Dispute, "Opened"))  # noqa: B009
 QUEUES = ("mine", "team", "escalated", "overdue", "due-soon", "open")
 FEED_PAGE = 500
 
@@ -206,9 +208,12 @@ class ComplaintQueries:
         by_customer: dict[str, list[Complaint]] = defaultdict(list)
         for complaint in self.all_complaints():
             by_customer[complaint.complainant_ref].append(complaint)
+        disputes: dict[str, int] = defaultdict(int)
+        for opened in self.ledger.scan([DISPUTE_OPENED_TOPIC]):
+            disputes[opened.party_ref] += 1
         items = []
         for ref, cases in by_customer.items():
-            found = assess(cases, now)
+            found = assess(cases, now, disputes.get(ref, 0))
             if level is not None and found["level"] != level:
                 continue
             customer = (
@@ -238,7 +243,7 @@ def _feed_item(case: Complaint, master: Complaint, position: int) -> dict[str, A
     }
 
 
-def assess(cases: list[Complaint], now: datetime) -> dict[str, Any]:
+def assess(cases: list[Complaint], now: datetime, disputes: int = 0) -> dict[str, Any]:
     """The default early-warning rule of domain.md section 2, with its reasons."""
     in_90 = [c for c in cases if now - c.received_at <= timedelta(days=90)]
     transfers = [c for c in cases if c.transfer_id and now - c.received_at <= timedelta(days=365)]
@@ -261,6 +266,8 @@ def assess(cases: list[Complaint], now: datetime) -> dict[str, Any]:
     if not reasons and len(in_90) == 1 and urged:
         level = "medium"
         reasons.append("urged_complaint_in_90_days")
+    if disputes:
+        reasons.append("dispute_opened")  # listed; the default rule does not raise the level
     return {
         "level": level,
         "reasons": reasons,
@@ -268,6 +275,6 @@ def assess(cases: list[Complaint], now: datetime) -> dict[str, Any]:
         "transfers_12378_365d": len(transfers),
         "repeats_after_closure_365d": len(repeats),
         "urgings_90d": urged,
-        "disputes": 0,
+        "disputes": disputes,
         "evaluated_at": rfc3339(now),
     }

@@ -201,3 +201,13 @@ def test_steps_out_of_order_or_outside_their_window_are_409(api: Api) -> None:
     body = assert_problem(late, 409)
     assert body["type"] == "urn:xiaobao:rule:mediator_acceptance_window"
     assert_problem(staff(api, f"/v1/disputes/{did}/close", 2, reason=""), 422, "reason")
+
+
+def test_the_early_warning_lists_a_customers_disputes(api: Api) -> None:
+    api.client.post("/v1/complaints", json=COMPLAINT, headers=bearer("handler"))
+    open_dispute(api)
+    items = api.get("/v1/risk/customers", who="handler").json()["items"]
+    mine = next(i for i in items if i["customer"]["name"] == "张三")
+    assert mine["disputes"] == 1
+    assert "dispute_opened" in mine["reasons"]
+    assert mine["level"] == "low"
