@@ -211,3 +211,21 @@ def test_the_early_warning_lists_a_customers_disputes(api: Api) -> None:
     assert mine["disputes"] == 1
     assert "dispute_opened" in mine["reasons"]
     assert mine["level"] == "low"
+
+
+def test_a_claim_shows_the_disputes_opened_from_it(api: Api) -> None:
+    api.seed()
+    claim = api.settle().json()["stream"]["id"]
+    did = open_dispute(api, claim_id=claim)
+    assert api.get(f"/v1/claims/{claim}", who="insurer-1").json()["disputes"] == [did]
+    assert api.get(f"/v1/disputes/{did}", who="handler").json()["origin"] == "claim"
+    unknown = staff(
+        api,
+        "/v1/disputes",
+        0,
+        party={"id": "p", "name": "n"},
+        amount="1.00",
+        matter="m",
+        claim_id="00000000-0000-0000-0000-000000000000",
+    )
+    assert_problem(unknown, 409)
