@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -18,6 +19,7 @@ from rich.progress import Progress
 from api import demo
 from api.event_types import PERIOD_PATTERN
 from api.observability import configure_logging
+from application.ledger import Ledger
 from application.services import build_services
 from infrastructure.audit import export_bundle, positions_in_period, verify_bundle, verify_ledger
 from infrastructure.merkle_store import merkle_store_for
@@ -100,9 +102,10 @@ def demo_command() -> None:
     )
 
 
-@cli.command()
-def seal() -> None:
-    """Run the sealer on its own (one is active across processes; others wait)."""
+def _work_until_stopped(
+    worker: Callable[[Settings, Ledger], Callable[[threading.Event], None]],
+) -> None:
+    """Run a background worker in the foreground until SIGTERM or Ctrl-C."""
     settings = Settings()
     configure_logging(settings.log_level)
     migrate(settings)
@@ -110,28 +113,23 @@ def seal() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        build_sealer(settings, ledger, build_notary(settings)).run(stop)
+        worker(settings, ledger)(stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
         ledger.close()
+
+
+@cli.command()
+def seal() -> None:
+    """Run the sealer on its own (one is active across processes; others wait)."""
+    _work_until_stopped(lambda s, ledger: build_sealer(s, ledger, build_notary(s)).run)
 
 
 @cli.command()
 def project() -> None:
     """Keep the views live on their own (one active runner per view across processes)."""
-    settings = Settings()
-    configure_logging(settings.log_level)
-    migrate(settings)
-    ledger = build_ledger(settings)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        build_runner(settings, ledger, build_projector(settings, ledger)).run(stop)
-    except KeyboardInterrupt:
-        stop.set()
-    finally:
-        ledger.close()
+    _work_until_stopped(lambda s, ledger: build_runner(s, ledger, build_projector(s, ledger)).run)
 
 
 @cli.command()

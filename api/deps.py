@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
@@ -16,7 +17,10 @@ from api.observability import Metrics
 from api.ratelimit import RateLimiter, retry_after
 from api.responses import JSONBody
 from application.commands import CommandKey, CommandResult
+from application.gateway import Meta
+from application.ledger import utc_now
 from application.services import Services
+from domain.common import Actor, check_occurred_at
 from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
@@ -132,6 +136,15 @@ def if_match_version(value: str | None) -> int | None:
     if not tag.isdigit():
         raise Problem(412, 'If-Match must carry an ETag returned by a read, such as "3"')
     return int(tag)
+
+
+def command_meta(caller: Principal, occurred_at: datetime | None) -> Meta:
+    """When a staff command happened (its `occurred_at`, not in the future; default now) and
+    who gave it."""
+    now = utc_now()
+    at = occurred_at or now
+    check_occurred_at(at, now)
+    return Meta(at.astimezone(UTC), Actor(caller.name, caller.role, caller.partner_id))
 
 
 def command_response(result: CommandResult) -> JSONBody:

@@ -3,7 +3,6 @@
 (No `from __future__ import annotations` here: the command routes are made by a factory whose
 body models FastAPI must see as real types.)"""
 
-from datetime import UTC
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from api.deps import (
     IfMatch,
     ServicesDep,
     command_key,
+    command_meta,
     command_response,
     if_match_version,
     roles,
@@ -27,7 +27,6 @@ from application.complaint_queries import QUEUES, Viewer
 from application.complaints import Intake
 from application.gateway import Meta
 from application.ledger import utc_now
-from domain.common import Actor, check_occurred_at
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["complaints"])
@@ -38,10 +37,7 @@ Reader = Annotated[Principal, Depends(roles(*STAFF, "auditor"))]
 
 
 def _meta(caller: Principal, body: b.Command) -> Meta:
-    now = utc_now()
-    at = body.occurred_at or now
-    check_occurred_at(at, now)
-    return Meta(at.astimezone(UTC), Actor(caller.name, caller.role, caller.partner_id))
+    return command_meta(caller, body.occurred_at)
 
 
 def _args(body: b.Command) -> dict[str, Any]:

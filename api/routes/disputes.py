@@ -3,7 +3,6 @@
 (No `from __future__ import annotations`: command routes are made by a factory whose body
 models FastAPI must see as real types.)"""
 
-from datetime import UTC
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -18,6 +17,7 @@ from api.deps import (
     IfMatch,
     ServicesDep,
     command_key,
+    command_meta,
     command_response,
     if_match_version,
     roles,
@@ -27,7 +27,6 @@ from api.responses import JSONBody
 from application.disputes import OpenDispute
 from application.gateway import Meta
 from application.ledger import utc_now
-from domain.common import Actor, check_occurred_at
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["disputes"])
@@ -38,10 +37,7 @@ Reader = Annotated[Principal, Depends(roles(*STAFF, "auditor", *PARTNERS))]
 
 
 def _meta(caller: Principal, body: Command) -> Meta:
-    now = utc_now()
-    at = body.occurred_at or now
-    check_occurred_at(at, now)
-    return Meta(at.astimezone(UTC), Actor(caller.name, caller.role, caller.partner_id))
+    return command_meta(caller, body.occurred_at)
 
 
 def _scope(caller: Principal) -> str | None:
