@@ -5,6 +5,7 @@ PostgreSQL is never skipped: when the server cannot be reached the tests fail lo
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +19,10 @@ from application.services import Services, build_services
 from infrastructure.settings import Settings
 from infrastructure.store import build_ledger, build_vault, migrate
 
+# One database per checkout, so two suites running side by side never share tables.
+_CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8]
 POSTGRES_URL = os.environ.get(
-    "XIAOBAO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/xiaobao_test"
+    "XIAOBAO_TEST_POSTGRES_URL", f"postgresql://postgres@127.0.0.1:5432/xiaobao_test_{_CHECKOUT}"
 )
 
 
