@@ -1,0 +1,105 @@
+"""Fact views: one row per aggregate (a claim, a complaint, a dispute) with what statistics
+count, upserted as its events arrive. The aggregate before each event comes from this batch,
+a small cache, or the ledger; rows hold no personal data."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+from domain.common import CST
+from infrastructure.projections import Cursor
+
+
+def topics_of(cls: type[Aggregate]) -> list[str]:
+    """Every event topic of an aggregate class (inherited event classes included)."""
+    return sorted(
+        {
+            get_topic(value)
+            for name in dir(cls)
+            if isinstance(value := getattr(cls, name), type)
+            and issubclass(value, Aggregate.Event)
+            and value is not Aggregate.Event
+            and name[0].isupper()
+        }
+    )
+
+
+def cst(instant: datetime | None) -> str | None:
+    """Instants are stored as CST ISO strings, so text order is time order."""
+    return instant.astimezone(CST).isoformat() if instant else None
+
+
+class FactView:
+    """Base of the fact views: subclasses name the table, columns and how a row is made."""
+
+    name = ""
+    table = ""
+    columns: tuple[tuple[str, str], ...] = ()  # (name, SQL type); "id" first
+    indexed: tuple[str, ...] = ()
+
+    def __init__(self, aggregate: type[Aggregate], loader: Callable[[Any, int], Any]) -> None:
+        self.loader = loader  # (id, version) → the aggregate at that version
+        self.topics = topics_of(aggregate)
+        self._state: dict[Any, Any] = {}
+
+    def row(self, state: Any, position: int) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def create(self, cursor: Cursor) -> None:
+        columns = ", ".join(f"{n} {t}" for n, t in self.columns)
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
+        for column in self.indexed:
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {self.table}_{column} ON {self.table} ({column})"
+            )
+
+    def clear(self, cursor: Cursor) -> None:
+        cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608 - a class constant
+        self._state.clear()
+
+    def prepare(self, events: Sequence[tuple[int, Any]]) -> list[tuple[Any, ...]]:
+        """Each changed aggregate's row after the batch."""
+        changed: dict[Any, tuple[Any, int]] = {}
+        for position, event in events:
+            state = event.mutate(self._before(event, changed))
+            changed[event.originator_id] = (state, position)
+        rows = []
+        for state, position in changed.values():
+            self._state[state.id] = state
+            rows.append(self.row(state, position))
+        return rows
+
+    def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
+        if not prepared:
+            return
+        names = [n for n, _ in self.columns]
+        placeholders = ", ".join("?" * len(names))
+        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "id")
+        cursor.executemany(
+            f"INSERT INTO {self.table} ({', '.join(names)}) VALUES ({placeholders}) "  # noqa: S608
+            f"ON CONFLICT (id) DO UPDATE SET {updates}",
+            prepared,
+        )
+
+    def _before(self, event: Any, changed: dict[Any, tuple[Any, int]]) -> Any:
+        version = event.originator_version - 1
+        if version == 0:
+            return None
+        known = changed.get(event.originator_id, (None, 0))[0] or self._state.get(
+            event.originator_id
+        )
+        if known is not None and known.version == version:
+            return copy.deepcopy(known)
+        return self.loader(event.originator_id, version)
+
+    def select(self, cursor: Cursor, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        """Rows as dicts (`where` is a constant clause with ? placeholders)."""
+        names = [n for n, _ in self.columns]
+        cursor.execute(f"SELECT {', '.join(names)} FROM {self.table} WHERE {where}", params)  # noqa: S608
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
