@@ -36,6 +36,7 @@ from infrastructure.projections import running as projecting
 from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
 from infrastructure.store import (
+    build_case_statistics,
     build_ledger,
     build_notary,
     build_projector,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             notary=notary,
             proofs=proofs,
             statistics=build_statistics(ledger) if proofs is not None else None,
+            case_statistics=(build_case_statistics(config, ledger) if proofs is not None else None),
         )
         with contextlib.ExitStack() as stack:
             if config.run_sealer and proofs is not None:

@@ -21,7 +21,7 @@ from application.gateway import Meta
 from application.ledger import utc_now
 from application.services import Services
 from domain.common import Actor, check_occurred_at
-from infrastructure.complaint_stats import ComplaintStatistics
+from infrastructure.complaint_stats import ClaimAndDisputeStatistics, ComplaintStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs
@@ -45,6 +45,7 @@ class Runtime:
     notary: Notary
     proofs: LedgerProofs | None
     statistics: ComplaintStatistics | None = None
+    case_statistics: ClaimAndDisputeStatistics | None = None
 
 
 def runtime(request: Request) -> Runtime:

@@ -15,19 +15,22 @@ from psycopg import sql
 
 from application.ledger import Ledger, StreamReader
 from domain.accumulators import Accumulator
-from domain.claims import ReferenceVersions, Settlement, Share
+from domain.claims import Claim, ReferenceVersions, Settlement, Share
 from domain.common import Actor
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint, Evidence
 from domain.dispute_calendar import WorkingCalendar
 from domain.dispute_rules import DisputeRules
+from domain.disputes import Dispute
 from domain.exposure import Exposure, ExposureReport, exposure_stream_id
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.checkpoints import load_or_create_signing_key
+from infrastructure.claim_dispute_facts import ClaimFacts, DisputeFactsView
 from infrastructure.complaint_facts import ComplaintFacts
-from infrastructure.complaint_stats import ComplaintStatistics
+from infrastructure.complaint_stats import ClaimAndDisputeStatistics, ComplaintStatistics
+from infrastructure.fact_views import FactView
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
 from infrastructure.projections import Projector, Runner, ViewStore, lock_for
@@ -207,12 +210,26 @@ def build_proofs(ledger: Ledger) -> LedgerProofs | None:
 
 def build_projector(settings: Settings, ledger: Ledger) -> Projector:
     """The projection engine with every view of the service."""
-    views = [
+    return Projector(ledger.recorder, ledger.mapper, fact_views(settings, ledger))
+
+
+def fact_views(settings: Settings, ledger: Ledger) -> list[FactView]:
+    """Every fact view of the service."""
+    return [
         ComplaintFacts(
             complaint_rules(settings), lambda cid, v: ledger.find(Complaint, cid, version=v)
-        )
+        ),
+        ClaimFacts(lambda cid, v: ledger.find(Claim, cid, version=v)),
+        DisputeFactsView(lambda did, v: ledger.find(Dispute, did, version=v)),
     ]
-    return Projector(ledger.recorder, ledger.mapper, views)
+
+
+def build_case_statistics(settings: Settings, ledger: Ledger) -> ClaimAndDisputeStatistics:
+    """Claim and dispute statistics over their fact views."""
+    views = {v.name: v for v in fact_views(settings, ledger)}
+    return ClaimAndDisputeStatistics(
+        ViewStore(ledger.recorder), views["claim_facts"], views["dispute_facts"]
+    )
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:

@@ -60,7 +60,8 @@ def truncate_postgres(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(
             "TRUNCATE ledger_events, subject_keys, merkle_leaves, merkle_nodes, "
-            "merkle_checkpoints, projection_tracking, view_complaint_facts RESTART IDENTITY"
+            "merkle_checkpoints, projection_tracking, view_complaint_facts, view_claim_facts, "
+            "view_dispute_facts RESTART IDENTITY"
         )
 
 

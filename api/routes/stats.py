@@ -14,7 +14,12 @@ from api.errors import Problem
 from api.exports import to_csv, to_xlsx
 from application.ledger import utc_now
 from application.views import rfc3339
-from infrastructure.complaint_stats import ComplaintStatistics, parse_dimensions, parse_period
+from infrastructure.complaint_stats import (
+    ClaimAndDisputeStatistics,
+    ComplaintStatistics,
+    parse_dimensions,
+    parse_period,
+)
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["statistics"])
@@ -85,3 +90,83 @@ XLSX = XLSX_TYPE
 
 def _file(suffix: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="complaint-statistics.{suffix}"'}
+
+
+def case_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ClaimAndDisputeStatistics:
+    if rt.case_statistics is None:
+        raise Problem(503, "statistics need SQLite or PostgreSQL")
+    return rt.case_statistics
+
+
+CaseStats = Annotated[ClaimAndDisputeStatistics, Depends(case_statistics)]
+
+
+async def _attested(
+    stats: CaseStats,
+    view: str,
+    proofs: Any,
+    position: int | None,
+    wait: float,
+) -> tuple[int, bool, dict[str, Any] | None]:
+    """Wait (up to `wait` s) for the view to reach `position`; what it reflects then."""
+    target = position if position is not None else await run_in_threadpool(current_position, proofs)
+    deadline = time.monotonic() + (wait if position is not None else 0)
+    tracked = await run_in_threadpool(stats.tracked, view)
+    while tracked < target and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+        tracked = await run_in_threadpool(stats.tracked, view)
+    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
+    checkpoint = {"size": latest.size, "root": latest.root.hex()} if latest else None
+    return tracked, tracked >= target, checkpoint
+
+
+@router.get("/v1/stats/claims")
+async def claim_statistics(
+    caller: Reader,
+    stats: CaseStats,
+    proofs: ProofsDep,
+    period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
+    position: Annotated[int | None, Query(ge=0)] = None,
+    wait: Annotated[float, Query(ge=0, le=10)] = 2,
+) -> dict[str, Any]:
+    """Settlements, amounts paid by social insurance, commercial insurance and patients, and
+    time from discharge to settlement, for settlements in the period (CST)."""
+    now = utc_now()
+    asked = parse_period(period, now)
+    tracked, caught_up, checkpoint = await _attested(stats, "claim_facts", proofs, position, wait)
+    figures = await run_in_threadpool(stats.claims_figures, asked)
+    return {
+        "period": period,
+        "position": tracked,
+        "caught_up": caught_up,
+        "checkpoint": checkpoint,
+        "evaluated_at": rfc3339(min(asked.end, now)),
+        "totals": figures,
+        "groups": [],
+    }
+
+
+@router.get("/v1/stats/disputes")
+async def dispute_statistics(
+    caller: Reader,
+    stats: CaseStats,
+    proofs: ProofsDep,
+    period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
+    position: Annotated[int | None, Query(ge=0)] = None,
+    wait: Annotated[float, Query(ge=0, le=10)] = 2,
+) -> dict[str, Any]:
+    """Disputes opened in the period: mediation success, confirmations granted, awards,
+    performance, enforcement and durations."""
+    now = utc_now()
+    asked = parse_period(period, now)
+    tracked, caught_up, checkpoint = await _attested(stats, "dispute_facts", proofs, position, wait)
+    figures = await run_in_threadpool(stats.disputes_figures, asked)
+    return {
+        "period": period,
+        "position": tracked,
+        "caught_up": caught_up,
+        "checkpoint": checkpoint,
+        "evaluated_at": rfc3339(min(asked.end, now)),
+        "totals": figures,
+        "groups": [],
+    }

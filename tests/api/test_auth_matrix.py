@@ -238,6 +238,14 @@ TABLE: dict[tuple[str, str], Row] = {
             "court-1": 404,
         },
     ),
+    ("GET", "/v1/stats/claims"): Row(
+        get("/v1/stats/claims?period=2026"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
+    ("GET", "/v1/stats/disputes"): Row(
+        get("/v1/stats/disputes?period=2026"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
     ("GET", "/v1/stats/complaints"): Row(
         get("/v1/stats/complaints?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},

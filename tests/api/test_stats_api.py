@@ -130,3 +130,46 @@ def test_exports_in_csv_and_xlsx_with_chinese_headings(api: Api) -> None:
     assert sheet.cell(row=2, column=2).value == "受理投诉量"
     assert sheet.cell(row=3, column=1).value == "合计"
     assert "张三" not in text
+
+
+def test_claim_and_dispute_figures(api: Api) -> None:
+    api.seed()
+    claim = api.settle().json()["stream"]["id"]
+    dispute = api.client.post(
+        "/v1/disputes",
+        json={
+            "party": {"id": "c-1", "name": "张三"},
+            "amount": "100.00",
+            "matter": "m",
+            "claim_id": claim,
+        },
+        headers=bearer("handler"),
+    ).json()["id"]
+    api.client.post(
+        f"/v1/disputes/{dispute}/mediation",
+        json={"mediator": "mediator-1"},
+        headers=bearer("handler"),
+    )
+    api.send("mediation.accepted.v1", {"dispute_id": dispute}, who="mediator-1")
+    now = datetime.now(tz=UTC).isoformat()
+    api.send(
+        "mediation.agreement-signed.v1",
+        {"dispute_id": dispute, "signed_at": now, "amount": "80.00", "terms": "t"},
+        who="mediator-1",
+    )
+    month = this_month()
+    claims = api.get(
+        "/v1/stats/claims", who="regulator", period=month, position=api.count(), wait=10
+    ).json()
+    assert claims["caught_up"] is True
+    assert claims["totals"]["settlements"] == 1
+    assert claims["totals"]["social_insurance_paid"] == "64008.00"
+    assert claims["totals"]["commercial_paid"] == "24992.00"
+    assert claims["totals"]["patient_paid"] == "11000.00"
+    disputes = api.get(
+        "/v1/stats/disputes", who="supervisor", period=month, position=api.count(), wait=10
+    ).json()
+    assert disputes["totals"]["opened"] == 1
+    assert disputes["totals"]["by_origin"] == {"claim": 1}
+    assert disputes["totals"]["mediation_success_rate"] == "1.0000"
+    assert_problem(api.get("/v1/stats/disputes", who="handler", period=month), 403)
