@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The dashboard's real-browser test drives Debian's chromium (CI runs as root).
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null && \
+	  test -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc || \
+	  (apt-get update -qq && apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei)
+
+test: lint browser
 	$(BIN)/pytest -q
 
 bench: install

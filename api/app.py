@@ -21,6 +21,7 @@ from api.ratelimit import RateLimiter
 from api.routes import (
     claims,
     complaints,
+    dashboard,
     disputes,
     events,
     health,
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         subjects,
         ledger_routes,
         stats,
+        dashboard,
         operations,
     ):
         app.include_router(module.router)

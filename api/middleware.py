@@ -15,6 +15,8 @@ from api.observability import Metrics, request_id
 log = logging.getLogger("xiaobao.http")
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 WRITES = frozenset({"POST", "PUT", "PATCH"})
+# Routes that read their own media types: CloudEvents, and the dashboard's login form.
+OWN_MEDIA_TYPES = frozenset({"/v1/events", "/dashboard/login"})
 
 
 class Gateway:
@@ -62,7 +64,7 @@ class Gateway:
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             return self._too_large()
-        if scope["method"] in WRITES and scope["path"] != "/v1/events":
+        if scope["method"] in WRITES and scope["path"] not in OWN_MEDIA_TYPES:
             media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
             has_body = length not in (None, "0") or "transfer-encoding" in headers
             if has_body and media not in JSON_TYPES:

@@ -27,6 +27,7 @@ class Row:
     call: Callable[[Api, dict[str, str], dict[str, str]], Any]
     allowed: Mapping[str, int | frozenset[int]]
     public: bool = False
+    public_status: int | None = None  # a form that answers on its own, whoever asks
 
 
 LET_THROUGH = frozenset({200, 409, 422})
@@ -238,6 +239,15 @@ TABLE: dict[tuple[str, str], Row] = {
             "court-1": 404,
         },
     ),
+    ("GET", "/dashboard/login"): Row(get("/dashboard/login"), {}, public=True),
+    ("POST", "/dashboard/login"): Row(
+        lambda api, ids, headers: api.client.post(
+            "/dashboard/login", data={"token": "none"}, headers=headers
+        ),
+        {},
+        public_status=401,
+    ),
+    ("GET", "/dashboard"): Row(get("/dashboard"), {"regulator": 200, "supervisor": 200}),
     ("GET", "/v1/stats/claims"): Row(
         get("/v1/stats/claims?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
@@ -313,6 +323,10 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
     ids = {"claim": claim, "seq": "", "complaint": complaint.json()["id"], "dispute": dispute}
     for (method, path), row in TABLE.items():
         anonymous = row.call(api, ids, {})
+        if row.public_status is not None:
+            for who in WHO:
+                assert row.call(api, ids, bearer(who)).status_code == row.public_status
+            continue
         if row.public:
             assert anonymous.status_code == 200, (method, path)
             continue

@@ -1,0 +1,220 @@
+"""The regulators' and supervisors' dashboard: headline figures, quarterly trend, breakdowns
+by cause and channel, timeliness, 12378 transfers and the early-warning count — server-rendered
+HTML and SVG in Chinese, working offline. A login form takes a token once and sets an
+HttpOnly session cookie."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from datetime import UTC, datetime
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.deps import Runtime, runtime
+from api.errors import Problem
+from api.routes.stats import statistics
+from api.svg import bars
+from application.ledger import utc_now
+from domain.common import CST
+from infrastructure.complaint_stats import ComplaintStatistics, parse_period
+from infrastructure.principals import Principal
+
+router = APIRouter(tags=["dashboard"])
+COOKIE = "xiaobao_session"
+ROLES = ("regulator", "supervisor")
+SESSION_SECONDS = 8 * 3600
+CAUSES = {
+    "claims": "理赔纠纷",
+    "sales": "销售纠纷",
+    "surrender": "退保纠纷",
+    "policy_service": "保全纠纷",
+    "service": "服务质量",
+    "product": "产品条款",
+    "marketing": "营销扰民",
+    "other": "其他",
+}
+CHANNELS = {
+    "12378": "12378转办",
+    "hotline": "热线",
+    "app": "应用",
+    "online": "网上",
+    "letter": "来信",
+    "visit": "来访",
+}
+
+
+def _secret(rt: Runtime) -> bytes:
+    return hashlib.sha256(
+        b"session:" + rt.settings.ledger_name.encode() + rt.notary.verifier_key.encode()
+    ).digest()
+
+
+def _session(rt: Runtime, name: str) -> str:
+    """`name|expiry|mac`, the name base64url-encoded (cookies carry ASCII only)."""
+    expires = int(time.time()) + SESSION_SECONDS
+    payload = f"{base64.urlsafe_b64encode(name.encode()).decode()}|{expires}"
+    mac = hmac.new(_secret(rt), payload.encode(), hashlib.sha256).hexdigest()
+    return f"{payload}|{mac}"
+
+
+def _from_session(rt: Runtime, cookie: str | None) -> Principal | None:
+    if not cookie or cookie.count("|") != 2:
+        return None
+    name, expires, mac = cookie.split("|")
+    expected = hmac.new(_secret(rt), f"{name}|{expires}".encode(), hashlib.sha256).hexdigest()
+    if (
+        not hmac.compare_digest(mac, expected)
+        or not expires.isdigit()
+        or int(expires) < time.time()
+    ):
+        return None
+    decoded = base64.urlsafe_b64decode(name.encode()).decode()
+    return next((p for p in rt.principals.all() if p.name == decoded), None)
+
+
+def viewer(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Principal | None:
+    """The caller by bearer token or session cookie; None sends them to the login form."""
+    header = request.headers.get("authorization", "")
+    found = (
+        rt.principals.authenticate(header[7:].strip())
+        if header.lower().startswith("bearer ")
+        else _from_session(rt, request.cookies.get(COOKIE))
+    )
+    if found is not None and found.role not in ROLES:
+        raise Problem(403, f"the {found.role} role may not use the dashboard")
+    return found
+
+
+@router.get("/dashboard/login", response_class=HTMLResponse)
+def login_form() -> str:
+    """The login form (a token, once)."""
+    return _page(
+        "登录",
+        '<form method="post" action="/dashboard/login">'
+        '<label>访问令牌 <input type="password" name="token" id="token"></label> '
+        '<button type="submit" id="login">登录</button></form>',
+    )
+
+
+@router.post("/dashboard/login")
+def login(
+    token: Annotated[str, Form(max_length=500)], rt: Annotated[Runtime, Depends(runtime)]
+) -> Response:
+    """Exchange a token for an HttpOnly session cookie."""
+    found = rt.principals.authenticate(token)
+    if found is None:
+        raise Problem(401, "unknown token")
+    if found.role not in ROLES:
+        raise Problem(403, f"the {found.role} role may not use the dashboard")
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.set_cookie(
+        COOKIE, _session(rt, found.name), httponly=True, samesite="strict", max_age=SESSION_SECONDS
+    )
+    return response
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard(
+    request: Request,
+    caller: Annotated[Principal | None, Depends(viewer)],
+    stats: Annotated[ComplaintStatistics, Depends(statistics)],
+    rt: Annotated[Runtime, Depends(runtime)],
+) -> Response:
+    """Headline figures of the current quarter and their trend over four quarters."""
+    if caller is None:
+        if "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/dashboard/login", status_code=303)  # a browser
+        raise Problem(401, "a bearer token or a dashboard session is required")
+    now = utc_now()
+    body = await run_in_threadpool(_render, stats, rt, now)
+    return HTMLResponse(body)
+
+
+def _quarters(now: datetime, count: int = 4) -> list[str]:
+    local = now.astimezone(CST)
+    year, quarter = local.year, (local.month - 1) // 3 + 1
+    labels = []
+    for _ in range(count):
+        labels.append(f"{year}Q{quarter}")
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return list(reversed(labels))
+
+
+def _render(stats: ComplaintStatistics, rt: Runtime, now: datetime) -> str:
+    quarters = _quarters(now)
+    trend = [
+        (q, stats.figures(parse_period(q, now), (), now)["totals"]["received"]) for q in quarters
+    ]
+    current = parse_period(quarters[-1], now)
+    totals = stats.figures(current, (), now)["totals"]
+    by_cause = stats.figures(current, ("cause",), now)["groups"]
+    by_channel = stats.figures(current, ("channel",), now)["groups"]
+    warnings = rt.services.complaint_queries.risk(now, "high", pseudonymous=True)
+    timeliness = totals["timeliness"]
+    headline = [
+        ("received", "本季度受理投诉", totals["received"]),
+        ("closed", "本季度办结", totals["closed"]),
+        ("open", "期末未办结", totals["open_at_end"]),
+        ("transfers", "12378转办", totals["transfers_12378"]),
+        ("overdue", "未办结且超期", timeliness["open_overdue"]),
+        ("warnings", "高客诉风险客户", len(warnings)),
+    ]
+    cards = "".join(
+        f'<div class="card"><div class="label">{escape(label)}</div>'
+        f'<div class="value" data-figure="{key}">{value}</div></div>'
+        for key, label, value in headline
+    )
+    charts = "".join(
+        [
+            bars("季度受理投诉趋势", [(q, float(n)) for q, n in trend]),
+            bars(
+                "投诉原因分布",
+                [
+                    (CAUSES.get(g["key"]["cause"], g["key"]["cause"]), float(g["received"]))
+                    for g in by_cause
+                ],
+            ),
+            bars(
+                "投诉渠道分布",
+                [
+                    (CHANNELS.get(g["key"]["channel"], g["key"]["channel"]), float(g["received"]))
+                    for g in by_channel
+                ],
+            ),
+            bars(
+                "办理时效",
+                [
+                    ("15日内", float(timeliness["within_15"])),
+                    ("16-30日", float(timeliness["days_16_30"])),
+                    ("31-60日", float(timeliness["days_31_60"])),
+                    ("60日以上", float(timeliness["later"])),
+                ],
+            ),
+        ]
+    )
+    position = stats.tracked()
+    return _page(
+        "消保账本 · 监管看板",
+        f'<p>统计期间 <b data-figure="period">{quarters[-1]}</b>，账本位置 '
+        f'<b data-figure="position">{position}</b>，统计时点 {now.astimezone(UTC).isoformat()}</p>'
+        f'<div class="cards">{cards}</div><div class="charts">{charts}</div>',
+    )
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>"
+        "body{font-family:sans-serif;margin:24px;color:#222}"
+        ".cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #ccc;padding:12px;"
+        "min-width:140px}.label{font-size:12px;color:#555}.value{font-size:28px}"
+        ".charts svg{margin:12px 12px 0 0;border:1px solid #eee;vertical-align:top}"
+        f"</style></head><body><h1>{escape(title)}</h1>{body}</body></html>"
+    )

@@ -1,0 +1,51 @@
+"""The dashboard through the ASGI app: login form, HttpOnly session, roles, figures."""
+
+from __future__ import annotations
+
+import re
+
+from tests.api.conftest import TOKENS, Api, bearer
+from tests.api.test_auth_matrix import COMPLAINT
+from tests.api.test_partner_events import assert_problem
+
+
+def figure(html: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}">([^<]*)<', html)
+    assert found is not None, name
+    return found.group(1)
+
+
+def test_login_sets_an_httponly_session_and_the_page_shows_the_apis_figures(api: Api) -> None:
+    api.client.post("/v1/complaints", json=COMPLAINT, headers=bearer("handler"))
+    browser = {"Accept": "text/html"}
+    first = api.client.get("/dashboard", headers=browser, follow_redirects=False)
+    assert first.status_code == 303
+    assert first.headers["location"] == "/dashboard/login"
+    assert "访问令牌" in api.client.get("/dashboard/login").text
+    assert_problem(api.client.post("/dashboard/login", data={"token": "nope"}), 401)
+    assert_problem(api.client.post("/dashboard/login", data={"token": TOKENS["handler"]}), 403)
+    login = api.client.post(
+        "/dashboard/login", data={"token": TOKENS["regulator"]}, follow_redirects=False
+    )
+    assert login.status_code == 303
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert TOKENS["regulator"] not in cookie
+    page = api.client.get("/dashboard", headers=browser)
+    assert page.status_code == 200
+    period = figure(page.text, "period")
+    stats = api.get(
+        "/v1/stats/complaints", who="regulator", period=period, position=api.count(), wait=10
+    ).json()
+    page = api.client.get("/dashboard", headers=browser)  # now that the views caught up
+    assert figure(page.text, "received") == str(stats["totals"]["received"])
+    assert figure(page.text, "transfers") == str(stats["totals"]["transfers_12378"])
+    assert "<svg" in page.text
+    assert "投诉原因分布" in page.text
+    assert "张三" not in page.text
+
+
+def test_other_roles_are_refused(api: Api) -> None:
+    assert_problem(api.client.get("/dashboard", headers=bearer("handler")), 403)
+    assert_problem(api.client.get("/dashboard"), 401)
+    assert api.client.get("/dashboard", headers=bearer("supervisor")).status_code == 200
