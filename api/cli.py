@@ -86,6 +86,7 @@ def demo_command() -> None:
     if not wrote:
         console.print(f"(principals file {settings.principals_file} kept as it was)")
     console.print(f"API: {base}   docs: {base}/docs   contract: {base}/openapi.json")
+    console.print(f"Dashboard: {base}/dashboard (log in with the regulator or supervisor token)")
     console.print("Demo tokens (public, for this demonstration only):")
     for entry in demo.DEMO_PRINCIPALS:
         console.print(
