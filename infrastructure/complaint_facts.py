@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from domain.common import cst_date
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 from infrastructure.fact_views import FactView, cst
@@ -38,9 +39,12 @@ class ComplaintFacts(FactView):
         ("reviewed", "BOOLEAN NOT NULL"),
         ("due_at", "TEXT NOT NULL"),
         ("ended_at", "TEXT"),
+        ("days_to_notice", "INTEGER"),
+        ("redress_cents", "BIGINT"),
+        ("company_type", "TEXT NOT NULL"),
         ("position", "BIGINT NOT NULL"),
     )
-    indexed = ("received_at",)
+    indexed = ("received_at", "ended_at")
 
     def __init__(self, rules: ComplaintRules, loader: Callable[[Any, int], Any]) -> None:
         super().__init__(Complaint, loader)
@@ -69,5 +73,12 @@ class ComplaintFacts(FactView):
             c.review is not None,
             cst(clock.due_at),
             cst(c.closed_at or c.ended_at),
+            (
+                (cst_date(c.notice.notified_at) - cst_date(c.received_at)).days - clock.paused_days
+                if c.notice
+                else None
+            ),
+            int(c.decision.redress * 100) if c.decision else None,
+            "property" if c.line in ("motor", "property", "guarantee") else "life_health",
             position,
         )

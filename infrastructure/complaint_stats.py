@@ -8,8 +8,7 @@ Densities use the exposure the insurer reported for that exact period (null when
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -22,7 +21,6 @@ from infrastructure.projections import ViewStore
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))?$")
 DIMENSIONS = ("cause", "line", "region", "channel", "company_type")
-PROPERTY_LINES = frozenset({"motor", "property", "guarantee"})
 HUNDRED_MILLION = Decimal(100_000_000)
 TEN_THOUSAND = Decimal(10_000)
 TWO_PLACES = Decimal("0.01")
@@ -69,10 +67,6 @@ def parse_dimensions(by: str | None) -> tuple[str, ...]:
     return names
 
 
-def company_type(line: str) -> str:
-    return "property" if line in PROPERTY_LINES else "life_health"
-
-
 class ComplaintStatistics:
     """Figures per period and dimension, with the position they reflect."""
 
@@ -84,115 +78,42 @@ class ComplaintStatistics:
         return self.views.positions().get("complaint_facts", 0)
 
     def figures(self, period: Period, by: tuple[str, ...], now: datetime) -> dict[str, Any]:
+        """Totals and groups, aggregated by the database over the period's fact rows."""
         evaluated = min(period.end, now)
-        facts = self._facts(period)
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for fact in facts:
-            groups[tuple(fact[d] for d in by)].append(fact)
-        lines = sorted({f["line"] for f in facts})
-        totals = self._figures(facts, period, evaluated)
-        totals.update(self._densities(totals["received"], period.label, lines))
-        result_groups = []
-        for key, members in sorted(groups.items()):
-            figures = self._figures(members, period, evaluated)
-            if by == ("line",):
-                figures.update(self._densities(figures["received"], period.label, [key[0]]))
-            result_groups.append({"key": dict(zip(by, key, strict=True)), **figures})
-        return {"evaluated_at": evaluated, "totals": totals, "groups": result_groups if by else []}
-
-    def _facts(self, period: Period) -> list[dict[str, Any]]:
-        columns = (
-            "id",
-            "received_at",
-            "channel",
-            "cause",
-            "line",
-            "region",
-            "transfer_id",
-            "merged",
-            "extension_level",
-            "paused_days",
-            "decided_at",
-            "notified_at",
-            "closed_at",
-            "outcome",
-            "redress",
-            "reviewed",
-            "due_at",
-            "ended_at",
-        )
-        with self.views.transaction() as cur:
-            cur.execute(
-                f"SELECT {', '.join(columns)} FROM view_complaint_facts "  # noqa: S608
-                "WHERE received_at < ? AND (received_at >= ? OR ended_at IS NULL OR ended_at >= ?)",
-                (period.end.isoformat(), period.start.isoformat(), period.start.isoformat()),
-            )
-            rows = cur.fetchall()
-        facts = []
-        for row in rows:
-            fact = dict(zip(columns, row, strict=True))
-            fact["company_type"] = company_type(fact["line"])
-            facts.append(fact)
-        return facts
-
-    def _figures(
-        self, facts: Iterable[dict[str, Any]], period: Period, evaluated: datetime
-    ) -> dict[str, Any]:
-        start, end = period.start.isoformat(), period.end.isoformat()
-        at = evaluated.astimezone(CST).isoformat()
-        facts = list(facts)
-        counted = [f for f in facts if not f["merged"]]
-        received = [f for f in counted if start <= f["received_at"] < end]
-        buckets = {"within_15": 0, "days_16_30": 0, "days_31_60": 0, "later": 0}
-        days_to_notice = []
-        for f in received:
-            if f["notified_at"] and f["notified_at"] < end:
-                days = _days(f["received_at"], f["notified_at"]) - int(f["paused_days"])
-                days_to_notice.append(days)
-                key = (
-                    "within_15"
-                    if days <= 15
-                    else "days_16_30"
-                    if days <= 30
-                    else "days_31_60"
-                    if days <= 60
-                    else "later"
-                )
-                buckets[key] += 1
-        decided = [f for f in received if f["decided_at"] and f["decided_at"] < end]
-        upheld = [f for f in decided if f["outcome"] in ("upheld", "partly_upheld")]
-        notified = [f for f in received if f["notified_at"] and f["notified_at"] < end]
-        return {
-            "received": len(received),
-            "duplicates_merged": sum(
-                1 for f in facts if f["merged"] and start <= f["received_at"] < end
-            ),
-            "closed": sum(1 for f in counted if f["closed_at"] and start <= f["closed_at"] < end),
-            "open_at_start": sum(1 for f in counted if _open_at(f, start)),
-            "open_at_end": sum(1 for f in counted if _open_at(f, at)),
-            "transfers_12378": sum(
-                1 for f in facts if f["channel"] == "12378" and start <= f["received_at"] < end
-            ),
-            "timeliness": {
-                **buckets,
-                "open_overdue": sum(
-                    1
-                    for f in received
-                    if not (f["notified_at"] and f["notified_at"] < at)
-                    and f["due_at"] < at
-                    and _open_at(f, at)
-                ),
-                "extended": sum(1 for f in received if int(f["extension_level"]) > 0),
-                "average_days_to_notice": _average(days_to_notice),
-            },
-            "review_rate": _rate(sum(1 for f in notified if f["reviewed"]), len(notified)),
-            "upheld_rate": _rate(len(upheld), len(decided)),
-            "redress": str(
-                sum(
-                    (Decimal(f["redress"]) for f in decided if f["redress"]), Decimal("0.00")
-                ).quantize(TWO_PLACES)
-            ),
+        params = {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "at": evaluated.astimezone(CST).isoformat(),
         }
+        totals = self._aggregate((), params)[()]
+        lines = sorted(self._aggregate(("line",), params))
+        totals.update(self._densities(totals["received"], period.label, [k[0] for k in lines]))
+        groups = []
+        if by:
+            for key, figures in sorted(self._aggregate(by, params).items()):
+                if by == ("line",):
+                    figures.update(self._densities(figures["received"], period.label, [key[0]]))
+                groups.append({"key": dict(zip(by, key, strict=True)), **figures})
+        return {"evaluated_at": evaluated, "totals": totals, "groups": groups}
+
+    def _aggregate(
+        self, by: tuple[str, ...], params: dict[str, str]
+    ) -> dict[tuple[str, ...], dict[str, Any]]:
+        columns = ", ".join(by)
+        select = f"{columns}, " if by else ""
+        group = f" GROUP BY {columns}" if by else ""
+        statement = SUMS.replace("{select}", select) + group
+        values = [params[name] for name in PLACEHOLDERS]
+        with self.views.transaction() as cur:
+            cur.execute(statement, values)
+            rows = cur.fetchall()
+        found: dict[tuple[str, ...], dict[str, Any]] = {}
+        for row in rows:
+            key = tuple(str(v) for v in row[: len(by)])
+            found[key] = _figures(dict(zip(SUM_NAMES, row[len(by) :], strict=True)))
+        if not by and not found:
+            found[()] = _figures(dict.fromkeys(SUM_NAMES))
+        return found
 
     def _densities(self, received: int, period: str, lines: list[str]) -> dict[str, str | None]:
         reports = [self.exposure(period, line) for line in lines]
@@ -211,16 +132,105 @@ class ComplaintStatistics:
         }
 
 
-def _open_at(fact: dict[str, Any], instant: str) -> bool:
-    return bool(
-        fact["received_at"] < instant and (fact["ended_at"] is None or fact["ended_at"] >= instant)
-    )
+# In the period: received in [start, end). At the evaluation instant `at`: open when received
+# before it and not ended before it. Merged duplicates are counted apart.
+IN = "received_at >= ? AND received_at < ?"
+SUM_SQL = {
+    "received": f"NOT merged AND {IN}",
+    "duplicates_merged": f"merged AND {IN}",
+    "closed": "NOT merged AND closed_at >= ? AND closed_at < ?",
+    "open_at_start": "NOT merged AND received_at < ? AND (ended_at IS NULL OR ended_at >= ?)",
+    "open_at_end": "NOT merged AND received_at < ? AND (ended_at IS NULL OR ended_at >= ?)",
+    "transfers_12378": f"channel = '12378' AND {IN}",
+    "within_15": f"NOT merged AND {IN} AND notified_at < ? AND days_to_notice <= 15",
+    "days_16_30": f"NOT merged AND {IN} AND notified_at < ? AND days_to_notice BETWEEN 16 AND 30",
+    "days_31_60": f"NOT merged AND {IN} AND notified_at < ? AND days_to_notice BETWEEN 31 AND 60",
+    "later": f"NOT merged AND {IN} AND notified_at < ? AND days_to_notice > 60",
+    "open_overdue": f"NOT merged AND {IN} AND (notified_at IS NULL OR notified_at >= ?) "
+    "AND due_at < ? AND (ended_at IS NULL OR ended_at >= ?)",
+    "extended": f"NOT merged AND {IN} AND extension_level > 0",
+    "notified": f"NOT merged AND {IN} AND notified_at < ?",
+    "reviewed": f"NOT merged AND {IN} AND notified_at < ? AND reviewed",
+    "decided": f"NOT merged AND {IN} AND decided_at < ?",
+    "upheld": f"NOT merged AND {IN} AND decided_at < ? AND outcome <> 'not_upheld'",
+}
+SUM_PARAMS = {
+    "received": ("start", "end"),
+    "duplicates_merged": ("start", "end"),
+    "closed": ("start", "end"),
+    "open_at_start": ("start", "start"),
+    "open_at_end": ("at", "at"),
+    "transfers_12378": ("start", "end"),
+    "within_15": ("start", "end", "end"),
+    "days_16_30": ("start", "end", "end"),
+    "days_31_60": ("start", "end", "end"),
+    "later": ("start", "end", "end"),
+    "open_overdue": ("start", "end", "at", "at", "at"),
+    "extended": ("start", "end"),
+    "notified": ("start", "end", "end"),
+    "reviewed": ("start", "end", "end"),
+    "decided": ("start", "end", "end"),
+    "upheld": ("start", "end", "end"),
+}
+EXTRA_SQL = {
+    "days_sum": (
+        f"NOT merged AND {IN} AND notified_at < ?",
+        "days_to_notice",
+        ("start", "end", "end"),
+    ),
+    "redress_cents": (
+        f"NOT merged AND {IN} AND decided_at < ?",
+        "redress_cents",
+        ("start", "end", "end"),
+    ),
+}
+SUM_NAMES = (*SUM_SQL, *EXTRA_SQL)
+_SELECTS = [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}" for name, cond in SUM_SQL.items()]
+_SELECTS += [
+    f"SUM(CASE WHEN {cond} THEN {col} ELSE 0 END) AS {name}"
+    for name, (cond, col, _) in EXTRA_SQL.items()
+]
+_FROM = (
+    " FROM view_complaint_facts WHERE received_at < ? "
+    "AND (received_at >= ? OR ended_at IS NULL OR ended_at >= ?)"
+)
+SUMS = "SELECT {select}" + ", ".join(_SELECTS) + _FROM  # constants only, never input
+PLACEHOLDERS = (
+    *(name for key in SUM_SQL for name in SUM_PARAMS[key]),
+    *(name for _, _, names in EXTRA_SQL.values() for name in names),
+    "end",
+    "start",
+    "start",
+)
 
 
-def _days(received_at: str, notified_at: str) -> int:
-    return (
-        datetime.fromisoformat(notified_at).date() - datetime.fromisoformat(received_at).date()
-    ).days
+def _figures(sums: dict[str, Any]) -> dict[str, Any]:
+    """The figures from the aggregated sums."""
+    n = {k: int(v or 0) for k, v in sums.items()}
+    return {
+        "received": n["received"],
+        "duplicates_merged": n["duplicates_merged"],
+        "closed": n["closed"],
+        "open_at_start": n["open_at_start"],
+        "open_at_end": n["open_at_end"],
+        "transfers_12378": n["transfers_12378"],
+        "timeliness": {
+            "within_15": n["within_15"],
+            "days_16_30": n["days_16_30"],
+            "days_31_60": n["days_31_60"],
+            "later": n["later"],
+            "open_overdue": n["open_overdue"],
+            "extended": n["extended"],
+            "average_days_to_notice": (
+                None
+                if not n["notified"]
+                else str((Decimal(n["days_sum"]) / n["notified"]).quantize(TWO_PLACES))
+            ),
+        },
+        "review_rate": _rate(n["reviewed"], n["notified"]),
+        "upheld_rate": _rate(n["upheld"], n["decided"]),
+        "redress": str((Decimal(n["redress_cents"]) / 100).quantize(TWO_PLACES)),
+    }
 
 
 def _rate(part: int, whole: int) -> str | None:
