@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from api import dispute_bodies as db
 from api.complaint_bodies import TransferData, UrgedData
@@ -92,10 +92,12 @@ class Reversal(WireModel):
 
 
 class PlatformResult(WireModel):
-    """The national medical-insurance platform's result; fields beyond fund_paid are kept."""
+    """The national medical-insurance platform's result: what the ledger uses and keeps
+    (other fields are dropped: they could carry personal data in clear)."""
 
-    model_config = ConfigDict(strict=True, extra="allow")
     fund_paid: Money
+    settlement_no: Text | None = None
+    self_paid: Money | None = None
 
 
 class DischargeData(WireModel):

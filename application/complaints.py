@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from application.commands import CommandKey, CommandResult, CommandRunner
+from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.complaint_views import complaint_view
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, Reads, utc_now
@@ -112,9 +112,9 @@ class ComplaintDesk:
     def receive(self, intake: Intake, meta: Meta, key: CommandKey | None) -> CommandResult:
         """A complaint from a staff channel: 201 with its id, or the master's and merged."""
 
-        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+        def attempt() -> Answer:
             changed, subject, merged = self._intake(intake, uuid.uuid4(), meta)
-            return changed, 201, self._intake_body(subject, merged)
+            return Answer(changed, 201, self._intake_body(subject, merged))
 
         return self.runner.run(key, attempt)
 
@@ -249,7 +249,7 @@ class ComplaintDesk:
         """Apply one lifecycle command; the answer is the case as it then stands."""
         handler = ACTIONS[action]
 
-        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+        def attempt() -> Answer:
             complaint = self.ledger.find(Complaint, complaint_id)
             if complaint is None:
                 raise UnknownRecord(f"unknown complaint {complaint_id}")
@@ -261,7 +261,8 @@ class ComplaintDesk:
                 complaint,
                 *self._side_effects(complaint, action, before, meta),
             ]
-            return changed, 200, complaint_view(complaint, utc_now(), self.rules, self.opener)
+            view = complaint_view(complaint, utc_now(), self.rules, self.opener)
+            return Answer(changed, 200, view, complaint.complainant_ref)
 
         return self.runner.run(key, attempt)
 
@@ -303,7 +304,7 @@ class ComplaintDesk:
     ) -> CommandResult:
         """Reassign several cases at once (supervisor); all or none."""
 
-        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+        def attempt() -> Answer:
             changed: list[Aggregate] = []
             loads: dict[str, Workload] = {}
             for complaint_id in ids:
@@ -320,7 +321,7 @@ class ComplaintDesk:
                     if name is not None:
                         loads[name] = self._load(name, delta, complaint.id, loads.get(name))
             body = {"reassigned": [str(c.id) for c in changed], "handler": handler}
-            return [*changed, *loads.values()], 200, body
+            return Answer([*changed, *loads.values()], 200, body)
 
         return self.runner.run(key, attempt)
 
@@ -328,8 +329,8 @@ class ComplaintDesk:
         """The 12378 platform urges a case (催办)."""
         case_id = cmd.complaint_id or transfer_case_id(cmd.transfer_id or "")
         complaint = self.ledger.find(Complaint, case_id)
-        if complaint is None:
-            raise UnknownRecord("unknown complaint")
+        if complaint is None or complaint.transfer_id is None:
+            raise UnknownRecord("unknown complaint")  # the platform sees only its transfers
         if complaint.merged_into is not None:
             master = self.ledger.find(Complaint, complaint.merged_into)
             complaint = master or complaint

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from application.commands import CommandKey, CommandResult, CommandRunner
+from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, NotFound, Reads, utc_now
 from application.personal import Opener, Vault
@@ -135,7 +135,7 @@ class DisputeDesk:
     def open(self, cmd: OpenDispute, meta: Meta, key: CommandKey | None) -> CommandResult:
         """Open a dispute (from a complaint, a claim, or directly), linked both ways."""
 
-        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+        def attempt() -> Answer:
             reads = Reads(self.ledger)
             ref = self.vault.ref(cmd.party.get("id", ""))
             links = []
@@ -165,7 +165,7 @@ class DisputeDesk:
             subject = reads.get(Subject, subject_stream_id(ref)) or Subject(ref=ref)
             subject.list_record(KIND, dispute.id)
             view = dispute_view(dispute, utc_now(), self.rules, self.opener)
-            return [dispute, *links, subject], 201, view
+            return Answer([dispute, *links, subject], 201, view, ref)
 
         return self.runner.run(key, attempt)
 
@@ -188,7 +188,7 @@ class DisputeDesk:
     ) -> CommandResult:
         """A staff command; naming a partner lists the dispute under that partner."""
 
-        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+        def attempt() -> Answer:
             dispute = self.ledger.find(Dispute, dispute_id)
             if dispute is None:
                 raise UnknownRecord(f"unknown dispute {dispute_id}")
@@ -200,7 +200,8 @@ class DisputeDesk:
                 partner = self._links("partner", args[NAMING[action]])
                 partner.link(dispute.id)
                 changed.append(partner)
-            return changed, 200, dispute_view(dispute, utc_now(), self.rules, self.opener)
+            view = dispute_view(dispute, utc_now(), self.rules, self.opener)
+            return Answer(changed, 200, view, dispute.party_ref)
 
         return self.runner.run(key, attempt)
 

@@ -14,6 +14,8 @@ from application.ledger import Ledger, NotFound
 from application.views import json_ready
 from domain.claims import Claim
 from domain.common import InvalidInput, end_of_day
+from domain.complaints import Complaint
+from domain.disputes import Dispute
 from domain.personal import ERASED, Hold, Sealed, Subject, subject_stream_id
 from domain.policies import Policy
 
@@ -109,11 +111,6 @@ class PersonalData:
             subject = self.ledger.find(Subject, subject_stream_id(ref))
             if subject is None:
                 raise NotFound("no personal data is held for this person")
-            if subject.erased_at is not None:
-                # Recorded already; destroying the key again finishes an interrupted erasure.
-                self.vault.destroy(ref)
-                position = self.ledger.positions.of(subject.id)[subject.version]
-                return ErasureOutcome("erased", ref, [], position)
             holds = self.holds(subject, meta.occurred_at)
             if holds:
                 subject.defer_erasure(holds, meta.occurred_at, meta.actor)
@@ -156,4 +153,9 @@ def _ended_at(record: Any) -> datetime | None:
     if isinstance(record, Policy):
         end = record.cancelled_from or record.period_end
         return end_of_day(end)
+    if isinstance(record, Complaint):
+        ended: datetime | None = record.closed_at or record.ended_at
+        return ended
+    if isinstance(record, Dispute):
+        return record.ended_at
     return None

@@ -11,7 +11,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate
 
-from application.commands import CommandKey, CommandResult, CommandRunner
+from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, NotFound
 from application.personal import Vault
@@ -105,7 +105,7 @@ class ReferenceData:
         key: CommandKey | None = None,
         if_match: int | None = None,
     ) -> CommandResult:
-        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+        def attempt() -> Answer:
             scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))
             _check_version(scheme, if_match)
             created = scheme is None
@@ -127,7 +127,7 @@ class ReferenceData:
             if scheme_id not in index.scheme_ids:
                 index.list_scheme(scheme_id)
             body = {"scheme_id": scheme_id, **json_ready(version)}
-            return [scheme, index], 201 if created else 200, body
+            return Answer([scheme, index], 201 if created else 200, body)
 
         return self.runner.run(key, attempt)
 
@@ -139,7 +139,7 @@ class ReferenceData:
         key: CommandKey | None = None,
         if_match: int | None = None,
     ) -> CommandResult:
-        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+        def attempt() -> Answer:
             product = self.ledger.find(Product, product_stream_id(code))
             _check_version(product, if_match)
             created = product is None
@@ -149,7 +149,7 @@ class ReferenceData:
                 draft.effective_from, draft.terms, meta.occurred_at, meta.actor
             )
             body = {"product_code": code, **product_version_view(version)}
-            return [product], 201 if created else 200, body
+            return Answer([product], 201 if created else 200, body)
 
         return self.runner.run(key, attempt)
 
@@ -158,11 +158,11 @@ class ReferenceData:
     ) -> CommandResult:
         """Add a code to a code list, or rename one (201 when new, else 200)."""
 
-        def attempt() -> tuple[list[Aggregate], int, dict[str, Any]]:
+        def attempt() -> Answer:
             codes = self.ledger.find(CodeList, code_list_id(kind)) or CodeList(kind=kind)
             known = all_codes(kind, codes)
             codes.put(code, name, meta.occurred_at, meta.actor)
-            return [codes], 200 if code in known else 201, {"code": code, "name": name}
+            return Answer([codes], 200 if code in known else 201, {"code": code, "name": name})
 
         return self.runner.run(key, attempt)
 

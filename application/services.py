@@ -63,7 +63,7 @@ def build_services(
     events.register(r.ReportExposure, insurer.report_exposure)
     handlers = directory or StaticDirectory()
     rules = complaint_rules or ComplaintRules()
-    runner = CommandRunner(ledger, max_attempts)
+    runner = CommandRunner(ledger, vault, max_attempts)
     desk = ComplaintDesk(ledger, vault, handlers, runner, rules)
     events.register(TransferComplaint, desk.receive_transfer)
     events.register(UrgeComplaint, desk.urge_from_regulator)

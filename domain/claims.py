@@ -43,6 +43,19 @@ class NotDischarged(ClaimError):
     rule = "not_discharged"
 
 
+class SettlementExceedsBill(ClaimError):
+    """Payments larger than the bill (e.g. a platform result above it) leave the patient a
+    negative share: refused."""
+
+    rule = "settlement_exceeds_bill"
+
+
+class RemittedBeyondAdjustment(ClaimError):
+    """A correction may not bring the commercial share below what was already remitted."""
+
+    rule = "remitted_beyond_adjustment"
+
+
 class DuplicateChargeLine(ClaimError):
     """A line id can be posted once per claim."""
 
@@ -283,6 +296,7 @@ class Claim(Aggregate):
         self._check_open()
         if self.status != "discharged":
             raise NotDischarged("a settlement is recorded only for a discharged claim")
+        _check_split(settlement.split)
         self._settlement_calculated(
             hospital=self.hospital, settlement=settlement, occurred_at=occurred_at, actor=actor
         )
@@ -302,6 +316,12 @@ class Claim(Aggregate):
         self._check_open()
         if self.settlement is None:
             raise ClaimNotSettled("only a settled claim can be adjusted")
+        _check_split(settlement.split)
+        if settlement.split.commercial < self.remitted:
+            raise RemittedBeyondAdjustment(
+                f"the commercial share would fall to {settlement.split.commercial}, below the "
+                f"{self.remitted} already remitted"
+            )
         old, new = self.settlement.split, settlement.split
         delta = {
             "medfee": new.medfee - old.medfee,
@@ -411,6 +431,14 @@ class Claim(Aggregate):
     def _check_open(self) -> None:
         if self.status == "closed":
             raise ClaimClosed("the claim is closed")
+
+
+def _check_split(split: Split) -> None:
+    if split.patient_pays < ZERO:
+        raise SettlementExceedsBill(
+            f"social insurance {split.si_paid} and commercial {split.commercial} exceed the "
+            f"bill of {split.medfee}"
+        )
 
 
 def validate_line(line: ChargeLine) -> str | None:

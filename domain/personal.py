@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import Actor, DomainError, stream_id
+from domain.common import Actor, stream_id
 
 ERASED = "[erased]"
 
@@ -34,12 +34,6 @@ class Hold:
     record: str
     reason: str
     until: str | None = None
-
-
-class AlreadyErased(DomainError):
-    """A subject's data can be erased once."""
-
-    rule = "already_erased"
 
 
 def subject_stream_id(ref: str) -> UUID:
@@ -69,8 +63,8 @@ class Subject(Aggregate):
         self.records.append((kind, record_id))
 
     def defer_erasure(self, holds: list[Hold], occurred_at: datetime, actor: Actor) -> None:
-        """An erasure asked for while holds apply: recorded with the reasons, nothing erased."""
-        self._check_not_erased()
+        """An erasure asked for while holds apply: recorded with the reasons, nothing erased
+        (also after an earlier erasure, when the person has new records)."""
         self._erasure_deferred(holds=holds, occurred_at=occurred_at, actor=actor)
 
     @event("ErasureDeferred")
@@ -78,14 +72,10 @@ class Subject(Aggregate):
         pass
 
     def erase(self, reason: str, occurred_at: datetime, actor: Actor) -> None:
-        """The subject's key is destroyed; this event is the erasure's record."""
-        self._check_not_erased()
+        """The subject's key is destroyed; this event is the erasure's record. Asked again,
+        holds are checked anew and the key (with any new data) destroyed again."""
         self._erased(reason=reason, occurred_at=occurred_at, actor=actor)
 
     @event("Erased")
     def _erased(self, reason: str, occurred_at: datetime, actor: Actor) -> None:
         self.erased_at = occurred_at
-
-    def _check_not_erased(self) -> None:
-        if self.erased_at is not None:
-            raise AlreadyErased("this subject's personal data is already erased")

@@ -21,6 +21,7 @@ from infrastructure.projections import ViewStore
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))?$")
 DIMENSIONS = ("cause", "line", "region", "channel", "company_type")
+LINES = ("health", "life", "accident", "motor", "property", "guarantee", "other")
 HUNDRED_MILLION = Decimal(100_000_000)
 TEN_THOUSAND = Decimal(10_000)
 TWO_PLACES = Decimal("0.01")
@@ -41,6 +42,8 @@ def parse_period(label: str, now: datetime) -> Period:
     if not found:
         raise InvalidInput("period", "use 2026-07 (month), 2026Q3 (quarter) or 2026 (year)")
     year, month, quarter = int(found[1]), found[2], found[3]
+    if not 1 <= year <= 9998:
+        raise InvalidInput("period", "the year must lie between 1 and 9998")
     if month:
         first, months = date(year, int(month), 1), 1
     elif quarter:
@@ -86,8 +89,8 @@ class ComplaintStatistics:
             "at": evaluated.astimezone(CST).isoformat(),
         }
         totals = self._aggregate((), params)[()]
-        lines = sorted(self._aggregate(("line",), params))
-        totals.update(self._densities(totals["received"], period.label, [k[0] for k in lines]))
+        # The total's densities use all exposure reported for the period, every line.
+        totals.update(self._densities(totals["received"], period.label, list(LINES)))
         groups = []
         if by:
             for key, figures in sorted(self._aggregate(by, params).items()):

@@ -25,6 +25,7 @@ from application.ledger import utc_now
 from domain.common import CST
 from infrastructure.complaint_stats import ComplaintStatistics, parse_period
 from infrastructure.principals import Principal
+from infrastructure.vault import load_or_create_index_key
 
 router = APIRouter(tags=["dashboard"])
 COOKIE = "xiaobao_session"
@@ -51,9 +52,9 @@ CHANNELS = {
 
 
 def _secret(rt: Runtime) -> bytes:
-    return hashlib.sha256(
-        b"session:" + rt.settings.ledger_name.encode() + rt.notary.verifier_key.encode()
-    ).digest()
+    """Derived from the server's own secret (the blind-index key file, mode 0600)."""
+    secret = load_or_create_index_key(rt.settings.index_key_file)
+    return hmac.new(secret, b"dashboard-session", hashlib.sha256).digest()
 
 
 def _session(rt: Runtime, name: str) -> str:
@@ -65,7 +66,7 @@ def _session(rt: Runtime, name: str) -> str:
 
 
 def _from_session(rt: Runtime, cookie: str | None) -> Principal | None:
-    if not cookie or cookie.count("|") != 2:
+    if not cookie or cookie.count("|") != 2 or not cookie.isascii():
         return None
     name, expires, mac = cookie.split("|")
     expected = hmac.new(_secret(rt), f"{name}|{expires}".encode(), hashlib.sha256).hexdigest()
@@ -75,7 +76,10 @@ def _from_session(rt: Runtime, cookie: str | None) -> Principal | None:
         or int(expires) < time.time()
     ):
         return None
-    decoded = base64.urlsafe_b64decode(name.encode()).decode()
+    try:
+        decoded = base64.urlsafe_b64decode(name.encode()).decode()
+    except ValueError:
+        return None
     return next((p for p in rt.principals.all() if p.name == decoded), None)
 
 

@@ -158,3 +158,23 @@ def test_cause_codes_are_reference_data_admins_can_extend(api: Api) -> None:
         "/v1/reference/causes/x", json={"name": "x"}, headers=bearer("handler")
     )
     assert_problem(forbidden, 403)
+
+
+def test_idempotent_replays_keep_personal_data_out_of_the_log(api: Api) -> None:
+    body = {**COMPLAINT, "complainant": {"id": "c-77", "name": "赵六", "phone": "13800138000"}}
+    cid = post(api, "/v1/complaints", **body).json()["id"]
+    headers = {**bearer("handler"), "Idempotency-Key": "k-77"}
+    first = api.client.post(f"/v1/complaints/{cid}/contact", json={}, headers=headers)
+    replay = api.client.post(f"/v1/complaints/{cid}/contact", json={}, headers=headers)
+    assert replay.json() == first.json()
+    assert first.json()["complainant"]["phone"] == "13800138000"
+    recorder = api.client.app.state.runtime.services.ledger.recorder  # type: ignore[attr-defined]
+    raw = b"".join(n.state for n in recorder.select_notifications(1, 10_000))
+    assert b"13800138000" not in raw
+    assert "赵六".encode() not in raw
+
+
+def test_the_platform_may_urge_only_its_own_transfers(api: Api) -> None:
+    cid = post(api, "/v1/complaints", **COMPLAINT).json()["id"]
+    urged = api.send("regulator.urged.v1", {"complaint_id": cid, "note": "x"}, who="cbirc-12378")
+    assert_problem(urged, 409)

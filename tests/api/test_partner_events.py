@@ -252,3 +252,29 @@ def test_accepted_events_carry_a_receipt_the_partner_can_verify(api: Api) -> Non
     assert open_note(forged, receipt["verifier_key"]) is None
     duplicate = api.post_event(event).json()
     assert duplicate["receipt"] == receipt
+
+
+def test_a_platform_result_above_the_bill_is_refused(api: Api) -> None:
+    api.seed()
+    api.send("hospital.admission.v1", admission())
+    api.send("hospital.charges.v1", {"encounter_id": "ZY1", "items": ITEMS[:1]})
+    refused = api.send(
+        "hospital.discharge.v1",
+        {
+            "encounter_id": "ZY1",
+            "discharged_at": "2026-03-09",
+            "social_insurance_result": {"fund_paid": "999999.00", "name": "张三"},
+        },
+    )
+    assert "exceed" in assert_problem(refused, 409)["detail"]
+
+
+def test_a_correction_below_what_was_remitted_is_refused(api: Api) -> None:
+    api.seed()
+    claim = api.settle().json()["stream"]["id"]
+    paid = api.send(
+        "insurer.remittance-paid.v1", {"claim_id": claim, "amount": "24992.00"}, who="insurer-1"
+    )
+    assert paid.status_code == 201
+    reversal = api.send("hospital.charges-reversal.v1", {"encounter_id": "ZY1", "line_ids": ["L3"]})
+    assert "remitted" in assert_problem(reversal, 409)["detail"]

@@ -173,3 +173,26 @@ def test_claim_and_dispute_figures(api: Api) -> None:
     assert disputes["totals"]["by_origin"] == {"claim": 1}
     assert disputes["totals"]["mediation_success_rate"] == "1.0000"
     assert_problem(api.get("/v1/stats/disputes", who="handler", period=month), 403)
+
+
+def test_total_densities_use_every_lines_exposure_and_bad_years_are_422(api: Api) -> None:
+    month = this_month()
+    for line, premium in (("health", "100000000.00"), ("life", "900000000.00")):
+        exposure = {
+            "period": month,
+            "line": line,
+            "premium": premium,
+            "policies": 1,
+            "insured_persons": 1,
+        }
+        assert (
+            api.send("insurer.exposure-reported.v1", exposure, who="insurer-1").status_code == 201
+        )
+    post(api, "/v1/complaints", **COMPLAINT)
+    body = api.get(
+        "/v1/stats/complaints", who="regulator", period=month, position=api.count(), wait=10
+    ).json()
+    assert body["totals"]["per_100m_premium"] == "0.10"
+    assert_problem(api.get("/v1/stats/complaints", who="regulator", period="0000"), 422, "period")
+    cookie = {"Cookie": "xiaobao_session=\u00e9|1|x".encode("latin-1"), "Accept": b"text/html"}
+    assert api.client.get("/dashboard", headers=cookie, follow_redirects=False).status_code == 303

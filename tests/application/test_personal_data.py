@@ -96,8 +96,21 @@ def test_erasure_destroys_the_key_and_keeps_history_and_settlement_valid(
     assert subject is not None
     assert subject.erased_at is not None
     again = seeded.personal.erase("person-1", "again", admin())
-    assert again.status == "erased"
-    assert again.position == outcome.position
+    assert again.status == "erased"  # every request is an event of its own
+    assert again.position > outcome.position
+
+
+def test_a_person_coming_back_after_erasure_is_protected_by_holds(seeded: Services) -> None:
+    result = settle_worked_example(seeded)
+    close(seeded, result.stream_id)
+    assert seeded.personal.erase("person-1", "request", admin()).status == "erased"
+    back = settle_worked_example(seeded, "E2")  # the same person is admitted again
+    outcome = seeded.personal.erase("person-1", "again", admin())
+    assert outcome.status == "deferred"
+    assert (f"claims/{back.stream_id}", "open_record") in {
+        (h.record, h.reason) for h in outcome.holds
+    }
+    assert seeded.claims.view(back.stream_id, None).body["patient"]["name"] == "Zhang San"
 
 
 def test_retention_period_defers_erasure_of_a_closed_claim(services: Services) -> None:
