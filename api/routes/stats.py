@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -17,6 +18,7 @@ from application.views import rfc3339
 from infrastructure.complaint_stats import (
     ClaimAndDisputeStatistics,
     ComplaintStatistics,
+    Period,
     parse_dimensions,
     parse_period,
 )
@@ -120,6 +122,30 @@ async def _attested(
     return tracked, tracked >= target, checkpoint
 
 
+async def _case_figures(
+    stats: ClaimAndDisputeStatistics,
+    view: str,
+    figures: Callable[[Period], dict[str, Any]],
+    proofs: Any,
+    period: str,
+    position: int | None,
+    wait: float,
+) -> dict[str, Any]:
+    """A claim or dispute statistics answer, attested like the complaint figures."""
+    now = utc_now()
+    asked = parse_period(period, now)
+    tracked, caught_up, checkpoint = await _attested(stats, view, proofs, position, wait)
+    return {
+        "period": period,
+        "position": tracked,
+        "caught_up": caught_up,
+        "checkpoint": checkpoint,
+        "evaluated_at": rfc3339(min(asked.end, now)),
+        "totals": await run_in_threadpool(figures, asked),
+        "groups": [],
+    }
+
+
 @router.get("/v1/stats/claims")
 async def claim_statistics(
     caller: Reader,
@@ -131,19 +157,9 @@ async def claim_statistics(
 ) -> dict[str, Any]:
     """Settlements, amounts paid by social insurance, commercial insurance and patients, and
     time from discharge to settlement, for settlements in the period (CST)."""
-    now = utc_now()
-    asked = parse_period(period, now)
-    tracked, caught_up, checkpoint = await _attested(stats, "claim_facts", proofs, position, wait)
-    figures = await run_in_threadpool(stats.claims_figures, asked)
-    return {
-        "period": period,
-        "position": tracked,
-        "caught_up": caught_up,
-        "checkpoint": checkpoint,
-        "evaluated_at": rfc3339(min(asked.end, now)),
-        "totals": figures,
-        "groups": [],
-    }
+    return await _case_figures(
+        stats, "claim_facts", stats.claims_figures, proofs, period, position, wait
+    )
 
 
 @router.get("/v1/stats/disputes")
@@ -157,16 +173,6 @@ async def dispute_statistics(
 ) -> dict[str, Any]:
     """Disputes opened in the period: mediation success, confirmations granted, awards,
     performance, enforcement and durations."""
-    now = utc_now()
-    asked = parse_period(period, now)
-    tracked, caught_up, checkpoint = await _attested(stats, "dispute_facts", proofs, position, wait)
-    figures = await run_in_threadpool(stats.disputes_figures, asked)
-    return {
-        "period": period,
-        "position": tracked,
-        "caught_up": caught_up,
-        "checkpoint": checkpoint,
-        "evaluated_at": rfc3339(min(asked.end, now)),
-        "totals": figures,
-        "groups": [],
-    }
+    return await _case_figures(
+        stats, "dispute_facts", stats.disputes_figures, proofs, period, position, wait
+    )
