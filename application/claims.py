@@ -130,21 +130,23 @@ class ClaimCommands:
             self.planner.scheme_terms(
                 cmd.region, cmd.person_type, cmd.hospital_level, cst_date(cmd.admitted_at), reads
             )
+        personal = {"id": cmd.patient_id, "name": cmd.patient_name}
+        if cmd.diagnoses:
+            personal["diagnoses"] = json.dumps(cmd.diagnoses, ensure_ascii=False)
+        sealed = self.vault.seal_many(ref, personal)
         claim = Claim(
             hospital=cmd.hospital,
             encounter_id=cmd.encounter_id,
             patient_ref=ref,
-            patient_id=self.vault.seal(ref, cmd.patient_id),
-            patient_name=self.vault.seal(ref, cmd.patient_name),
+            patient_id=sealed["id"],
+            patient_name=sealed["name"],
             region=cmd.region,
             person_type=cmd.person_type,
             hospital_level=cmd.hospital_level,
             social_insurance=cmd.social_insurance,
             admitted_at=cmd.admitted_at,
             policy_id=cmd.policy_id,
-            diagnoses=self.vault.seal(ref, json.dumps(cmd.diagnoses, ensure_ascii=False))
-            if cmd.diagnoses
-            else None,
+            diagnoses=sealed.get("diagnoses"),
             occurred_at=meta.occurred_at,
             actor=meta.actor,
         )

@@ -152,7 +152,7 @@ class ComplaintDesk:
             complaint_id=case_id,
             channel=intake.channel,
             complainant_ref=ref,
-            complainant={k: self.vault.seal(ref, v) for k, v in intake.complainant.items()},
+            complainant=self.vault.seal_many(ref, intake.complainant),
             agent=(
                 {k: self.vault.seal(ref, v) for k, v in intake.agent.items()}
                 if intake.agent

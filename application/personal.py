@@ -31,6 +31,10 @@ class Vault(Protocol):
         """Encrypt a value under the person's key (created on first use)."""
         ...
 
+    def seal_many(self, ref: str, values: dict[str, str]) -> dict[str, Sealed]:
+        """Encrypt several values of one person with one key look-up."""
+        ...
+
     def open_many(self, sealed: Iterable[Sealed]) -> dict[Sealed, str | None]:
         """Decrypt values; None for those whose subject was erased."""
         ...

@@ -181,6 +181,12 @@ def main() -> None:
     parser.add_argument("--encounters", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--background",
+        choices=("separate", "inline", "off"),
+        default="separate",
+        help="sealer and projections: own processes (as deployed), inside serve, or none",
+    )
     args = parser.parse_args()
 
     reset_database()
@@ -194,6 +200,17 @@ def main() -> None:
     }
     subprocess.run([sys.executable, "-m", "api", "demo"], env=env, check=True, capture_output=True)
     bare = bare_save_rate(2000)
+    inline = "true" if args.background == "inline" else "false"
+    env = {**env, "XIAOBAO_RUN_SEALER": inline, "XIAOBAO_RUN_PROJECTIONS": inline}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-O", "-m", "api", command],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for command in (("seal", "project") if args.background == "separate" else ())
+    ]
     server = subprocess.Popen(
         [
             sys.executable,
@@ -236,8 +253,9 @@ def main() -> None:
             f"discharge p99 {percentile(discharges, 99):.1f} ms (target ≤ 20 ms)"
         )
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, *workers):
+            process.terminate()
+            process.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from psycopg import sql
 from infrastructure.sealer import AdvisoryLock, FileLock, SingleActive
 
 log = logging.getLogger("xiaobao.projections")
+LOCK_RETRY_SECONDS = 5.0
 
 
 class Cursor(Protocol):
@@ -229,8 +231,10 @@ class Runner:
         conninfo: str | None,
         channel: str | None,
         poll: float = 1.0,
+        settle: float = 0.1,
     ) -> None:
         self.projector = projector
+        self.settle = settle
         self.locks = locks
         self.conninfo = conninfo
         self.channel = channel
@@ -242,11 +246,16 @@ class Runner:
         if self.conninfo and self.channel:
             listener = threading.Thread(target=self._listen, args=(stop,), daemon=True)
             listener.start()
+        retry_at: dict[str, float] = {}
         while not stop.is_set():
             worked = False
+            stop.wait(self.settle)  # let a burst of events arrive: one batch, not many
             for view in self.projector.views:
                 lock = self.locks[view.name]
+                if time.monotonic() < retry_at.get(view.name, 0):
+                    continue  # another runner is active; ask again later, not on every event
                 if not lock.acquire():
+                    retry_at[view.name] = time.monotonic() + LOCK_RETRY_SECONDS
                     continue
                 try:
                     worked |= bool(self.projector.step(view))

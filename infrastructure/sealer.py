@@ -187,8 +187,9 @@ class Sealer:
                 stop.wait(poll * 10)
                 continue
             try:
-                if not self.seal_once():
-                    stop.wait(poll)
+                sealed = self.seal_once()
+                # Idle: wait for entries; a partial batch: let more arrive before the next.
+                stop.wait(poll if not sealed else 0 if sealed == self.batch else poll / 2)
             except Exception:
                 log.exception("sealing failed; retrying")
                 self.loaded = False

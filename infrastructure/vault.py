@@ -170,9 +170,16 @@ class AesGcmVault:
         return "P-" + digest.hexdigest()[:20]
 
     def seal(self, ref: str, value: str) -> Sealed:
-        nonce = os.urandom(NONCE)
-        box = AESGCM(self.keys.get_or_create(ref)).encrypt(nonce, value.encode(), ref.encode())
-        return Sealed(ref, base64.b64encode(nonce + box).decode())
+        return self.seal_many(ref, {"value": value})["value"]
+
+    def seal_many(self, ref: str, values: dict[str, str]) -> dict[str, Sealed]:
+        cipher = AESGCM(self.keys.get_or_create(ref))
+        sealed = {}
+        for name, value in values.items():
+            nonce = os.urandom(NONCE)
+            box = cipher.encrypt(nonce, value.encode(), ref.encode())
+            sealed[name] = Sealed(ref, base64.b64encode(nonce + box).decode())
+        return sealed
 
     def open_many(self, sealed: Iterable[Sealed]) -> dict[Sealed, str | None]:
         values = list(dict.fromkeys(sealed))
