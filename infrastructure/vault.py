@@ -56,16 +56,13 @@ class PostgresKeyStore:
             )
 
     def get_or_create(self, subject: str) -> bytes:
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(
-                sql.SQL(
-                    "INSERT INTO {} (subject, key) VALUES (%s, %s) ON CONFLICT (subject) DO NOTHING"
-                ).format(self.table),
-                (subject, AESGCM.generate_key(bit_length=256)),
-            )
-            curs.execute(
-                sql.SQL("SELECT key FROM {} WHERE subject = %s").format(self.table), (subject,)
-            )
+        """One statement: insert a new key, or return the one already there."""
+        statement = sql.SQL(
+            "INSERT INTO {} (subject, key) VALUES (%s, %s) ON CONFLICT (subject) "
+            "DO UPDATE SET subject = excluded.subject RETURNING key"
+        ).format(self.table)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, (subject, AESGCM.generate_key(bit_length=256)), prepare=True)
             row = curs.fetchone()
             assert row is not None
             return bytes(row["key"])
