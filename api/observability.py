@@ -84,6 +84,12 @@ class Metrics:
             "Ledger entries not yet sealed into the Merkle log",
             registry=self.registry,
         )
+        self.projection_lag = Gauge(
+            "xiaobao_projection_lag_entries",
+            "Ledger entries a view has not yet processed",
+            ["view"],
+            registry=self.registry,
+        )
         self.ledger_position = Gauge(
             "xiaobao_ledger_position",
             "Highest ledger position this process has written or read",

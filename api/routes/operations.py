@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import MetricsDep, Runtime, roles, runtime
 from infrastructure.principals import Principal
+from infrastructure.projections import ViewStore
 
 router = APIRouter(tags=["operations"])
 
@@ -25,4 +26,6 @@ def metrics(
         m.saw_position(position)
         m.sealed_position.set(sealed)
         m.sealer_lag.set(max(0, position - sealed))
+        for view, tracked in ViewStore(rt.services.ledger.recorder).positions().items():
+            m.projection_lag.labels(view).set(max(0, position - tracked))
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

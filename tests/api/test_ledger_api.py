@@ -115,4 +115,6 @@ def test_earlier_checkpoints_can_be_shown_again_and_lag_is_measured(api: Api) ->
     again = api.get("/v1/ledger/checkpoint", who="auditor", size=first["size"]).json()
     assert again == first
     assert_problem(api.get("/v1/ledger/checkpoint", who="auditor", size=first["size"] + 1), 422)
-    assert "xiaobao_sealer_lag_entries 0.0" in api.get("/metrics", who="admin").text
+    metrics = api.get("/metrics", who="admin").text
+    assert "xiaobao_sealer_lag_entries 0.0" in metrics
+    assert 'xiaobao_projection_lag_entries{view="complaint_facts"}' in metrics
