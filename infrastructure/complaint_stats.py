@@ -17,7 +17,7 @@ from typing import Any
 from domain.common import CST, InvalidInput
 from domain.exposure import Exposure
 from infrastructure.fact_views import FactView
-from infrastructure.projections import ViewStore
+from infrastructure.projections import Cursor, ViewStore
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))?$")
 DIMENSIONS = ("cause", "line", "region", "channel", "company_type")
@@ -88,28 +88,30 @@ class ComplaintStatistics:
             "end": period.end.isoformat(),
             "at": evaluated.astimezone(CST).isoformat(),
         }
-        totals = self._aggregate((), params)[()]
+        with self.views.snapshot() as cur:
+            position = self.views.position(cur, "complaint_facts")
+            totals = self._aggregate(cur, (), params)[()]
+            grouped = self._aggregate(cur, by, params) if by else {}
         # The total's densities use all exposure reported for the period, every line.
         totals.update(self._densities(totals["received"], period.label, list(LINES)))
         groups = []
         if by:
-            for key, figures in sorted(self._aggregate(by, params).items()):
+            for key, figures in sorted(grouped.items()):
                 if by == ("line",):
                     figures.update(self._densities(figures["received"], period.label, [key[0]]))
                 groups.append({"key": dict(zip(by, key, strict=True)), **figures})
-        return {"evaluated_at": evaluated, "totals": totals, "groups": groups}
+        return {"evaluated_at": evaluated, "position": position, "totals": totals, "groups": groups}
 
     def _aggregate(
-        self, by: tuple[str, ...], params: dict[str, str]
+        self, cur: Cursor, by: tuple[str, ...], params: dict[str, str]
     ) -> dict[tuple[str, ...], dict[str, Any]]:
         columns = ", ".join(by)
         select = f"{columns}, " if by else ""
         group = f" GROUP BY {columns}" if by else ""
         statement = SUMS.replace("{select}", select) + group
         values = [params[name] for name in PLACEHOLDERS]
-        with self.views.transaction() as cur:
-            cur.execute(statement, values)
-            rows = cur.fetchall()
+        cur.execute(statement, values)
+        rows = cur.fetchall()
         found: dict[tuple[str, ...], dict[str, Any]] = {}
         for row in rows:
             key = tuple(str(v) for v in row[: len(by)])

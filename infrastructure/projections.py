@@ -111,6 +111,21 @@ class ViewStore:
         else:
             raise TypeError("views need SQLite or PostgreSQL")
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Cursor]:
+        """A read-only transaction in which every query sees the same committed state (so a
+        view's tracking position and its rows always agree)."""
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            with recorder.datastore.transaction(commit=False) as curs:
+                curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield _PgCursor(curs)
+        elif isinstance(recorder, SQLiteApplicationRecorder):
+            with recorder.datastore.transaction(commit=False) as c:
+                yield _SqliteCursor(c)  # a WAL read transaction is a snapshot
+        else:
+            raise TypeError("views need SQLite or PostgreSQL")
+
     def create_tracking(self) -> None:
         with self.transaction() as cur:
             cur.execute(

@@ -73,8 +73,8 @@ async def complaint_statistics(
     latest = await run_in_threadpool(proofs.store.latest_checkpoint)
     body = {
         "period": period,
-        "position": tracked,
-        "caught_up": tracked >= target,
+        "position": figures["position"],  # read with the figures, in one snapshot
+        "caught_up": figures["position"] >= target,
         "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
         "evaluated_at": rfc3339(figures["evaluated_at"]),
         "totals": figures["totals"],
