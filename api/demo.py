@@ -166,7 +166,7 @@ def demo_events() -> list[tuple[str, dict[str, Any]]]:
     ins, hz, bj = "insurer-001", "hosp-hz-001", "hosp-bj-002"
     zhang = {"id": "330102198001011234", "name": "张三"}
     li = {"id": "110105197505052345", "name": "李四"}
-    t = "2026-11-0{}T{}:00:00+08:00".format
+    t = "2026-11-{:02d}T{}:00:00+08:00".format
     events: list[tuple[str, str, str, dict[str, Any]]] = [
         (
             ins,
@@ -282,6 +282,41 @@ def demo_events() -> list[tuple[str, dict[str, Any]]]:
             "hospital.discharge.v1",
             t(7, "10"),
             {"encounter_id": "BJ-2026-0007", "discharged_at": t(7, "10")},
+        ),
+        # Two 12378 transfers (one a duplicate of the other, merged) and an urging.
+        (
+            "cbirc-12378",
+            "regulator.complaint-transferred.v1",
+            t(10, "09"),
+            {
+                "transfer_id": "12378-2026-000101",
+                "complainant": {**li, "phone": "13900000001"},
+                "matter": "商保理赔款未到账",
+                "request": "尽快支付商保赔款",
+                "cause": "claims",
+                "line": "health",
+                "region": "110000",
+            },
+        ),
+        (
+            "cbirc-12378",
+            "regulator.complaint-transferred.v1",
+            t(11, "10"),
+            {
+                "transfer_id": "12378-2026-000117",
+                "complainant": {**li, "phone": "13900000001"},
+                "matter": "再次反映理赔款未到账",
+                "request": "尽快支付商保赔款",
+                "cause": "claims",
+                "line": "health",
+                "region": "110000",
+            },
+        ),
+        (
+            "cbirc-12378",
+            "regulator.urged.v1",
+            t(12, "10"),
+            {"transfer_id": "12378-2026-000101", "note": "请加快办理"},
         ),
         # An open encounter to try previews on.
         (

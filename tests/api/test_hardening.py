@@ -185,7 +185,11 @@ def test_demo_data_never_reaches_logs_or_metrics(
     secrets = [
         value
         for _, event in demo_events()
-        for person in (event["data"].get("patient"), event["data"].get("insured"))
+        for person in (
+            event["data"].get("patient"),
+            event["data"].get("insured"),
+            event["data"].get("complainant"),
+        )
         if person
         for value in person.values()
     ]
