@@ -8,7 +8,7 @@ import re
 from infrastructure.checkpoints import verify_note
 from infrastructure.merkle import leaf_hash
 from infrastructure.proofs import verify_consistency, verify_inclusion
-from infrastructure.store import build_sealer
+from infrastructure.store import build_projector, build_sealer
 from tests.api.conftest import Api
 from tests.api.test_partner_events import assert_problem
 
@@ -115,6 +115,8 @@ def test_earlier_checkpoints_can_be_shown_again_and_lag_is_measured(api: Api) ->
     again = api.get("/v1/ledger/checkpoint", who="auditor", size=first["size"]).json()
     assert again == first
     assert_problem(api.get("/v1/ledger/checkpoint", who="auditor", size=first["size"] + 1), 422)
+    runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
+    build_projector(runtime.settings, runtime.services.ledger).catch_up()
     metrics = api.get("/metrics", who="admin").text
     assert "xiaobao_sealer_lag_entries 0.0" in metrics
     assert 'xiaobao_projection_lag_entries{view="complaint_facts"}' in metrics
