@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from application.complaint_views import closure_report, complaint_view, summary
-from application.ledger import Ledger, NotFound, ProofSource
+from application.ledger import Ledger, NotFound, ProofSource, topics_of
 from application.personal import Opener, Vault
 from application.routing import HandlerDirectory
 from application.views import history_entry, rfc3339, with_proofs
@@ -152,7 +151,7 @@ class ComplaintQueries:
         start = after + 1
         while len(items) < FEED_PAGE:
             batch = self.ledger.recorder.select_notifications(
-                start, FEED_PAGE, topics=self._topics()
+                start, FEED_PAGE, topics=topics_of(Complaint)
             )
             if not batch:
                 break
@@ -165,20 +164,6 @@ class ComplaintQueries:
                     break
             start = batch[-1].id + 1
         return {"after": after, "next": last, "items": items[:FEED_PAGE]}
-
-    @staticmethod
-    def _topics() -> list[str]:
-        """Every event topic of a complaint."""
-        return sorted(
-            {
-                get_topic(value)
-                for name in dir(Complaint)
-                if isinstance(value := getattr(Complaint, name), type)
-                and issubclass(value, Aggregate.Event)
-                and value is not Aggregate.Event
-                and name[0].isupper()
-            }
-        )
 
     def _cases_then(
         self, ids: set[Any]

@@ -12,10 +12,25 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic
 
 from domain.common import InvalidInput, UnknownRecord
 
 A = TypeVar("A", bound=Aggregate)
+
+
+def topics_of(cls: type[Aggregate]) -> list[str]:
+    """Every event topic of an aggregate class (inherited event classes included)."""
+    return sorted(
+        {
+            get_topic(value)
+            for name in dir(cls)
+            if isinstance(value := getattr(cls, name), type)
+            and issubclass(value, Aggregate.Event)
+            and value is not Aggregate.Event
+            and name[0].isupper()
+        }
+    )
 
 
 class StreamReader(Protocol):

@@ -10,24 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
 
+from application.ledger import topics_of
 from domain.common import CST
 from infrastructure.projections import Cursor
-
-
-def topics_of(cls: type[Aggregate]) -> list[str]:
-    """Every event topic of an aggregate class (inherited event classes included)."""
-    return sorted(
-        {
-            get_topic(value)
-            for name in dir(cls)
-            if isinstance(value := getattr(cls, name), type)
-            and issubclass(value, Aggregate.Event)
-            and value is not Aggregate.Event
-            and name[0].isupper()
-        }
-    )
 
 
 def cst(instant: datetime | None) -> str | None:
