@@ -2,22 +2,24 @@
 
 Periods follow `occurred_at` in China Standard Time; time-dependent figures (open at period
 end, overdue) are evaluated at the end of the period asked for, or now for the current one.
+Sums come from the month cube kept beside the complaint fact view (complaint_facts.py).
 Densities use the exposure the insurer reported for that exact period (null when none).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from domain.common import CST, InvalidInput
 from domain.exposure import Exposure
+from infrastructure.complaint_facts import FIGURES
 from infrastructure.fact_views import FactView
-from infrastructure.projections import Cursor, ViewStore
+from infrastructure.projections import ViewStore
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))?$")
 DIMENSIONS = ("cause", "line", "region", "channel", "company_type")
@@ -73,7 +75,9 @@ def parse_dimensions(by: str | None) -> tuple[str, ...]:
 class ComplaintStatistics:
     """Figures per period and dimension, with the position they reflect."""
 
-    def __init__(self, views: ViewStore, exposure: Callable[[str, str], Exposure | None]) -> None:
+    def __init__(
+        self, views: ViewStore, exposure: Callable[[str, Sequence[str]], dict[str, Exposure]]
+    ) -> None:
         self.views = views
         self.exposure = exposure
 
@@ -81,136 +85,206 @@ class ComplaintStatistics:
         return self.views.positions().get("complaint_facts", 0)
 
     def figures(self, period: Period, by: tuple[str, ...], now: datetime) -> dict[str, Any]:
-        """Totals and groups, aggregated by the database over the period's fact rows."""
+        """Totals and groups, summed by the database over the count tables kept beside the
+        complaint fact view (complaint_facts.py) — a few rows per period, not a scan — in
+        one statement that also reads the view's tracking position (one snapshot).
+
+        A period that has ended is evaluated at its end, whose conditions the counts
+        decided when they were kept. For the period still running, the figures taken at
+        now (open at the end, open and overdue) come from running sums, the pending
+        complaints by due day, and the few fact rows that lie at or after now."""
         evaluated = min(period.end, now)
-        params = {
-            "start": period.start.isoformat(),
-            "end": period.end.isoformat(),
-            "at": evaluated.astimezone(CST).isoformat(),
-        }
-        with self.views.snapshot() as cur:
-            position = self.views.position(cur, "complaint_facts")
-            totals = self._aggregate(cur, (), params)[()]
-            grouped = self._aggregate(cur, by, params) if by else {}
-        # The total's densities use all exposure reported for the period, every line.
-        totals.update(self._densities(totals["received"], period.label, list(LINES)))
+        statement, params = sums_query(period, by, evaluated)
+        with self.views.transaction() as cur:
+            cur.execute(statement, params)
+            rows = cur.fetchall()
+        position, sums = 0, {}
+        for row in rows:
+            found = dict(zip(SUM_NAMES, (int(v or 0) for v in row[len(by) :]), strict=True))
+            position += found.pop("tracked")
+            if row[0] is not None or not by:  # the tracking row has no dimensions
+                sums[tuple(str(v) for v in row[: len(by)])] = found
+        exposure = self.exposure(period.label, LINES)
         groups = []
         if by:
-            for key, figures in sorted(grouped.items()):
+            for key, found in sorted(sums.items()):
+                if not any(found.values()):
+                    continue
+                figure = _figures(found)
                 if by == ("line",):
-                    figures.update(self._densities(figures["received"], period.label, [key[0]]))
-                groups.append({"key": dict(zip(by, key, strict=True)), **figures})
-        return {"evaluated_at": evaluated, "position": position, "totals": totals, "groups": groups}
-
-    def _aggregate(
-        self, cur: Cursor, by: tuple[str, ...], params: dict[str, str]
-    ) -> dict[tuple[str, ...], dict[str, Any]]:
-        columns = ", ".join(by)
-        select = f"{columns}, " if by else ""
-        group = f" GROUP BY {columns}" if by else ""
-        statement = SUMS.replace("{select}", select) + group
-        values = [params[name] for name in PLACEHOLDERS]
-        cur.execute(statement, values)
-        rows = cur.fetchall()
-        found: dict[tuple[str, ...], dict[str, Any]] = {}
-        for row in rows:
-            key = tuple(str(v) for v in row[: len(by)])
-            found[key] = _figures(dict(zip(SUM_NAMES, row[len(by) :], strict=True)))
-        if not by and not found:
-            found[()] = _figures(dict.fromkeys(SUM_NAMES))
-        return found
-
-    def _densities(self, received: int, period: str, lines: list[str]) -> dict[str, str | None]:
-        reports = [self.exposure(period, line) for line in lines]
-        known = [r for r in reports if r is not None]
-        premium = sum((r.premium for r in known), Decimal(0))
-        policies = sum(r.policies for r in known)
-        insured = sum(r.insured_persons for r in known)
-        return {
-            "per_100m_premium": _density(received, premium / HUNDRED_MILLION if known else None),
-            "per_10k_policies": _density(
-                received, Decimal(policies) / TEN_THOUSAND if known else None
-            ),
-            "per_10k_insured": _density(
-                received, Decimal(insured) / TEN_THOUSAND if known else None
-            ),
-        }
+                    reported = [exposure[key[0]]] if key[0] in exposure else []
+                    figure.update(_densities(figure["received"], reported))
+                groups.append({"key": dict(zip(by, key, strict=True)), **figure})
+        totals = dict.fromkeys(SUM_NAMES, 0)
+        for found in sums.values():
+            for name, n in found.items():
+                totals[name] += n
+        total = _figures(totals)
+        # The total's densities use all exposure reported for the period, every line.
+        total.update(_densities(total["received"], list(exposure.values())))
+        return {"evaluated_at": evaluated, "position": position, "totals": total, "groups": groups}
 
 
-# In the period: received in [start, end). At the evaluation instant `at`: open when received
-# before it and not ended before it. Merged duplicates are counted apart.
-IN = "received_at >= ? AND received_at < ?"
-SUM_SQL = {
-    "received": f"NOT merged AND {IN}",
-    "duplicates_merged": f"merged AND {IN}",
-    "closed": "NOT merged AND closed_at >= ? AND closed_at < ?",
-    "open_at_start": "NOT merged AND received_at < ? AND (ended_at IS NULL OR ended_at >= ?)",
-    "open_at_end": "NOT merged AND received_at < ? AND (ended_at IS NULL OR ended_at >= ?)",
-    "transfers_12378": f"channel = '12378' AND {IN}",
-    "within_15": f"NOT merged AND {IN} AND notified_at < ? AND days_to_notice <= 15",
-    "days_16_30": f"NOT merged AND {IN} AND notified_at < ? AND days_to_notice BETWEEN 16 AND 30",
-    "days_31_60": f"NOT merged AND {IN} AND notified_at < ? AND days_to_notice BETWEEN 31 AND 60",
-    "later": f"NOT merged AND {IN} AND notified_at < ? AND days_to_notice > 60",
-    "open_overdue": f"NOT merged AND {IN} AND (notified_at IS NULL OR notified_at >= ?) "
-    "AND due_at < ? AND (ended_at IS NULL OR ended_at >= ?)",
-    "extended": f"NOT merged AND {IN} AND extension_level > 0",
-    "notified": f"NOT merged AND {IN} AND notified_at < ?",
-    "reviewed": f"NOT merged AND {IN} AND notified_at < ? AND reviewed",
-    "decided": f"NOT merged AND {IN} AND decided_at < ?",
-    "upheld": f"NOT merged AND {IN} AND decided_at < ? AND outcome <> 'not_upheld'",
-}
-SUM_PARAMS = {
-    "received": ("start", "end"),
-    "duplicates_merged": ("start", "end"),
-    "closed": ("start", "end"),
-    "open_at_start": ("start", "start"),
-    "open_at_end": ("at", "at"),
-    "transfers_12378": ("start", "end"),
-    "within_15": ("start", "end", "end"),
-    "days_16_30": ("start", "end", "end"),
-    "days_31_60": ("start", "end", "end"),
-    "later": ("start", "end", "end"),
-    "open_overdue": ("start", "end", "at", "at", "at"),
-    "extended": ("start", "end"),
-    "notified": ("start", "end", "end"),
-    "reviewed": ("start", "end", "end"),
-    "decided": ("start", "end", "end"),
-    "upheld": ("start", "end", "end"),
-}
-EXTRA_SQL = {
-    "days_sum": (
-        f"NOT merged AND {IN} AND notified_at < ?",
-        "days_to_notice",
-        ("start", "end", "end"),
+def sums_query(period: Period, by: tuple[str, ...], at: datetime) -> tuple[str, list[str]]:
+    """One statement: the union of the parts below, summed per group of dimensions."""
+    span = "Y" if len(period.label) == 4 else "Q" if "Q" in period.label else "M"
+    start, end = _month(period.start), _month(period.end)
+    running = at != period.end
+    local = at.astimezone(CST)
+    values = {
+        "span": span,
+        "label": period.label,
+        "start": start,
+        "end": end,
+        **_cover(period.start, "start"),
+        **_cover(None if running else period.end, "end"),  # evaluated now: everything
+        "now": local.isoformat(),
+        "today": local.date().isoformat(),
+        "first": period.start.isoformat(),
+        "after": period.end.isoformat(),
+    }
+    parts = [*PARTS, *RUNNING_PARTS] if running else [PERIOD_ENDED, *PARTS[1:]]
+    dims = ", ".join(by)
+    selects, params = [], []
+    for part in parts:  # each summed per group first: few rows reach the union
+        columns = list(by)
+        for name in SUM_NAMES:
+            expression, names = part.columns.get(name, ("", ()))
+            columns.append(f"SUM({expression}) AS {name}" if expression else f"0 AS {name}")
+            params += [values[n] for n in names]
+        select = f"SELECT {', '.join(columns)} FROM {part.table} WHERE {part.where}"  # noqa: S608
+        selects.append(select + (f" GROUP BY {dims}" if by else ""))
+        params += [values[n] for n in part.params]
+    tracked = [*(f"NULL AS {d}" for d in by), *(f"0 AS {n}" for n in SUM_NAMES[:-1])]
+    selects.append(  # the tracking row, without dimensions
+        f"SELECT {', '.join(tracked)}, position AS tracked "  # noqa: S608
+        "FROM projection_tracking WHERE view = 'complaint_facts'"
+    )
+    summed = ", ".join(f"SUM({name}) AS {name}" for name in SUM_NAMES)
+    statement = f"SELECT {dims + ', ' if by else ''}{summed} FROM ("  # noqa: S608
+    statement += " UNION ALL ".join(selects) + ") parts"
+    return statement + (f" GROUP BY {dims}" if by else ""), params
+
+
+def _month(instant: datetime) -> str:
+    return instant.astimezone(CST).strftime("%Y-%m")
+
+
+def _densities(received: int, known: list[Exposure]) -> dict[str, str | None]:
+    """Complaints per 100 million CNY premium, 10,000 policies and 10,000 insured persons
+    (null when no exposure was reported)."""
+    premium = sum((r.premium for r in known), Decimal(0))
+    policies = sum(r.policies for r in known)
+    insured = sum(r.insured_persons for r in known)
+    return {
+        "per_100m_premium": _density(received, premium / HUNDRED_MILLION if known else None),
+        "per_10k_policies": _density(received, Decimal(policies) / TEN_THOUSAND if known else None),
+        "per_10k_insured": _density(received, Decimal(insured) / TEN_THOUSAND if known else None),
+    }
+
+
+@dataclass(frozen=True)
+class Part:
+    """Rows of one table, and what they add to each sum: (SQL expression, its parameters);
+    a sum not named adds 0. Constants only — never input."""
+
+    table: str
+    where: str
+    params: tuple[str, ...]
+    columns: dict[str, tuple[str, tuple[str, ...]]]
+
+
+_OPEN = "entered - exited"
+# Before a month boundary: the years before its year, the quarters of its year before its
+# quarter, the months of its quarter before it — each row counted once.
+_BEFORE = (
+    "((span = 'Y' AND period < ?) OR (span = 'Q' AND period >= ? AND period < ?) "
+    "OR (span = 'M' AND period >= ? AND period < ?))"
+)
+# The figures kept per period (complaint_facts.py); how many were open at its start and at
+# its end: received before that boundary, less ended before it.
+PERIOD_NAMES = tuple(f for f in FIGURES if f not in ("entered", "exited", "overdue_at_end"))
+_COVER = ("y", "q1", "q", "m1", "m")
+PARTS = [
+    Part(
+        "view_complaint_periods",
+        "span = ? AND period = ?",
+        ("span", "label"),
+        {name: (name, ()) for name in PERIOD_NAMES},
     ),
-    "redress_cents": (
-        f"NOT merged AND {IN} AND decided_at < ?",
-        "redress_cents",
-        ("start", "end", "end"),
+    Part(
+        "view_complaint_periods",
+        f"{_BEFORE} OR {_BEFORE}",
+        (*(f"start_{n}" for n in _COVER), *(f"end_{n}" for n in _COVER)),
+        {
+            "open_at_start": (
+                f"CASE WHEN {_BEFORE} THEN {_OPEN} ELSE 0 END",
+                tuple(f"start_{n}" for n in _COVER),
+            ),
+            "open_at_end": (
+                f"CASE WHEN {_BEFORE} THEN {_OPEN} ELSE 0 END",
+                tuple(f"end_{n}" for n in _COVER),
+            ),
+        },
     ),
-}
-SUM_NAMES = (*SUM_SQL, *EXTRA_SQL)
-_SELECTS = [f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END) AS {name}" for name, cond in SUM_SQL.items()]
-_SELECTS += [
-    f"SUM(CASE WHEN {cond} THEN {col} ELSE 0 END) AS {name}"
-    for name, (cond, col, _) in EXTRA_SQL.items()
 ]
-_FROM = (
-    " FROM view_complaint_facts WHERE received_at < ? "
-    "AND (received_at >= ? OR ended_at IS NULL OR ended_at >= ?)"
+
+
+def _cover(boundary: datetime | None, name: str) -> dict[str, str]:
+    """The labels of _BEFORE for a month boundary (None: after every period)."""
+    if boundary is None:
+        return {f"{name}_{n}": v for n, v in zip(_COVER, ("9999", "", "", "", ""), strict=True)}
+    local = boundary.astimezone(CST)
+    y, q = local.year, (local.month - 1) // 3
+    return {
+        f"{name}_y": f"{y:04d}",
+        f"{name}_q1": f"{y:04d}Q1",
+        f"{name}_q": f"{y:04d}Q{q + 1}",
+        f"{name}_m1": f"{y:04d}-{3 * q + 1:02d}",
+        f"{name}_m": f"{y:04d}-{local.month:02d}",
+    }
+
+
+# A period that has ended: open and overdue at its end, as counted.
+PERIOD_ENDED = replace(
+    PARTS[0], columns={**PARTS[0].columns, "open_overdue": ("overdue_at_end", ())}
 )
-SUMS = "SELECT {select}" + ", ".join(_SELECTS) + _FROM  # constants only, never input
-PLACEHOLDERS = (
-    *(name for key in SUM_SQL for name in SUM_PARAMS[key]),
-    *(name for _, _, names in EXTRA_SQL.values() for name in names),
-    "end",
-    "start",
-    "start",
+# The period still running, evaluated now: pending (unnotified, not ended) complaints due
+# before today (a deadline is the last instant of a CST day, so one due today is not yet
+# overdue); and the few fact rows with an instant at or after now (instants may lie a few
+# minutes ahead): open now = entered − exited − (received after now, not ended) + (ended
+# after now, received before); overdue now adds those notified or ended only after now.
+_LATE = (
+    "CASE WHEN received_at >= ? AND received_at < ? AND due_at < ? "
+    "AND (notified_at IS NULL OR notified_at >= ?) AND (ended_at IS NULL OR ended_at >= ?) "
+    "AND (notified_at >= ? OR ended_at >= ?) THEN 1 ELSE 0 END"
 )
+RUNNING_PARTS = [
+    Part(
+        "view_complaint_pending",
+        "r_month >= ? AND r_month < ? AND due_day < ?",
+        ("start", "end", "today"),
+        {"open_overdue": ("n", ())},
+    ),
+    Part(
+        "view_complaint_facts",
+        "NOT merged AND (received_at >= ? OR ended_at >= ? OR notified_at >= ?)",
+        ("now", "now", "now"),
+        {
+            "open_at_end": (
+                "CASE WHEN ended_at >= ? AND received_at < ? THEN 1 "
+                "WHEN received_at >= ? AND ended_at IS NULL THEN -1 ELSE 0 END",
+                ("now", "now", "now"),
+            ),
+            "open_overdue": (_LATE, ("first", "after", "now", "now", "now", "now", "now")),
+        },
+    ),
+]
+SUM_NAMES = (*PERIOD_NAMES, "open_at_start", "open_at_end", "open_overdue", "tracked")
 
 
 def _figures(sums: dict[str, Any]) -> dict[str, Any]:
-    """The figures from the aggregated sums."""
+    """The figures from the aggregated sums (None for a sum over no cell)."""
     n = {k: int(v or 0) for k, v in sums.items()}
     return {
         "received": n["received"],

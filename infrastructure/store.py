@@ -235,9 +235,15 @@ def build_case_statistics(settings: Settings, ledger: Ledger) -> ClaimAndDispute
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:
     """Complaint statistics over the views, with exposure read from the ledger."""
 
-    def exposure(period: str, line: str) -> Exposure | None:
-        report = ledger.find(ExposureReport, exposure_stream_id(period, line))
-        return report.current if report else None
+    def exposure(period: str, lines: Sequence[str]) -> dict[str, Exposure]:
+        """The exposure reported for a period, per line that has one (one read)."""
+        ids = {exposure_stream_id(period, line): line for line in lines}
+        found = ledger.find_many(ids)
+        return {
+            ids[i]: report.current
+            for i, report in found.items()
+            if isinstance(report, ExposureReport) and report.current is not None
+        }
 
     return ComplaintStatistics(ViewStore(ledger.recorder), exposure)
 

@@ -56,13 +56,24 @@ def fresh_postgres(postgres_url: str) -> str:
     return postgres_url
 
 
+TABLES = (
+    "ledger_events",
+    "subject_keys",
+    "merkle_leaves",
+    "merkle_nodes",
+    "merkle_checkpoints",
+    "projection_tracking",
+    "view_complaint_facts",
+    "view_complaint_periods",
+    "view_complaint_pending",
+    "view_claim_facts",
+    "view_dispute_facts",
+)
+
+
 def truncate_postgres(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(
-            "TRUNCATE ledger_events, subject_keys, merkle_leaves, merkle_nodes, "
-            "merkle_checkpoints, projection_tracking, view_complaint_facts, view_claim_facts, "
-            "view_dispute_facts RESTART IDENTITY"
-        )
+        conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
 
 
 def settings_for(store: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:

@@ -95,6 +95,16 @@ def history(services: Services) -> None:
         region="330100",
     )
     desk.receive(earlier, meta(-5), None)
+    last_year = Intake(
+        channel="letter",
+        complainant={"id": "c-y", "name": "n"},
+        matter="m",
+        request="r",
+        cause="sales",
+        line="health",
+        region="330100",
+    )
+    desk.receive(last_year, meta(-320), None)  # November 2025, still open
     act = desk.act
     act(
         ids[0],
@@ -123,6 +133,45 @@ def history(services: Services) -> None:
         meta(8),
     )
     act(ids[3], "notify", {"method": "sms"}, meta(9))
+    # Around now: open and overdue, received an hour ago, closed an hour ago.
+    recent = []
+    for n, ago in enumerate((timedelta(days=20), timedelta(hours=1), timedelta(days=3))):
+        intake = Intake(
+            channel="app",
+            complainant={"id": f"r-{n}", "name": "n"},
+            matter="m",
+            request="r",
+            cause="service",
+            line="health",
+            region="330100",
+        )
+        at = Meta(NOW - ago, Actor("wang", "handler"))
+        recent.append(UUID(str(desk.receive(intake, at, None).body["id"])))
+    act(recent[2], "withdraw", {}, Meta(NOW - timedelta(hours=1), Actor("wang", "handler")))
+    # Instants just after now (up to five minutes ahead are accepted): received, withdrawn,
+    # and an overdue case notified.
+    ahead = Meta(NOW + timedelta(minutes=2), Actor("wang", "handler"))
+    desk.receive(
+        Intake(
+            channel="app",
+            complainant={"id": "a-0", "name": "n"},
+            matter="m",
+            request="r",
+            cause="sales",
+            line="health",
+            region="330100",
+        ),
+        ahead,
+        None,
+    )
+    act(ids[4], "withdraw", {}, ahead)
+    act(
+        ids[5],
+        "decide",
+        {"outcome": "upheld", "redress": "1.00", "facts": "f", "basis": "b"},
+        Meta(NOW - timedelta(minutes=1), Actor("wang", "handler")),
+    )
+    act(ids[5], "notify", {"method": "letter"}, ahead)
 
 
 def recompute(
@@ -233,12 +282,22 @@ def test_every_figure_equals_a_recomputation_from_the_events(
     view.apply = original  # type: ignore[method-assign]
     projector.catch_up()
     stats = build_statistics(app.ledger)
+    # A past month (every figure from the month cube) and periods still running (the
+    # figures at "now" from the open complaints' rows).
+    for label in ("2025-11", "2025", "2026-09", "2026-10", "2026Q3", "2026Q4", "2026"):
+        period = parse_period(label, NOW)
+        answer = stats.figures(period, ("cause", "channel"), NOW)
+        expected = recompute(app, period, NOW, rules)
+        assert {k: answer["totals"][k] for k in expected} == expected, label
+        for name in ("received", "open_at_end", "transfers_12378", "closed"):
+            assert sum(g[name] for g in answer["groups"]) == expected[name], (label, name)
+        overdue = sum(g["timeliness"]["open_overdue"] for g in answer["groups"])
+        assert overdue == expected["timeliness"]["open_overdue"], label
+    assert expected["timeliness"]["open_overdue"] > 0  # the year 2026, at now
     period = parse_period("2026-10", NOW)
     figures = stats.figures(period, (), NOW)["totals"]
-    expected = recompute(app, period, NOW, rules)
-    assert {k: figures[k] for k in expected} == expected
     assert figures["received"] == 12
     assert figures["duplicates_merged"] == 1
     assert figures["transfers_12378"] == 4
-    assert figures["open_at_start"] == 1  # the case received in September
+    assert figures["open_at_start"] == 2  # received in September, and in 2025
     assert figures["timeliness"]["extended"] == 1
