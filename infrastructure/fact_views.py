@@ -4,7 +4,6 @@ a small cache, or the ledger; rows hold no personal data."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -81,7 +80,9 @@ class FactView:
             event.originator_id
         )
         if known is not None and known.version == version:
-            return copy.deepcopy(known)
+            # Mutated in place: if this batch's transaction fails, the cached state is a
+            # version ahead of what the view holds, so the retry reloads from the ledger.
+            return known
         return self.loader(event.originator_id, version)
 
     def select(self, cursor: Cursor, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:

@@ -64,7 +64,7 @@ class View(Protocol):
 
 
 @dataclass
-class _PgCursor:
+class PgCursor:
     raw: Any
     postgres = True
 
@@ -104,7 +104,7 @@ class ViewStore:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
             with recorder.datastore.transaction(commit=True) as curs:
-                yield _PgCursor(curs)
+                yield PgCursor(curs)
         elif isinstance(recorder, SQLiteApplicationRecorder):
             with recorder.datastore.transaction(commit=True) as c:
                 yield _SqliteCursor(c)
@@ -119,7 +119,7 @@ class ViewStore:
         if isinstance(recorder, PostgresApplicationRecorder):
             with recorder.datastore.transaction(commit=False) as curs:
                 curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                yield _PgCursor(curs)
+                yield PgCursor(curs)
         elif isinstance(recorder, SQLiteApplicationRecorder):
             with recorder.datastore.transaction(commit=False) as c:
                 yield _SqliteCursor(c)  # a WAL read transaction is a snapshot
