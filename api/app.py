@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             notary=notary,
             proofs=proofs,
             statistics=build_statistics(ledger) if proofs is not None else None,
-            case_statistics=(build_case_statistics(config, ledger) if proofs is not None else None),
+            case_statistics=(build_case_statistics(ledger) if proofs is not None else None),
         )
         with contextlib.ExitStack() as stack:
             if config.run_sealer and proofs is not None:

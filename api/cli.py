@@ -1,4 +1,5 @@
-"""The `xiaobao` command line: serve, migrate, demo."""
+"""The `xiaobao` command line: serve, migrate, demo, seal, project, rebuild, stats, verify,
+export."""
 
 from __future__ import annotations
 
@@ -18,19 +19,26 @@ from rich.progress import Progress
 
 from api import demo
 from api.event_types import PERIOD_PATTERN
+from api.exports import to_csv
 from api.observability import configure_logging
-from application.ledger import Ledger
+from application.ledger import Ledger, utc_now
 from application.services import build_services
+from application.views import rfc3339
+from domain.common import InvalidInput
 from infrastructure.audit import export_bundle, positions_in_period, verify_bundle, verify_ledger
+from infrastructure.case_stats import CLAIM_DIMENSIONS, DISPUTE_DIMENSIONS, parse_case_dimensions
+from infrastructure.complaint_stats import parse_dimensions, parse_period
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.settings import Settings
 from infrastructure.store import (
+    build_case_statistics,
     build_ledger,
     build_notary,
     build_projector,
     build_proofs,
     build_runner,
     build_sealer,
+    build_statistics,
     build_vault,
     migrate,
 )
@@ -153,6 +161,49 @@ def rebuild() -> None:
     finally:
         ledger.close()
     console.print("views rebuilt")
+
+
+@cli.command()
+def stats(
+    kind: Annotated[str, typer.Argument(help="complaints, claims or disputes")],
+    period: Annotated[str, typer.Option(help="2026-07, 2026Q3 or 2026")],
+    by: Annotated[str | None, typer.Option(help="up to two dimensions, e.g. cause,channel")] = None,
+    format: Annotated[str, typer.Option(help="json or csv")] = "json",
+) -> None:
+    """Print statistics after bringing the views up to the log's head (as the API answers)."""
+    if kind not in ("complaints", "claims", "disputes") or format not in ("json", "csv"):
+        raise typer.BadParameter("kind: complaints, claims or disputes; format: json or csv")
+    settings = Settings()
+    ledger = build_ledger(settings)
+    try:
+        build_projector(settings, ledger).catch_up()
+        now = utc_now()
+        try:
+            asked = parse_period(period, now)
+            if kind == "complaints":
+                found = build_statistics(ledger).figures(asked, parse_dimensions(by), now)
+            else:
+                allowed = CLAIM_DIMENSIONS if kind == "claims" else DISPUTE_DIMENSIONS
+                dims = parse_case_dimensions(by, allowed, kind)
+                case = build_case_statistics(ledger)
+                found = (case.claims_figures if kind == "claims" else case.disputes_figures)(
+                    asked, dims
+                )
+        except InvalidInput as e:
+            raise typer.BadParameter(f"{e.field}: {e}") from None
+    finally:
+        ledger.close()
+    body = {
+        "period": period,
+        "position": found["position"],
+        "evaluated_at": rfc3339(min(asked.end, now)),
+        "totals": found["totals"],
+        "groups": found["groups"],
+    }
+    if format == "csv":
+        typer.echo(to_csv(body, kind).decode("utf-8-sig"), nl=False)
+    else:
+        typer.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
 
 
 @cli.command()

@@ -21,7 +21,8 @@ from application.gateway import Meta
 from application.ledger import utc_now
 from application.services import Services
 from domain.common import Actor, check_occurred_at
-from infrastructure.complaint_stats import ClaimAndDisputeStatistics, ComplaintStatistics
+from infrastructure.case_stats import ClaimAndDisputeStatistics
+from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs

@@ -8,7 +8,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-HEADINGS = {
+COMPLAINT_HEADINGS = {
     "group": "分组",
     "received": "受理投诉量",
     "duplicates_merged": "合并重复投诉",
@@ -32,15 +32,47 @@ HEADINGS = {
 }
 
 
-def rows(body: dict[str, Any]) -> list[list[Any]]:
-    """One row for the totals, one per group; columns in HEADINGS order."""
+CLAIM_HEADINGS = {
+    "group": "分组",
+    "settlements": "一站式结算笔数",
+    "offline_claims": "线下理赔笔数",
+    "one_stop_share": "一站式结算占比",
+    "with_social_insurance": "含医保统筹笔数",
+    "medfee": "医疗费用总额（元）",
+    "social_insurance_paid": "医保统筹支付（元）",
+    "commercial_paid": "商业保险支付（元）",
+    "patient_paid": "个人自付（元）",
+    "offline_paid": "线下理赔金额（元）",
+    "average_hours_discharge_to_settlement": "出院至结算平均小时数",
+}
+DISPUTE_HEADINGS = {
+    "group": "分组",
+    "opened": "受理纠纷量",
+    "mediated": "调解件数",
+    "mediation_success_rate": "调解成功率",
+    "confirmations_granted": "司法确认件数",
+    "awards": "仲裁裁决件数",
+    "performed": "履行件数",
+    "enforced": "强制执行件数",
+    "amount_paid": "履行金额（元）",
+    "average_days_to_resolution": "平均化解天数",
+}
+SHEETS = {
+    "complaints": ("投诉统计", COMPLAINT_HEADINGS),
+    "claims": ("理赔结算统计", CLAIM_HEADINGS),
+    "disputes": ("纠纷化解统计", DISPUTE_HEADINGS),
+}
+
+
+def rows(body: dict[str, Any], headings: dict[str, str]) -> list[list[Any]]:
+    """One row for the totals, one per group; columns in the headings' order."""
     lines = [("合计", body["totals"])]
     for group in body["groups"]:
         lines.append(("，".join(f"{k}={v}" for k, v in group["key"].items()), group))
     table = []
     for label, figures in lines:
         row: list[Any] = [label]
-        for key in list(HEADINGS)[1:]:
+        for key in list(headings)[1:]:
             head, _, tail = key.partition(".")
             value = figures.get(head)
             row.append(value.get(tail) if tail and isinstance(value, dict) else value)
@@ -48,7 +80,8 @@ def rows(body: dict[str, Any]) -> list[list[Any]]:
     return table
 
 
-def to_csv(body: dict[str, Any]) -> bytes:
+def to_csv(body: dict[str, Any], kind: str) -> bytes:
+    _, headings = SHEETS[kind]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
@@ -58,16 +91,17 @@ def to_csv(body: dict[str, Any]) -> bytes:
             f"统计时点 {body['evaluated_at']}",
         ]
     )
-    writer.writerow(list(HEADINGS.values()))
-    writer.writerows(rows(body))
+    writer.writerow(list(headings.values()))
+    writer.writerows(rows(body, headings))
     return ("\ufeff" + buffer.getvalue()).encode()  # BOM: spreadsheet programs read UTF-8
 
 
-def to_xlsx(body: dict[str, Any]) -> bytes:
+def to_xlsx(body: dict[str, Any], kind: str) -> bytes:
+    title, headings = SHEETS[kind]
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "投诉统计"
+    sheet.title = title
     sheet.append(
         [
             f"期间 {body['period']}",
@@ -75,8 +109,8 @@ def to_xlsx(body: dict[str, Any]) -> bytes:
             f"统计时点 {body['evaluated_at']}",
         ]
     )
-    sheet.append(list(HEADINGS.values()))
-    for row in rows(body):
+    sheet.append(list(headings.values()))
+    for row in rows(body, headings):
         sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)

@@ -1,13 +1,24 @@
-"""Fact views of claims (one-stop settlements) and disputes, for the statistics."""
+"""Fact views of claims (one-stop settlements), claims paid outside the one-stop channel,
+and disputes, for the statistics. Amounts are kept in cents, so the database sums them
+exactly."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
+
+from eventsourcing.utils import get_topic
 
 from domain.claims import Claim
 from domain.disputes import Dispute
+from domain.policies import Policy
 from infrastructure.fact_views import FactView, cst
+from infrastructure.projections import Cursor
+
+
+def cents(amount: Decimal | None) -> int | None:
+    return None if amount is None else int(amount * 100)
 
 
 class ClaimFacts(FactView):
@@ -24,10 +35,12 @@ class ClaimFacts(FactView):
         ("discharged_at", "TEXT"),
         ("settled_at", "TEXT"),
         ("status", "TEXT NOT NULL"),
-        ("medfee", "TEXT"),
-        ("si_paid", "TEXT"),
-        ("commercial", "TEXT"),
-        ("patient_pays", "TEXT"),
+        ("channel", "TEXT NOT NULL"),  # one_stop
+        ("medfee_cents", "BIGINT"),
+        ("si_cents", "BIGINT"),
+        ("commercial_cents", "BIGINT"),
+        ("patient_cents", "BIGINT"),
+        ("settle_seconds", "BIGINT"),  # discharge to settlement
         ("position", "BIGINT NOT NULL"),
     )
     indexed = ("settled_at",)
@@ -46,10 +59,16 @@ class ClaimFacts(FactView):
             cst(c.discharged_at),
             cst(c.settled_at),
             c.status,
-            str(split.medfee) if split else None,
-            str(split.si_paid) if split else None,
-            str(split.commercial) if split else None,
-            str(split.patient_pays) if split else None,
+            "one_stop",
+            cents(split.medfee) if split else None,
+            cents(split.si_paid) if split else None,
+            cents(split.commercial) if split else None,
+            cents(split.patient_pays) if split else None,
+            (
+                round((c.settled_at - c.discharged_at).total_seconds())
+                if c.settled_at and c.discharged_at
+                else None
+            ),
             position,
         )
 
@@ -63,6 +82,7 @@ class DisputeFactsView(FactView):
         ("id", "TEXT PRIMARY KEY"),
         ("opened_at", "TEXT NOT NULL"),
         ("origin", "TEXT NOT NULL"),
+        ("channel", "TEXT NOT NULL"),  # how it arrived: the origin
         ("state", "TEXT NOT NULL"),
         ("mediation_rounds", "INTEGER NOT NULL"),
         ("agreements_signed", "INTEGER NOT NULL"),
@@ -71,7 +91,7 @@ class DisputeFactsView(FactView):
         ("awarded", "BOOLEAN NOT NULL"),
         ("performed", "BOOLEAN NOT NULL"),
         ("enforced", "BOOLEAN NOT NULL"),
-        ("amount_paid", "TEXT NOT NULL"),
+        ("amount_paid_cents", "BIGINT NOT NULL"),
         ("days_to_resolution", "INTEGER"),
         ("position", "BIGINT NOT NULL"),
     )
@@ -86,6 +106,7 @@ class DisputeFactsView(FactView):
             str(d.id),
             cst(f.opened_at),
             f.origin,
+            f.origin,
             f.state,
             f.mediation_rounds,
             f.agreements_signed,
@@ -94,7 +115,39 @@ class DisputeFactsView(FactView):
             f.awarded,
             f.performed,
             f.enforced,
-            str(f.amount_paid),
+            cents(f.amount_paid),
             f.days_to_resolution,
             position,
+        )
+
+
+class OfflineClaims:
+    """One row per claim paid outside the one-stop channel (`OfflineClaimPaid` of a policy),
+    for the one-stop share; such claims carry no region."""
+
+    name = "offline_claims"
+    table = "view_offline_claims"
+    topics = (f"{get_topic(Policy)}.OfflineClaimPaid",)  # an event class made by @event
+
+    def create(self, cursor: Cursor) -> None:
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, "
+            "paid_at TEXT NOT NULL, amount_cents BIGINT NOT NULL, position BIGINT NOT NULL)"
+        )
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_paid_at ON {self.table} (paid_at)")
+
+    def clear(self, cursor: Cursor) -> None:
+        cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608 - a constant
+
+    def prepare(self, events: Sequence[tuple[int, Any]]) -> list[tuple[Any, ...]]:
+        return [
+            (f"{e.originator_id}:{e.originator_version}", cst(e.occurred_at), cents(e.amount), n)
+            for n, e in events
+        ]
+
+    def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
+        cursor.executemany(
+            f"INSERT INTO {self.table} (id, paid_at, amount_cents, position) "  # noqa: S608
+            "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            prepared,
         )

@@ -18,7 +18,6 @@ from typing import Any
 from domain.common import CST, InvalidInput
 from domain.exposure import Exposure
 from infrastructure.complaint_facts import FIGURES
-from infrastructure.fact_views import FactView
 from infrastructure.projections import ViewStore
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))?$")
@@ -316,83 +315,7 @@ def _rate(part: int, whole: int) -> str | None:
     return None if whole == 0 else str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")))
 
 
-def _average(values: list[int]) -> str | None:
-    return None if not values else str((Decimal(sum(values)) / len(values)).quantize(TWO_PLACES))
-
-
 def _density(count: int, exposure: Decimal | None) -> str | None:
     if exposure is None or exposure == 0:
         return None
     return str((Decimal(count) / exposure).quantize(TWO_PLACES))
-
-
-class ClaimAndDisputeStatistics:
-    """Claim and dispute figures of domain.md section 4 from their fact views."""
-
-    def __init__(self, views: ViewStore, claims: FactView, disputes: FactView) -> None:
-        self.views = views
-        self.claims = claims
-        self.disputes = disputes
-
-    def tracked(self, view: str) -> int:
-        return self.views.positions().get(view, 0)
-
-    def claims_figures(self, period: Period) -> dict[str, Any]:
-        with self.views.transaction() as cur:
-            rows = self.claims.select(
-                cur,
-                "settled_at >= ? AND settled_at < ?",
-                (period.start.isoformat(), period.end.isoformat()),
-            )
-        money = {
-            k: sum((Decimal(r[k]) for r in rows if r[k]), Decimal("0.00"))
-            for k in ("medfee", "si_paid", "commercial", "patient_pays")
-        }
-        hours = [
-            (
-                datetime.fromisoformat(r["settled_at"]) - datetime.fromisoformat(r["discharged_at"])
-            ).total_seconds()
-            / 3600
-            for r in rows
-            if r["discharged_at"]
-        ]
-        return {
-            "settlements": len(rows),
-            "with_social_insurance": sum(1 for r in rows if r["social_insurance"]),
-            "medfee": str(money["medfee"]),
-            "social_insurance_paid": str(money["si_paid"]),
-            "commercial_paid": str(money["commercial"]),
-            "patient_paid": str(money["patient_pays"]),
-            "average_hours_discharge_to_settlement": (
-                str(Decimal(sum(hours) / len(hours)).quantize(TWO_PLACES)) if hours else None
-            ),
-        }
-
-    def disputes_figures(self, period: Period) -> dict[str, Any]:
-        with self.views.transaction() as cur:
-            rows = self.disputes.select(
-                cur,
-                "opened_at >= ? AND opened_at < ?",
-                (period.start.isoformat(), period.end.isoformat()),
-            )
-        mediated = [r for r in rows if int(r["mediation_rounds"]) > 0]
-        durations = [
-            int(r["days_to_resolution"]) for r in rows if r["days_to_resolution"] is not None
-        ]
-        return {
-            "opened": len(rows),
-            "by_origin": {
-                o: sum(1 for r in rows if r["origin"] == o)
-                for o in sorted({r["origin"] for r in rows})
-            },
-            "mediated": len(mediated),
-            "mediation_success_rate": _rate(
-                sum(1 for r in mediated if int(r["agreements_signed"]) > 0), len(mediated)
-            ),
-            "confirmations_granted": sum(int(r["confirmations_granted"]) for r in rows),
-            "awards": sum(1 for r in rows if r["awarded"]),
-            "performed": sum(1 for r in rows if r["performed"]),
-            "enforced": sum(1 for r in rows if r["enforced"]),
-            "amount_paid": str(sum((Decimal(r["amount_paid"]) for r in rows), Decimal("0.00"))),
-            "average_days_to_resolution": _average(durations),
-        }

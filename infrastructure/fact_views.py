@@ -4,10 +4,12 @@ a small cache, or the ledger; rows hold no personal data."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from eventsourcing.domain import Aggregate
 
 from application.ledger import topics_of
@@ -37,6 +39,11 @@ class FactView:
         raise NotImplementedError
 
     def create(self, cursor: Cursor) -> None:
+        """Create the table; one whose columns changed is dropped and, with its tracking
+        row gone, recomputed from the log."""
+        if not _has_columns(cursor, self.table, [n for n, _ in self.columns]):
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute("DELETE FROM projection_tracking WHERE view = ?", (self.name,))
         columns = ", ".join(f"{n} {t}" for n, t in self.columns)
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
         for column in self.indexed:
@@ -90,3 +97,16 @@ class FactView:
         names = [n for n, _ in self.columns]
         cursor.execute(f"SELECT {', '.join(names)} FROM {self.table} WHERE {where}", params)  # noqa: S608
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _has_columns(cursor: Cursor, table: str, names: list[str]) -> bool:
+    """Whether the table has these columns (False when it does not exist)."""
+    cursor.execute("SAVEPOINT columns")
+    try:
+        cursor.execute(f"SELECT {', '.join(names)} FROM {table} WHERE 1 = 0")  # noqa: S608
+    except (psycopg.Error, sqlite3.Error):
+        cursor.execute("ROLLBACK TO SAVEPOINT columns")
+        return False
+    cursor.fetchall()
+    cursor.execute("RELEASE SAVEPOINT columns")
+    return True

@@ -26,14 +26,14 @@ from domain.exposure import Exposure, ExposureReport, exposure_stream_id
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
+from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.checkpoints import load_or_create_signing_key
-from infrastructure.claim_dispute_facts import ClaimFacts, DisputeFactsView
+from infrastructure.claim_dispute_facts import ClaimFacts, DisputeFactsView, OfflineClaims
 from infrastructure.complaint_facts import ComplaintFacts
-from infrastructure.complaint_stats import ClaimAndDisputeStatistics, ComplaintStatistics
-from infrastructure.fact_views import FactView
+from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
-from infrastructure.projections import Projector, Runner, ViewStore, lock_for
+from infrastructure.projections import Projector, Runner, View, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
@@ -213,23 +213,21 @@ def build_projector(settings: Settings, ledger: Ledger) -> Projector:
     return Projector(ledger.recorder, ledger.mapper, fact_views(settings, ledger))
 
 
-def fact_views(settings: Settings, ledger: Ledger) -> list[FactView]:
+def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
     """Every fact view of the service."""
     return [
         ComplaintFacts(
             complaint_rules(settings), lambda cid, v: ledger.find(Complaint, cid, version=v)
         ),
         ClaimFacts(lambda cid, v: ledger.find(Claim, cid, version=v)),
+        OfflineClaims(),
         DisputeFactsView(lambda did, v: ledger.find(Dispute, did, version=v)),
     ]
 
 
-def build_case_statistics(settings: Settings, ledger: Ledger) -> ClaimAndDisputeStatistics:
+def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:
     """Claim and dispute statistics over their fact views."""
-    views = {v.name: v for v in fact_views(settings, ledger)}
-    return ClaimAndDisputeStatistics(
-        ViewStore(ledger.recorder), views["claim_facts"], views["dispute_facts"]
-    )
+    return ClaimAndDisputeStatistics(ViewStore(ledger.recorder))
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:

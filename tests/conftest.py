@@ -67,6 +67,7 @@ TABLES = (
     "view_complaint_periods",
     "view_complaint_pending",
     "view_claim_facts",
+    "view_offline_claims",
     "view_dispute_facts",
 )
 

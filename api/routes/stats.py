@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -15,8 +16,13 @@ from api.errors import Problem
 from api.exports import to_csv, to_xlsx
 from application.ledger import utc_now
 from application.views import rfc3339
-from infrastructure.complaint_stats import (
+from infrastructure.case_stats import (
+    CLAIM_DIMENSIONS,
+    DISPUTE_DIMENSIONS,
     ClaimAndDisputeStatistics,
+    parse_case_dimensions,
+)
+from infrastructure.complaint_stats import (
     ComplaintStatistics,
     Period,
     parse_dimensions,
@@ -80,18 +86,14 @@ async def complaint_statistics(
         "totals": figures["totals"],
         "groups": figures["groups"],
     }
-    if format == "csv":
-        return Response(to_csv(body), media_type="text/csv; charset=utf-8", headers=_file("csv"))
-    if format == "xlsx":
-        return Response(to_xlsx(body), media_type=XLSX, headers=_file("xlsx"))
-    return body
+    return _formatted(body, "complaints", format)
 
 
 XLSX = XLSX_TYPE
 
 
-def _file(suffix: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="complaint-statistics.{suffix}"'}
+def _file(kind: str, suffix: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{kind}-statistics.{suffix}"'}
 
 
 def case_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ClaimAndDisputeStatistics:
@@ -103,76 +105,102 @@ def case_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ClaimAndDispute
 CaseStats = Annotated[ClaimAndDisputeStatistics, Depends(case_statistics)]
 
 
-async def _attested(
-    stats: CaseStats,
-    view: str,
-    proofs: Any,
-    position: int | None,
-    wait: float,
-) -> tuple[int, bool, dict[str, Any] | None]:
-    """Wait (up to `wait` s) for the view to reach `position`; what it reflects then."""
-    target = position if position is not None else await run_in_threadpool(current_position, proofs)
-    deadline = time.monotonic() + (wait if position is not None else 0)
-    tracked = await run_in_threadpool(stats.tracked, view)
-    while tracked < target and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-        tracked = await run_in_threadpool(stats.tracked, view)
-    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
-    checkpoint = {"size": latest.size, "root": latest.root.hex()} if latest else None
-    return tracked, tracked >= target, checkpoint
-
-
 async def _case_figures(
     stats: ClaimAndDisputeStatistics,
-    view: str,
-    figures: Callable[[Period], dict[str, Any]],
+    kind: str,
+    views: tuple[str, ...],
+    figures: Callable[[Period, tuple[str, ...]], dict[str, Any]],
     proofs: Any,
-    period: str,
-    position: int | None,
-    wait: float,
-) -> dict[str, Any]:
+    query: CaseQuery,
+) -> Any:
     """A claim or dispute statistics answer, attested like the complaint figures."""
     now = utc_now()
-    asked = parse_period(period, now)
-    tracked, caught_up, checkpoint = await _attested(stats, view, proofs, position, wait)
-    return {
-        "period": period,
-        "position": tracked,
-        "caught_up": caught_up,
-        "checkpoint": checkpoint,
+    asked = parse_period(query.period, now)
+    allowed = CLAIM_DIMENSIONS if kind == "claims" else DISPUTE_DIMENSIONS
+    dimensions = parse_case_dimensions(query.by, allowed, kind)
+    position = query.position
+    target = position if position is not None else await run_in_threadpool(current_position, proofs)
+    deadline = time.monotonic() + (query.wait if position is not None else 0)
+    while await run_in_threadpool(stats.tracked, *views) < target:
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.05)
+    found = await run_in_threadpool(figures, asked, dimensions)
+    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
+    body = {
+        "period": query.period,
+        "position": found["position"],  # read with the figures, in one snapshot
+        "caught_up": found["position"] >= target,
+        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
         "evaluated_at": rfc3339(min(asked.end, now)),
-        "totals": await run_in_threadpool(figures, asked),
-        "groups": [],
+        "totals": found["totals"],
+        "groups": found["groups"],
     }
+    return _formatted(body, kind, query.format)
 
 
-@router.get("/v1/stats/claims")
+def _formatted(body: dict[str, Any], kind: str, format: str) -> Any:
+    """The body as JSON, or a CSV or XLSX file with Chinese headings."""
+    if format == "csv":
+        return Response(
+            to_csv(body, kind), media_type="text/csv; charset=utf-8", headers=_file(kind, "csv")
+        )
+    if format == "xlsx":
+        return Response(to_xlsx(body, kind), media_type=XLSX, headers=_file(kind, "xlsx"))
+    return body
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """The query of a claim or dispute statistics request."""
+
+    period: str
+    by: str | None
+    position: int | None
+    wait: float
+    format: str
+
+
+def case_query(
+    period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
+    by: Annotated[str | None, Query(description="up to two dimensions that apply")] = None,
+    position: Annotated[
+        int | None, Query(ge=0, description="wait until the views reach it")
+    ] = None,
+    wait: Annotated[float, Query(ge=0, le=10)] = 2,
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+) -> CaseQuery:
+    return CaseQuery(period, by, position, wait, format)
+
+
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, XLSX_TYPE: {}}, "description": "figures"}
+}
+
+
+@router.get("/v1/stats/claims", responses=FILE_RESPONSES)
 async def claim_statistics(
     caller: Reader,
     stats: CaseStats,
     proofs: ProofsDep,
-    period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
-    position: Annotated[int | None, Query(ge=0)] = None,
-    wait: Annotated[float, Query(ge=0, le=10)] = 2,
-) -> dict[str, Any]:
-    """Settlements, amounts paid by social insurance, commercial insurance and patients, and
-    time from discharge to settlement, for settlements in the period (CST)."""
-    return await _case_figures(
-        stats, "claim_facts", stats.claims_figures, proofs, period, position, wait
-    )
+    query: Annotated[CaseQuery, Depends(case_query)],
+) -> Any:
+    """One-stop settlements in the period (CST) and claims paid outside the channel: the
+    one-stop share, amounts paid by social insurance, commercial insurance and patients, and
+    time from discharge to settlement; by region and channel (one_stop, offline)."""
+    views = ("claim_facts", "offline_claims")
+    return await _case_figures(stats, "claims", views, stats.claims_figures, proofs, query)
 
 
-@router.get("/v1/stats/disputes")
+@router.get("/v1/stats/disputes", responses=FILE_RESPONSES)
 async def dispute_statistics(
     caller: Reader,
     stats: CaseStats,
     proofs: ProofsDep,
-    period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
-    position: Annotated[int | None, Query(ge=0)] = None,
-    wait: Annotated[float, Query(ge=0, le=10)] = 2,
-) -> dict[str, Any]:
+    query: Annotated[CaseQuery, Depends(case_query)],
+) -> Any:
     """Disputes opened in the period: mediation success, confirmations granted, awards,
-    performance, enforcement and durations."""
+    performance, enforcement and durations; by channel (complaint, claim, direct)."""
     return await _case_figures(
-        stats, "dispute_facts", stats.disputes_figures, proofs, period, position, wait
+        stats, "disputes", ("dispute_facts",), stats.disputes_figures, proofs, query
     )

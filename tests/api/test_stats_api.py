@@ -173,6 +173,29 @@ def test_claim_and_dispute_figures(api: Api) -> None:
     assert disputes["totals"]["by_origin"] == {"claim": 1}
     assert disputes["totals"]["mediation_success_rate"] == "1.0000"
     assert_problem(api.get("/v1/stats/disputes", who="handler", period=month), 403)
+    grouped = api.get("/v1/stats/claims", who="auditor", period=month, by="region,channel").json()
+    assert grouped["groups"] == [
+        {"key": {"region": "330100", "channel": "one_stop"}, **claims["totals"]}
+    ]
+    by_channel = api.get("/v1/stats/disputes", who="regulator", period=month, by="channel")
+    assert [g["key"] for g in by_channel.json()["groups"]] == [{"channel": "claim"}]
+    assert_problem(
+        api.get("/v1/stats/claims", who="regulator", period=month, by="cause"), 422, "by"
+    )
+    assert_problem(api.get("/v1/stats/disputes", who="regulator", period="2026-13"), 422, "period")
+    csv = api.get("/v1/stats/claims", who="regulator", period=month, format="csv")
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "claims-statistics.csv" in csv.headers["content-disposition"]
+    text = csv.content.decode("utf-8-sig")
+    assert "一站式结算笔数" in text
+    assert ",64008.00," in text
+    xlsx = api.get("/v1/stats/disputes", who="regulator", period=month, format="xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert sheet.title == "纠纷化解统计"
+    assert sheet.cell(row=2, column=2).value == "受理纠纷量"
+    assert sheet.cell(row=3, column=2).value == 1
+    assert "张三" not in text
 
 
 def test_total_densities_use_every_lines_exposure_and_bad_years_are_422(api: Api) -> None:

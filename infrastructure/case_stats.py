@@ -1,0 +1,207 @@
+"""Claim and dispute statistics of domain.md section 4, summed by the database over their
+fact views for the period (CST), grouped by the dimensions that apply to them, with the
+views' tracking position read in the same snapshot.
+
+Claims are grouped by `region` and `channel` (`one_stop` settlements, `offline` claims
+paid outside the one-stop channel, which carry no region); disputes by `channel` (how the
+dispute arrived: from a complaint, a claim decision, or directly)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from domain.common import InvalidInput
+from infrastructure.complaint_stats import Period
+from infrastructure.projections import ViewStore
+
+CLAIM_DIMENSIONS = ("region", "channel")
+DISPUTE_DIMENSIONS = ("channel",)
+TWO_PLACES = Decimal("0.01")
+
+# Per group: (SQL expression summed, name); constants only, never input.
+CLAIM_SUMS = (
+    ("1", "settlements"),
+    ("CASE WHEN social_insurance THEN 1 ELSE 0 END", "with_social_insurance"),
+    ("medfee_cents", "medfee"),
+    ("si_cents", "si"),
+    ("commercial_cents", "commercial"),
+    ("patient_cents", "patient"),
+    ("COALESCE(settle_seconds, 0)", "seconds"),
+    ("CASE WHEN settle_seconds IS NULL THEN 0 ELSE 1 END", "timed"),
+    ("0", "offline"),
+    ("0", "offline_cents"),
+)
+OFFLINE_SUMS = {"offline": "1", "offline_cents": "amount_cents"}
+DISPUTE_SUMS = (
+    ("1", "opened"),
+    ("CASE WHEN mediation_rounds > 0 THEN 1 ELSE 0 END", "mediated"),
+    ("CASE WHEN mediation_rounds > 0 AND agreements_signed > 0 THEN 1 ELSE 0 END", "agreed"),
+    ("confirmations_granted", "confirmations_granted"),
+    ("CASE WHEN awarded THEN 1 ELSE 0 END", "awards"),
+    ("CASE WHEN performed THEN 1 ELSE 0 END", "performed"),
+    ("CASE WHEN enforced THEN 1 ELSE 0 END", "enforced"),
+    ("amount_paid_cents", "paid_cents"),
+    ("CASE WHEN days_to_resolution IS NULL THEN 0 ELSE 1 END", "resolved"),
+    ("COALESCE(days_to_resolution, 0)", "resolution_days"),
+)
+
+
+def parse_case_dimensions(by: str | None, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Up to two distinct of the dimensions that apply to claims or disputes."""
+    if not by:
+        return ()
+    names = tuple(part.strip() for part in by.split(",") if part.strip())
+    unknown = [n for n in names if n not in allowed]
+    if unknown or len(names) > 2 or len(set(names)) != len(names):
+        raise InvalidInput("by", f"{what} are grouped by {' or '.join(allowed)}")
+    return names
+
+
+class ClaimAndDisputeStatistics:
+    """Claim and dispute figures per period and group, with the position they reflect."""
+
+    def __init__(self, views: ViewStore) -> None:
+        self.views = views
+
+    def tracked(self, *views: str) -> int:
+        """The position every one of these views has reached."""
+        known = self.views.positions()
+        return min(known.get(v, 0) for v in views)
+
+    def claims_figures(self, period: Period, by: tuple[str, ...]) -> dict[str, Any]:
+        offline = ["NULL AS region" if d == "region" else f"'offline' AS {d}" for d in by]
+        inner = [
+            _select(
+                [*by, *(f"{e} AS {n}" for e, n in CLAIM_SUMS)],
+                "view_claim_facts WHERE settled_at >= ? AND settled_at < ?",
+            ),
+            _select(
+                [*offline, *(f"{OFFLINE_SUMS.get(n, '0')} AS {n}" for _, n in CLAIM_SUMS)],
+                "view_offline_claims WHERE paid_at >= ? AND paid_at < ?",
+            ),
+        ]
+        position, groups = self._sums(
+            inner, [n for _, n in CLAIM_SUMS], by, period, ("claim_facts", "offline_claims")
+        )
+        return _answer(position, by, groups, _claim_figures)
+
+    def disputes_figures(self, period: Period, by: tuple[str, ...]) -> dict[str, Any]:
+        # Always by channel too: the totals name how many disputes came by each.
+        grouping = tuple(dict.fromkeys(("channel", *by)))
+        inner = [
+            _select(
+                [*grouping, *(f"{e} AS {n}" for e, n in DISPUTE_SUMS)],
+                "view_dispute_facts WHERE opened_at >= ? AND opened_at < ?",
+            )
+        ]
+        position, found = self._sums(
+            inner, [n for _, n in DISPUTE_SUMS], grouping, period, ("dispute_facts",)
+        )
+        by_origin = {key[0]: sums["opened"] for key, sums in sorted(found.items(), key=_order)}
+        groups: dict[tuple[Any, ...], dict[str, int]] = {}
+        for key, sums in found.items():
+            mine = tuple(key[grouping.index(d)] for d in by)
+            into = groups.setdefault(mine, dict.fromkeys(sums, 0))
+            for name, n in sums.items():
+                into[name] += n
+        answer = _answer(position, by, groups, _dispute_figures)
+        answer["totals"]["by_origin"] = {k: v for k, v in by_origin.items() if v}
+        return answer
+
+    def _sums(
+        self,
+        inner: list[str],
+        names: list[str],
+        by: tuple[str, ...],
+        period: Period,
+        views: tuple[str, ...],
+    ) -> tuple[int, dict[tuple[Any, ...], dict[str, int]]]:
+        dims = ", ".join(by)
+        summed = ", ".join(f"SUM({n}) AS {n}" for n in names)
+        statement = (
+            f"SELECT {dims + ', ' if by else ''}{summed} FROM ("  # noqa: S608 - constants
+            + " UNION ALL ".join(inner)
+            + ") parts"
+            + (f" GROUP BY {dims}" if by else "")
+        )
+        params = [period.start.isoformat(), period.end.isoformat()] * len(inner)
+        with self.views.snapshot() as cur:
+            position = min(self.views.position(cur, v) for v in views)
+            cur.execute(statement, params)
+            rows = cur.fetchall()
+        found = {}
+        for row in rows:
+            sums = dict(zip(names, (int(v or 0) for v in row[len(by) :]), strict=True))
+            if any(sums.values()):
+                found[tuple(row[: len(by)])] = sums
+        return position, found
+
+
+def _select(columns: list[str], source: str) -> str:
+    """A SELECT of constant expressions and validated dimension names."""
+    return f"SELECT {', '.join(columns)} FROM {source}"  # noqa: S608
+
+
+def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[tuple[bool, str], ...]:
+    return tuple((v is None, str(v or "")) for v in item[0])
+
+
+def _answer(
+    position: int,
+    by: tuple[str, ...],
+    found: dict[tuple[Any, ...], dict[str, int]],
+    figures: Any,
+) -> dict[str, Any]:
+    totals: dict[str, int] = {}
+    for sums in found.values():
+        for name, n in sums.items():
+            totals[name] = totals.get(name, 0) + n
+    groups = [
+        {"key": dict(zip(by, key, strict=True)), **figures(sums)}
+        for key, sums in sorted(found.items(), key=_order)
+    ]
+    return {"position": position, "totals": figures(totals), "groups": groups if by else []}
+
+
+def _money(cents: int) -> str:
+    return str((Decimal(cents) / 100).quantize(TWO_PLACES))
+
+
+def _rate(part: int, whole: int) -> str | None:
+    return None if whole == 0 else str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")))
+
+
+def _mean(total: int, count: int, unit: int = 1) -> str | None:
+    return None if count == 0 else str((Decimal(total) / unit / count).quantize(TWO_PLACES))
+
+
+def _claim_figures(n: dict[str, int]) -> dict[str, Any]:
+    g = {k: n.get(k, 0) for k, _ in ((name, 0) for _, name in CLAIM_SUMS)}
+    return {
+        "settlements": g["settlements"],
+        "offline_claims": g["offline"],
+        "one_stop_share": _rate(g["settlements"], g["settlements"] + g["offline"]),
+        "with_social_insurance": g["with_social_insurance"],
+        "medfee": _money(g["medfee"]),
+        "social_insurance_paid": _money(g["si"]),
+        "commercial_paid": _money(g["commercial"]),
+        "patient_paid": _money(g["patient"]),
+        "offline_paid": _money(g["offline_cents"]),
+        "average_hours_discharge_to_settlement": _mean(g["seconds"], g["timed"], 3600),
+    }
+
+
+def _dispute_figures(n: dict[str, int]) -> dict[str, Any]:
+    g = {name: n.get(name, 0) for _, name in DISPUTE_SUMS}
+    return {
+        "opened": g["opened"],
+        "mediated": g["mediated"],
+        "mediation_success_rate": _rate(g["agreed"], g["mediated"]),
+        "confirmations_granted": g["confirmations_granted"],
+        "awards": g["awards"],
+        "performed": g["performed"],
+        "enforced": g["enforced"],
+        "amount_paid": _money(g["paid_cents"]),
+        "average_days_to_resolution": _mean(g["resolution_days"], g["resolved"]),
+    }
