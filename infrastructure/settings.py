@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     dispute_holidays: list[date] = Field(default_factory=list, description="非工作日")
     dispute_workdays: list[date] = Field(default_factory=list, description="调休上班日")
     run_projections: bool = Field(default=True, description="keep views live inside serve")
+    projection_gather_seconds: float = Field(
+        default=0.3, ge=0, le=1, description="wait after a wake-up so a burst is one batch"
+    )
     run_sealer: bool = Field(default=True, description="seal the Merkle log inside serve")
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0)
     seal_batch: int = Field(default=5000, ge=1)

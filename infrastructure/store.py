@@ -254,7 +254,9 @@ def build_runner(settings: Settings, ledger: Ledger, projector: Projector) -> Ru
         for view in projector.views
     }
     channel = getattr(ledger.recorder, "channel_name", None)
-    return Runner(projector, locks, url, channel if url else None)
+    return Runner(
+        projector, locks, url, channel if url else None, settle=settings.projection_gather_seconds
+    )
 
 
 def migrate(settings: Settings) -> None:

@@ -56,16 +56,26 @@ class PostgresKeyStore:
             )
 
     def get_or_create(self, subject: str) -> bytes:
-        """One statement: insert a new key, or return the one already there."""
+        """One statement: the key already there, or a new one inserted (no write when the
+        person is known).
+
+        A new key is committed without waiting for its WAL flush: nothing sealed with it
+        exists until an event commits, and that event's own (synchronous) commit flushes the
+        WAL in order, the key's insert included — so a key can only be lost together with
+        everything sealed with it."""
         statement = sql.SQL(
-            "INSERT INTO {} (subject, key) VALUES (%s, %s) ON CONFLICT (subject) "
-            "DO UPDATE SET subject = excluded.subject RETURNING key"
+            "WITH new AS (INSERT INTO {0} (subject, key) VALUES (%s, %s) "
+            "ON CONFLICT (subject) DO NOTHING RETURNING key) "
+            "SELECT key FROM new UNION ALL SELECT key FROM {0} WHERE subject = %s"
         ).format(self.table)
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(statement, (subject, AESGCM.generate_key(bit_length=256)), prepare=True)
-            row = curs.fetchone()
-            assert row is not None
-            return bytes(row["key"])
+        while True:
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute("SET LOCAL synchronous_commit = off", prepare=False)
+                fresh = AESGCM.generate_key(bit_length=256)
+                curs.execute(statement, (subject, fresh, subject), prepare=True)
+                row = curs.fetchone()
+            if row is not None:  # none only when a racing insert is not yet visible
+                return bytes(row["key"])
 
     def get_many(self, subjects: list[str]) -> dict[str, bytes]:
         if not subjects:
