@@ -19,6 +19,7 @@ from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from application.complaints import Intake
 from application.gateway import Meta
@@ -53,7 +54,7 @@ class FactsView(PostgresTrackingRecorder):
     def process(self, event: object, tracking: Tracking) -> None:
         prepared = self.facts.prepare([(tracking.notification_id, event)])
         with self.datastore.transaction(commit=True) as curs:
-            self.facts.apply(PgCursor(curs), prepared)
+            self.facts.apply(PgCursor(curs.connection.cursor(row_factory=tuple_row)), prepared)
             self._insert_tracking(curs, tracking)
 
 

@@ -134,6 +134,8 @@ def fill(events: int) -> None:
 class _Raw:
     """A psycopg cursor with the views' `?` placeholders."""
 
+    postgres = True
+
     def __init__(self, cur: psycopg.Cursor[tuple[object, ...]]) -> None:
         self.cur = cur
 

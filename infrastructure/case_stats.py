@@ -84,7 +84,12 @@ class ClaimAndDisputeStatistics:
         position, groups = self._sums(
             inner, [n for _, n in CLAIM_SUMS], by, period, ("claim_facts", "offline_claims")
         )
-        return _answer(position, by, groups, _claim_figures)
+        answer = _answer(position, by, groups, _claim_figures)
+        for group in answer["groups"]:
+            # Offline claims carry no region, and a channel group is all one channel: the
+            # share means something only over every claim.
+            group["one_stop_share"] = None
+        return answer
 
     def disputes_figures(self, period: Period, by: tuple[str, ...]) -> dict[str, Any]:
         # Always by channel too: the totals name how many disputes came by each.

@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from domain.common import CST, cst_date
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
-from infrastructure.fact_views import FactView, cst
+from infrastructure.fact_views import FactView, cst, has_columns, sql_type
 from infrastructure.projections import Cursor
 
 
@@ -64,13 +66,21 @@ class ComplaintFacts(FactView):
         super().__init__(Complaint, loader)
         self.rules = rules
 
-    def create(self, cursor: Cursor) -> None:
-        super().create(cursor)
+    def create(self, cursor: Cursor) -> bool:
+        """The fact table, and the count tables made from it: recounted when they are new
+        or changed, emptied when the fact rows are to be recomputed."""
+        dropped = super().create(cursor)
+        fresh = dropped
         for table in (PERIODS, PENDING):
-            columns = ", ".join(f"{n} {t}" for n, t in (*table.keys, *table.sums))
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {table.name} (cell TEXT PRIMARY KEY, {columns})"
+            names = ["cell", *(n for n, _ in (*table.keys, *table.sums))]
+            if dropped or not has_columns(cursor, table.name, names):
+                cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
+                fresh = True
+            columns = ", ".join(
+                f"{n} {sql_type(cursor, t)}"
+                for n, t in (("cell", "TEXT PRIMARY KEY"), *table.keys, *table.sums)
             )
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
             index = ", ".join(table.index)
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {table.name}_find ON {table.name} ({index})"
@@ -79,9 +89,9 @@ class ComplaintFacts(FactView):
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {self.table}_{column} ON {self.table} ({column})"
             )
-        cursor.execute(f"SELECT count(*) FROM {PERIODS.name}")  # noqa: S608 - constants
-        if not cursor.fetchall()[0][0]:
-            recount(cursor)  # a store whose fact rows predate the counts
+        if fresh and not dropped:
+            recount(cursor)  # count tables new beside fact rows that are kept
+        return dropped
 
     def clear(self, cursor: Cursor) -> None:
         super().clear(cursor)
@@ -304,13 +314,18 @@ def _upsert(cursor: Cursor, table: CountTable, delta: dict[tuple[str, ...], list
     cursor.executemany(
         f"INSERT INTO {table.name} (cell, {', '.join(keys + sums)}) "  # noqa: S608 - constants
         f"VALUES ({marks}) ON CONFLICT (cell) DO UPDATE SET {added}",
-        [("|".join(k), *k, *v) for k, v in delta.items()],
+        [(_cell(k), *k, *v) for k, v in delta.items()],
     )
     zero = " AND ".join(f"{n} = 0" for n in sums)
     cursor.executemany(
         f"DELETE FROM {table.name} WHERE cell = ? AND {zero}",  # noqa: S608 - constants
-        [("|".join(k),) for k, v in delta.items() if any(n < 0 for n in v)],
+        [(_cell(k),) for k, v in delta.items() if any(n < 0 for n in v)],
     )
+
+
+def _cell(key: tuple[str, ...]) -> str:
+    """A cell's primary key: its key values as JSON (free-text dimensions cannot collide)."""
+    return orjson.dumps(key).decode()
 
 
 def recount(cursor: Cursor) -> None:

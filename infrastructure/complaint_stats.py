@@ -94,7 +94,7 @@ class ComplaintStatistics:
         complaints by due day, and the few fact rows that lie at or after now."""
         evaluated = min(period.end, now)
         statement, params = sums_query(period, by, evaluated)
-        with self.views.transaction() as cur:
+        with self.views.read() as cur:
             cur.execute(statement, params)
             rows = cur.fetchall()
         position, sums = 0, {}

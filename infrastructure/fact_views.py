@@ -38,18 +38,20 @@ class FactView:
     def row(self, state: Any, position: int) -> tuple[Any, ...]:
         raise NotImplementedError
 
-    def create(self, cursor: Cursor) -> None:
+    def create(self, cursor: Cursor) -> bool:
         """Create the table; one whose columns changed is dropped and, with its tracking
-        row gone, recomputed from the log."""
-        if not _has_columns(cursor, self.table, [n for n, _ in self.columns]):
+        row gone, recomputed from the log (returns whether that happened)."""
+        dropped = not has_columns(cursor, self.table, [n for n, _ in self.columns])
+        if dropped:
             cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
             cursor.execute("DELETE FROM projection_tracking WHERE view = ?", (self.name,))
-        columns = ", ".join(f"{n} {t}" for n, t in self.columns)
+        columns = ", ".join(f"{n} {sql_type(cursor, t)}" for n, t in self.columns)
         cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
         for column in self.indexed:
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {self.table}_{column} ON {self.table} ({column})"
             )
+        return dropped
 
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608 - a class constant
@@ -99,14 +101,25 @@ class FactView:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _has_columns(cursor: Cursor, table: str, names: list[str]) -> bool:
+def has_columns(cursor: Cursor, table: str, names: list[str]) -> bool:
     """Whether the table has these columns (False when it does not exist)."""
     cursor.execute("SAVEPOINT columns")
     try:
         cursor.execute(f"SELECT {', '.join(names)} FROM {table} WHERE 1 = 0")  # noqa: S608
-    except (psycopg.Error, sqlite3.Error):
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+        cursor.execute("ROLLBACK TO SAVEPOINT columns")
+        return False
+    except sqlite3.OperationalError as e:
+        if not str(e).startswith("no such"):
+            raise  # busy, locked, I/O: not a changed view
         cursor.execute("ROLLBACK TO SAVEPOINT columns")
         return False
     cursor.fetchall()
     cursor.execute("RELEASE SAVEPOINT columns")
     return True
+
+
+def sql_type(cursor: Cursor, declared: str) -> str:
+    """Text compares byte by byte on both stores (instants as CST ISO text sort in time
+    order whatever the database's collation)."""
+    return declared.replace("TEXT", 'TEXT COLLATE "C"', 1) if cursor.postgres else declared

@@ -24,6 +24,7 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from infrastructure.sealer import AdvisoryLock, FileLock, SingleActive
 
@@ -33,6 +34,8 @@ LOCK_RETRY_SECONDS = 5.0
 
 class Cursor(Protocol):
     """What a view writes through: one transaction, SQL with `?` placeholders."""
+
+    postgres: bool
 
     def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
 
@@ -50,7 +53,7 @@ class View(Protocol):
     @property
     def topics(self) -> Sequence[str]: ...
 
-    def create(self, cursor: Cursor) -> None: ...
+    def create(self, cursor: Cursor) -> object: ...
 
     def prepare(self, events: Sequence[tuple[int, Any]]) -> Any:
         """Work out the rows a batch changes (reads allowed, no writes)."""
@@ -75,7 +78,7 @@ class PgCursor:
         self.raw.executemany(statement.replace("?", "%s"), rows)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return [tuple(r.values()) if isinstance(r, dict) else tuple(r) for r in self.raw.fetchall()]
+        return list(self.raw.fetchall())  # a tuple_row cursor
 
 
 @dataclass
@@ -104,7 +107,7 @@ class ViewStore:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
             with recorder.datastore.transaction(commit=True) as curs:
-                yield PgCursor(curs)
+                yield PgCursor(curs.connection.cursor(row_factory=tuple_row))
         elif isinstance(recorder, SQLiteApplicationRecorder):
             with recorder.datastore.transaction(commit=True) as c:
                 yield _SqliteCursor(c)
@@ -119,7 +122,7 @@ class ViewStore:
         if isinstance(recorder, PostgresApplicationRecorder):
             with recorder.datastore.transaction(commit=False) as curs:
                 curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                yield PgCursor(curs)
+                yield PgCursor(curs.connection.cursor(row_factory=tuple_row))
         elif isinstance(recorder, SQLiteApplicationRecorder):
             with recorder.datastore.transaction(commit=False) as c:
                 yield _SqliteCursor(c)  # a WAL read transaction is a snapshot
@@ -137,6 +140,36 @@ class ViewStore:
         cursor.execute("SELECT position FROM projection_tracking WHERE view = ?", (view,))
         rows = cursor.fetchall()
         return int(rows[0][0]) if rows else 0
+
+    def claim(self, cursor: Cursor, view: str) -> int:
+        """The view's position, its tracking row locked until the transaction ends, so two
+        writers of one batch (a runner and `rebuild` or `stats`) cannot both apply it: the
+        second waits, then sees the position moved. SQLite writers are serialised anyway."""
+        if not cursor.postgres:
+            return self.position(cursor, view)
+        cursor.execute(
+            "INSERT INTO projection_tracking (view, position) VALUES (?, 0) "
+            "ON CONFLICT (view) DO NOTHING",
+            (view,),
+        )
+        cursor.execute(
+            "SELECT position FROM projection_tracking WHERE view = ? FOR UPDATE", (view,)
+        )
+        return int(cursor.fetchall()[0][0])
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Cursor]:
+        """A read-only transaction for one statement (a statement is its own snapshot); on
+        SQLite it takes no writer lock."""
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            with recorder.datastore.transaction(commit=False) as curs:
+                yield PgCursor(curs.connection.cursor(row_factory=tuple_row))
+        elif isinstance(recorder, SQLiteApplicationRecorder):
+            with recorder.datastore.transaction(commit=False) as c:
+                yield _SqliteCursor(c)
+        else:
+            raise TypeError("views need SQLite or PostgreSQL")
 
     def track(self, cursor: Cursor, view: str, position: int) -> None:
         cursor.execute(
@@ -191,8 +224,8 @@ class Projector:
         reached = notifications[-1].id if len(notifications) == self.batch else head
         prepared = view.prepare([(n.id, self.mapper.to_domain_event(n)) for n in notifications])
         with self.store.transaction() as cur:
-            if self.store.position(cur, view.name) != after:
-                return 0
+            if self.store.claim(cur, view.name) != after:
+                return 0  # another writer moved it: its batch, not ours
             view.apply(cur, prepared)
             self.store.track(cur, view.name, reached)
         return reached - after

@@ -175,7 +175,11 @@ def test_claim_and_dispute_figures(api: Api) -> None:
     assert_problem(api.get("/v1/stats/disputes", who="handler", period=month), 403)
     grouped = api.get("/v1/stats/claims", who="auditor", period=month, by="region,channel").json()
     assert grouped["groups"] == [
-        {"key": {"region": "330100", "channel": "one_stop"}, **claims["totals"]}
+        {
+            "key": {"region": "330100", "channel": "one_stop"},
+            **claims["totals"],
+            "one_stop_share": None,
+        }
     ]
     by_channel = api.get("/v1/stats/disputes", who="regulator", period=month, by="channel")
     assert [g["key"] for g in by_channel.json()["groups"]] == [{"channel": "claim"}]

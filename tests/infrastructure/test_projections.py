@@ -163,3 +163,58 @@ def test_the_runner_keeps_the_view_live(services: Services, settings: Settings) 
         stop.set()
         thread.join(timeout=5)
     assert rows(engine) == recomputed(services)
+
+
+def counts(engine: Projector) -> tuple[int, int]:
+    """Complaints received per the year rows of the count tables, and pending ones."""
+    with engine.store.transaction() as cur:
+        cur.execute("SELECT SUM(received) FROM view_complaint_periods WHERE span = 'Y'")
+        received = int(cur.fetchall()[0][0] or 0)
+        cur.execute("SELECT SUM(n) FROM view_complaint_pending")
+        return received, int(cur.fetchall()[0][0] or 0)
+
+
+def test_two_writers_of_one_batch_apply_it_once(services: Services) -> None:
+    """A second writer (a runner beside `rebuild` or `stats`) that read the same position
+    waits for the first and then finds the position moved: the counts are not doubled."""
+    complain(services, 6)
+    first, view = projector(services)
+    second, _ = projector(services)
+    inside, release = threading.Event(), threading.Event()
+    original = view.apply
+
+    def slow_apply(cursor: Cursor, prepared: Any) -> None:
+        inside.set()
+        release.wait(10)
+        original(cursor, prepared)
+
+    view.apply = slow_apply  # type: ignore[method-assign]
+    done: dict[str, int] = {}
+    writer = threading.Thread(target=lambda: done.update(first=first.step(view)))
+    writer.start()
+    assert inside.wait(10)
+    other = threading.Thread(target=lambda: done.update(second=second.step(second.views[0])))
+    other.start()
+    time.sleep(0.5)  # the second writer is now waiting for the first
+    release.set()
+    writer.join(10)
+    other.join(10)
+    assert done["first"] > 0
+    assert done["second"] == 0
+    assert counts(first) == (6, 6)
+
+
+def test_a_fact_table_whose_columns_changed_is_recounted_not_doubled(
+    services: Services,
+) -> None:
+    complain(services, 4)
+    engine, _ = projector(services)
+    engine.catch_up()
+    assert counts(engine) == (4, 4)
+    with engine.store.transaction() as cur:
+        cur.execute("ALTER TABLE view_complaint_facts DROP COLUMN company_type")
+    again, _ = projector(services)  # migrate: the fact table is dropped, its counts emptied
+    assert counts(again) == (0, 0)
+    again.catch_up()
+    assert counts(again) == (4, 4)
+    assert rows(again) == recomputed(services)
