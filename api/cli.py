@@ -26,7 +26,7 @@ from application.services import build_services
 from application.views import rfc3339
 from domain.common import InvalidInput
 from infrastructure.audit import export_bundle, positions_in_period, verify_bundle, verify_ledger
-from infrastructure.case_stats import CLAIM_DIMENSIONS, DISPUTE_DIMENSIONS, parse_case_dimensions
+from infrastructure.case_stats import CLAIM_DIMENSIONS, DISPUTE_DIMENSIONS
 from infrastructure.complaint_stats import parse_dimensions, parse_period
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.settings import Settings
@@ -184,7 +184,7 @@ def stats(
                 found = build_statistics(ledger).figures(asked, parse_dimensions(by), now)
             else:
                 allowed = CLAIM_DIMENSIONS if kind == "claims" else DISPUTE_DIMENSIONS
-                dims = parse_case_dimensions(by, allowed, kind)
+                dims = parse_dimensions(by, allowed, kind)
                 case = build_case_statistics(ledger)
                 found = (case.claims_figures if kind == "claims" else case.disputes_figures)(
                     asked, dims

@@ -11,7 +11,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from domain.common import InvalidInput
 from infrastructure.complaint_stats import Period
 from infrastructure.projections import ViewStore
 
@@ -45,17 +44,6 @@ DISPUTE_SUMS = (
     ("CASE WHEN days_to_resolution IS NULL THEN 0 ELSE 1 END", "resolved"),
     ("COALESCE(days_to_resolution, 0)", "resolution_days"),
 )
-
-
-def parse_case_dimensions(by: str | None, allowed: tuple[str, ...], what: str) -> tuple[str, ...]:
-    """Up to two distinct of the dimensions that apply to claims or disputes."""
-    if not by:
-        return ()
-    names = tuple(part.strip() for part in by.split(",") if part.strip())
-    unknown = [n for n in names if n not in allowed]
-    if unknown or len(names) > 2 or len(set(names)) != len(names):
-        raise InvalidInput("by", f"{what} are grouped by {' or '.join(allowed)}")
-    return names
 
 
 class ClaimAndDisputeStatistics:

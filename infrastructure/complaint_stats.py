@@ -60,14 +60,17 @@ def parse_period(label: str, now: datetime) -> Period:
     return Period(label, start, end)
 
 
-def parse_dimensions(by: str | None) -> tuple[str, ...]:
-    """Up to two of cause, line, region, channel, company_type."""
+def parse_dimensions(
+    by: str | None, allowed: tuple[str, ...] = DIMENSIONS, what: str = "complaints"
+) -> tuple[str, ...]:
+    """Up to two distinct of the dimensions that apply (for complaints: cause, line,
+    region, channel, company_type)."""
     if not by:
         return ()
     names = tuple(part.strip() for part in by.split(",") if part.strip())
-    unknown = [n for n in names if n not in DIMENSIONS]
+    unknown = [n for n in names if n not in allowed]
     if unknown or len(names) > 2 or len(set(names)) != len(names):
-        raise InvalidInput("by", f"up to two distinct of {', '.join(DIMENSIONS)}")
+        raise InvalidInput("by", f"{what} are grouped by up to two of {', '.join(allowed)}")
     return names
 
 

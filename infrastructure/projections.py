@@ -102,29 +102,30 @@ class ViewStore:
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        recorder = self.recorder
-        if isinstance(recorder, PostgresApplicationRecorder):
-            with recorder.datastore.transaction(commit=True) as curs:
-                yield PgCursor(curs.connection.cursor(row_factory=tuple_row))
-        elif isinstance(recorder, SQLiteApplicationRecorder):
-            with recorder.datastore.transaction(commit=True) as c:
-                yield _SqliteCursor(c)
-        else:
-            raise TypeError("views need SQLite or PostgreSQL")
+    def transaction(self) -> contextlib.AbstractContextManager[Cursor]:
+        """A write transaction (committed at the end of the block)."""
+        return self._open(commit=True)
 
-    @contextlib.contextmanager
-    def snapshot(self) -> Iterator[Cursor]:
+    def snapshot(self) -> contextlib.AbstractContextManager[Cursor]:
         """A read-only transaction in which every query sees the same committed state (so a
         view's tracking position and its rows always agree)."""
+        return self._open(commit=False, snapshot=True)
+
+    def read(self) -> contextlib.AbstractContextManager[Cursor]:
+        """A read-only transaction for one statement (a statement is its own snapshot); on
+        SQLite it takes no writer lock."""
+        return self._open(commit=False)
+
+    @contextlib.contextmanager
+    def _open(self, commit: bool, snapshot: bool = False) -> Iterator[Cursor]:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            with recorder.datastore.transaction(commit=commit) as curs:
+                if snapshot:
+                    curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 yield PgCursor(curs.connection.cursor(row_factory=tuple_row))
         elif isinstance(recorder, SQLiteApplicationRecorder):
-            with recorder.datastore.transaction(commit=False) as c:
+            with recorder.datastore.transaction(commit=commit) as c:
                 yield _SqliteCursor(c)  # a WAL read transaction is a snapshot
         else:
             raise TypeError("views need SQLite or PostgreSQL")
@@ -156,20 +157,6 @@ class ViewStore:
             "SELECT position FROM projection_tracking WHERE view = ? FOR UPDATE", (view,)
         )
         return int(cursor.fetchall()[0][0])
-
-    @contextlib.contextmanager
-    def read(self) -> Iterator[Cursor]:
-        """A read-only transaction for one statement (a statement is its own snapshot); on
-        SQLite it takes no writer lock."""
-        recorder = self.recorder
-        if isinstance(recorder, PostgresApplicationRecorder):
-            with recorder.datastore.transaction(commit=False) as curs:
-                yield PgCursor(curs.connection.cursor(row_factory=tuple_row))
-        elif isinstance(recorder, SQLiteApplicationRecorder):
-            with recorder.datastore.transaction(commit=False) as c:
-                yield _SqliteCursor(c)
-        else:
-            raise TypeError("views need SQLite or PostgreSQL")
 
     def track(self, cursor: Cursor, view: str, position: int) -> None:
         cursor.execute(

@@ -20,7 +20,6 @@ from infrastructure.case_stats import (
     CLAIM_DIMENSIONS,
     DISPUTE_DIMENSIONS,
     ClaimAndDisputeStatistics,
-    parse_case_dimensions,
 )
 from infrastructure.complaint_stats import (
     ComplaintStatistics,
@@ -117,7 +116,7 @@ async def _case_figures(
     now = utc_now()
     asked = parse_period(query.period, now)
     allowed = CLAIM_DIMENSIONS if kind == "claims" else DISPUTE_DIMENSIONS
-    dimensions = parse_case_dimensions(query.by, allowed, kind)
+    dimensions = parse_dimensions(query.by, allowed, kind)
     position = query.position
     target = position if position is not None else await run_in_threadpool(current_position, proofs)
     deadline = time.monotonic() + (query.wait if position is not None else 0)

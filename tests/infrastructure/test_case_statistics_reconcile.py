@@ -24,12 +24,8 @@ from application.services import Services, build_services
 from domain.claims import Claim
 from domain.common import CST, Actor, InvalidInput
 from domain.disputes import Dispute
-from infrastructure.case_stats import (
-    CLAIM_DIMENSIONS,
-    DISPUTE_DIMENSIONS,
-    parse_case_dimensions,
-)
-from infrastructure.complaint_stats import parse_period
+from infrastructure.case_stats import CLAIM_DIMENSIONS, DISPUTE_DIMENSIONS
+from infrastructure.complaint_stats import parse_dimensions, parse_period
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
@@ -261,13 +257,13 @@ def check_groups(answer: dict[str, Any], additive: tuple[str, ...]) -> None:
 
 
 def test_dimensions_that_do_not_apply_are_refused() -> None:
-    assert parse_case_dimensions("channel,region", CLAIM_DIMENSIONS, "claims") == (
+    assert parse_dimensions("channel,region", CLAIM_DIMENSIONS, "claims") == (
         "channel",
         "region",
     )
     for by, allowed in (("cause", CLAIM_DIMENSIONS), ("region", DISPUTE_DIMENSIONS)):
         with pytest.raises(InvalidInput):
-            parse_case_dimensions(by, allowed, "x")
+            parse_dimensions(by, allowed, "x")
 
 
 def test_cli_stats_prints_the_same_figures(

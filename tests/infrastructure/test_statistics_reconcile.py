@@ -55,6 +55,21 @@ def boss(day: float) -> Meta:
     return Meta((OCTOBER + timedelta(days=day)).astimezone(UTC), Actor("boss", "supervisor"))
 
 
+def intake(
+    person: str, channel: str = "app", cause: str = "claims", transfer_id: str | None = None
+) -> Intake:
+    return Intake(
+        channel=channel,
+        complainant={"id": person, "name": "n"},
+        matter="m",
+        request="r",
+        cause=cause,
+        line="health",
+        region="330100",
+        transfer_id=transfer_id,
+    )
+
+
 def history(services: Services) -> None:
     """A month of varied cases: decided fast and slow, extended, paused, reviewed, merged,
     withdrawn, open and overdue, and one received the month before."""
@@ -64,47 +79,12 @@ def history(services: Services) -> None:
     ids: list[UUID] = []
     for n in range(12):
         channel = channels[n % 3]
-        intake = Intake(
-            channel=channel,
-            complainant={"id": f"c-{n}", "name": "n"},
-            matter="m",
-            request="r",
-            cause=causes[n % 3],
-            line="health",
-            region="330100",
-            transfer_id=f"T-{n}" if channel == "12378" else None,
-        )
-        ids.append(UUID(str(desk.receive(intake, meta(n), None).body["id"])))
-    duplicate = Intake(
-        channel="app",
-        complainant={"id": "c-0", "name": "n"},
-        matter="m",
-        request="r",
-        cause="claims",
-        line="health",
-        region="330100",
-    )
-    desk.receive(duplicate, meta(1), None)
-    earlier = Intake(
-        channel="hotline",
-        complainant={"id": "c-x", "name": "n"},
-        matter="m",
-        request="r",
-        cause="claims",
-        line="health",
-        region="330100",
-    )
-    desk.receive(earlier, meta(-5), None)
-    last_year = Intake(
-        channel="letter",
-        complainant={"id": "c-y", "name": "n"},
-        matter="m",
-        request="r",
-        cause="sales",
-        line="health",
-        region="330100",
-    )
-    desk.receive(last_year, meta(-320), None)  # November 2025, still open
+        transfer = f"T-{n}" if channel == "12378" else None
+        case = intake(f"c-{n}", channel, causes[n % 3], transfer)
+        ids.append(UUID(str(desk.receive(case, meta(n), None).body["id"])))
+    desk.receive(intake("c-0"), meta(1), None)  # a duplicate of the first
+    desk.receive(intake("c-x", "hotline"), meta(-5), None)  # September
+    desk.receive(intake("c-y", "letter", "sales"), meta(-320), None)  # November 2025, open
     act = desk.act
     act(
         ids[0],
@@ -136,34 +116,15 @@ def history(services: Services) -> None:
     # Around now: open and overdue, received an hour ago, closed an hour ago.
     recent = []
     for n, ago in enumerate((timedelta(days=20), timedelta(hours=1), timedelta(days=3))):
-        intake = Intake(
-            channel="app",
-            complainant={"id": f"r-{n}", "name": "n"},
-            matter="m",
-            request="r",
-            cause="service",
-            line="health",
-            region="330100",
-        )
         at = Meta(NOW - ago, Actor("wang", "handler"))
-        recent.append(UUID(str(desk.receive(intake, at, None).body["id"])))
+        recent.append(
+            UUID(str(desk.receive(intake(f"r-{n}", cause="service"), at, None).body["id"]))
+        )
     act(recent[2], "withdraw", {}, Meta(NOW - timedelta(hours=1), Actor("wang", "handler")))
     # Instants just after now (up to five minutes ahead are accepted): received, withdrawn,
     # and an overdue case notified.
     ahead = Meta(NOW + timedelta(minutes=2), Actor("wang", "handler"))
-    desk.receive(
-        Intake(
-            channel="app",
-            complainant={"id": "a-0", "name": "n"},
-            matter="m",
-            request="r",
-            cause="sales",
-            line="health",
-            region="330100",
-        ),
-        ahead,
-        None,
-    )
+    desk.receive(intake("a-0", cause="sales"), ahead, None)
     act(ids[4], "withdraw", {}, ahead)
     act(
         ids[5],
