@@ -143,8 +143,9 @@ class Sealer:
             )
             leaves.append((self.tree.append(leaf_hash(leaf)), entry.id))
         nodes = list(self.tree.nodes_since(before))
-        caught_up = len(entries) < self.batch
-        due = caught_up or self.clock() - self._signed_at >= self.checkpoint_interval
+        # While entries keep arriving, one signed checkpoint per interval; once they stop,
+        # the next (empty) round signs at once (`_sign_if_behind`).
+        due = self.clock() - self._signed_at >= self.checkpoint_interval
         checkpoint = self._checkpoint() if due else None
         try:
             self.store.append(SealedBatch(leaves, nodes, checkpoint))
@@ -188,8 +189,8 @@ class Sealer:
                 continue
             try:
                 sealed = self.seal_once()
-                # Idle: wait for entries; a partial batch: let more arrive before the next.
-                stop.wait(poll if not sealed else 0 if sealed == self.batch else poll / 2)
+                # Idle or a partial batch: let entries gather before the next round.
+                stop.wait(0 if sealed == self.batch else poll)
             except Exception:
                 log.exception("sealing failed; retrying")
                 self.loaded = False
