@@ -2,9 +2,11 @@
 fact views for the period (CST), grouped by the dimensions that apply to them, with the
 views' tracking position read in the same snapshot.
 
-Claims are grouped by `region` and `channel` (`one_stop` settlements, `offline` claims
-paid outside the one-stop channel, which carry no region); disputes by `channel` (how the
-dispute arrived: from a complaint, a claim decision, or directly)."""
+Claims are grouped by `region`, `channel` (`one_stop` settlements, `offline` claims paid
+outside the one-stop channel, which carry no region), `line` and `company_type` (medical
+insurance: health, life/health); disputes by `channel` (how the dispute arrived: from a
+complaint, a claim decision, or directly) and by the cause, line, region and company type
+of the complaint or claim it came from (null for a direct dispute)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,8 @@ from typing import Any
 from infrastructure.complaint_stats import Period
 from infrastructure.projections import ViewStore
 
-CLAIM_DIMENSIONS = ("region", "channel")
-DISPUTE_DIMENSIONS = ("channel",)
+CLAIM_DIMENSIONS = ("region", "channel", "line", "company_type")
+DISPUTE_DIMENSIONS = ("cause", "line", "region", "channel", "company_type")
 TWO_PLACES = Decimal("0.01")
 
 # Per group: (SQL expression summed, name); constants only, never input.
@@ -32,6 +34,13 @@ CLAIM_SUMS = (
     ("0", "offline_cents"),
 )
 OFFLINE_SUMS = {"offline": "1", "offline_cents": "amount_cents"}
+# Claims paid outside the one-stop channel: medical insurance, no region recorded.
+OFFLINE_DIMENSIONS = {
+    "region": "NULL",
+    "channel": "'offline'",
+    "line": "'health'",
+    "company_type": "'life_health'",
+}
 DISPUTE_SUMS = (
     ("1", "opened"),
     ("CASE WHEN mediation_rounds > 0 THEN 1 ELSE 0 END", "mediated"),
@@ -58,7 +67,7 @@ class ClaimAndDisputeStatistics:
         return min(known.get(v, 0) for v in views)
 
     def claims_figures(self, period: Period, by: tuple[str, ...]) -> dict[str, Any]:
-        offline = ["NULL AS region" if d == "region" else f"'offline' AS {d}" for d in by]
+        offline = [OFFLINE_DIMENSIONS[d] + f" AS {d}" for d in by]
         inner = [
             _select(
                 [*by, *(f"{e} AS {n}" for e, n in CLAIM_SUMS)],

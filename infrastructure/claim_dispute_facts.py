@@ -13,8 +13,15 @@ from eventsourcing.utils import get_topic
 from domain.claims import Claim
 from domain.disputes import Dispute
 from domain.policies import Policy
-from infrastructure.fact_views import FactView, cst
+from infrastructure.fact_views import FactView, cst, has_columns, sql_type
 from infrastructure.projections import Cursor
+
+HEALTH = "health"  # one-stop settlement pays medical insurance
+
+
+def company_type(line: str) -> str:
+    """Property or life/health, from the product line (domain.md §4)."""
+    return "property" if line in ("motor", "property", "guarantee") else "life_health"
 
 
 def cents(amount: Decimal | None) -> int | None:
@@ -36,6 +43,8 @@ class ClaimFacts(FactView):
         ("settled_at", "TEXT"),
         ("status", "TEXT NOT NULL"),
         ("channel", "TEXT NOT NULL"),  # one_stop
+        ("line", "TEXT NOT NULL"),  # medical insurance: health
+        ("company_type", "TEXT NOT NULL"),
         ("medfee_cents", "BIGINT"),
         ("si_cents", "BIGINT"),
         ("commercial_cents", "BIGINT"),
@@ -60,6 +69,8 @@ class ClaimFacts(FactView):
             cst(c.settled_at),
             c.status,
             "one_stop",
+            HEALTH,
+            company_type(HEALTH),
             cents(split.medfee) if split else None,
             cents(split.si_paid) if split else None,
             cents(split.commercial) if split else None,
@@ -83,6 +94,10 @@ class DisputeFactsView(FactView):
         ("opened_at", "TEXT NOT NULL"),
         ("origin", "TEXT NOT NULL"),
         ("channel", "TEXT NOT NULL"),  # how it arrived: the origin
+        ("cause", "TEXT"),  # the dimensions of the complaint or claim it came from
+        ("line", "TEXT"),
+        ("region", "TEXT"),
+        ("company_type", "TEXT"),
         ("state", "TEXT NOT NULL"),
         ("mediation_rounds", "INTEGER NOT NULL"),
         ("agreements_signed", "INTEGER NOT NULL"),
@@ -97,16 +112,26 @@ class DisputeFactsView(FactView):
     )
     indexed = ("opened_at",)
 
-    def __init__(self, loader: Callable[[Any, int], Any]) -> None:
+    def __init__(
+        self,
+        loader: Callable[[Any, int], Any],
+        origin: Callable[[Dispute], tuple[str | None, str | None, str | None]],
+    ) -> None:
         super().__init__(Dispute, loader)
+        self.origin = origin  # (cause, line, region) of the linked complaint or claim
 
     def row(self, d: Dispute, position: int) -> tuple[Any, ...]:
         f = d.facts()
+        cause, line, region = self.origin(d)
         return (
             str(d.id),
             cst(f.opened_at),
             f.origin,
             f.origin,
+            cause,
+            line,
+            region,
+            company_type(line) if line else None,
             f.state,
             f.mediation_rounds,
             f.agreements_signed,
@@ -130,9 +155,14 @@ class OfflineClaims:
     topics = (f"{get_topic(Policy)}.OfflineClaimPaid",)  # an event class made by @event
 
     def create(self, cursor: Cursor) -> None:
+        names = ["id", "paid_at", "amount_cents", "position"]
+        if not has_columns(cursor, self.table, names):
+            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
+            cursor.execute("DELETE FROM projection_tracking WHERE view = ?", (self.name,))
+        text = sql_type(cursor, "TEXT")
         cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.table} (id TEXT PRIMARY KEY, "
-            "paid_at TEXT NOT NULL, amount_cents BIGINT NOT NULL, position BIGINT NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {self.table} (id {text} PRIMARY KEY, "
+            f"paid_at {text} NOT NULL, amount_cents BIGINT NOT NULL, position BIGINT NOT NULL)"
         )
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_paid_at ON {self.table} (paid_at)")
 

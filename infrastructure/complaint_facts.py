@@ -25,6 +25,7 @@ import orjson
 from domain.common import CST, cst_date
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
+from infrastructure.claim_dispute_facts import company_type
 from infrastructure.fact_views import FactView, cst, has_columns, sql_type
 from infrastructure.projections import Cursor
 
@@ -148,7 +149,7 @@ class ComplaintFacts(FactView):
                 else None
             ),
             int(c.decision.redress * 100) if c.decision else None,
-            "property" if c.line in ("motor", "property", "guarantee") else "life_health",
+            company_type(c.line),
             position,
         )
 

@@ -28,7 +28,12 @@ from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.checkpoints import load_or_create_signing_key
-from infrastructure.claim_dispute_facts import ClaimFacts, DisputeFactsView, OfflineClaims
+from infrastructure.claim_dispute_facts import (
+    HEALTH,
+    ClaimFacts,
+    DisputeFactsView,
+    OfflineClaims,
+)
 from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.merkle_store import merkle_store_for
@@ -221,8 +226,23 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
         ),
         ClaimFacts(lambda cid, v: ledger.find(Claim, cid, version=v)),
         OfflineClaims(),
-        DisputeFactsView(lambda did, v: ledger.find(Dispute, did, version=v)),
+        DisputeFactsView(
+            lambda did, v: ledger.find(Dispute, did, version=v), lambda d: dispute_origin(ledger, d)
+        ),
     ]
+
+
+def dispute_origin(ledger: Ledger, d: Dispute) -> tuple[str | None, str | None, str | None]:
+    """The cause, product line and region of the complaint or claim a dispute came from."""
+    if d.complaint_id is not None:
+        complaint = ledger.find(Complaint, d.complaint_id)
+        if complaint is not None:
+            return complaint.cause, complaint.line, complaint.region
+    if d.claim_id is not None:
+        claim = ledger.find(Claim, d.claim_id)
+        if claim is not None:
+            return None, HEALTH, claim.region
+    return None, None, None
 
 
 def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:

@@ -231,9 +231,10 @@ def test_claim_and_dispute_figures_equal_a_recomputation_from_the_log(
     for label in PERIODS:
         period = parse_period(label, NOW)
         claims = stats.claims_figures(period, ("region", "channel"))
+        assert stats.claims_figures(period, ("line",))["totals"] == claims["totals"]
         assert claims["totals"] == claims_expected(app, label), label
         check_groups(claims, ("settlements", "offline_claims"))
-        disputes = stats.disputes_figures(period, ("channel",))
+        disputes = stats.disputes_figures(period, ("channel", "region"))
         assert disputes["totals"] == disputes_expected(app, label), label
         check_groups(disputes, ("opened", "mediated", "awards"))
     march = stats.claims_figures(parse_period("2026-03", NOW), ("channel",))
@@ -247,6 +248,14 @@ def test_claim_and_dispute_figures_equal_a_recomputation_from_the_log(
     year = stats.disputes_figures(parse_period(f"{NOW.astimezone(CST).year}", NOW), ())
     assert year["totals"]["mediation_success_rate"] == "0.5000"
     assert year["totals"]["by_origin"] == {"claim": 1, "direct": 2}
+    by_region = stats.disputes_figures(
+        parse_period(f"{NOW.astimezone(CST).year}", NOW), ("region",)
+    )
+    # The claim's region for the dispute it led to; none for the direct ones.
+    assert [(g["key"], g["opened"]) for g in by_region["groups"]] == [
+        ({"region": "330100"}, 1),
+        ({"region": None}, 2),
+    ]
     assert stats.tracked("claim_facts", "offline_claims", "dispute_facts") >= app.ledger.position()
 
 
@@ -261,7 +270,7 @@ def test_dimensions_that_do_not_apply_are_refused() -> None:
         "channel",
         "region",
     )
-    for by, allowed in (("cause", CLAIM_DIMENSIONS), ("region", DISPUTE_DIMENSIONS)):
+    for by, allowed in (("cause", CLAIM_DIMENSIONS), ("origin", DISPUTE_DIMENSIONS)):
         with pytest.raises(InvalidInput):
             parse_dimensions(by, allowed, "x")
 
