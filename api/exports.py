@@ -26,6 +26,7 @@ COMPLAINT_HEADINGS = {
     "timeliness.open_overdue": "未办结且超期",
     "timeliness.extended": "延期件数",
     "timeliness.average_days_to_notice": "平均办理天数",
+    "extension_rate": "延期率",
     "review_rate": "核查率",
     "upheld_rate": "投诉成立率",
     "redress": "补偿金额（元）",

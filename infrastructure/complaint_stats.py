@@ -308,6 +308,7 @@ def _figures(sums: dict[str, Any]) -> dict[str, Any]:
                 else str((Decimal(n["days_sum"]) / n["notified"]).quantize(TWO_PLACES))
             ),
         },
+        "extension_rate": _rate(n["extended"], n["received"]),
         "review_rate": _rate(n["reviewed"], n["notified"]),
         "upheld_rate": _rate(n["upheld"], n["decided"]),
         "redress": str((Decimal(n["redress_cents"]) / 100).quantize(TWO_PLACES)),

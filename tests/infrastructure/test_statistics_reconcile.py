@@ -208,6 +208,10 @@ def recompute(
             if not days
             else str((Decimal(sum(days)) / len(days)).quantize(Decimal("0.01"))),
         },
+        "extension_rate": rate(
+            sum(1 for c in received if c.clock(c.modified_on, rules).extension_level > 0),
+            len(received),
+        ),
         "review_rate": rate(sum(1 for c in notified if c.review is not None), len(notified)),
         "upheld_rate": rate(len(upheld), len(decided)),
         "redress": str(
