@@ -102,7 +102,7 @@ class ComplaintStatistics:
             rows = cur.fetchall()
         position, sums = 0, {}
         for row in rows:
-            found = dict(zip(SUM_NAMES, (int(v or 0) for v in row[len(by) :]), strict=True))
+            found = dict(zip(SUM_NAMES, [int(v) if v else 0 for v in row[len(by) :]], strict=True))
             position += found.pop("tracked")
             if row[0] is not None or not by:  # the tracking row has no dimensions
                 sums[tuple(str(v) for v in row[: len(by)])] = found

@@ -111,10 +111,22 @@ class ViewStore:
         view's tracking position and its rows always agree)."""
         return self._open(commit=False, snapshot=True)
 
-    def read(self) -> contextlib.AbstractContextManager[Cursor]:
-        """A read-only transaction for one statement (a statement is its own snapshot); on
-        SQLite it takes no writer lock."""
-        return self._open(commit=False)
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Cursor]:
+        """For one read-only statement, which is its own snapshot: on PostgreSQL in
+        autocommit (no BEGIN and ROLLBACK round trips), on SQLite without the writer lock."""
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            with recorder.datastore.get_connection() as conn:
+                conn.autocommit = True
+                try:
+                    yield PgCursor(conn.cursor(row_factory=tuple_row))
+                finally:
+                    if not conn.closed:
+                        conn.autocommit = False
+        else:
+            with self._open(commit=False) as cursor:
+                yield cursor
 
     @contextlib.contextmanager
     def _open(self, commit: bool, snapshot: bool = False) -> Iterator[Cursor]:
