@@ -9,14 +9,12 @@ Densities use the exposure the insurer reported for that exact period (null when
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from domain.common import CST, InvalidInput
-from domain.exposure import Exposure
 from infrastructure.complaint_facts import FIGURES
 from infrastructure.projections import ViewStore
 
@@ -77,19 +75,19 @@ def parse_dimensions(
 class ComplaintStatistics:
     """Figures per period and dimension, with the position they reflect."""
 
-    def __init__(
-        self, views: ViewStore, exposure: Callable[[str, Sequence[str]], dict[str, Exposure]]
-    ) -> None:
+    def __init__(self, views: ViewStore) -> None:
         self.views = views
-        self.exposure = exposure
 
     def tracked(self) -> int:
-        return self.views.positions().get("complaint_facts", 0)
+        """The position both views the figures come from have reached."""
+        known = self.views.positions()
+        return min(known.get(v, 0) for v in VIEWS)
 
     def figures(self, period: Period, by: tuple[str, ...], now: datetime) -> dict[str, Any]:
         """Totals and groups, summed by the database over the count tables kept beside the
         complaint fact view (complaint_facts.py) — a few rows per period, not a scan — in
-        one statement that also reads the view's tracking position (one snapshot).
+        one statement that also reads the exposure reported for the period and the views'
+        tracking position (one snapshot).
 
         A period that has ended is evaluated at its end, whose conditions the counts
         decided when they were kept. For the period still running, the figures taken at
@@ -100,30 +98,30 @@ class ComplaintStatistics:
         with self.views.read() as cur:
             cur.execute(statement, params)
             rows = cur.fetchall()
-        position, sums = 0, {}
+        position = 0
+        totals = dict.fromkeys(SUM_NAMES[:-1], 0)
+        grouped: dict[tuple[str, ...], dict[str, int]] = {}
         for row in rows:
             found = dict(zip(SUM_NAMES, [int(v) if v else 0 for v in row[len(by) :]], strict=True))
             position += found.pop("tracked")
-            if row[0] is not None or not by:  # the tracking row has no dimensions
-                sums[tuple(str(v) for v in row[: len(by)])] = found
-        exposure = self.exposure(period.label, LINES)
-        groups = []
-        if by:
-            for key, found in sorted(sums.items()):
-                if not any(found.values()):
-                    continue
-                figure = _figures(found)
-                if by == ("line",):
-                    reported = [exposure[key[0]]] if key[0] in exposure else []
-                    figure.update(_densities(figure["received"], reported))
-                groups.append({"key": dict(zip(by, key, strict=True)), **figure})
-        totals = dict.fromkeys(SUM_NAMES, 0)
-        for found in sums.values():
             for name, n in found.items():
                 totals[name] += n
+            key = row[: len(by)]
+            if by and None not in key:  # the tracking and exposure rows name no group
+                into = grouped.setdefault(tuple(str(v) for v in key), dict.fromkeys(found, 0))
+                for name, n in found.items():
+                    into[name] += n
+        groups = []
+        for key, found in sorted(grouped.items()):
+            if not any(found[name] for name in COUNT_NAMES):
+                continue
+            figure = _figures(found)
+            if by == ("line",):  # a line's densities use that line's exposure
+                figure.update(_densities(figure["received"], found))
+            groups.append({"key": dict(zip(by, key, strict=True)), **figure})
         total = _figures(totals)
         # The total's densities use all exposure reported for the period, every line.
-        total.update(_densities(total["received"], list(exposure.values())))
+        total.update(_densities(total["received"], totals))
         return {"evaluated_at": evaluated, "position": position, "totals": total, "groups": groups}
 
 
@@ -148,19 +146,22 @@ def sums_query(period: Period, by: tuple[str, ...], at: datetime) -> tuple[str, 
     parts = [*PARTS, *RUNNING_PARTS] if running else [PERIOD_ENDED, *PARTS[1:]]
     dims = ", ".join(by)
     selects, params = [], []
-    for part in parts:  # each summed per group first: few rows reach the union
-        columns = list(by)
-        for name in SUM_NAMES:
+    for part in [*parts, EXPOSURE]:  # summed per group first: few rows reach the union
+        rows_as_they_are = part.dims is not None
+        columns = [d if part.dims is None else f"{part.dims.get(d, 'NULL')} AS {d}" for d in by]
+        for name in SUM_NAMES[:-1]:
             expression, names = part.columns.get(name, ("", ()))
-            columns.append(f"SUM({expression}) AS {name}" if expression else f"0 AS {name}")
+            summed = expression if rows_as_they_are else f"SUM({expression})"
+            columns.append(f"{summed} AS {name}" if expression else f"0 AS {name}")
             params += [values[n] for n in names]
-        select = f"SELECT {', '.join(columns)} FROM {part.table} WHERE {part.where}"  # noqa: S608
-        selects.append(select + (f" GROUP BY {dims}" if by else ""))
+        select = f"SELECT {', '.join(columns)}, 0 AS tracked FROM {part.table}"  # noqa: S608
+        grouped = f" GROUP BY {dims}" if by and not rows_as_they_are else ""
+        selects.append(f"{select} WHERE {part.where}{grouped}")
         params += [values[n] for n in part.params]
-    tracked = [*(f"NULL AS {d}" for d in by), *(f"0 AS {n}" for n in SUM_NAMES[:-1])]
-    selects.append(  # the tracking row, without dimensions
-        f"SELECT {', '.join(tracked)}, position AS tracked "  # noqa: S608
-        "FROM projection_tracking WHERE view = 'complaint_facts'"
+    untracked = [*(f"NULL AS {d}" for d in by), *(f"0 AS {n}" for n in SUM_NAMES[:-1])]
+    selects.append(  # the tracking row, without dimensions: what both views reached
+        f"SELECT {', '.join(untracked)}, MIN(position) AS tracked "  # noqa: S608
+        f"FROM projection_tracking WHERE view IN ({', '.join(repr(v) for v in VIEWS)})"
     )
     summed = ", ".join(f"SUM({name}) AS {name}" for name in SUM_NAMES)
     statement = f"SELECT {dims + ', ' if by else ''}{summed} FROM ("  # noqa: S608
@@ -172,16 +173,19 @@ def _month(instant: datetime) -> str:
     return instant.astimezone(CST).strftime("%Y-%m")
 
 
-def _densities(received: int, known: list[Exposure]) -> dict[str, str | None]:
+def _densities(received: int, sums: dict[str, int]) -> dict[str, str | None]:
     """Complaints per 100 million CNY premium, 10,000 policies and 10,000 insured persons
-    (null when no exposure was reported)."""
-    premium = sum((r.premium for r in known), Decimal(0))
-    policies = sum(r.policies for r in known)
-    insured = sum(r.insured_persons for r in known)
+    (null when no exposure was reported, or it is zero)."""
+    known = sums["reports"] > 0
+    premium = Decimal(sums["premium_cents"]) / 100
     return {
         "per_100m_premium": _density(received, premium / HUNDRED_MILLION if known else None),
-        "per_10k_policies": _density(received, Decimal(policies) / TEN_THOUSAND if known else None),
-        "per_10k_insured": _density(received, Decimal(insured) / TEN_THOUSAND if known else None),
+        "per_10k_policies": _density(
+            received, Decimal(sums["policies"]) / TEN_THOUSAND if known else None
+        ),
+        "per_10k_insured": _density(
+            received, Decimal(sums["insured"]) / TEN_THOUSAND if known else None
+        ),
     }
 
 
@@ -194,6 +198,7 @@ class Part:
     where: str
     params: tuple[str, ...]
     columns: dict[str, tuple[str, tuple[str, ...]]]
+    dims: dict[str, str] | None = None  # rows taken as they are: each dimension's expression
 
 
 _OPEN = "entered - exited"
@@ -282,7 +287,22 @@ RUNNING_PARTS = [
         },
     ),
 ]
-SUM_NAMES = (*PERIOD_NAMES, "open_at_start", "open_at_end", "open_overdue", "tracked")
+# The exposure reported for the period, per line (rows as they are: at most one per line).
+EXPOSURE = Part(
+    "view_exposure_facts",
+    "period = ?",
+    ("label",),
+    {
+        "premium_cents": ("premium_cents", ()),
+        "policies": ("policies", ()),
+        "insured": ("insured", ()),
+        "reports": ("1", ()),
+    },
+    dims={"line": "line"},
+)
+VIEWS = ("complaint_facts", "exposure_facts")
+COUNT_NAMES = (*PERIOD_NAMES, "open_at_start", "open_at_end", "open_overdue")
+SUM_NAMES = (*COUNT_NAMES, "premium_cents", "policies", "insured", "reports", "tracked")
 
 
 def _figures(sums: dict[str, Any]) -> dict[str, Any]:

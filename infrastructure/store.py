@@ -22,7 +22,7 @@ from domain.complaints import Complaint, Evidence
 from domain.dispute_calendar import WorkingCalendar
 from domain.dispute_rules import DisputeRules
 from domain.disputes import Dispute
-from domain.exposure import Exposure, ExposureReport, exposure_stream_id
+from domain.exposure import Exposure, ExposureReport
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
@@ -36,6 +36,7 @@ from infrastructure.claim_dispute_facts import (
 )
 from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.complaint_stats import ComplaintStatistics
+from infrastructure.exposure_facts import ExposureFacts
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
 from infrastructure.projections import Projector, Runner, View, ViewStore, lock_for
@@ -226,6 +227,7 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
         ),
         ClaimFacts(lambda cid, v: ledger.find(Claim, cid, version=v)),
         OfflineClaims(),
+        ExposureFacts(lambda rid, v: ledger.find(ExposureReport, rid, version=v)),
         DisputeFactsView(
             lambda did, v: ledger.find(Dispute, did, version=v), lambda d: dispute_origin(ledger, d)
         ),
@@ -251,19 +253,8 @@ def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:
-    """Complaint statistics over the views, with exposure read from the ledger."""
-
-    def exposure(period: str, lines: Sequence[str]) -> dict[str, Exposure]:
-        """The exposure reported for a period, per line that has one (one read)."""
-        ids = {exposure_stream_id(period, line): line for line in lines}
-        found = ledger.find_many(ids)
-        return {
-            ids[i]: report.current
-            for i, report in found.items()
-            if isinstance(report, ExposureReport) and report.current is not None
-        }
-
-    return ComplaintStatistics(ViewStore(ledger.recorder), exposure)
+    """Complaint statistics over the views (complaint facts and their counts, exposure)."""
+    return ComplaintStatistics(ViewStore(ledger.recorder))
 
 
 def build_runner(settings: Settings, ledger: Ledger, projector: Projector) -> Runner:

@@ -68,6 +68,7 @@ TABLES = (
     "view_complaint_pending",
     "view_claim_facts",
     "view_offline_claims",
+    "view_exposure_facts",
     "view_dispute_facts",
 )
 
