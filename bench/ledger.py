@@ -23,8 +23,8 @@ from pathlib import Path
 
 import orjson
 import psycopg
-from psycopg import sql
 
+from bench.common import database_url, fresh_database
 from infrastructure.audit import all_entries, verify_ledger
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.proof_service import LedgerProofs
@@ -32,15 +32,8 @@ from infrastructure.settings import Settings
 from infrastructure.store import build_ledger, build_notary, build_sealer, migrate
 
 DB = os.environ.get("XIAOBAO_BENCH_DB", "xiaobao_bench_ledger")
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
+URL = database_url(DB)
 TOPIC = "domain.claims:Claim.ChargesPosted"
-
-
-def reset_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
 
 
 def fill(count: int) -> None:
@@ -86,7 +79,7 @@ def main() -> None:
         signing_key_file=workdir / "key.pem",
         index_key_file=workdir / "index-key",
     )
-    reset_database()
+    fresh_database(DB)
     migrate(settings)
     started = time.perf_counter()
     fill(args.entries)

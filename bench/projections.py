@@ -18,14 +18,13 @@ import psycopg
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
-from psycopg import sql
 from psycopg.rows import tuple_row
 
-from application.complaints import Intake
 from application.gateway import Meta
 from application.ledger import Ledger, topics_of
 from application.routing import Handler, StaticDirectory
 from application.services import build_services
+from bench.common import database_url, fresh_database, intake
 from domain.common import Actor
 from domain.complaints import Complaint
 from infrastructure.complaint_facts import ComplaintFacts
@@ -42,7 +41,7 @@ from infrastructure.store import (
 from infrastructure.transcoder import OrjsonTranscoder
 
 DB = "xiaobao_bench_projections"
-URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
+URL = database_url(DB)
 
 
 class FactsView(PostgresTrackingRecorder):
@@ -70,9 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--complaints", type=int, default=3000)
     args = parser.parse_args()
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+    fresh_database(DB)
     work = Path(tempfile.mkdtemp())
     settings = Settings(
         database_url=URL, index_key_file=work / "k", signing_key_file=work / "s.pem"
@@ -86,16 +83,7 @@ def main() -> None:
     )
     meta = Meta(datetime.now(tz=UTC), Actor("wang", "handler"))
     for i in range(args.complaints):
-        intake = Intake(
-            channel="hotline",
-            complainant={"id": f"c-{i}", "name": "n"},
-            matter="m",
-            request="r",
-            cause="claims",
-            line="health",
-            region="330100",
-        )
-        services.complaints.receive(intake, meta, None)
+        services.complaints.receive(intake(f"c-{i}"), meta, None)
 
     with psycopg.connect(URL) as conn:  # the library's tracking stops at the view's last event
         found = conn.execute(

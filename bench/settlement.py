@@ -26,22 +26,14 @@ from uuid import uuid4
 
 import httpx
 import orjson
-import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
-from psycopg import sql
 
 from api.demo import DEMO_PRINCIPALS, demo_token, write_principals
+from bench.common import database_url, fresh_database
 
 DB = os.environ.get("XIAOBAO_BENCH_DB", "xiaobao_bench")
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
-
-
-def reset_database() -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+URL = database_url(DB)
 
 
 class Counter(Aggregate):
@@ -189,7 +181,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    reset_database()
+    fresh_database(DB)
     workdir = Path(tempfile.mkdtemp(prefix="xiaobao-bench-"))
     principals = workdir / "principals.json"
     write_principals(principals)

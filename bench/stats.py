@@ -31,10 +31,10 @@ import orjson
 import psycopg
 from psycopg import sql
 
-from application.complaints import Intake
 from application.gateway import Meta
 from application.routing import Handler, StaticDirectory
 from application.services import build_services
+from bench.common import database_url, fresh_database, intake
 from domain.common import CST, Actor
 from infrastructure.complaint_facts import recount
 from infrastructure.complaint_stats import parse_period
@@ -50,7 +50,7 @@ from infrastructure.store import (
 )
 
 DB = "xiaobao_bench_stats"
-URL = f"postgresql://postgres@127.0.0.1:5432/{DB}"
+URL = database_url(DB)
 CAUSES = ("claims", "sales", "surrender", "policy_service", "service", "product", "other")
 CHANNELS = ("12378", "hotline", "app", "online", "letter", "visit")
 TIMELINESS = ((5, 0), (12, 0), (25, 1), (45, 2), (70, 2))  # (days to notice, extensions)
@@ -159,9 +159,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20, help="complaints per second")
     parser.add_argument("--samples", type=int, default=1000, help="queries of each kind")
     args = parser.parse_args()
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as c:
-        c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB)))
-        c.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB)))
+    fresh_database(DB)
     work = Path(tempfile.mkdtemp())
     settings = Settings(
         database_url=URL, index_key_file=work / "k", signing_key_file=work / "s.pem"
@@ -244,16 +242,7 @@ def _lag(settings: Settings, ledger: object, seconds: float, rate: float) -> Non
         ends = time.perf_counter() + seconds
         n = 0
         while time.perf_counter() < ends:
-            intake = Intake(
-                channel="hotline",
-                complainant={"id": f"live-{n}", "name": "n"},
-                matter="m",
-                request="r",
-                cause="claims",
-                line="health",
-                region="330100",
-            )
-            services.complaints.receive(intake, meta, None)
+            services.complaints.receive(intake(f"live-{n}"), meta, None)
             with lock:
                 pending.append((services.ledger.position(), time.perf_counter()))
             n += 1

@@ -22,6 +22,7 @@ from api.errors import Problem
 from api.routes.stats import statistics
 from api.svg import bars
 from application.ledger import utc_now
+from domain.codes import DEFAULT_CAUSES
 from domain.common import CST
 from infrastructure.complaint_stats import ComplaintStatistics, parse_period
 from infrastructure.principals import Principal
@@ -31,16 +32,7 @@ router = APIRouter(tags=["dashboard"])
 COOKIE = "xiaobao_session"
 ROLES = ("regulator", "supervisor")
 SESSION_SECONDS = 8 * 3600
-CAUSES = {
-    "claims": "理赔纠纷",
-    "sales": "销售纠纷",
-    "surrender": "退保纠纷",
-    "policy_service": "保全纠纷",
-    "service": "服务质量",
-    "product": "产品条款",
-    "marketing": "营销扰民",
-    "other": "其他",
-}
+CAUSES = DEFAULT_CAUSES  # the default labels of the cause codes (domain/codes.py)
 CHANNELS = {
     "12378": "12378转办",
     "hotline": "热线",
