@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -49,16 +49,16 @@ class Runtime:
     case_statistics: ClaimAndDisputeStatistics | None = None
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
 
-def services(rt: Annotated[Runtime, Depends(runtime)]) -> Services:
+async def services(rt: Annotated[Runtime, Depends(runtime)]) -> Services:
     return rt.services
 
 
-def principal(
+async def principal(
     rt: Annotated[Runtime, Depends(runtime)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
@@ -76,10 +76,10 @@ def principal(
     return found
 
 
-def roles(*allowed: str) -> Callable[[Principal], Principal]:
+def roles(*allowed: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting only the given roles (403 for the others)."""
 
-    def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+    async def check(caller: Annotated[Principal, Depends(principal)]) -> Principal:
         if caller.role not in allowed:
             raise Problem(403, f"the {caller.role} role may not use this route")
         return caller
@@ -88,11 +88,11 @@ def roles(*allowed: str) -> Callable[[Principal], Principal]:
     return check
 
 
-def metrics(rt: Annotated[Runtime, Depends(runtime)]) -> Metrics:
+async def metrics(rt: Annotated[Runtime, Depends(runtime)]) -> Metrics:
     return rt.metrics
 
 
-def notary(rt: Annotated[Runtime, Depends(runtime)]) -> Notary:
+async def notary(rt: Annotated[Runtime, Depends(runtime)]) -> Notary:
     return rt.notary
 
 
@@ -101,7 +101,7 @@ MetricsDep = Annotated[Metrics, Depends(metrics)]
 NotaryDep = Annotated[Notary, Depends(notary)]
 
 
-def proofs(rt: Annotated[Runtime, Depends(runtime)]) -> LedgerProofs:
+async def proofs(rt: Annotated[Runtime, Depends(runtime)]) -> LedgerProofs:
     if rt.proofs is None:
         raise Problem(503, "this ledger runs on the in-memory store and has no Merkle log")
     return rt.proofs

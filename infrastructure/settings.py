@@ -98,6 +98,7 @@ class Settings(BaseSettings):
             POSTGRES_MAX_OVERFLOW=str(self.max_overflow),
             POSTGRES_LOCK_TIMEOUT=str(self.lock_timeout_seconds),
             POSTGRES_CONNECT_TIMEOUT="5",
+            APPLICATION_RECORDER_TOPIC="infrastructure.recorder:LedgerRecorder",
         )
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"]

@@ -72,6 +72,15 @@ class RecorderReader:
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
+        self._events_query: sql.Composed | None = None
+        if isinstance(recorder, PostgresApplicationRecorder):
+            self._events_query = sql.SQL(
+                "SELECT originator_id, originator_version, topic, state FROM {}.{} "
+                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+            ).format(
+                sql.Identifier(recorder.datastore.schema or "public"),
+                sql.Identifier(recorder.events_table_name),
+            )
 
     def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """The stored events of several streams in one query, in version order per stream."""
@@ -79,15 +88,9 @@ class RecorderReader:
         if not originator_ids:
             return []
         if isinstance(recorder, PostgresApplicationRecorder):
-            query = sql.SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {}.{} "
-                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
-            ).format(
-                sql.Identifier(recorder.datastore.schema or "public"),
-                sql.Identifier(recorder.events_table_name),
-            )
+            assert self._events_query is not None
             with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-                curs.execute(query, (list(originator_ids),), prepare=True)
+                curs.execute(self._events_query, (list(originator_ids),), prepare=True)
                 return [
                     StoredEvent(
                         originator_id=row["originator_id"],

@@ -19,6 +19,10 @@ from eventsourcing.persistence import Transcoder
 
 TAG = "#"
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Leaves stored as they are (bool is checked by exact type: it is not an int here).
+_PLAIN = frozenset({str, bool, type(None)})
+# What orjson decodes into that may hold tags.
+_CONTAINERS = frozenset({dict, list})
 
 
 class TranscodingError(TypeError):
@@ -52,15 +56,33 @@ class OrjsonTranscoder(Transcoder):
 
     def _tag(self, obj: Any) -> Any:
         kind = type(obj)
-        if kind is str or kind is bool or obj is None:
+        if kind in _PLAIN:
             return obj
         if kind is dict:
-            tagged = {self._key(k): self._tag(v) for k, v in obj.items()}
-            return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
+            return self._tag_dict(obj)
+        if kind is list:
+            tag = self._tag
+            return [item if type(item) in _PLAIN else tag(item) for item in obj]
+        if kind is Decimal:
+            return {TAG: "dec", "v": str(obj)}
+        if kind is int:
+            return obj if _INT64_MIN <= obj <= _INT64_MAX else {TAG: "int", "v": str(obj)}
         name = self._names.get(kind)
         if name is not None:
             fields = {f: self._tag(getattr(obj, f)) for f in self._fields[kind]}
             return {TAG: "dc", "t": name, "v": fields}
+        return self._tag_other(obj)
+
+    def _tag_dict(self, obj: dict[Any, Any]) -> Any:
+        tag = self._tag
+        tagged = {
+            _key(k): v if type(v) in _PLAIN else tag(v)  # no call for the common leaves
+            for k, v in obj.items()
+        }
+        return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
+
+    def _tag_other(self, obj: Any) -> Any:
+        """Everything but the common exact types: subclasses included."""
         if isinstance(obj, str):
             return obj
         if isinstance(obj, int):
@@ -82,27 +104,21 @@ class OrjsonTranscoder(Transcoder):
         if isinstance(obj, set | frozenset):
             return {TAG: "set", "v": sorted((self._tag(item) for item in obj), key=repr)}
         if isinstance(obj, dict):
-            tagged = {self._key(k): self._tag(v) for k, v in obj.items()}
-            return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
+            return self._tag_dict(obj)
         raise TranscodingError(f"cannot store an object of type {type(obj).__name__}")
 
-    @staticmethod
-    def _key(key: Any) -> str:
-        if not isinstance(key, str):
-            raise TranscodingError("mapping keys must be strings")
-        return key
-
     def _untag(self, obj: Any) -> Any:
-        if isinstance(obj, list):
-            return [self._untag(item) for item in obj]
-        if not isinstance(obj, dict):
+        kind = type(obj)
+        if kind is list:
+            untag = self._untag
+            return [item if type(item) not in _CONTAINERS else untag(item) for item in obj]
+        if kind is not dict:
             return obj
         tag = obj.get(TAG)
         if tag is None:
-            return {k: self._untag(v) for k, v in obj.items()}
+            untag = self._untag
+            return {k: v if type(v) not in _CONTAINERS else untag(v) for k, v in obj.items()}
         value = obj["v"]
-        if tag == "int":
-            return int(value)
         if tag == "dec":
             return Decimal(value)
         if tag == "dt":
@@ -111,6 +127,8 @@ class OrjsonTranscoder(Transcoder):
             return date.fromisoformat(value)
         if tag == "uuid":
             return UUID(value)
+        if tag == "int":
+            return int(value)
         if tag == "tuple":
             return tuple(self._untag(item) for item in value)
         if tag == "set":
@@ -121,3 +139,9 @@ class OrjsonTranscoder(Transcoder):
             cls = self._by_name[obj["t"]]
             return cls(**{k: self._untag(v) for k, v in value.items()})
         raise TranscodingError(f"unknown tag {tag!r} in stored state")
+
+
+def _key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise TranscodingError("mapping keys must be strings")
+    return key

@@ -75,7 +75,7 @@ def _from_session(rt: Runtime, cookie: str | None) -> Principal | None:
     return next((p for p in rt.principals.all() if p.name == decoded), None)
 
 
-def viewer(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Principal | None:
+async def viewer(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Principal | None:
     """The caller by bearer token or session cookie; None sends them to the login form."""
     header = request.headers.get("authorization", "")
     found = (

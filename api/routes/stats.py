@@ -33,7 +33,7 @@ router = APIRouter(tags=["statistics"])
 Reader = Annotated[Principal, Depends(roles("regulator", "supervisor", "auditor", "admin"))]
 
 
-def statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ComplaintStatistics:
+async def statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ComplaintStatistics:
     if rt.statistics is None:
         raise Problem(503, "statistics need SQLite or PostgreSQL")
     return rt.statistics
@@ -95,7 +95,7 @@ def _file(kind: str, suffix: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{kind}-statistics.{suffix}"'}
 
 
-def case_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ClaimAndDisputeStatistics:
+async def case_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ClaimAndDisputeStatistics:
     if rt.case_statistics is None:
         raise Problem(503, "statistics need SQLite or PostgreSQL")
     return rt.case_statistics
@@ -160,7 +160,7 @@ class CaseQuery:
     format: str
 
 
-def case_query(
+async def case_query(
     period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
     by: Annotated[str | None, Query(description="up to two dimensions that apply")] = None,
     position: Annotated[

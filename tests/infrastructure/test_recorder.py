@@ -1,0 +1,100 @@
+"""The ledger's one-statement save on PostgreSQL keeps the library's guarantees."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import psycopg
+import pytest
+from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from application.ledger import Ledger
+from infrastructure.recorder import LedgerRecorder
+from infrastructure.settings import Settings
+from infrastructure.store import build_ledger
+
+
+def stored(originator: UUID, version: int, state: bytes = b"{}") -> StoredEvent:
+    return StoredEvent(
+        originator_id=originator, originator_version=version, topic="t:T", state=state
+    )
+
+
+@pytest.fixture
+def pg_ledger(fresh_postgres: str, tmp_path: Path) -> Iterator[Ledger]:
+    ledger = build_ledger(Settings(database_url=fresh_postgres, index_key_file=tmp_path / "k"))
+    yield ledger
+    ledger.close()
+
+
+def test_the_postgres_ledger_saves_through_the_ledger_recorder(pg_ledger: Ledger) -> None:
+    assert isinstance(pg_ledger.recorder, LedgerRecorder)
+
+
+def test_a_batch_gets_consecutive_positions_in_its_order_and_reads_back_exactly(
+    pg_ledger: Ledger,
+) -> None:
+    recorder = pg_ledger.recorder
+    a, b = uuid4(), uuid4()
+    first = recorder.insert_events([stored(a, 1, b"\x00\xff")])
+    second = recorder.insert_events([stored(b, 1), stored(a, 2, b'{"x":1}'), stored(b, 2)])
+    assert first == [1]
+    assert second == [2, 3, 4]
+    notifications = recorder.select_notifications(1, 10)
+    assert [(n.id, n.originator_id, n.originator_version) for n in notifications] == [
+        (1, a, 1),
+        (2, b, 1),
+        (3, a, 2),
+        (4, b, 2),
+    ]
+    assert notifications[0].state == b"\x00\xff"
+    assert recorder.insert_events([]) == []
+
+
+def test_a_version_taken_by_another_writer_is_an_integrity_error_and_writes_nothing(
+    pg_ledger: Ledger,
+) -> None:
+    recorder = pg_ledger.recorder
+    a, b = uuid4(), uuid4()
+    recorder.insert_events([stored(a, 1)])
+    with pytest.raises(IntegrityError):
+        recorder.insert_events([stored(b, 1), stored(a, 1)])
+    assert [n.originator_id for n in recorder.select_notifications(1, 10)] == [a]
+    assert recorder.select_events(b) == []
+
+
+def test_a_save_holds_the_table_lock_until_it_commits(
+    pg_ledger: Ledger, fresh_postgres: str
+) -> None:
+    """The lock makes positions commit in order: a reader never passes a gap filled later."""
+    recorder = pg_ledger.recorder
+    assert isinstance(recorder, LedgerRecorder)
+    with psycopg.connect(fresh_postgres) as saver, psycopg.connect(fresh_postgres) as observer:
+        saver.execute(recorder._save, ([uuid4()], [1], ["t:T"], [b"{}"]))  # still open
+        pid = saver.info.backend_pid
+        row = observer.execute(
+            "SELECT mode, granted FROM pg_locks WHERE pid = %s AND locktype = 'relation' "
+            "AND relation = 'ledger_events'::regclass AND mode = 'ExclusiveLock'",
+            (pid,),
+        ).fetchone()
+        assert row == ("ExclusiveLock", True)
+        saver.rollback()
+    assert recorder.select_notifications(1, 10) == []
+
+
+def test_a_save_notifies_the_ledger_channel(pg_ledger: Ledger, fresh_postgres: str) -> None:
+    recorder = pg_ledger.recorder
+    assert isinstance(recorder, LedgerRecorder)
+    with psycopg.connect(fresh_postgres, autocommit=True) as listener:
+        listener.execute(f'LISTEN "{recorder.channel_name}"')
+        got: list[str] = []
+        thread = threading.Thread(
+            target=lambda: got.extend(n.channel for n in listener.notifies(timeout=5, stop_after=1))
+        )
+        thread.start()
+        recorder.insert_events([stored(uuid4(), 1)])
+        thread.join()
+    assert got == [recorder.channel_name]
