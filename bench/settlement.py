@@ -142,18 +142,23 @@ def encounter(client: Client, n: int, discharges: list[float]) -> None:
 
 def run_clients(port: int, clients: int, encounters: int) -> tuple[float, list[float]]:
     discharges: list[float] = []
+    failures: list[BaseException] = []
     counter = iter(range(encounters))
     lock = threading.Lock()
 
     def worker() -> None:
         client = Client(port)
-        while True:
-            with lock:
-                n = next(counter, None)
-            if n is None:
-                client.close()
-                return
-            encounter(client, n, discharges)
+        try:
+            while True:
+                with lock:
+                    n = next(counter, None)
+                if n is None:
+                    return
+                encounter(client, n, discharges)
+        except (AssertionError, OSError) as exc:
+            failures.append(exc)
+        finally:
+            client.close()
 
     threads = [threading.Thread(target=worker) for _ in range(clients)]
     started = time.perf_counter()
@@ -161,6 +166,8 @@ def run_clients(port: int, clients: int, encounters: int) -> tuple[float, list[f
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:  # a rate over fewer encounters than asked would mislead
+        raise SystemExit(f"{len(failures)} client(s) failed; the first: {failures[0]!r}")
     return encounters / (time.perf_counter() - started), discharges
 
 
@@ -189,6 +196,8 @@ def main() -> None:
         **os.environ,
         "XIAOBAO_DATABASE_URL": URL,
         "XIAOBAO_PRINCIPALS_FILE": str(principals),
+        # The load generator is one hospital sending far above a partner's fair share.
+        "XIAOBAO_RATE_LIMIT_PER_SECOND": "0",
     }
     subprocess.run([sys.executable, "-m", "api", "demo"], env=env, check=True, capture_output=True)
     bare = bare_save_rate(2000)

@@ -44,7 +44,10 @@ class PostgresKeyStore:
 
     def __init__(self, recorder: PostgresApplicationRecorder) -> None:
         self.datastore = recorder.datastore
-        self.table = sql.Identifier(self.datastore.schema or "public", "subject_keys")
+        schema = self.datastore.schema or "public"
+        self.table = sql.Identifier(schema, "subject_keys")
+        self.function = sql.Identifier(schema, "xiaobao_subject_key")
+        self._get_or_create = sql.SQL("SELECT {}(%s, %s) AS key").format(self.function)
 
     def create_table(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -54,28 +57,33 @@ class PostgresKeyStore:
                     "created_at TIMESTAMPTZ NOT NULL DEFAULT now())"
                 ).format(self.table)
             )
+            # A new key is committed without waiting for its WAL flush: nothing sealed with
+            # it exists until an event commits, and that event's own (synchronous) commit
+            # flushes the WAL in order, the key's insert included — so a key can only be
+            # lost together with everything sealed with it. The look-up after a conflict is
+            # its own statement, so it sees a key that a racing insert has just committed.
+            curs.execute(
+                sql.SQL(
+                    "CREATE OR REPLACE FUNCTION {function}(s text, k bytea) RETURNS bytea "
+                    "LANGUAGE plpgsql AS $body$ DECLARE found bytea; BEGIN "
+                    "SET LOCAL synchronous_commit = off; "
+                    "INSERT INTO {table} (subject, key) VALUES (s, k) "
+                    "ON CONFLICT (subject) DO NOTHING RETURNING key INTO found; "
+                    "IF found IS NULL THEN "
+                    "SELECT t.key INTO found FROM {table} AS t WHERE t.subject = s; "
+                    "END IF; RETURN found; END $body$"
+                ).format(function=self.function, table=self.table)
+            )
 
     def get_or_create(self, subject: str) -> bytes:
-        """One statement: the key already there, or a new one inserted (no write when the
-        person is known).
-
-        A new key is committed without waiting for its WAL flush: nothing sealed with it
-        exists until an event commits, and that event's own (synchronous) commit flushes the
-        WAL in order, the key's insert included — so a key can only be lost together with
-        everything sealed with it."""
-        statement = sql.SQL(
-            "WITH new AS (INSERT INTO {0} (subject, key) VALUES (%s, %s) "
-            "ON CONFLICT (subject) DO NOTHING RETURNING key) "
-            "SELECT key FROM new UNION ALL SELECT key FROM {0} WHERE subject = %s"
-        ).format(self.table)
-        while True:
-            with self.datastore.transaction(commit=True) as curs:
-                curs.execute("SET LOCAL synchronous_commit = off", prepare=False)
-                fresh = AESGCM.generate_key(bit_length=256)
-                curs.execute(statement, (subject, fresh, subject), prepare=True)
-                row = curs.fetchone()
-            if row is not None:  # none only when a racing insert is not yet visible
-                return bytes(row["key"])
+        """The person's key: the one already there, or a new one (one round trip)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self._get_or_create, (subject, AESGCM.generate_key(bit_length=256)), prepare=True
+            )
+            row = curs.fetchone()
+        assert row is not None
+        return bytes(row["key"])
 
     def get_many(self, subjects: list[str]) -> dict[str, bytes]:
         if not subjects:

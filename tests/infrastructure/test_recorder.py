@@ -15,6 +15,7 @@ from application.ledger import Ledger
 from infrastructure.recorder import LedgerRecorder
 from infrastructure.settings import Settings
 from infrastructure.store import build_ledger
+from infrastructure.vault import key_store_for
 
 
 def stored(originator: UUID, version: int, state: bytes = b"{}") -> StoredEvent:
@@ -98,3 +99,24 @@ def test_a_save_notifies_the_ledger_channel(pg_ledger: Ledger, fresh_postgres: s
         recorder.insert_events([stored(uuid4(), 1)])
         thread.join()
     assert got == [recorder.channel_name]
+
+
+def test_racing_first_uses_of_a_person_get_one_key(pg_ledger: Ledger) -> None:
+    store = key_store_for(pg_ledger.recorder)
+    subjects = [f"person-{uuid4().hex}" for _ in range(20)]
+    keys: list[list[bytes]] = [[], []]
+    barrier = threading.Barrier(2)
+
+    def take(slot: int) -> None:
+        barrier.wait()
+        keys[slot].extend(store.get_or_create(s) for s in subjects)
+
+    threads = [threading.Thread(target=take, args=(slot,)) for slot in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert keys[0] == keys[1]
+    assert len(set(keys[0])) == len(subjects)
+    assert all(len(k) == 32 for k in keys[0])
+    assert store.get_many(subjects) == dict(zip(subjects, keys[0], strict=True))
