@@ -12,6 +12,7 @@ from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from application.ledger import Ledger, StreamReader
 from domain.accumulators import Accumulator
@@ -89,16 +90,14 @@ class RecorderReader:
             return []
         if isinstance(recorder, PostgresApplicationRecorder):
             assert self._events_query is not None
-            with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
+            with (
+                recorder.datastore.get_connection() as conn,
+                conn.cursor(row_factory=tuple_row) as curs,
+            ):
                 curs.execute(self._events_query, (list(originator_ids),), prepare=True)
                 return [
-                    StoredEvent(
-                        originator_id=row["originator_id"],
-                        originator_version=row["originator_version"],
-                        topic=row["topic"],
-                        state=bytes(row["state"]),
-                    )
-                    for row in curs.fetchall()
+                    StoredEvent(originator_id=i, originator_version=v, topic=t, state=bytes(s))
+                    for i, v, t, s in curs.fetchall()
                 ]
         if isinstance(recorder, SQLiteApplicationRecorder):
             marks = ",".join("?" * len(originator_ids))
