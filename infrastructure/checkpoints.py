@@ -241,7 +241,7 @@ def _split_note(note: str) -> tuple[str, list[tuple[str, bytes]]] | None:
 
 
 def _valid_name(name: str) -> bool:
-    return bool(name) and "+" not in name and not any(c.isspace() for c in name)
+    return bool(name) and "+" not in name and not any(map(str.isspace, name))
 
 
 def _check_name(name: str, what: str) -> None:

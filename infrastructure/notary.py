@@ -57,4 +57,6 @@ def receipt_text(
 
 
 def _one_line(text: str) -> str:
+    if text.isprintable():
+        return text
     return "".join(c if c.isprintable() else "?" for c in text)

@@ -49,7 +49,10 @@ class OrjsonTranscoder(Transcoder):
         self._fields[cls] = tuple(f.name for f in dataclasses.fields(cls))
 
     def encode(self, obj: Any) -> bytes:
-        return orjson.dumps(self._tag(obj))
+        try:
+            return orjson.dumps(self._tag(obj))
+        except orjson.JSONEncodeError as exc:  # a mapping key that is not a string
+            raise TranscodingError(str(exc)) from exc
 
     def decode(self, data: bytes) -> Any:
         return self._untag(orjson.loads(data))
@@ -76,8 +79,8 @@ class OrjsonTranscoder(Transcoder):
     def _tag_dict(self, obj: dict[Any, Any]) -> Any:
         tag = self._tag
         tagged = {
-            _key(k): v if type(v) in _PLAIN else tag(v)  # no call for the common leaves
-            for k, v in obj.items()
+            k: v if type(v) in _PLAIN else tag(v)  # no call for the common leaves
+            for k, v in obj.items()  # orjson refuses keys that are not strings
         }
         return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
 
@@ -140,8 +143,3 @@ class OrjsonTranscoder(Transcoder):
             return cls(**{k: self._untag(v) for k, v in value.items()})
         raise TranscodingError(f"unknown tag {tag!r} in stored state")
 
-
-def _key(key: Any) -> str:
-    if not isinstance(key, str):
-        raise TranscodingError("mapping keys must be strings")
-    return key
