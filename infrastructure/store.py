@@ -3,10 +3,12 @@ position index (where each event of a stream sits in the global log)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -272,8 +274,33 @@ def build_runner(settings: Settings, ledger: Ledger, projector: Projector) -> Ru
     )
 
 
+MIGRATION_LOCK = 0x78696D67  # "ximg": one migration at a time per database
+
+
+@contextlib.contextmanager
+def _one_migration_at_a_time(settings: Settings) -> Iterator[None]:
+    """Serialise migrations on PostgreSQL: `CREATE OR REPLACE FUNCTION` run by two processes
+    at once fails with "tuple concurrently updated" (every API worker migrates at start)."""
+    if not settings.is_postgres:
+        yield
+        return
+    with psycopg.connect(
+        settings.database_url.split("?", 1)[0], autocommit=True, connect_timeout=5
+    ) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+
+
 def migrate(settings: Settings) -> None:
     """Create the ledger's tables and secrets once, before any worker starts."""
+    with _one_migration_at_a_time(settings):
+        _migrate(settings)
+
+
+def _migrate(settings: Settings) -> None:
     ledger = build_ledger(settings, create_table=True)
     key_store_for(ledger.recorder).create_table()
     if not isinstance(ledger.recorder, POPOApplicationRecorder):

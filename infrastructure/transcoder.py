@@ -142,4 +142,3 @@ class OrjsonTranscoder(Transcoder):
             cls = self._by_name[obj["t"]]
             return cls(**{k: self._untag(v) for k, v in value.items()})
         raise TranscodingError(f"unknown tag {tag!r} in stored state")
-

@@ -14,7 +14,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from application.ledger import Ledger
 from infrastructure.recorder import LedgerRecorder
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger
+from infrastructure.store import build_ledger, migrate
 from infrastructure.vault import key_store_for
 
 
@@ -120,3 +120,30 @@ def test_racing_first_uses_of_a_person_get_one_key(pg_ledger: Ledger) -> None:
     assert len(set(keys[0])) == len(subjects)
     assert all(len(k) == 32 for k in keys[0])
     assert store.get_many(subjects) == dict(zip(subjects, keys[0], strict=True))
+
+
+def test_workers_migrating_at_once_all_succeed(fresh_postgres: str, tmp_path: Path) -> None:
+    """Every API worker migrates at start; replacing a function at the same moment in two
+    sessions fails ("tuple concurrently updated") unless migrations take turns."""
+    settings = Settings(
+        database_url=fresh_postgres,
+        index_key_file=tmp_path / "k",
+        signing_key_file=tmp_path / "s.pem",
+    )
+    migrate(settings)  # the secrets exist: the workers race only on the database
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            migrate(settings)
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
