@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import multiprocessing
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -140,35 +140,43 @@ def encounter(client: Client, n: int, discharges: list[float]) -> None:
     assert "settlement" in orjson.loads(body)
 
 
-def run_clients(port: int, clients: int, encounters: int) -> tuple[float, list[float]]:
+def _client(port: int, first: int, count: int, start: Any, results: Any) -> None:
+    """One partner system: its own process and keep-alive connection, `count` encounters."""
     discharges: list[float] = []
-    failures: list[BaseException] = []
-    counter = iter(range(encounters))
-    lock = threading.Lock()
-
-    def worker() -> None:
+    try:
         client = Client(port)
-        try:
-            while True:
-                with lock:
-                    n = next(counter, None)
-                if n is None:
-                    return
-                encounter(client, n, discharges)
-        except (AssertionError, OSError) as exc:
-            failures.append(exc)
-        finally:
-            client.close()
+        start.wait()
+        for n in range(first, first + count):
+            encounter(client, n, discharges)
+        client.close()
+        results.put(("ok", discharges))
+    except (AssertionError, OSError) as exc:
+        results.put(("failed", repr(exc)))
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+
+def run_clients(port: int, clients: int, encounters: int) -> tuple[float, list[float]]:
+    """Encounters from `clients` concurrent client processes (threads of one process would
+    wait for each other's turn on the GIL, and that wait would show as server latency)."""
+    start = multiprocessing.Barrier(clients + 1)
+    results: Any = multiprocessing.Queue()
+    shares = [encounters // clients + (i < encounters % clients) for i in range(clients)]
+    firsts = [sum(shares[:i]) for i in range(clients)]
+    processes = [
+        multiprocessing.Process(target=_client, args=(port, first, share, start, results))
+        for first, share in zip(firsts, shares, strict=True)
+    ]
+    for process in processes:
+        process.start()
+    start.wait()
     started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [results.get() for _ in processes]
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    failures = [detail for status, detail in outcomes if status != "ok"]
     if failures:  # a rate over fewer encounters than asked would mislead
-        raise SystemExit(f"{len(failures)} client(s) failed; the first: {failures[0]!r}")
-    return encounters / (time.perf_counter() - started), discharges
+        raise SystemExit(f"{len(failures)} client(s) failed; the first: {failures[0]}")
+    return encounters / elapsed, [d for _, detail in outcomes for d in detail]
 
 
 def percentile(samples: list[float], q: float) -> float:
