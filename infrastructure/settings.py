@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     def is_postgres(self) -> bool:
         return self.database_url.startswith(("postgresql://", "postgres://"))
 
+    @property
+    def postgres_conninfo(self) -> str:
+        """The URL for psycopg connections of our own (the query is the ledger's options)."""
+        return self.database_url.split("?", 1)[0]
+
     def sqlite_path(self) -> Path | None:
         if not self.database_url.startswith("sqlite:///"):
             return None

@@ -90,8 +90,7 @@ class RecorderReader:
         recorder = self.recorder
         if not originator_ids:
             return []
-        if isinstance(recorder, PostgresApplicationRecorder):
-            assert self._events_query is not None
+        if isinstance(recorder, PostgresApplicationRecorder) and self._events_query:
             with (
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
@@ -199,7 +198,7 @@ def build_sealer(settings: Settings, ledger: Ledger, notary: Notary) -> Sealer:
     lock: SingleActive = (
         FileLock(path.with_name(path.name + ".sealer.lock"))
         if path is not None
-        else AdvisoryLock(settings.database_url.split("?", 1)[0])
+        else AdvisoryLock(settings.postgres_conninfo)
     )
     return Sealer(
         ledger.recorder,
@@ -263,7 +262,7 @@ def build_statistics(ledger: Ledger) -> ComplaintStatistics:
 
 def build_runner(settings: Settings, ledger: Ledger, projector: Projector) -> Runner:
     """A runner keeping every view live (one active per view across processes)."""
-    url = settings.database_url.split("?", 1)[0] if settings.is_postgres else None
+    url = settings.postgres_conninfo if settings.is_postgres else None
     locks = {
         view.name: lock_for(ledger.recorder, view.name, url or "", settings.sqlite_path())
         for view in projector.views
@@ -284,9 +283,7 @@ def _one_migration_at_a_time(settings: Settings) -> Iterator[None]:
     if not settings.is_postgres:
         yield
         return
-    with psycopg.connect(
-        settings.database_url.split("?", 1)[0], autocommit=True, connect_timeout=5
-    ) as conn:
+    with psycopg.connect(settings.postgres_conninfo, autocommit=True, connect_timeout=5) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
             yield

@@ -64,12 +64,7 @@ class OrjsonTranscoder(Transcoder):
         if kind is dict:
             return self._tag_dict(obj)
         if kind is list:
-            tag = self._tag
-            return [item if type(item) in _PLAIN else tag(item) for item in obj]
-        if kind is Decimal:
-            return {TAG: "dec", "v": str(obj)}
-        if kind is int:
-            return obj if _INT64_MIN <= obj <= _INT64_MAX else {TAG: "int", "v": str(obj)}
+            return self._tag_list(obj)
         name = self._names.get(kind)
         if name is not None:
             fields = {f: self._tag(getattr(obj, f)) for f in self._fields[kind]}
@@ -84,8 +79,12 @@ class OrjsonTranscoder(Transcoder):
         }
         return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
 
+    def _tag_list(self, obj: list[Any]) -> list[Any]:
+        tag = self._tag
+        return [item if type(item) in _PLAIN else tag(item) for item in obj]
+
     def _tag_other(self, obj: Any) -> Any:
-        """Everything but the common exact types: subclasses included."""
+        """Everything but strings, containers and value dataclasses (subclasses included)."""
         if isinstance(obj, str):
             return obj
         if isinstance(obj, int):
@@ -101,7 +100,7 @@ class OrjsonTranscoder(Transcoder):
         if isinstance(obj, UUID):
             return {TAG: "uuid", "v": obj.hex}
         if isinstance(obj, list):
-            return [self._tag(item) for item in obj]
+            return self._tag_list(obj)
         if isinstance(obj, tuple):
             return {TAG: "tuple", "v": [self._tag(item) for item in obj]}
         if isinstance(obj, set | frozenset):
