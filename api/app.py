@@ -114,6 +114,9 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         description=DESCRIPTION,
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        # No OpenTelemetry here (metrics are Prometheus, logs are JSON lines): FastAPI's
+        # native telemetry would otherwise ask the global providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     errors.install(app)
     app.add_middleware(

@@ -6,12 +6,14 @@ on the client. This recorder does the same inside one server-side function calle
 autocommit: it takes the same EXCLUSIVE table lock (so positions are issued in commit order
 and a reader tailing the log never passes a gap that fills later — the reason the library's
 own `POSTGRES_ENABLE_DB_FUNCTIONS` mode, which drops the lock, is not used), notifies the
-same channel and returns the positions. The events travel as four plain arrays.
+same channel and returns the positions. The events travel as four arrays, each sent as one
+array literal (`text_array`, `bytea_array`): the driver's own list adaptation quotes and
+escapes element by element in Python and cost more than half of a save's client time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
@@ -20,6 +22,22 @@ from eventsourcing.utils import retry
 from psycopg import sql
 
 FUNCTION = "xiaobao_insert_events"
+
+
+def text_array(values: Iterable[object]) -> str:
+    """A PostgreSQL array literal of the values' text forms, every element quoted."""
+    return "{" + ",".join(_quoted(str(value)) for value in values) + "}"
+
+
+def bytea_array(values: Iterable[bytes]) -> str:
+    """A PostgreSQL `bytea[]` literal: each element in hex form (`\\x…`, backslash escaped)."""
+    return "{" + ",".join(f'"\\\\x{value.hex()}"' for value in values) + "}"
+
+
+def _quoted(text: str) -> str:
+    if "\\" in text or '"' in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
 
 
 class LedgerRecorder(PostgresApplicationRecorder):
@@ -69,10 +87,10 @@ class LedgerRecorder(PostgresApplicationRecorder):
         if not stored_events:
             return []
         params = (
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
+            text_array(e.originator_id for e in stored_events),
+            text_array(e.originator_version for e in stored_events),
+            text_array(e.topic for e in stored_events),
+            bytea_array(e.state for e in stored_events),
         )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self._save, params, prepare=True)

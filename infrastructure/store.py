@@ -44,6 +44,7 @@ from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
 from infrastructure.projections import Projector, Runner, View, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
+from infrastructure.recorder import text_array
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
@@ -79,10 +80,11 @@ class RecorderReader:
         if isinstance(recorder, PostgresApplicationRecorder):
             self._events_query = sql.SQL(
                 "SELECT originator_id, originator_version, topic, state FROM {}.{} "
-                "WHERE originator_id = ANY(%s) ORDER BY originator_id, originator_version"
+                "WHERE originator_id = ANY(%s::{}[]) ORDER BY originator_id, originator_version"
             ).format(
                 sql.Identifier(recorder.datastore.schema or "public"),
                 sql.Identifier(recorder.events_table_name),
+                sql.SQL(recorder.datastore.originator_id_type),
             )
 
     def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
@@ -95,7 +97,7 @@ class RecorderReader:
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
             ):
-                curs.execute(self._events_query, (list(originator_ids),), prepare=True)
+                curs.execute(self._events_query, (text_array(originator_ids),), prepare=True)
                 return [
                     StoredEvent(originator_id=i, originator_version=v, topic=t, state=bytes(s))
                     for i, v, t, s in curs.fetchall()

@@ -55,6 +55,20 @@ def test_a_batch_gets_consecutive_positions_in_its_order_and_reads_back_exactly(
     assert recorder.insert_events([]) == []
 
 
+def test_every_byte_and_quote_survives_the_array_literals(pg_ledger: Ledger) -> None:
+    """States and topics travel inside array literals: escaping must be exact."""
+    recorder = pg_ledger.recorder
+    a = uuid4()
+    awkward = [
+        StoredEvent(a, 1, 'm:T"q"', bytes(range(256))),
+        StoredEvent(a, 2, "m:T\\b,{x}", b'\\x00"\\\\'),
+        StoredEvent(a, 3, "m:T NULL", b""),
+    ]
+    recorder.insert_events(awkward)
+    assert recorder.select_events(a) == awkward
+    assert pg_ledger.positions.events_of([uuid4(), a]) == awkward
+
+
 def test_a_version_taken_by_another_writer_is_an_integrity_error_and_writes_nothing(
     pg_ledger: Ledger,
 ) -> None:
