@@ -65,9 +65,15 @@ class OrjsonTranscoder(Transcoder):
             return self._tag_dict(obj)
         if kind is list:
             return self._tag_list(obj)
+        if kind is Decimal:  # the commonest tagged leaf: money
+            return {TAG: "dec", "v": str(obj)}
         name = self._names.get(kind)
         if name is not None:
-            fields = {f: self._tag(getattr(obj, f)) for f in self._fields[kind]}
+            tag = self._tag
+            fields = {
+                f: v if type(v := getattr(obj, f)) in _PLAIN else tag(v)
+                for f in self._fields[kind]
+            }
             return {TAG: "dc", "t": name, "v": fields}
         return self._tag_other(obj)
 
@@ -112,32 +118,37 @@ class OrjsonTranscoder(Transcoder):
     def _untag(self, obj: Any) -> Any:
         kind = type(obj)
         if kind is list:
-            untag = self._untag
-            return [item if type(item) not in _CONTAINERS else untag(item) for item in obj]
+            return self._untag_list(obj)
         if kind is not dict:
             return obj
         tag = obj.get(TAG)
         if tag is None:
-            untag = self._untag
-            return {k: v if type(v) not in _CONTAINERS else untag(v) for k, v in obj.items()}
+            return self._untag_dict(obj)
         value = obj["v"]
         if tag == "dec":
             return Decimal(value)
+        if tag == "dc":
+            return self._by_name[obj["t"]](**self._untag_dict(value))
         if tag == "dt":
             return datetime.fromisoformat(value)
-        if tag == "date":
-            return date.fromisoformat(value)
         if tag == "uuid":
             return UUID(value)
+        if tag == "tuple":
+            return tuple(self._untag_list(value))
+        if tag == "date":
+            return date.fromisoformat(value)
         if tag == "int":
             return int(value)
-        if tag == "tuple":
-            return tuple(self._untag(item) for item in value)
         if tag == "set":
-            return {self._untag(item) for item in value}
+            return set(self._untag_list(value))
         if tag == "dict":
-            return {k: self._untag(v) for k, v in value.items()}
-        if tag == "dc":
-            cls = self._by_name[obj["t"]]
-            return cls(**{k: self._untag(v) for k, v in value.items()})
+            return self._untag_dict(value)
         raise TranscodingError(f"unknown tag {tag!r} in stored state")
+
+    def _untag_dict(self, obj: dict[str, Any]) -> dict[str, Any]:
+        untag = self._untag
+        return {k: v if type(v) not in _CONTAINERS else untag(v) for k, v in obj.items()}
+
+    def _untag_list(self, obj: list[Any]) -> list[Any]:
+        untag = self._untag
+        return [item if type(item) not in _CONTAINERS else untag(item) for item in obj]
