@@ -177,6 +177,29 @@ class ViewStore:
             (view, position),
         )
 
+    def advance(self, cursor: Cursor, moves: dict[str, tuple[int, int]]) -> list[str]:
+        """Move each view (name → (from, to)) only if it is still where it was read: a view
+        that another writer moved, or `rebuild` reset, stays as it is. Returns those moved."""
+        lock = " FOR UPDATE" if cursor.postgres else ""  # SQLite writers take turns anyway
+        cursor.execute(
+            "SELECT view, position FROM projection_tracking WHERE view IN "  # noqa: S608
+            f"({', '.join('?' * len(moves))}){lock}",
+            list(moves),
+        )
+        found = {row[0]: int(row[1]) for row in cursor.fetchall()}
+        moving = [name for name, (start, _) in moves.items() if found.get(name, 0) == start]
+        rows = [(moves[name][1], name) for name in moving if name in found]
+        if rows:
+            cursor.executemany("UPDATE projection_tracking SET position = ? WHERE view = ?", rows)
+        new = [(name, moves[name][1]) for name in moving if name not in found]
+        if new:
+            cursor.executemany(
+                "INSERT INTO projection_tracking (view, position) VALUES (?, ?) "
+                "ON CONFLICT (view) DO NOTHING",
+                new,
+            )
+        return moving
+
     def positions(self) -> dict[str, int]:
         with self.transaction() as cur:
             cur.execute("SELECT view, position FROM projection_tracking")
@@ -207,27 +230,73 @@ class Projector:
                 view.create(cur)
 
     def step(self, view: View) -> int:
-        """Apply the next batch to one view; returns how many log positions it advanced.
+        """Apply the next batch to one view; returns how many log positions it advanced."""
+        return self.cycle([view], isolate=False)[0]
 
-        Reading happens before the write transaction, which then checks that the tracking
-        position did not move (another runner) and writes rows and position together. The
-        position advances over events of other topics too (up to the log's head when read),
-        so `?position=N` waits end even when the last events concern other views."""
-        after = self.store.positions().get(view.name, 0)
+    def cycle(self, views: Sequence[View], isolate: bool = True) -> tuple[int, list[str]]:
+        """Apply the next batch to each view; returns the log positions advanced (summed over
+        the views) and, with `isolate`, the views that failed (logged; the others go on).
+
+        The log's head and the tracking positions are read once; views at the same position
+        (the usual case) read the new events of all their topics in one query, each event
+        decoded once. A view with events writes its rows and position in one transaction,
+        which first checks that the tracking position did not move (another runner,
+        `rebuild`). The position advances over events of other topics too (up to the head
+        when read), so `?position=N` waits end even when the last events concern other
+        views: the views with nothing to apply move together in one transaction, each only
+        from the position that was read."""
+        if not views:
+            return 0, []
+        known = self.store.positions()
         head = int(self.recorder.max_notification_id() or 0)
-        if head <= after:
-            return 0
-        notifications = self.recorder.select_notifications(
-            after, self.batch, stop=head, topics=list(view.topics), inclusive_of_start=False
-        )
-        reached = notifications[-1].id if len(notifications) == self.batch else head
-        prepared = view.prepare([(n.id, self.mapper.to_domain_event(n)) for n in notifications])
+        at: dict[int, list[View]] = {}
+        for view in views:
+            if (after := known.get(view.name, 0)) < head:
+                at.setdefault(after, []).append(view)
+        decoded: dict[int, Any] = {}
+        idle: dict[str, tuple[int, int]] = {}
+        failed: list[str] = []
+        advanced = 0
+        for after, group in sorted(at.items()):
+            notifications = self.recorder.select_notifications(
+                after,
+                self.batch,
+                stop=head,
+                topics=sorted({t for view in group for t in view.topics}),
+                inclusive_of_start=False,
+            )
+            reached = notifications[-1].id if len(notifications) == self.batch else head
+            for view in group:
+                topics = set(view.topics)
+                mine = [n for n in notifications if n.topic in topics]
+                if not mine:
+                    idle[view.name] = (after, reached)
+                    continue
+                try:
+                    for n in mine:
+                        if n.id not in decoded:  # an event several views read is decoded once
+                            decoded[n.id] = self.mapper.to_domain_event(n)
+                    if self._apply(view, after, reached, [(n.id, decoded[n.id]) for n in mine]):
+                        advanced += reached - after
+                except Exception:
+                    if not isolate:
+                        raise
+                    log.exception("projection %s failed; retrying", view.name)
+                    failed.append(view.name)
+        if idle:
+            with self.store.transaction() as cur:
+                moved = self.store.advance(cur, idle)
+            advanced += sum(idle[name][1] - idle[name][0] for name in moved)
+        return advanced, failed
+
+    def _apply(self, view: View, after: int, reached: int, events: list[tuple[int, Any]]) -> bool:
+        prepared = view.prepare(events)
         with self.store.transaction() as cur:
             if self.store.claim(cur, view.name) != after:
-                return 0  # another writer moved it: its batch, not ours
+                return False  # another writer moved it: its batch, not ours
             view.apply(cur, prepared)
             self.store.track(cur, view.name, reached)
-        return reached - after
+        return True
 
     def catch_up(self, view: View | None = None) -> int:
         """Apply every pending event to one view (or all)."""
@@ -295,20 +364,24 @@ class Runner:
             listener.start()
         retry_at: dict[str, float] = {}
         while not stop.is_set():
-            worked = False
             stop.wait(self.settle)  # let a burst of events arrive: one batch, not many
+            held = []
             for view in self.projector.views:
-                lock = self.locks[view.name]
                 if time.monotonic() < retry_at.get(view.name, 0):
                     continue  # another runner is active; ask again later, not on every event
-                if not lock.acquire():
+                if self.locks[view.name].acquire():
+                    held.append(view)
+                else:
                     retry_at[view.name] = time.monotonic() + LOCK_RETRY_SECONDS
-                    continue
-                try:
-                    worked |= bool(self.projector.step(view))
-                except Exception:
-                    log.exception("projection %s failed; retrying", view.name)
-                    lock.release()
+            worked = False
+            try:
+                advanced, failed = self.projector.cycle(held)
+                worked = advanced > 0
+            except Exception:
+                log.exception("projections failed; retrying")
+                failed = [view.name for view in held]
+            for name in failed:
+                self.locks[name].release()
             if not worked:
                 self.wake.wait(self.poll)
                 self.wake.clear()

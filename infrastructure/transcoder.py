@@ -71,8 +71,7 @@ class OrjsonTranscoder(Transcoder):
         if name is not None:
             tag = self._tag
             fields = {
-                f: v if type(v := getattr(obj, f)) in _PLAIN else tag(v)
-                for f in self._fields[kind]
+                f: v if type(v := getattr(obj, f)) in _PLAIN else tag(v) for f in self._fields[kind]
             }
             return {TAG: "dc", "t": name, "v": fields}
         return self._tag_other(obj)

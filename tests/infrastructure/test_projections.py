@@ -218,3 +218,79 @@ def test_a_fact_table_whose_columns_changed_is_recounted_not_doubled(
     again.catch_up()
     assert counts(again) == (4, 4)
     assert rows(again) == recomputed(services)
+
+
+class Seen:
+    """A test view that remembers the event objects it was given."""
+
+    def __init__(self, name: str, topics: list[str], fail: bool = False) -> None:
+        self.name = name
+        self.topics = topics
+        self.fail = fail
+        self.events: list[Any] = []
+
+    def create(self, cursor: Cursor) -> None:
+        return None
+
+    def prepare(self, events: Any) -> Any:
+        if self.fail:
+            raise RuntimeError("a poison event")
+        self.events.extend(event for _, event in events)
+        return None
+
+    def apply(self, cursor: Cursor, prepared: Any) -> None:
+        return None
+
+    def clear(self, cursor: Cursor) -> None:
+        return None
+
+
+def test_one_cycle_reads_and_decodes_the_new_events_once_for_all_views(
+    services: Services,
+) -> None:
+    complain(services, 3)
+    topics = list(facts_view(services).topics)
+    a, b = Seen("seen_a", topics), Seen("seen_b", topics)
+    idle = Seen("seen_idle", ["no.such:Topic"])
+    engine = Projector(services.ledger.recorder, services.ledger.mapper, [a, b, idle])
+    engine.migrate()
+    reads = []
+    select = engine.recorder.select_notifications
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(kwargs.get("topics"))
+        return select(*args, **kwargs)
+
+    engine.recorder.select_notifications = counted  # type: ignore[method-assign]
+    head = services.ledger.position()
+    advanced, failed = engine.cycle(engine.views)
+    assert (advanced, failed) == (3 * head, [])
+    assert len(reads) == 1
+    assert len(a.events) > 0
+    assert all(x is y for x, y in zip(a.events, b.events, strict=True))  # decoded once
+    assert engine.store.positions() == {"seen_a": head, "seen_b": head, "seen_idle": head}
+
+
+def test_a_failing_view_does_not_hold_back_the_others(services: Services) -> None:
+    complain(services, 2)
+    topics = list(facts_view(services).topics)
+    good, bad = Seen("seen_good", topics), Seen("seen_bad", topics, fail=True)
+    engine = Projector(services.ledger.recorder, services.ledger.mapper, [bad, good])
+    engine.migrate()
+    advanced, failed = engine.cycle(engine.views)
+    assert failed == ["seen_bad"]
+    assert advanced == services.ledger.position()
+    assert engine.store.positions().get("seen_bad", 0) == 0
+    with pytest.raises(RuntimeError):
+        engine.step(bad)  # alone (catch-up, rebuild) a failure is raised, not logged
+
+
+def test_an_idle_view_moves_only_from_the_position_it_was_read_at(services: Services) -> None:
+    """The compare-and-set of idle views: a view that `rebuild` reset in the meantime (or
+    another writer moved) is left where it is, so the rebuild is not skipped."""
+    engine, view = projector(services)
+    with engine.store.transaction() as cur:
+        engine.store.track(cur, view.name, 0)  # a rebuild reset it after it was read at 5
+        moved = engine.store.advance(cur, {view.name: (5, 9), "brand_new": (0, 9)})
+    assert moved == ["brand_new"]
+    assert engine.store.positions() == {view.name: 0, "brand_new": 9}
