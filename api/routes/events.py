@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api import cloudevents as ce
-from api.deps import CallerDep, RuntimeDep
+from api.deps import bearer, principal, runtime
 from api.errors import Problem
 from api.responses import JSONBody
 
@@ -34,19 +34,19 @@ EVENT_BODY_SCHEMA: dict[str, Any] = {
 @router.post(
     "/v1/events",
     status_code=201,
-    openapi_extra={"requestBody": EVENT_BODY_SCHEMA},
+    # The caller is resolved in the body, not by FastAPI's dependency solver (~0.1 ms of a
+    # worker's CPU per request on this, the hottest route), so its bearer scheme is declared.
+    openapi_extra={"requestBody": EVENT_BODY_SCHEMA, "security": [{"HTTPBearer": []}]},
     responses={
         200: {"description": "a duplicate of an event already recorded, or a batch's results"},
         201: {"description": "the event was recorded"},
     },
 )
-async def post_events(
-    request: Request,
-    caller: CallerDep,
-    rt: RuntimeDep,
-) -> JSONBody:
+async def post_events(request: Request) -> JSONBody:
     """Record one partner event (201; a duplicate 200) or a batch of up to 1000 (200)."""
-    services, metrics, notary = rt.services, rt.metrics, rt.notary  # the hot path: few deps
+    rt = await runtime(request)
+    caller = await principal(rt, await bearer(request))
+    services, metrics, notary = rt.services, rt.metrics, rt.notary
     content_type = ce.media_type(request.headers.get("content-type"))
     body = await request.body()
     if "ce-specversion" in request.headers:
