@@ -122,7 +122,9 @@ class ClaimCommands:
         existing = claim_id(cmd.hospital, cmd.encounter_id)
         ref = self.vault.ref(cmd.patient_id)
         reads.prefetch(
-            existing, scheme_index_id(cmd.region, cmd.person_type), subject_stream_id(ref)
+            existing,
+            subject_stream_id(ref),
+            *self.planner.with_schemes(scheme_index_id(cmd.region, cmd.person_type)),
         )
         if reads.get(Claim, existing) is not None:
             raise DuplicateEncounter(f"encounter {cmd.encounter_id!r} is already registered")

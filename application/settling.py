@@ -64,14 +64,25 @@ class SettlementPlanner:
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
+        # The scheme ids each scheme index named when last read. Only a guess of what to
+        # fetch together with the index (one round trip instead of two); the index itself
+        # is always read, and a scheme it names that was not guessed is fetched after it.
+        self._schemes_named: dict[UUID, tuple[str, ...]] = {}
+
+    def with_schemes(self, index_id: UUID) -> list[UUID]:
+        """The index and the scheme streams it named last time, to prefetch together."""
+        return [index_id, *(scheme_stream_id(s) for s in self._schemes_named.get(index_id, ()))]
 
     def scheme_for(
         self, region: str, person_type: str, on: date, reads: Reads | None = None
     ) -> tuple[str, SchemeVersion]:
         """The scheme version in force for a region and person type on a date."""
         reads = reads or Reads(self.ledger)
-        index = reads.get(SchemeIndex, scheme_index_id(region, person_type))
+        index_id = scheme_index_id(region, person_type)
+        reads.prefetch(*self.with_schemes(index_id))
+        index = reads.get(SchemeIndex, index_id)
         scheme_ids = index.scheme_ids if index else []
+        self._schemes_named[index_id] = tuple(scheme_ids)
         reads.prefetch(*(scheme_stream_id(s) for s in scheme_ids))
         best: tuple[str, SchemeVersion] | None = None
         for scheme_id in scheme_ids:
@@ -151,11 +162,12 @@ class SettlementPlanner:
         scheme_index = scheme_index_id(claim.region, claim.person_type)
         insured_index = insured_index_id(claim.patient_ref)
         reads.prefetch(
-            scheme_index,
+            *self.with_schemes(scheme_index),
             fund_id,
             policy_stream_id(claim.policy_id) if claim.policy_id else insured_index,
         )
-        # Second round trip: every scheme and policy the indexes name, together.
+        # Second round trip: the schemes the index names that were not guessed, and the
+        # policies the insured index names (none when this person has no policy).
         schemes = reads.get(SchemeIndex, scheme_index)
         insured = None if claim.policy_id else reads.get(InsuredIndex, insured_index)
         reads.prefetch(

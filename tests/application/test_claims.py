@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ from domain.accumulators import (
 from domain.claims import AmountExceedsOutstanding, Claim, ClaimClosed, RemittanceAlreadyPaid
 from domain.common import CST, UnknownRecord
 from domain.receipts import IdempotencyConflict
-from domain.reference import NoSchemeInForce
+from domain.reference import LevelTerms, NoSchemeInForce
 from domain.settlement import ChargeLine, ProductTerms
 from tests.builders import (
     HOSPITAL,
@@ -287,3 +288,45 @@ def test_statement_totals_net_of_adjustments_and_cancellations(seeded: Services)
     assert statement["counts"] == {"SettlementCalculated": 2, "SettlementCancelled": 1}
     assert statement["totals"]["commercial_paid"] == "24992.00"
     assert seeded.claims.statement(OTHER_HOSPITAL, today)["items"] == []
+
+
+def test_the_scheme_is_read_with_its_index_once_the_planner_has_seen_it(
+    seeded: Services,
+) -> None:
+    """Admission and discharge fetch the scheme index and the schemes it named last time in
+    one round trip (the patient has no policy here: no policy round trip either)."""
+    settle_worked_example(seeded, "E1", patient="person-2")  # the planner learns the index
+    reads: list[int] = []
+    batched = seeded.ledger.positions.events_of
+
+    def counted(ids: Any) -> Any:
+        reads.append(len(ids))
+        return batched(ids)
+
+    seeded.ledger.positions.events_of = counted  # type: ignore[method-assign,assignment]
+    admit(seeded, "E2", patient="person-3")
+    assert len(reads) == 1
+    reads.clear()
+    charge(seeded, "E2")
+    discharge(seeded, "E2")
+    assert len(reads) == 3  # charges: the claim; discharge: the claim, then index, scheme, fund
+
+
+def test_a_scheme_listed_after_the_planner_learned_the_index_is_still_found(
+    seeded: Services,
+) -> None:
+    settle_worked_example(seeded, "E1")
+    seeded.reference.put_scheme(
+        "hz-employee-2027",
+        r.SchemeDraft(
+            "330100",
+            "employee",
+            date(2026, 3, 1),
+            D("400000.00"),
+            D("0.10"),
+            {"3": LevelTerms(D("100.00"), D("0.90"))},
+        ),
+        admin_meta(),
+    )
+    result = settle_worked_example(seeded, "E2", patient="person-2")
+    assert result.extra["settlement"]["versions"]["scheme_id"] == "hz-employee-2027"
