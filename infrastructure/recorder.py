@@ -20,6 +20,7 @@ from eventsourcing.persistence import InterfaceError, OperationalError, StoredEv
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 FUNCTION = "xiaobao_insert_events"
 
@@ -92,6 +93,6 @@ class LedgerRecorder(PostgresApplicationRecorder):
             text_array(e.topic for e in stored_events),
             bytea_array(e.state for e in stored_events),
         )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self._save, params, prepare=True)
-            return [row["n"] for row in curs.fetchall()]
+            return [row[0] for row in curs.fetchall()]
