@@ -82,7 +82,8 @@ class SettlementPlanner:
         reads.prefetch(*self.with_schemes(index_id))
         index = reads.get(SchemeIndex, index_id)
         scheme_ids = index.scheme_ids if index else []
-        self._schemes_named[index_id] = tuple(scheme_ids)
+        if index is not None:  # the keys come from partners: only remember real indexes
+            self._schemes_named[index_id] = tuple(scheme_ids)
         reads.prefetch(*(scheme_stream_id(s) for s in scheme_ids))
         best: tuple[str, SchemeVersion] | None = None
         for scheme_id in scheme_ids:

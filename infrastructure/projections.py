@@ -219,6 +219,9 @@ class Projector:
         self.recorder = recorder
         self.mapper = mapper
         self.views = list(views)
+        for view in self.views:
+            if not view.topics:  # the log query would read every topic for it
+                raise ValueError(f"view {view.name} reads no topics")
         self.batch = batch
         self.store = ViewStore(recorder)
 
@@ -239,7 +242,8 @@ class Projector:
 
         The log's head and the tracking positions are read once; views at the same position
         (the usual case) read the new events of all their topics in one query, each event
-        decoded once. A view with events writes its rows and position in one transaction,
+        decoded once (views that read the same event get the same object: events are
+        never mutated). A view with events writes its rows and position in one transaction,
         which first checks that the tracking position did not move (another runner,
         `rebuild`). The position advances over events of other topics too (up to the head
         when read), so `?position=N` waits end even when the last events concern other

@@ -294,3 +294,57 @@ def test_an_idle_view_moves_only_from_the_position_it_was_read_at(services: Serv
         moved = engine.store.advance(cur, {view.name: (5, 9), "brand_new": (0, 9)})
     assert moved == ["brand_new"]
     assert engine.store.positions() == {view.name: 0, "brand_new": 9}
+
+
+class Applied:
+    """A test view that keeps the positions of the events whose batch it applied."""
+
+    def __init__(self, name: str, topics: list[str]) -> None:
+        self.name = name
+        self.topics = topics
+        self.positions: list[int] = []
+
+    def create(self, cursor: Cursor) -> None:
+        return None
+
+    def prepare(self, events: Any) -> Any:
+        return [position for position, _ in events]
+
+    def apply(self, cursor: Cursor, prepared: Any) -> None:
+        self.positions.extend(prepared)
+
+    def clear(self, cursor: Cursor) -> None:
+        self.positions.clear()
+
+
+@pytest.mark.parametrize("batch", [1, 2, 3, 7])
+def test_views_at_different_positions_and_full_batches_get_every_event_once(
+    services: Services, batch: int
+) -> None:
+    complain(services, 6)
+    recorder = services.ledger.recorder
+    everything = recorder.select_notifications(1, 10**6)
+    topics = sorted({n.topic for n in everything if n.topic in facts_view(services).topics})
+    rare = min(topics, key=lambda t: sum(n.topic == t for n in everything))
+    views = [
+        Applied("v_all", topics),
+        Applied("v_rare", [rare]),
+        Applied("v_none", ["no.such:Topic"]),
+        Applied("v_one", [t for t in topics if t != rare][:1]),
+    ]
+    engine = Projector(recorder, services.ledger.mapper, views, batch=batch)
+    engine.migrate()
+    engine.cycle(views[:1])  # the views start from different positions
+    engine.cycle([views[0], views[3]])
+    while engine.cycle(engine.views)[0]:
+        pass
+    for view in views:
+        wanted = [n.id for n in everything if n.topic in view.topics]
+        assert view.positions == wanted, view.name
+    head = services.ledger.position()
+    assert engine.store.positions() == {view.name: head for view in views}
+
+
+def test_a_view_must_name_its_topics(services: Services) -> None:
+    with pytest.raises(ValueError, match="reads no topics"):
+        Projector(services.ledger.recorder, services.ledger.mapper, [Applied("v", [])])
