@@ -221,13 +221,15 @@ def test_a_fact_table_whose_columns_changed_is_recounted_not_doubled(
 
 
 class Seen:
-    """A test view that remembers the event objects it was given."""
+    """A test view that remembers the event objects it prepared and the positions of the
+    batches it applied."""
 
     def __init__(self, name: str, topics: list[str], fail: bool = False) -> None:
         self.name = name
         self.topics = topics
         self.fail = fail
         self.events: list[Any] = []
+        self.positions: list[int] = []
 
     def create(self, cursor: Cursor) -> None:
         return None
@@ -236,13 +238,13 @@ class Seen:
         if self.fail:
             raise RuntimeError("a poison event")
         self.events.extend(event for _, event in events)
-        return None
+        return [position for position, _ in events]
 
     def apply(self, cursor: Cursor, prepared: Any) -> None:
-        return None
+        self.positions.extend(prepared)
 
     def clear(self, cursor: Cursor) -> None:
-        return None
+        self.positions.clear()
 
 
 def test_one_cycle_reads_and_decodes_the_new_events_once_for_all_views(
@@ -296,27 +298,6 @@ def test_an_idle_view_moves_only_from_the_position_it_was_read_at(services: Serv
     assert engine.store.positions() == {view.name: 0, "brand_new": 9}
 
 
-class Applied:
-    """A test view that keeps the positions of the events whose batch it applied."""
-
-    def __init__(self, name: str, topics: list[str]) -> None:
-        self.name = name
-        self.topics = topics
-        self.positions: list[int] = []
-
-    def create(self, cursor: Cursor) -> None:
-        return None
-
-    def prepare(self, events: Any) -> Any:
-        return [position for position, _ in events]
-
-    def apply(self, cursor: Cursor, prepared: Any) -> None:
-        self.positions.extend(prepared)
-
-    def clear(self, cursor: Cursor) -> None:
-        self.positions.clear()
-
-
 @pytest.mark.parametrize("batch", [1, 2, 3, 7])
 def test_views_at_different_positions_and_full_batches_get_every_event_once(
     services: Services, batch: int
@@ -327,10 +308,10 @@ def test_views_at_different_positions_and_full_batches_get_every_event_once(
     topics = sorted({n.topic for n in everything if n.topic in facts_view(services).topics})
     rare = min(topics, key=lambda t: sum(n.topic == t for n in everything))
     views = [
-        Applied("v_all", topics),
-        Applied("v_rare", [rare]),
-        Applied("v_none", ["no.such:Topic"]),
-        Applied("v_one", [t for t in topics if t != rare][:1]),
+        Seen("v_all", topics),
+        Seen("v_rare", [rare]),
+        Seen("v_none", ["no.such:Topic"]),
+        Seen("v_one", [t for t in topics if t != rare][:1]),
     ]
     engine = Projector(recorder, services.ledger.mapper, views, batch=batch)
     engine.migrate()
@@ -347,4 +328,4 @@ def test_views_at_different_positions_and_full_batches_get_every_event_once(
 
 def test_a_view_must_name_its_topics(services: Services) -> None:
     with pytest.raises(ValueError, match="reads no topics"):
-        Projector(services.ledger.recorder, services.ledger.mapper, [Applied("v", [])])
+        Projector(services.ledger.recorder, services.ledger.mapper, [Seen("v", [])])
