@@ -96,7 +96,6 @@ async def notary(rt: Annotated[Runtime, Depends(runtime)]) -> Notary:
     return rt.notary
 
 
-RuntimeDep = Annotated[Runtime, Depends(runtime)]
 ServicesDep = Annotated[Services, Depends(services)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
 NotaryDep = Annotated[Notary, Depends(notary)]

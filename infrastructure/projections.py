@@ -303,11 +303,10 @@ class Projector:
         return True
 
     def catch_up(self, view: View | None = None) -> int:
-        """Apply every pending event to one view (or all)."""
+        """Apply every pending event to one view (or all), a cycle at a time."""
         total = 0
-        for each in [view] if view else self.views:
-            while read := self.step(each):
-                total += read
+        while advanced := self.cycle([view] if view else self.views, isolate=False)[0]:
+            total += advanced
         return total
 
     def rebuild(self, view: View) -> None:

@@ -84,7 +84,7 @@ class OrjsonTranscoder(Transcoder):
         }
         return {TAG: "dict", "v": tagged} if TAG in tagged else tagged
 
-    def _tag_list(self, obj: list[Any]) -> list[Any]:
+    def _tag_list(self, obj: Iterable[Any]) -> list[Any]:
         tag = self._tag
         return [item if type(item) in _PLAIN else tag(item) for item in obj]
 
@@ -107,9 +107,9 @@ class OrjsonTranscoder(Transcoder):
         if isinstance(obj, list):
             return self._tag_list(obj)
         if isinstance(obj, tuple):
-            return {TAG: "tuple", "v": [self._tag(item) for item in obj]}
+            return {TAG: "tuple", "v": self._tag_list(obj)}
         if isinstance(obj, set | frozenset):
-            return {TAG: "set", "v": sorted((self._tag(item) for item in obj), key=repr)}
+            return {TAG: "set", "v": sorted(self._tag_list(obj), key=repr)}
         if isinstance(obj, dict):
             return self._tag_dict(obj)
         raise TranscodingError(f"cannot store an object of type {type(obj).__name__}")
