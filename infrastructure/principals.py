@@ -30,6 +30,10 @@ ROLES = frozenset(
         "editor",
         "reviewer",
         "consumer_app",
+        "educator",
+        "report_officer",
+        "compliance",
+        "department",
     }
 )
 
@@ -49,6 +53,7 @@ class Principal:
     regions: tuple[str, ...] = field(default=())
     causes: tuple[str, ...] = field(default=())
     lines: tuple[str, ...] = field(default=())
+    department: str | None = None
 
 
 def token_digest(token: str) -> str:
@@ -76,6 +81,7 @@ def _parse(raw: bytes) -> list[tuple[bytes, Principal]]:
             regions=tuple(entry.get("regions") or ()),
             causes=tuple(entry.get("causes") or ()),
             lines=tuple(entry.get("lines") or ()),
+            department=entry.get("department"),
         )
         parsed.append((bytes.fromhex(digest), principal))
     return parsed
