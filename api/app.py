@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         notary = build_notary(config)
         proofs = build_proofs(ledger)
         principals = Principals(config.principals_file)
+        principals.check()
         app.state.runtime = Runtime(
             settings=config,
             services=build_services(
