@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from pydantic.json_schema import models_json_schema
 
 from api import errors
@@ -24,6 +25,7 @@ from api.routes import (
     complaints,
     dashboard,
     disputes,
+    docs,
     events,
     health,
     operations,
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         notary = build_notary(config)
         proofs = build_proofs(ledger)
         principals = Principals(config.principals_file)
+        principals.check()
         app.state.runtime = Runtime(
             settings=config,
             services=build_services(
@@ -108,7 +111,12 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 ledger.close()
 
     metrics = Metrics()
-    app = FastAPI(
+    # Swagger UI and ReDoc from the assets the fastapi-offline package ships, served by the
+    # service itself under /static-offline-docs: the pages work with no network.
+    app = FastAPIOffline(
+        favicon_url="/static-offline-docs/favicon.png",
+        redoc_url=None,  # api.routes.docs serves ReDoc without its one remote reference
+        swagger_ui_parameters={"validatorUrl": None},  # no calls to validator.swagger.io
         title="Xiaobao Ledger",
         version="1.0",
         description=DESCRIPTION,
@@ -124,6 +132,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     )
     for module in (
         health,
+        docs,
         events,
         claims,
         complaints,

@@ -8,7 +8,7 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NoReturn
 from uuid import UUID
 
 import orjson
@@ -25,10 +25,18 @@ from application.ledger import Ledger, utc_now
 from application.services import build_services
 from application.views import rfc3339
 from domain.common import InvalidInput
-from infrastructure.audit import export_bundle, positions_in_period, verify_bundle, verify_ledger
+from infrastructure.audit import (
+    export_bundle,
+    positions_in_period,
+    read_kept_checkpoint,
+    verify_bundle,
+    verify_ledger,
+)
 from infrastructure.case_stats import CLAIM_DIMENSIONS, DISPUTE_DIMENSIONS
+from infrastructure.checkpoints import VerifierKeyError, parse_verifier_key
 from infrastructure.complaint_stats import parse_dimensions, parse_period
 from infrastructure.merkle_store import merkle_store_for
+from infrastructure.principals import Principals, PrincipalsFileError
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
@@ -64,6 +72,10 @@ def serve(
     """Run the HTTP API."""
     settings = Settings()
     configure_logging(settings.log_level)
+    try:
+        Principals(settings.principals_file).check()
+    except PrincipalsFileError as exc:
+        _fail(f"{settings.principals_file}: {exc}")
     migrate(settings)
     uvicorn.run(
         "api.app:create_app",
@@ -176,7 +188,9 @@ def stats(
     settings = Settings()
     ledger = build_ledger(settings)
     try:
+        head = int(ledger.recorder.max_notification_id() or 0)
         build_projector(settings, ledger).catch_up()
+        latest = merkle_store_for(ledger.recorder).latest_checkpoint()
         now = utc_now()
         try:
             asked = parse_period(period, now)
@@ -196,6 +210,8 @@ def stats(
     body = {
         "period": period,
         "position": found["position"],
+        "caught_up": found["position"] >= head,
+        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
         "evaluated_at": rfc3339(min(asked.end, now)),
         "totals": found["totals"],
         "groups": found["groups"],
@@ -206,31 +222,80 @@ def stats(
         typer.echo(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode())
 
 
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """One line on stderr and an exit code: no traceback for an operator's mistake."""
+    Console(stderr=True, soft_wrap=True).print(f"[red]error[/]: {message}")
+    raise typer.Exit(code)
+
+
+def _read_json_file(path: Path, what: str) -> Any:
+    try:
+        return orjson.loads(path.read_bytes())
+    except OSError as exc:
+        _fail(f"cannot read the {what} {path}: {exc.strerror or exc}")
+    except orjson.JSONDecodeError:
+        _fail(f"the {what} {path} is not JSON")
+
+
 @cli.command()
 def verify(
     bundle: Annotated[Path | None, typer.Option(help="check an exported bundle offline")] = None,
     verifier_key: Annotated[
-        str | None, typer.Option(help="the ledger's verifier key to trust (default: own key)")
+        str | None,
+        typer.Option(
+            help="the ledger's verifier key to trust (default XIAOBAO_VERIFIER_KEY; for the "
+            "whole ledger also the server's own key)"
+        ),
+    ] = None,
+    since_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="a signed checkpoint note you kept earlier: the log must still reproduce it "
+            "(detects entries removed from the end together with their seals)"
+        ),
     ] = None,
 ) -> None:
     """Recompute the whole Merkle log and check it against every signed checkpoint."""
     settings = Settings()
+    pinned = verifier_key or settings.verifier_key
+    if pinned is not None:
+        try:
+            parse_verifier_key(pinned)
+        except VerifierKeyError as exc:
+            _fail(f"the verifier key is malformed: {exc}")
     if bundle is not None:
-        report = verify_bundle(orjson.loads(bundle.read_bytes()), verifier_key)
+        report = verify_bundle(_read_json_file(bundle, "bundle"), pinned)
     else:
         ledger = build_ledger(settings)
         try:
-            key = verifier_key or build_notary(settings).verifier_key
-            report = verify_ledger(ledger.recorder, merkle_store_for(ledger.recorder), key)
+            key = pinned or build_notary(settings).verifier_key
+            kept = None
+            if since_checkpoint is not None:
+                try:
+                    note = since_checkpoint.read_text(encoding="utf-8")
+                except OSError as exc:
+                    _fail(f"cannot read the checkpoint {since_checkpoint}: {exc.strerror or exc}")
+                try:
+                    kept = read_kept_checkpoint(note, key)
+                except (VerifierKeyError, ValueError) as exc:
+                    _fail(f"the kept checkpoint is not usable: {exc}")
+            report = verify_ledger(ledger.recorder, merkle_store_for(ledger.recorder), key, kept)
         finally:
             ledger.close()
-    if report.ok:
-        console.print(f"ok: {report.leaves} entries, {report.checkpoints} signed checkpoint(s)")
-        return
-    console.print(f"[red]FAILED[/]: {report.problem}")
-    if report.first_bad_position is not None:
-        console.print(f"first bad position: {report.first_bad_position}")
-    raise typer.Exit(1)
+    if not report.ok:
+        console.print(f"[red]FAILED[/]: {report.problem}")
+        if report.first_bad_position is not None:
+            console.print(f"first bad position: {report.first_bad_position}")
+        raise typer.Exit(1)
+    if not report.authenticated:
+        console.print(
+            f"[yellow]NOT AUTHENTICATED[/]: the bundle's {report.leaves} entries are consistent "
+            "with the key the bundle carries, but anyone can re-sign a bundle with a key of "
+            "their own. Pin the ledger's key: --verifier-key KEY (from GET "
+            "/v1/ledger/public-key) or XIAOBAO_VERIFIER_KEY."
+        )
+        raise typer.Exit(3)
+    console.print(f"ok: {report.leaves} entries, {report.checkpoints} signed checkpoint(s)")
 
 
 @cli.command()
@@ -239,7 +304,9 @@ def export(
     period: Annotated[
         str | None, typer.Option(help="recorded in a CST period: 2026-07, 2026Q3 or 2026")
     ] = None,
-    out: Annotated[Path, typer.Option(help="where to write the bundle")] = Path("bundle.json"),
+    out: Annotated[
+        Path | None, typer.Option(help="where to write the bundle (default var/bundle-….json)")
+    ] = None,
 ) -> None:
     """Write a self-contained bundle (entries, leaves, proofs, checkpoint, key)."""
     if (stream is None) == (period is None):
@@ -251,16 +318,26 @@ def export(
     try:
         proofs = build_proofs(ledger)
         assert proofs is not None
-        positions = (
-            list(ledger.positions.of(stream).values())
-            if stream is not None
-            else positions_in_period(ledger.recorder, period or "")
-        )
+        if stream is not None:
+            positions = list(ledger.positions.of(stream).values())
+            if not positions:
+                _fail(f"no stream {stream} in the ledger")
+        else:
+            positions = positions_in_period(ledger.recorder, period or "")
         bundle = export_bundle(proofs, build_notary(settings).verifier_key, positions)
     finally:
         ledger.close()
-    out.write_bytes(orjson.dumps(bundle, option=orjson.OPT_INDENT_2))
-    console.print(f"wrote {len(bundle['entries'])} entries to {out}")
+    target = out or Path("var") / f"bundle-{stream or period}.json"
+    if not bundle["entries"]:
+        what = f"of stream {stream}" if stream else f"recorded in {period}"
+        _fail(
+            f"nothing to export: no sealed entries {what} "
+            "(entries are sealed within seconds while the sealer runs)",
+            1,
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(orjson.dumps(bundle, option=orjson.OPT_INDENT_2))
+    console.print(f"wrote {len(bundle['entries'])} entries to {target}")
 
 
 def main() -> None:

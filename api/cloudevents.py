@@ -24,6 +24,7 @@ from infrastructure.principals import Principal
 STRUCTURED = ("application/cloudevents+json", "application/json")
 BATCH = "application/cloudevents-batch+json"
 MAX_BATCH = 1000
+MAX_DEPTH = 1024  # orjson's nesting limit: deeper JSON is refused before it is parsed
 REQUIRED = ("specversion", "id", "source", "type", "data")
 CE_ATTRIBUTES = ("specversion", "id", "source", "type", "time", "subject", "datacontenttype")
 
@@ -36,6 +37,10 @@ def parse_json(body: bytes) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
+        if str(exc).startswith("depth limit"):
+            raise Problem(
+                400, f"the body nests arrays and objects over {MAX_DEPTH} levels deep, the limit"
+            ) from exc
         raise Problem(400, "the body is not valid JSON") from exc
 
 

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from application.ledger import NotFound
 from domain.common import DomainError, InvalidInput, StaleVersion
 from infrastructure.merkle import ProofRangeError
-from infrastructure.proof_service import NoCheckpoint
+from infrastructure.proof_service import LedgerDamaged, NoCheckpoint
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("xiaobao.api")
@@ -123,7 +123,8 @@ def validation_errors(errors: list[Any], drop: int = 0, prefix: str = "") -> lis
         path = field_path(tuple(error.get("loc", ())), drop)
         if prefix:
             path = prefix if path == "body" else f"{prefix}.{path}"
-        found.append({"field": path, "message": str(error.get("msg", "invalid"))})
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        found.append({"field": path, "message": message})
     return found
 
 
@@ -138,6 +139,9 @@ def problem_for(exc: Exception) -> Problem:
         return Problem(422, str(exc), [{"field": "query", "message": str(exc)}])
     if isinstance(exc, NoCheckpoint):
         return Problem(503, str(exc), headers={"Retry-After": "1"})
+    if isinstance(exc, LedgerDamaged):
+        log.error("ledger damaged at position %s", exc.position)
+        return Problem(409, str(exc), type="urn:xiaobao:rule:ledger_integrity")
     if isinstance(exc, StaleVersion):
         return Problem(412, str(exc), type=f"urn:xiaobao:rule:{exc.rule}")
     if isinstance(exc, InvalidInput):
@@ -172,6 +176,7 @@ def install(app: FastAPI) -> None:
         StarletteHTTPException,
         ProofRangeError,
         NoCheckpoint,
+        LedgerDamaged,
     ):
         app.add_exception_handler(kind, _handle)
     app.add_exception_handler(Exception, _handle)

@@ -8,6 +8,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from api.labels import group_label
+
 COMPLAINT_HEADINGS = {
     "group": "分组",
     "received": "受理投诉量",
@@ -69,7 +71,7 @@ def rows(body: dict[str, Any], headings: dict[str, str]) -> list[list[Any]]:
     """One row for the totals, one per group; columns in the headings' order."""
     lines = [("合计", body["totals"])]
     for group in body["groups"]:
-        lines.append(("，".join(f"{k}={v}" for k, v in group["key"].items()), group))
+        lines.append((group_label(group["key"]), group))
     table = []
     for label, figures in lines:
         row: list[Any] = [label]
@@ -81,38 +83,57 @@ def rows(body: dict[str, Any], headings: dict[str, str]) -> list[list[Any]]:
     return table
 
 
+def metadata(body: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the figures reflect: shown beside the table, never above its header."""
+    checkpoint = body.get("checkpoint") or {}
+    return [
+        ("期间", str(body["period"])),
+        ("账本位置", str(body["position"])),
+        ("签名检查点（树大小）", str(checkpoint.get("size", "—"))),
+        ("检查点根哈希", str(checkpoint.get("root", "—"))),
+        ("统计时点", str(body["evaluated_at"])),
+        ("已追平账本", "是" if body.get("caught_up", True) else "否"),
+    ]
+
+
+def metadata_headers(body: dict[str, Any]) -> dict[str, str]:
+    """The same as HTTP headers (ASCII), for the CSV file that has no second sheet."""
+    checkpoint = body.get("checkpoint") or {}
+    headers = {
+        "X-Xiaobao-Period": str(body["period"]),
+        "X-Xiaobao-Position": str(body["position"]),
+        "X-Xiaobao-Evaluated-At": str(body["evaluated_at"]),
+        "X-Xiaobao-Caught-Up": "true" if body.get("caught_up", True) else "false",
+    }
+    if checkpoint:
+        headers["X-Xiaobao-Checkpoint"] = f"{checkpoint['size']} {checkpoint['root']}"
+    return headers
+
+
 def to_csv(body: dict[str, Any], kind: str) -> bytes:
+    """The header row first, then the totals and one row per group (Chinese labels)."""
     _, headings = SHEETS[kind]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            f"期间 {body['period']}",
-            f"账本位置 {body['position']}",
-            f"统计时点 {body['evaluated_at']}",
-        ]
-    )
     writer.writerow(list(headings.values()))
     writer.writerows(rows(body, headings))
     return ("\ufeff" + buffer.getvalue()).encode()  # BOM: spreadsheet programs read UTF-8
 
 
 def to_xlsx(body: dict[str, Any], kind: str) -> bytes:
+    """The figures on the first sheet (header first), what they reflect on a second."""
     title, headings = SHEETS[kind]
     book = Workbook()
     sheet = book.active
     assert sheet is not None
     sheet.title = title
-    sheet.append(
-        [
-            f"期间 {body['period']}",
-            f"账本位置 {body['position']}",
-            f"统计时点 {body['evaluated_at']}",
-        ]
-    )
     sheet.append(list(headings.values()))
     for row in rows(body, headings):
         sheet.append(row)
+    about = book.create_sheet("说明")
+    about.append(["项目", "内容"])
+    for name, value in metadata(body):
+        about.append([name, value])
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

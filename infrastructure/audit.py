@@ -17,7 +17,12 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from domain.common import CST
-from infrastructure.checkpoints import VerifierKeyError, verify_note
+from infrastructure.checkpoints import (
+    Checkpoint,
+    VerifierKeyError,
+    parse_verifier_key,
+    verify_note,
+)
 from infrastructure.leaves import LeafFormatError, decode_leaf, encode_leaf, timestamp_of
 from infrastructure.merkle import leaf_hash
 from infrastructure.merkle_store import MerkleStore
@@ -37,6 +42,16 @@ class AuditReport:
     checkpoints: int
     problem: str | None = None
     first_bad_position: int | None = None
+    authenticated: bool = True
+
+
+def as_digest(value: object) -> bytes | None:
+    """A stored hash as 32 bytes, or None when the column holds anything else (a tampered
+    SQLite database can hold text or numbers in a hash column)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        digest = bytes(value)
+        return digest if len(digest) == 32 else None
+    return None
 
 
 def all_entries(recorder: ApplicationRecorder) -> Iterator[Notification]:
@@ -76,12 +91,19 @@ class Frontier:
 
 
 def verify_ledger(
-    recorder: ApplicationRecorder, store: MerkleStore, verifier_key: str
+    recorder: ApplicationRecorder,
+    store: MerkleStore,
+    verifier_key: str,
+    kept: Checkpoint | None = None,
 ) -> AuditReport:
-    """Recompute the tree from the events table; compare leaves and signed checkpoints."""
-    checkpoints = store.checkpoints()
+    """Recompute the tree from the events table; compare leaves and signed checkpoints, and
+    the tree against a checkpoint the auditor `kept` (which a truncation cannot follow)."""
+    try:
+        checkpoints = store.checkpoints()
+    except (TypeError, ValueError) as exc:
+        return AuditReport(False, 0, 0, f"a checkpoint row is unreadable ({type(exc).__name__})")
     roots: dict[int, bytes] = {0: hashlib.sha256(b"").digest()}
-    wanted = {c.size for c in checkpoints}
+    wanted = {c.size for c in checkpoints} | ({kept.size} if kept is not None else set())
     tree = Frontier()
     sealed = store.size()
     stored: list[tuple[int, int]] = []
@@ -98,27 +120,38 @@ def verify_ledger(
         if index % BATCH == 0:
             stored = store.leaf_positions(index, index + BATCH)
             stored_hashes = store.leaf_hashes(index, index + BATCH)
+        if index % BATCH >= len(stored) or index % BATCH >= len(stored_hashes):
+            first_bad = (position, f"the seal of the entry at position {position} is missing")
+            continue
         expected_position = stored[index % BATCH][1]
-        if expected_position != position:
+        if not isinstance(expected_position, int):
+            first_bad = (position, f"the seal of the entry at position {position} is unreadable")
+        elif expected_position != position:
             where = min(expected_position, position)
             first_bad = (
                 where,
                 f"leaf {index} was sealed at position {expected_position}, "
                 f"the log has position {position} there",
             )
-        elif stored_hashes[index % BATCH] != digest:
+        elif as_digest(stored_hashes[index % BATCH]) != digest:
             first_bad = (position, f"the entry at position {position} differs from what was sealed")
     if first_bad is None and tree.size < sealed:
         missing = store.leaf_positions(tree.size, tree.size + 1)[0][1]
         first_bad = (missing, f"the entry at position {missing} is missing from the log")
     if first_bad is not None:
         return AuditReport(False, tree.size, len(checkpoints), first_bad[1], first_bad[0])
+    if kept is not None:
+        problem = _check_kept(kept, tree.size, roots.get(kept.size))
+        if problem is not None:
+            return AuditReport(
+                False, tree.size, len(checkpoints), problem, _position_at(store, tree.size, kept)
+            )
     good_size = 0
     for checkpoint in checkpoints:
         problem = _check_checkpoint(
             checkpoint.note,
             checkpoint.size,
-            checkpoint.root,
+            as_digest(checkpoint.root),
             roots.get(checkpoint.size),
             verifier_key,
         )
@@ -174,8 +207,37 @@ def raw_entries(recorder: ApplicationRecorder) -> Iterator[Row]:
         yield n.id, n.originator_id, n.originator_version, n.topic, n.state
 
 
+def _check_kept(kept: Checkpoint, size: int, recomputed: bytes | None) -> str | None:
+    if size < kept.size:
+        return (
+            f"the log holds {size} entries, fewer than the {kept.size} of the kept checkpoint: "
+            "entries were removed from its end"
+        )
+    if recomputed != kept.root:
+        return f"the log does not reproduce the kept checkpoint's root at size {kept.size}"
+    return None
+
+
+def _position_at(store: MerkleStore, size: int, kept: Checkpoint) -> int | None:
+    """The position of the first leaf the kept checkpoint covers that the log lost (or of
+    the last sealed leaf when the seal went too): where an auditor starts looking."""
+    index = min(size, kept.size - 1)
+    found = store.leaf_positions(index, index + 1) or store.leaf_positions(
+        max(0, store.size() - 1), store.size()
+    )
+    return found[0][1] if found else None
+
+
+def read_kept_checkpoint(note: str, verifier_key: str) -> Checkpoint:
+    """The checkpoint of a signed note an auditor kept; refused unless the key signed it."""
+    signed = verify_note(note, verifier_key)
+    if signed is None:
+        raise VerifierKeyError("the kept checkpoint is not signed by the ledger's verifier key")
+    return signed
+
+
 def _check_checkpoint(
-    note: str, size: int, root: bytes, recomputed: bytes | None, verifier_key: str
+    note: str, size: int, root: bytes | None, recomputed: bytes | None, verifier_key: str
 ) -> str | None:
     signed = verify_note(note, verifier_key)
     if signed is None:
@@ -222,8 +284,16 @@ def export_bundle(
     }
 
 
-def verify_bundle(bundle: Any, pinned_key: str | None = None) -> AuditReport:
-    """Check a bundle with no database: signature, every leaf's fields, every proof."""
+def verify_bundle(bundle: Any, pinned_key: str | None) -> AuditReport:
+    """Check a bundle with no database: signature, every leaf's fields, every proof.
+
+    Only a `pinned_key` (one the auditor got from the ledger, not from the bundle)
+    authenticates the bundle; without one the bundle is checked against the key it carries,
+    which shows it is consistent but not who signed it (`authenticated` is False). A
+    malformed pinned key raises `VerifierKeyError`: it is the key's fault, not the bundle's.
+    """
+    if pinned_key is not None:
+        parse_verifier_key(pinned_key)
     try:
         if bundle.get("format") != BUNDLE_FORMAT:
             return AuditReport(False, 0, 0, "not a Xiaobao ledger bundle")
@@ -236,7 +306,7 @@ def verify_bundle(bundle: Any, pinned_key: str | None = None) -> AuditReport:
             problem = _check_entry(entry, signed.size, signed.root)
             if problem is not None:
                 return AuditReport(False, count, 1, problem, entry.get("position"))
-        return AuditReport(True, len(entries), 1)
+        return AuditReport(True, len(entries), 1, authenticated=pinned_key is not None)
     except (KeyError, TypeError, ValueError, AttributeError, VerifierKeyError) as exc:
         return AuditReport(False, 0, 0, f"malformed bundle: {type(exc).__name__}")
 

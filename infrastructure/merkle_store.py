@@ -307,7 +307,7 @@ class SQLiteMerkleStore:
                 "ORDER BY idx",
                 (start, end),
             )
-            return [bytes(row[0]) for row in c.fetchall()]
+            return [_blob(row[0]) for row in c.fetchall()]
 
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
         if not positions:
@@ -336,9 +336,15 @@ class SQLiteMerkleStore:
         with self.datastore.transaction(commit=False) as c:
             c.execute(statement)
             return [
-                StoredCheckpoint(r[0], bytes(r[1]), datetime.fromisoformat(r[2]), r[3])
+                StoredCheckpoint(r[0], _blob(r[1]), datetime.fromisoformat(r[2]), r[3])
                 for r in c.fetchall()
             ]
+
+
+def _blob(value: object) -> bytes:
+    """A BLOB column's bytes; b"" when a tampered row holds another type (SQLite columns
+    take any type), so the verifier reports the row instead of failing on it."""
+    return bytes(value) if isinstance(value, bytes | bytearray | memoryview) else b""
 
 
 def merkle_store_for(recorder: ApplicationRecorder) -> MerkleStore:

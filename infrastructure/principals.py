@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +15,9 @@ from pathlib import Path
 import orjson
 
 from application.routing import Handler
+
+log = logging.getLogger("xiaobao.principals")
+_HEX64 = re.compile("[0-9a-fA-F]{64}")
 
 ROLES = frozenset(
     {
@@ -69,10 +74,18 @@ def _parse(raw: bytes) -> list[tuple[bytes, Principal]]:
         raise PrincipalsFileError("principals file must hold a JSON list")
     parsed = []
     for entry in entries:
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(entry, dict) or not isinstance(name, str):
+            raise PrincipalsFileError(f"principal entry {entry!r:.60} has no name")
         role = entry.get("role")
         digest = entry.get("token_sha256", "")
-        if role not in ROLES or len(digest) != 64:
-            raise PrincipalsFileError(f"bad principal entry {entry.get('name')!r}")
+        if role not in ROLES:
+            raise PrincipalsFileError(
+                f"principal {name!r} has the role {role!r}, which the service does not know "
+                f"(roles: {', '.join(sorted(ROLES))})"
+            )
+        if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
+            raise PrincipalsFileError(f"principal {name!r} needs token_sha256: 64 hex digits")
         principal = Principal(
             name=str(entry["name"]),
             role=role,
@@ -104,9 +117,20 @@ class Principals:
         stamp = (stat.st_mtime, stat.st_size)
         with self._lock:
             if stamp != self._stamp:
-                self._entries = _parse(self.path.read_bytes())
+                try:
+                    self._entries = _parse(self.path.read_bytes())
+                except PrincipalsFileError as exc:
+                    if self._stamp is None:
+                        raise  # at start-up: the service refuses to start (`check`)
+                    # A bad edit of a running service's file: keep the last good principals.
+                    log.error("principals file %s not reloaded: %s", self.path, exc)
                 self._stamp = stamp
             return self._entries
+
+    def check(self) -> int:
+        """Read the file now (at start-up): the number of principals, or PrincipalsFileError
+        naming the bad entry."""
+        return len(self._current())
 
     def authenticate(self, token: str) -> Principal | None:
         """The principal whose token hash matches; every entry is compared (constant time)."""

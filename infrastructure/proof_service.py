@@ -31,6 +31,18 @@ class NoCheckpoint(Exception):
     """No checkpoint has been signed yet (the sealer has not run)."""
 
 
+class LedgerDamaged(Exception):
+    """The events table no longer holds an entry the Merkle log sealed (a tampered
+    database): named by its position, so an auditor knows where to look."""
+
+    def __init__(self, position: int, index: int) -> None:
+        super().__init__(
+            f"the entry at position {position} (leaf {index}) was sealed but is missing from "
+            "the log; run `xiaobao verify`"
+        )
+        self.position = position
+
+
 class LedgerProofs:
     """Read side of the Merkle log."""
 
@@ -88,6 +100,9 @@ class LedgerProofs:
             raise ProofRangeError(f"end must be after start and at most {MAX_ENTRIES} beyond it")
         pairs = self.store.leaf_positions(start, min(end, size))
         leaves = self.leaves([position for _, position in pairs])
+        for index, position in pairs:
+            if position not in leaves:
+                raise LedgerDamaged(position, index)
         return [
             {
                 "index": index,

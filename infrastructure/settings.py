@@ -31,6 +31,10 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9.\-_/:]+$",
         description="the log's origin and signing key name in checkpoints and receipts",
     )
+    verifier_key: str | None = Field(
+        default=None,
+        description="the ledger's verifier key an auditor pins for `xiaobao verify --bundle`",
+    )
     retention_days: dict[str, int] = Field(
         default_factory=lambda: {"claims": 3650, "policies": 3650, "complaints": 3650},
         description="days a closed record is kept before its subject may be erased",

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ProofsDep, Runtime, roles, runtime
 from api.errors import Problem
-from api.exports import to_csv, to_xlsx
+from api.exports import metadata_headers, to_csv, to_xlsx
 from application.ledger import utc_now
 from application.views import rfc3339
 from infrastructure.case_stats import (
@@ -142,7 +142,9 @@ def _formatted(body: dict[str, Any], kind: str, format: str) -> Any:
     """The body as JSON, or a CSV or XLSX file with Chinese headings."""
     if format == "csv":
         return Response(
-            to_csv(body, kind), media_type="text/csv; charset=utf-8", headers=_file(kind, "csv")
+            to_csv(body, kind),
+            media_type="text/csv; charset=utf-8",
+            headers={**_file(kind, "csv"), **metadata_headers(body)},
         )
     if format == "xlsx":
         return Response(to_xlsx(body, kind), media_type=XLSX, headers=_file(kind, "xlsx"))

@@ -130,6 +130,12 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/docs"): Row(get("/docs"), {}, public=True),
     ("GET", "/docs/oauth2-redirect"): Row(get("/docs/oauth2-redirect"), {}, public=True),
     ("GET", "/redoc"): Row(get("/redoc"), {}, public=True),
+    ("GET", "/docs-assets/redoc.standalone.js"): Row(
+        get("/docs-assets/redoc.standalone.js"), {}, public=True
+    ),
+    ("GET", "/static-offline-docs"): Row(
+        get("/static-offline-docs/swagger-ui.css"), {}, public=True
+    ),
     ("POST", "/v1/events"): Row(post_event, {"hosp-1": 201}),
     ("GET", "/v1/claims"): Row(
         get("/v1/claims?encounter_id=ZY1&hospital=hosp-1"),

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.demo import demo_events, load_demo
 from api.observability import JSONFormatter
-from infrastructure.principals import token_digest
+from infrastructure.principals import PrincipalsFileError, token_digest
 from infrastructure.settings import Settings
 from tests.api.conftest import PATIENT, PRINCIPALS, PRODUCT, TOKENS, Api, admission, bearer
 from tests.api.test_partner_events import assert_problem
@@ -196,3 +196,61 @@ def test_demo_data_never_reaches_logs_or_metrics(
     assert len(secrets) >= 6
     for secret in secrets:
         assert secret not in text, secret
+
+
+def test_an_unknown_role_in_the_principals_file_stops_the_start_naming_it(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import cli
+
+    settings.principals_file.write_bytes(
+        orjson.dumps([{"name": "ops-1", "role": "superuser", "token_sha256": "ab" * 32}])
+    )
+    monkeypatch.setenv("XIAOBAO_PRINCIPALS_FILE", str(settings.principals_file))
+    monkeypatch.setenv("XIAOBAO_DATABASE_URL", settings.database_url)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert "'ops-1'" in result.output
+    assert "'superuser'" in result.output
+    with (
+        pytest.raises(PrincipalsFileError, match="superuser"),
+        TestClient(create_app(settings)),
+    ):
+        pass  # the lifespan refuses too (a worker started without the CLI)
+
+
+def test_a_bad_edit_of_a_running_services_principals_file_keeps_the_last_good_one(
+    api: Api, settings: Settings
+) -> None:
+    assert api.get("/v1/ledger/checkpoint", who="auditor").status_code in (200, 503)
+    settings.principals_file.write_bytes(b'[{"name": "x", "role": "nobody"}]')
+    answer = api.get("/v1/ledger/public-key", who="auditor")
+    assert answer.status_code == 200
+
+
+def test_a_body_nested_too_deep_names_the_limit(api: Api) -> None:
+    deep = b"[" * 5000 + b"]" * 5000
+    answer = api.client.post(
+        "/v1/events",
+        content=b'{"specversion": "1.0", "data": ' + deep + b"}",
+        headers={**bearer("hosp-1"), "Content-Type": "application/cloudevents+json"},
+    )
+    assert answer.status_code == 400
+    assert "1024 levels" in answer.json()["detail"]
+
+
+def test_field_messages_carry_no_pydantic_prefix(api: Api) -> None:
+    answer = api.client.post("/v1/complaints", json={"channel": "app"}, headers=bearer("handler"))
+    assert answer.status_code == 422
+    assert all(not e["message"].startswith("Value error") for e in answer.json()["errors"])
+
+
+def test_a_damaged_ledger_is_named_not_a_500() -> None:
+    from api.errors import problem_for
+    from infrastructure.proof_service import LedgerDamaged
+
+    problem = problem_for(LedgerDamaged(41, 7))
+    assert problem.status == 409
+    assert "position 41" in problem.detail

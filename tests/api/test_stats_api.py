@@ -120,16 +120,27 @@ def test_exports_in_csv_and_xlsx_with_chinese_headings(api: Api) -> None:
     )
     assert csv.headers["content-type"].startswith("text/csv")
     text = csv.content.decode("utf-8-sig")
-    assert "受理投诉量" in text
-    assert "亿元保费投诉量" in text
-    assert "cause=claims" in text
+    header = text.splitlines()[0].split(",")
+    assert header[:2] == ["分组", "受理投诉量"]  # the header row comes first
+    assert "亿元保费投诉量" in header
+    assert "投诉原因：理赔纠纷" in text  # group labels in Chinese, not raw codes
+    assert "cause=claims" not in text
+    assert csv.headers["x-xiaobao-position"] == str(csv_position(api, month))
+    assert csv.headers["x-xiaobao-period"] == month
     xlsx = api.get("/v1/stats/complaints", who="regulator", period=month, format="xlsx")
     book = load_workbook(io.BytesIO(xlsx.content))
     sheet = book.active
     assert sheet is not None
-    assert sheet.cell(row=2, column=2).value == "受理投诉量"
-    assert sheet.cell(row=3, column=1).value == "合计"
+    assert sheet.cell(row=1, column=2).value == "受理投诉量"
+    assert sheet.cell(row=2, column=1).value == "合计"
+    about = {row[0]: row[1] for row in book["说明"].iter_rows(min_row=2, values_only=True)}
+    assert about["期间"] == month
+    assert about["账本位置"] == str(csv_position(api, month))
     assert "张三" not in text
+
+
+def csv_position(api: Api, month: str) -> int:
+    return int(api.get("/v1/stats/complaints", who="regulator", period=month).json()["position"])
 
 
 def test_claim_and_dispute_figures(api: Api) -> None:
@@ -197,8 +208,8 @@ def test_claim_and_dispute_figures(api: Api) -> None:
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
     assert sheet.title == "纠纷化解统计"
-    assert sheet.cell(row=2, column=2).value == "受理纠纷量"
-    assert sheet.cell(row=3, column=2).value == 1
+    assert sheet.cell(row=1, column=2).value == "受理纠纷量"
+    assert sheet.cell(row=2, column=2).value == 1
     assert "张三" not in text
 
 

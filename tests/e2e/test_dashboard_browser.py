@@ -32,8 +32,8 @@ COMPLAINT = {
 }
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+def browser_options(tmp_path: Path) -> Options:
+    """Headless Debian chromium with nothing of its own reaching the network."""
     os.environ["SE_OFFLINE"] = "true"  # never let selenium fetch a driver or a browser
     options = Options()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
@@ -50,9 +50,18 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         f"--user-data-dir={tmp_path / 'chrome'}",
     ):
         options.add_argument(argument)
-    driver = webdriver.Chrome(
+    return options
+
+
+def start_browser(options: Options) -> webdriver.Chrome:
+    return webdriver.Chrome(
         service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver"), options=options
     )
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    driver = start_browser(browser_options(tmp_path))
     yield driver
     driver.quit()
 

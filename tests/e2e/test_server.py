@@ -8,14 +8,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import orjson
-import pytest
 
-from api.demo import DEMO_PRINCIPALS, demo_token, write_principals
+from api.demo import DEMO_PRINCIPALS, demo_token
 from infrastructure.settings import Settings
 
 
@@ -62,15 +60,6 @@ class Server:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def server(settings: Settings, tmp_path: Path) -> Iterator[Server]:
-    write_principals(settings.principals_file)
-    running = Server(settings, tmp_path)
-    yield running
-    if running.process and running.process.poll() is None:
-        running.kill()
 
 
 def test_acknowledged_events_survive_a_killed_server(server: Server) -> None:

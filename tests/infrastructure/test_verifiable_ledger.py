@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import psycopg
 import pytest
 from hypothesis import given
@@ -22,7 +23,7 @@ from infrastructure.checkpoints import verify_note
 from infrastructure.merkle import MerkleLog, leaf_hash
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
-from infrastructure.proof_service import LedgerProofs
+from infrastructure.proof_service import LedgerDamaged, LedgerProofs
 from infrastructure.proofs import verify_consistency, verify_inclusion
 from infrastructure.sealer import Sealer
 from infrastructure.settings import Settings
@@ -221,13 +222,17 @@ def test_an_exported_bundle_verifies_offline_and_tampering_fails(world: World) -
     stream_positions = world.ledger.positions.of(stream)  # type: ignore[arg-type]
     bundle = export_bundle(world.proofs, world.notary.verifier_key, stream_positions.values())
     assert len(bundle["entries"]) == len(stream_positions)
-    assert verify_bundle(bundle).ok
-    assert verify_bundle(bundle, world.notary.verifier_key).ok
+    unpinned = verify_bundle(bundle, None)
+    assert unpinned.ok
+    assert not unpinned.authenticated
+    pinned = verify_bundle(bundle, world.notary.verifier_key)
+    assert pinned.ok
+    assert pinned.authenticated
     forged = dict(bundle, entries=[dict(e) for e in bundle["entries"]])
     leaf = bytearray(base64.b64decode(forged["entries"][0]["leaf"]))
     leaf[-2] ^= 1
     forged["entries"][0]["leaf"] = base64.b64encode(bytes(leaf)).decode()
-    report = verify_bundle(forged)
+    report = verify_bundle(forged, None)
     assert not report.ok
     assert report.first_bad_position == bundle["entries"][0]["position"]
     other_key = Notary(
@@ -255,3 +260,169 @@ def test_the_verifiers_frontier_gives_the_same_roots_as_the_full_tree(
         frontier.append(digest)
         tree.append(digest)
         assert frontier.root() == tree.root()
+
+
+def cli_env(world: World, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    for name, value in (
+        ("XIAOBAO_DATABASE_URL", world.settings.database_url),
+        ("XIAOBAO_SIGNING_KEY_FILE", str(world.settings.signing_key_file)),
+        ("XIAOBAO_INDEX_KEY_FILE", str(world.settings.index_key_file)),
+    ):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("XIAOBAO_VERIFIER_KEY", raising=False)
+    return CliRunner()
+
+
+def resigned(bundle: dict[str, Any], world: World) -> dict[str, Any]:
+    """The bundle with its checkpoint re-signed by a stranger's key (and that key inside)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from infrastructure.checkpoints import open_note, sign_note
+
+    key = Ed25519PrivateKey.generate()
+    stranger = Notary(key, world.notary.name)
+    text = open_note(bundle["checkpoint"]["note"], world.notary.verifier_key)
+    assert text is not None
+    return dict(
+        bundle,
+        verifier_key=stranger.verifier_key,
+        checkpoint=dict(bundle["checkpoint"], note=sign_note(key, world.notary.name, text)),
+    )
+
+
+def test_a_bundle_is_authenticated_only_by_a_pinned_key(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    world.sealer.catch_up()
+    runner = cli_env(world, monkeypatch)
+    stream = world.ledger.recorder.select_notifications(1, 10_000)[-1].originator_id
+    out = tmp_path / "bundle.json"
+    exported = runner.invoke(cli, ["export", "--stream", str(stream), "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    bundle = orjson.loads(out.read_bytes())
+    forged = tmp_path / "forged.json"
+    forged.write_bytes(orjson.dumps(resigned(bundle, world)))
+
+    unpinned = runner.invoke(cli, ["verify", "--bundle", str(forged)])
+    assert unpinned.exit_code != 0
+    assert "NOT AUTHENTICATED" in unpinned.output
+    key = world.notary.verifier_key
+    assert (
+        runner.invoke(cli, ["verify", "--bundle", str(out), "--verifier-key", key]).exit_code == 0
+    )
+    refused = runner.invoke(cli, ["verify", "--bundle", str(forged), "--verifier-key", key])
+    assert refused.exit_code == 1
+    assert "not signed by the given key" in refused.output
+    monkeypatch.setenv("XIAOBAO_VERIFIER_KEY", key)  # the setting pins it too
+    assert runner.invoke(cli, ["verify", "--bundle", str(out)]).exit_code == 0
+    assert runner.invoke(cli, ["verify", "--bundle", str(forged)]).exit_code == 1
+
+
+def test_cli_mistakes_are_one_line_without_a_traceback(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    world.sealer.catch_up()
+    runner = cli_env(world, monkeypatch)
+    missing = runner.invoke(cli, ["verify", "--bundle", str(tmp_path / "nowhere.json")])
+    assert missing.exit_code == 2
+    assert "cannot read the bundle" in missing.output
+    assert "Traceback" not in missing.output
+    bad_key = runner.invoke(cli, ["verify", "--verifier-key", "not-a-key"])
+    assert bad_key.exit_code == 2
+    assert "the verifier key is malformed" in bad_key.output
+    unknown = runner.invoke(cli, ["export", "--stream", "00000000-0000-4000-8000-000000000000"])
+    assert unknown.exit_code != 0
+    assert "no stream" in unknown.output
+    monkeypatch.chdir(tmp_path)
+    stream = world.ledger.recorder.select_notifications(1, 10_000)[-1].originator_id
+    default = runner.invoke(cli, ["export", "--stream", str(stream)])
+    assert default.exit_code == 0, default.output
+    assert (tmp_path / "var" / f"bundle-{stream}.json").exists()
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # bytea holds only bytes
+def test_a_hash_column_of_the_wrong_type_is_reported_not_raised(world: World) -> None:
+    world.sealer.catch_up()
+    target = positions(world)[2]
+    world.sql("UPDATE merkle_nodes SET hash = 'not a hash' WHERE level = 0 AND idx = 2")
+    report = world.verify()
+    assert not report.ok
+    assert report.first_bad_position == target
+    world.sql("UPDATE merkle_nodes SET hash = 12 WHERE level = 0 AND idx = 2")
+    assert world.verify().first_bad_position == target
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # bytea holds only bytes
+def test_a_checkpoint_root_of_the_wrong_type_is_reported_not_raised(world: World) -> None:
+    world.sealer.catch_up()
+    world.sql("UPDATE merkle_checkpoints SET root = 'text'")
+    report = world.verify()
+    assert not report.ok
+    assert "rewritten" in (report.problem or "")
+    assert report.first_bad_position == positions(world)[0]
+
+
+def truncate(world: World, size: int) -> None:
+    """Delete the newest entries together with their seals and checkpoints (an insider's
+    truncation that leaves a self-consistent shorter ledger)."""
+    last_kept = positions(world)[size - 1]
+    world.sql("DELETE FROM stored_events WHERE rowid > ?", (last_kept,))
+    world.sql("DELETE FROM merkle_leaves WHERE idx >= ?", (size,))
+    world.sql("DELETE FROM merkle_nodes WHERE (idx + 1) * (1 << level) > ?", (size,))
+    world.sql("DELETE FROM merkle_checkpoints WHERE size > ?", (size,))
+
+
+def test_a_truncation_is_caught_against_a_checkpoint_the_auditor_kept(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    world.sealer.catch_up()
+    first_size = len(positions(world))
+    settle_worked_example(world.services, "E2", patient="person-2")
+    world.sealer.catch_up()
+    kept = world.proofs.store.latest_checkpoint()
+    assert kept is not None
+    assert kept.size > first_size
+    removed = positions(world)[first_size]
+    truncate(world, first_size)
+
+    assert world.verify().ok  # alone, the shorter ledger is self-consistent
+    signed = verify_note(kept.note, world.notary.verifier_key)
+    assert signed is not None
+    report = verify_ledger(
+        world.ledger.recorder, world.proofs.store, world.notary.verifier_key, signed
+    )
+    assert not report.ok
+    assert "fewer than" in (report.problem or "")
+    assert report.first_bad_position == positions(world)[-1]
+    note = tmp_path / "kept-checkpoint.txt"
+    note.write_text(kept.note, encoding="utf-8")
+    runner = cli_env(world, monkeypatch)
+    result = runner.invoke(cli, ["verify", "--since-checkpoint", str(note)])
+    assert result.exit_code == 1
+    assert "entries were removed" in result.output
+    assert removed > positions(world)[-1]
+
+
+def test_a_kept_checkpoint_of_an_intact_ledger_passes(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    world.sealer.catch_up()
+    kept = world.proofs.store.latest_checkpoint()
+    assert kept is not None
+    settle_worked_example(world.services, "E2", patient="person-2")
+    world.sealer.catch_up()
+    note = tmp_path / "kept.txt"
+    note.write_text(kept.note, encoding="utf-8")
+    runner = cli_env(world, monkeypatch)
+    result = runner.invoke(cli, ["verify", "--since-checkpoint", str(note)])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_deleted_sealed_row_is_named_by_the_entries_read(world: World) -> None:
+    world.sealer.catch_up()
+    target = positions(world)[4]
+    world.sql("DELETE FROM stored_events WHERE rowid = ?", (target,))
+    with pytest.raises(LedgerDamaged) as raised:
+        world.proofs.entries(0, 10)
+    assert raised.value.position == target
+    assert f"position {target}" in str(raised.value)

@@ -1,0 +1,60 @@
+"""Chinese names of the codes and dimensions that appear in exports and documents."""
+
+from __future__ import annotations
+
+from domain.codes import DEFAULT_CAUSES
+
+CHANNELS = {
+    "12378": "12378监管转办",
+    "hotline": "客服热线",
+    "app": "移动应用",
+    "online": "网上",
+    "letter": "来信",
+    "visit": "来访",
+    "email": "电子邮件",
+    "internal": "内部员工",
+    "one_stop": "一站式结算",
+    "offline": "线下理赔",
+    "complaint": "投诉转入",
+    "claim": "理赔决定转入",
+    "direct": "直接受理",
+}
+LINES = {
+    "health": "健康险",
+    "life": "人寿险",
+    "accident": "意外险",
+    "motor": "车险",
+    "property": "财产险",
+    "guarantee": "保证保险",
+    "other": "其他",
+}
+COMPANY_TYPES = {"property": "财产险公司", "life_health": "人身险公司"}
+DIMENSIONS = {
+    "cause": "投诉原因",
+    "channel": "渠道",
+    "line": "险种",
+    "region": "地区",
+    "company_type": "公司类型",
+}
+CODES: dict[str, dict[str, str]] = {
+    "cause": DEFAULT_CAUSES,
+    "channel": CHANNELS,
+    "line": LINES,
+    "company_type": COMPANY_TYPES,
+}
+
+
+def dimension(name: str) -> str:
+    return DIMENSIONS.get(name, name)
+
+
+def code(dimension_name: str, value: object) -> str:
+    """The Chinese name of a code (the code itself where none is known; 未注明 for none)."""
+    if value is None:
+        return "未注明"
+    return CODES.get(dimension_name, {}).get(str(value), str(value))
+
+
+def group_label(key: dict[str, object]) -> str:
+    """`{"cause": "claims", "channel": "12378"}` → `投诉原因：理赔纠纷；渠道：12378监管转办`."""
+    return "；".join(f"{dimension(k)}：{code(k, v)}" for k, v in key.items())
