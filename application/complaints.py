@@ -110,11 +110,11 @@ class ComplaintDesk:
     # -- intake ------------------------------------------------------------------------------
 
     def receive(self, intake: Intake, meta: Meta, key: CommandKey | None) -> CommandResult:
-        """A complaint from a staff channel: 201 with its id, or the master's and merged."""
+        """A complaint from a staff channel (created): its id, or the master's and merged."""
 
         def attempt() -> Answer:
             changed, subject, merged = self._intake(intake, uuid.uuid4(), meta)
-            return Answer(changed, 201, self._intake_body(subject, merged))
+            return Answer(changed, True, self._intake_body(subject, merged))
 
         return self.runner.run(key, attempt)
 
@@ -262,7 +262,7 @@ class ComplaintDesk:
                 *self._side_effects(complaint, action, before, meta),
             ]
             view = complaint_view(complaint, utc_now(), self.rules, self.opener)
-            return Answer(changed, 200, view, complaint.complainant_ref)
+            return Answer(changed, False, view, complaint.complainant_ref)
 
         return self.runner.run(key, attempt)
 
@@ -321,7 +321,7 @@ class ComplaintDesk:
                     if name is not None:
                         loads[name] = self._load(name, delta, complaint.id, loads.get(name))
             body = {"reassigned": [str(c.id) for c in changed], "handler": handler}
-            return Answer([*changed, *loads.values()], 200, body)
+            return Answer([*changed, *loads.values()], False, body)
 
         return self.runner.run(key, attempt)
 

@@ -165,7 +165,7 @@ class DisputeDesk:
             subject = reads.get(Subject, subject_stream_id(ref)) or Subject(ref=ref)
             subject.list_record(KIND, dispute.id)
             view = dispute_view(dispute, utc_now(), self.rules, self.opener)
-            return Answer([dispute, *links, subject], 201, view, ref)
+            return Answer([dispute, *links, subject], True, view, ref)
 
         return self.runner.run(key, attempt)
 
@@ -201,7 +201,7 @@ class DisputeDesk:
                 partner.link(dispute.id)
                 changed.append(partner)
             view = dispute_view(dispute, utc_now(), self.rules, self.opener)
-            return Answer(changed, 200, view, dispute.party_ref)
+            return Answer(changed, False, view, dispute.party_ref)
 
         return self.runner.run(key, attempt)
 
