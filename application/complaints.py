@@ -250,9 +250,7 @@ class ComplaintDesk:
         handler = ACTIONS[action]
 
         def attempt() -> Answer:
-            complaint = self.ledger.find(Complaint, complaint_id)
-            if complaint is None:
-                raise UnknownRecord(f"unknown complaint {complaint_id}")
+            complaint = self.ledger.require(Complaint, complaint_id, f"complaint {complaint_id}")
             if if_match is not None and complaint.version != if_match:
                 raise StaleVersion("the complaint changed since it was read; read it again")
             before = complaint.handler
@@ -308,9 +306,9 @@ class ComplaintDesk:
             changed: list[Aggregate] = []
             loads: dict[str, Workload] = {}
             for complaint_id in ids:
-                complaint = self.ledger.find(Complaint, complaint_id)
-                if complaint is None:
-                    raise UnknownRecord(f"unknown complaint {complaint_id}")
+                complaint = self.ledger.require(
+                    Complaint, complaint_id, f"complaint {complaint_id}"
+                )
                 before = complaint.handler
                 if before == handler:
                     continue

@@ -189,9 +189,7 @@ class DisputeDesk:
         """A staff command; naming a partner lists the dispute under that partner."""
 
         def attempt() -> Answer:
-            dispute = self.ledger.find(Dispute, dispute_id)
-            if dispute is None:
-                raise UnknownRecord(f"unknown dispute {dispute_id}")
+            dispute = self.ledger.require(Dispute, dispute_id, f"dispute {dispute_id}")
             if if_match is not None and dispute.version != if_match:
                 raise StaleVersion("the dispute changed since it was read; read it again")
             STAFF_ACTIONS[action](dispute, args, meta, self.rules)
