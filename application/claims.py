@@ -14,8 +14,8 @@ from application.ledger import Ledger, Reads
 from application.personal import Vault
 from application.settling import SettlementPlanner
 from application.views import settlement_view
-from domain.claims import Claim, ClaimError, claim_id, validate_line
-from domain.common import InvalidInput, cst_date
+from domain.claims import Claim, ClaimError, claim_id
+from domain.common import cst_date
 from domain.personal import Subject, subject_stream_id
 from domain.reference import scheme_index_id
 from domain.settlement import ChargeLine
@@ -154,10 +154,6 @@ class ClaimCommands:
         return Outcome(KIND, claim, [claim, subject])
 
     def post_charges(self, cmd: PostCharges, meta: Meta) -> Outcome:
-        for index, line in enumerate(cmd.lines):
-            problem = validate_line(line)
-            if problem:
-                raise InvalidInput(f"data.items[{index}]", problem)
         claim = self._claim(cmd.hospital, cmd.encounter_id)
         claim.post_charges(list(cmd.lines), meta.occurred_at, meta.actor)
         return self._readjusted(claim, meta)

@@ -17,6 +17,7 @@ from typing import Any
 
 from psycopg import sql
 
+from domain.lines import HEALTH, company_type
 from infrastructure.complaint_stats import Period
 from infrastructure.dialect import Statement, clause, joined
 from infrastructure.projections import ViewStore
@@ -40,11 +41,11 @@ CLAIM_SUMS = (
 )
 OFFLINE_SUMS = {"offline": "1", "offline_cents": "amount_cents"}
 # Claims paid outside the one-stop channel: medical insurance, no region recorded.
-OFFLINE_DIMENSIONS = {
-    "region": "NULL",
-    "channel": "'offline'",
-    "line": "'health'",
-    "company_type": "'life_health'",
+OFFLINE_DIMENSIONS: dict[str, sql.Composable] = {
+    "region": sql.SQL("NULL"),
+    "channel": sql.Literal("offline"),
+    "line": sql.Literal(HEALTH),
+    "company_type": sql.Literal(company_type(HEALTH)),
 }
 DISPUTE_SUMS = (
     ("1", "opened"),
@@ -125,9 +126,7 @@ class ClaimAndDisputeStatistics:
 @functools.lru_cache(maxsize=64)
 def _claims_statement(by: tuple[str, ...]) -> Statement:
     """Settled claims and offline claims in the period, summed per group."""
-    offline = [
-        sql.SQL("{} AS {}").format(clause(OFFLINE_DIMENSIONS[d]), sql.Identifier(d)) for d in by
-    ]
+    offline = [sql.SQL("{} AS {}").format(OFFLINE_DIMENSIONS[d], sql.Identifier(d)) for d in by]
 
     def build(p: sql.Composable) -> sql.Composable:
         one_stop = _select(

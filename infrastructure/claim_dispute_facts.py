@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic
 
 from domain.claims import Claim
 from domain.disputes import Dispute
+from domain.lines import HEALTH, company_type
 from domain.policies import Policy
 from infrastructure.dialect import Statement
 from infrastructure.fact_views import (
@@ -24,13 +25,6 @@ from infrastructure.fact_views import (
     has_columns,
 )
 from infrastructure.projections import Cursor
-
-HEALTH = "health"  # one-stop settlement pays medical insurance
-
-
-def company_type(line: str) -> str:
-    """Property or life/health, from the product line (domain.md §4)."""
-    return "property" if line in ("motor", "property", "guarantee") else "life_health"
 
 
 def cents(amount: Decimal | None) -> int | None:

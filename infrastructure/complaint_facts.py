@@ -27,7 +27,7 @@ from psycopg import sql
 from domain.common import CST, cst_date
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
-from infrastructure.claim_dispute_facts import company_type
+from domain.lines import company_type
 from infrastructure.dialect import Statement, joined, marks
 from infrastructure.fact_views import (
     FactView,

@@ -24,7 +24,6 @@ from infrastructure.projections import ViewStore
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))?$")
 DIMENSIONS = ("cause", "line", "region", "channel", "company_type")
-LINES = ("health", "life", "accident", "motor", "property", "guarantee", "other")
 HUNDRED_MILLION = Decimal(100_000_000)
 TEN_THOUSAND = Decimal(10_000)
 TWO_PLACES = Decimal("0.01")

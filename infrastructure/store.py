@@ -27,13 +27,13 @@ from domain.dispute_calendar import WorkingCalendar
 from domain.dispute_rules import DisputeRules
 from domain.disputes import Dispute
 from domain.exposure import Exposure, ExposureReport
+from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.checkpoints import load_or_create_signing_key
 from infrastructure.claim_dispute_facts import (
-    HEALTH,
     ClaimFacts,
     DisputeFactsView,
     OfflineClaims,
