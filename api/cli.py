@@ -73,7 +73,7 @@ def serve(
     settings = Settings()
     configure_logging(settings.log_level)
     try:
-        Principals(settings.principals_file).check()
+        Principals(settings.principals_file).check(required=True)
     except PrincipalsFileError as exc:
         _fail(f"{settings.principals_file}: {exc}")
     migrate(settings)

@@ -172,6 +172,4 @@ def count(metrics: Metrics, results: list[dict[str, Any]]) -> None:
     for result in results:
         if result.get("status") == 201:
             metrics.events.labels(result["type"]).inc()
-            metrics.ledger_position.set(
-                max(metrics.ledger_position._value.get(), result["position"])
-            )
+            metrics.saw_position(result["position"])

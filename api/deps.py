@@ -152,7 +152,7 @@ def command_meta(caller: Principal, occurred_at: datetime | None) -> Meta:
 def command_response(result: CommandResult) -> JSONBody:
     """The command's response; a replay says so in `Idempotent-Replayed`."""
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return JSONBody(result.body, status_code=result.status, headers=headers)
+    return JSONBody(result.body, status_code=201 if result.created else 200, headers=headers)
 
 
 IdempotencyKey = Annotated[

@@ -3,6 +3,28 @@
 Routes never catch: domain refusals are 409 (422 for input only the domain can judge),
 reads of records the caller may not see are 404, validation is 422 naming the fields.
 Nothing internal (stack traces, SQL, secrets) is ever put in a response.
+
+The exceptions, and the status each is answered with:
+
+* DomainError (domain/common.py) ······· 409, type urn:xiaobao:rule:<its rule>
+  x InvalidInput ······················· 422 naming the field
+    + InvalidChargeLine (claims)
+  x StaleVersion ······················· 412 (If-Match names an older version)
+  x UnknownRecord ······················ 409 (a command names a record that is not there)
+  x IdempotencyConflict (receipts) ····· 409 (a key or event id re-used for other content)
+  x ConcurrencyExhausted (saving) ······ 409 (other writers kept moving the same streams)
+  x ClaimError, PolicyError, ReferenceDataError, AccumulatorUnderflow, ComplaintError,
+    DisputeError ······················· 409, one base per aggregate module and a subclass
+                                          per rule (ClaimClosed, NoSchemeInForce...)
+* NotFound (application/ledger.py) ····· 404 (absent, or not the caller's to see)
+* Problem (below) ······················ its own status: raised by the API layer itself
+* BodyTooLarge (below) ················· 413
+* RequestValidationError (FastAPI) ····· 422 naming each field
+* ProofRangeError (infrastructure) ····· 422 (a proof range outside the tree)
+* NoCheckpoint (infrastructure) ········ 503 with Retry-After (nothing signed yet)
+* OperationalError, InterfaceError ····· 503 with Retry-After (the database is unreachable)
+* HTTPException (Starlette) ············ its status (an unknown route, a wrong method)
+* anything else ························ 500, logged by kind only
 """
 
 from __future__ import annotations

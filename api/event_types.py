@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from api import dispute_bodies as db
 from api.complaint_bodies import TransferData, UrgedData
@@ -27,10 +27,10 @@ from application import claims as c
 from application import reference as r
 from application.complaints import Intake, TransferComplaint, UrgeComplaint
 from application.disputes import PartnerStep
+from domain.claims import validate_lines
 from domain.common import ZERO, cst_date
 from domain.settlement import ChargeLine
 
-LINES = ("health", "life", "accident", "motor", "property", "guarantee", "other")
 PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$"
 
 
@@ -60,25 +60,6 @@ class ChargeItem(WireModel):
     over_limit: Money | None = None
     prepay_ratio: Ratio | None = None
     necessary: bool = True
-
-    @field_validator("over_limit")
-    @classmethod
-    def _over_limit_fits(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None:
-            return value
-        if info.data.get("category") == "C" and value > 0:
-            raise ValueError("over_limit applies to A and B lines only")
-        amount = info.data.get("amount")
-        if amount is not None and value > amount:
-            raise ValueError("over_limit must not exceed amount")
-        return value
-
-    @field_validator("prepay_ratio")
-    @classmethod
-    def _prepay_on_b(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is not None and info.data.get("category") != "B":
-            raise ValueError("prepay_ratio applies to B lines only")
-        return value
 
 
 class Charges(WireModel):
@@ -180,7 +161,8 @@ class EventType:
 
 
 def _lines(data: Charges) -> tuple[ChargeLine, ...]:
-    return tuple(
+    """The charge lines, checked by the domain's rule (its error names `data.items[i].…`)."""
+    lines = tuple(
         ChargeLine(
             line_id=i.line_id,
             code=i.code,
@@ -193,6 +175,8 @@ def _lines(data: Charges) -> tuple[ChargeLine, ...]:
         )
         for i in data.items
     )
+    validate_lines(lines, "data.items")
+    return lines
 
 
 def _platform_result(data: DischargeData) -> dict[str, Any] | None:

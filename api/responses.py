@@ -6,6 +6,7 @@ from typing import Any
 
 import orjson
 from fastapi.responses import Response
+from pydantic import TypeAdapter
 
 
 class JSONBody(Response):
@@ -15,3 +16,16 @@ class JSONBody(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+_ANY_JSON: TypeAdapter[Any] = TypeAdapter(Any)
+
+
+class ReadBody(Response):
+    """A read's JSON body built by the application, sent as FastAPI sends an undeclared one
+    (pydantic's JSON), without validating it again; its route documents the model."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _ANY_JSON.dump_json(content)

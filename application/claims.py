@@ -9,15 +9,13 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, Reads
 from application.personal import Vault
 from application.settling import SettlementPlanner
 from application.views import settlement_view
-from domain.claims import Claim, ClaimError, claim_id, validate_line
-from domain.common import InvalidInput, UnknownRecord, cst_date
+from domain.claims import Claim, ClaimError, claim_id
+from domain.common import cst_date
 from domain.personal import Subject, subject_stream_id
 from domain.reference import scheme_index_id
 from domain.settlement import ChargeLine
@@ -112,10 +110,9 @@ class ClaimCommands:
 
     def _claim(self, hospital: str, encounter_id: str) -> Claim:
         # Another hospital's encounter has another stream id: it is simply unknown here.
-        claim = self.ledger.find(Claim, claim_id(hospital, encounter_id))
-        if claim is None:
-            raise UnknownRecord(f"unknown encounter {encounter_id!r}")
-        return claim
+        return self.ledger.require(
+            Claim, claim_id(hospital, encounter_id), f"encounter {encounter_id!r}"
+        )
 
     def admit(self, cmd: RegisterAdmission, meta: Meta) -> Outcome:
         reads = Reads(self.ledger)
@@ -157,10 +154,6 @@ class ClaimCommands:
         return Outcome(KIND, claim, [claim, subject])
 
     def post_charges(self, cmd: PostCharges, meta: Meta) -> Outcome:
-        for index, line in enumerate(cmd.lines):
-            problem = validate_line(line)
-            if problem:
-                raise InvalidInput(f"data.items[{index}]", problem)
         claim = self._claim(cmd.hospital, cmd.encounter_id)
         claim.post_charges(list(cmd.lines), meta.occurred_at, meta.actor)
         return self._readjusted(claim, meta)
@@ -223,9 +216,6 @@ class ClaimCommands:
         return Outcome(KIND, claim, [claim])
 
     def pay_remittance(self, cmd: PayRemittance, meta: Meta) -> Outcome:
-        claim = self.ledger.find(Claim, cmd.claim_id)
-        if claim is None:
-            raise UnknownRecord(f"unknown claim {cmd.claim_id}")
+        claim = self.ledger.require(Claim, cmd.claim_id, f"claim {cmd.claim_id}")
         claim.pay_remittance(cmd.amount, meta.occurred_at, meta.actor)
-        changed: list[Aggregate] = [claim]
-        return Outcome(KIND, claim, changed)
+        return Outcome(KIND, claim, [claim])

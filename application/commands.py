@@ -12,12 +12,10 @@ from typing import Any
 
 import orjson
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
-from application.gateway import ConcurrencyExhausted
 from application.ledger import Ledger
 from application.personal import Vault
-from domain.common import DomainError
+from application.saving import Attempt, Saver
 from domain.personal import Sealed
 from domain.receipts import CommandReceipt, IdempotencyConflict, command_receipt_id
 
@@ -33,9 +31,10 @@ class CommandKey:
 
 @dataclass(frozen=True)
 class CommandResult:
-    """A command's response; `replayed` when it is the stored first response."""
+    """A command's response: whether it created the record, the body, and `replayed` when
+    it is the stored first response."""
 
-    status: int
+    created: bool
     body: dict[str, Any]
     replayed: bool = False
 
@@ -46,71 +45,52 @@ class Answer:
     body shows, so the stored copy for replays is sealed under that person's key."""
 
     changed: list[Aggregate]
-    status: int
+    created: bool
     body: dict[str, Any]
     subject: str | None = None
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.created, bool):
+            raise TypeError("created must be a bool (the API picks the HTTP status)")
 
-Attempt = Callable[[], Answer]
 
-
-class _Replayed(Exception):
-    def __init__(self, result: CommandResult) -> None:
-        super().__init__(result.status)
-        self.result = result
+Run = Callable[[], Answer]
 
 
 class CommandRunner:
     """Runs one staff command: attempt → save with receipt → retry on a concurrent write."""
 
-    def __init__(self, ledger: Ledger, vault: Vault, max_attempts: int = 10) -> None:
+    def __init__(self, ledger: Ledger, vault: Vault, saver: Saver) -> None:
         self.ledger = ledger
         self.vault = vault
-        self.max_attempts = max_attempts
+        self.saver = saver
 
-    def run(self, key: CommandKey | None, attempt: Attempt) -> CommandResult:
-        try:
-            return self._run(key, attempt)
-        except _Replayed as replayed:
-            return replayed.result
+    def run(self, key: CommandKey | None, attempt: Run) -> CommandResult:
+        if key is None:
+            return self.saver.save(lambda: self._attempt(None, attempt))
+        if (first := self._first(key)) is not None:
+            return first
+        return self.saver.save(lambda: self._attempt(key, attempt), lambda: self._first(key))
 
-    def _run(self, key: CommandKey | None, attempt: Attempt) -> CommandResult:
-        if key is not None:
-            self._replay_if_recorded(key)
-        for _ in range(self.max_attempts):
-            try:
-                answer = attempt()
-            except DomainError:
-                if key is not None:
-                    self._replay_if_recorded(key)
-                raise
-            receipt = (
-                [
-                    CommandReceipt(
-                        key.principal, key.key, key.digest, answer.status, self._kept(answer)
-                    )
-                ]
-                if key is not None
-                else []
-            )
-            try:
-                self.ledger.save(*answer.changed, *receipt)
-            except IntegrityError:
-                if key is not None:
-                    self._replay_if_recorded(key)
-                continue
-            return CommandResult(answer.status, answer.body)
-        raise ConcurrencyExhausted("the record was changed concurrently too often; try again")
+    def _attempt(self, key: CommandKey | None, attempt: Run) -> Attempt[CommandResult]:
+        answer = attempt()
+        result = CommandResult(answer.created, answer.body)
+        if key is None:
+            return Attempt(answer.changed, lambda _: result)
+        receipt = CommandReceipt(
+            key.principal, key.key, key.digest, answer.created, self._kept(answer)
+        )
+        return Attempt([*answer.changed, receipt], lambda _: result)
 
-    def _replay_if_recorded(self, key: CommandKey) -> None:
+    def _first(self, key: CommandKey) -> CommandResult | None:
         receipt = self.ledger.find(CommandReceipt, command_receipt_id(key.principal, key.key))
         if receipt is None:
-            return
+            return None
         if receipt.digest != key.digest:
             raise IdempotencyConflict(
                 "this Idempotency-Key was already used with a different request"
             )
-        raise _Replayed(CommandResult(receipt.status, self._replayed(receipt.body), replayed=True))
+        return CommandResult(receipt.created, self._replayed(receipt.body), replayed=True)
 
     def _kept(self, answer: Answer) -> dict[str, Any]:
         """The body as stored for replays: sealed when it shows a person's data."""

@@ -17,7 +17,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from application.complaint_views import closure_report, complaint_view, summary
-from application.ledger import Ledger, NotFound, ProofSource, topics_of
+from application.ledger import Ledger, ProofSource, topics_of
 from application.personal import Opener, Vault
 from application.routing import HandlerDirectory
 from application.views import history_entry, rfc3339, with_proofs
@@ -60,10 +60,7 @@ class ComplaintQueries:
         self.opener = Opener(vault)
 
     def _get(self, complaint_id: UUID) -> Complaint:
-        found = self.ledger.find(Complaint, complaint_id)
-        if found is None:
-            raise NotFound("no such complaint")
-        return found
+        return self.ledger.get(Complaint, complaint_id, "no such complaint")
 
     def view(
         self,

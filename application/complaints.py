@@ -110,11 +110,11 @@ class ComplaintDesk:
     # -- intake ------------------------------------------------------------------------------
 
     def receive(self, intake: Intake, meta: Meta, key: CommandKey | None) -> CommandResult:
-        """A complaint from a staff channel: 201 with its id, or the master's and merged."""
+        """A complaint from a staff channel (created): its id, or the master's and merged."""
 
         def attempt() -> Answer:
             changed, subject, merged = self._intake(intake, uuid.uuid4(), meta)
-            return Answer(changed, 201, self._intake_body(subject, merged))
+            return Answer(changed, True, self._intake_body(subject, merged))
 
         return self.runner.run(key, attempt)
 
@@ -250,9 +250,7 @@ class ComplaintDesk:
         handler = ACTIONS[action]
 
         def attempt() -> Answer:
-            complaint = self.ledger.find(Complaint, complaint_id)
-            if complaint is None:
-                raise UnknownRecord(f"unknown complaint {complaint_id}")
+            complaint = self.ledger.require(Complaint, complaint_id, f"complaint {complaint_id}")
             if if_match is not None and complaint.version != if_match:
                 raise StaleVersion("the complaint changed since it was read; read it again")
             before = complaint.handler
@@ -262,7 +260,7 @@ class ComplaintDesk:
                 *self._side_effects(complaint, action, before, meta),
             ]
             view = complaint_view(complaint, utc_now(), self.rules, self.opener)
-            return Answer(changed, 200, view, complaint.complainant_ref)
+            return Answer(changed, False, view, complaint.complainant_ref)
 
         return self.runner.run(key, attempt)
 
@@ -308,9 +306,9 @@ class ComplaintDesk:
             changed: list[Aggregate] = []
             loads: dict[str, Workload] = {}
             for complaint_id in ids:
-                complaint = self.ledger.find(Complaint, complaint_id)
-                if complaint is None:
-                    raise UnknownRecord(f"unknown complaint {complaint_id}")
+                complaint = self.ledger.require(
+                    Complaint, complaint_id, f"complaint {complaint_id}"
+                )
                 before = complaint.handler
                 if before == handler:
                     continue
@@ -321,7 +319,7 @@ class ComplaintDesk:
                     if name is not None:
                         loads[name] = self._load(name, delta, complaint.id, loads.get(name))
             body = {"reassigned": [str(c.id) for c in changed], "handler": handler}
-            return Answer([*changed, *loads.values()], 200, body)
+            return Answer([*changed, *loads.values()], False, body)
 
         return self.runner.run(key, attempt)
 

@@ -165,7 +165,7 @@ class DisputeDesk:
             subject = reads.get(Subject, subject_stream_id(ref)) or Subject(ref=ref)
             subject.list_record(KIND, dispute.id)
             view = dispute_view(dispute, utc_now(), self.rules, self.opener)
-            return Answer([dispute, *links, subject], 201, view, ref)
+            return Answer([dispute, *links, subject], True, view, ref)
 
         return self.runner.run(key, attempt)
 
@@ -189,9 +189,7 @@ class DisputeDesk:
         """A staff command; naming a partner lists the dispute under that partner."""
 
         def attempt() -> Answer:
-            dispute = self.ledger.find(Dispute, dispute_id)
-            if dispute is None:
-                raise UnknownRecord(f"unknown dispute {dispute_id}")
+            dispute = self.ledger.require(Dispute, dispute_id, f"dispute {dispute_id}")
             if if_match is not None and dispute.version != if_match:
                 raise StaleVersion("the dispute changed since it was read; read it again")
             STAFF_ACTIONS[action](dispute, args, meta, self.rules)
@@ -201,7 +199,7 @@ class DisputeDesk:
                 partner.link(dispute.id)
                 changed.append(partner)
             view = dispute_view(dispute, utc_now(), self.rules, self.opener)
-            return Answer(changed, 200, view, dispute.party_ref)
+            return Answer(changed, False, view, dispute.party_ref)
 
         return self.runner.run(key, attempt)
 

@@ -1,8 +1,8 @@
 """Partner events: recorded exactly once per (source, id), atomically with what they change.
 
 A handler loads what it needs, calls the aggregates and returns an Outcome; the gateway saves
-the outcome's aggregates and the idempotency receipt in one transaction, retrying the whole
-handling when another writer moved one of those streams first (optimistic concurrency).
+the outcome's aggregates and the idempotency receipt in one transaction (`application.saving`:
+the whole handling is re-run when another writer moved one of those streams first).
 """
 
 from __future__ import annotations
@@ -14,17 +14,11 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError
 
 from application.ledger import Ledger
-from domain.common import Actor, DomainError
+from application.saving import Attempt, Saver
+from domain.common import Actor
 from domain.receipts import IdempotencyConflict, PartnerEventReceipt, receipt_id
-
-
-class ConcurrencyExhausted(DomainError):
-    """Other writers kept moving the same streams; the event was not recorded."""
-
-    rule = "concurrent_update"
 
 
 @dataclass(frozen=True)
@@ -77,46 +71,28 @@ class EventResult:
 Handler = Callable[[Any, Meta], Outcome]
 
 
-class Replayed(Exception):
-    """Carries the first result of an event that was posted again."""
-
-    def __init__(self, result: EventResult) -> None:
-        super().__init__(result.event_id)
-        self.result = result
-
-
 class PartnerEvents:
     """Records partner events with their idempotency receipts."""
 
-    def __init__(self, ledger: Ledger, max_attempts: int = 10) -> None:
+    def __init__(self, ledger: Ledger, saver: Saver) -> None:
         self.ledger = ledger
-        self.max_attempts = max_attempts
+        self.saver = saver
         self._handlers: dict[type[Any], Handler] = {}
 
     def register(self, command_type: type[Any], handler: Handler) -> None:
         self._handlers[command_type] = handler
 
     def record(self, event: PartnerEvent) -> EventResult:
-        """Record the event once; a replay answers with the first result."""
-        try:
-            return self._record(event)
-        except Replayed as replayed:
-            return replayed.result
-
-    def _record(self, event: PartnerEvent) -> EventResult:
-        """One recording attempt loop.
+        """Record the event once; a replay answers with the first result.
 
         The receipt is not read first: a first recording (the common case) costs no extra
         round trip. A replay shows itself as a refusal or as a conflict on the receipt's
         stream, and only then is the receipt read.
         """
         handler = self._handlers[type(event.command)]
-        for _ in range(self.max_attempts):
-            try:
-                outcome = handler(event.command, event.meta)
-            except DomainError:
-                self._replay_if_recorded(event)
-                raise
+
+        def run() -> Attempt[EventResult]:
+            outcome = handler(event.command, event.meta)
             receipt = PartnerEventReceipt(
                 source=event.source,
                 event_id=event.event_id,
@@ -129,34 +105,32 @@ class PartnerEvents:
                     "extra": outcome.extra,
                 },
             )
-            try:
-                # The receipt goes last, so its position is the highest this save wrote.
-                recordings = self.ledger.save(*outcome.changed, receipt)
-            except IntegrityError:
-                self._replay_if_recorded(event)
-                continue
-            return EventResult(
-                event_id=event.event_id,
-                source=event.source,
-                event_type=event.event_type,
-                digest=event.digest,
-                duplicate=False,
-                kind=outcome.kind,
-                stream_id=outcome.subject.id,
-                version=outcome.subject.version,
-                position=recordings[-1].notification.id,
-                extra=outcome.extra,
-                recorded_at=receipt.created_on,
-            )
-        raise ConcurrencyExhausted("the event met concurrent updates too often; post it again")
 
-    def _replay_if_recorded(self, event: PartnerEvent) -> None:
-        """Raise the first result (as Replayed) when this (source, id) was already recorded."""
+            def answer(position: int) -> EventResult:
+                return EventResult(
+                    event_id=event.event_id,
+                    source=event.source,
+                    event_type=event.event_type,
+                    digest=event.digest,
+                    duplicate=False,
+                    kind=outcome.kind,
+                    stream_id=outcome.subject.id,
+                    version=outcome.subject.version,
+                    position=position,
+                    extra=outcome.extra,
+                    recorded_at=receipt.created_on,
+                )
+
+            # The receipt goes last, so its position is the highest this save wrote.
+            return Attempt([*outcome.changed, receipt], answer)
+
+        return self.saver.save(run, lambda: self._first(event))
+
+    def _first(self, event: PartnerEvent) -> EventResult | None:
+        """The first result when this (source, id) was already recorded."""
         receipt = self.ledger.find(PartnerEventReceipt, receipt_id(event.source, event.event_id))
-        if receipt is not None:
-            raise Replayed(self._replay(event, receipt))
-
-    def _replay(self, event: PartnerEvent, receipt: PartnerEventReceipt) -> EventResult:
+        if receipt is None:
+            return None
         if receipt.digest != event.digest:
             raise IdempotencyConflict(
                 f"event id {event.event_id!r} from {event.source} was already recorded "

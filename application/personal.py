@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from eventsourcing.persistence import IntegrityError
-
-from application.gateway import ConcurrencyExhausted, Meta
-from application.ledger import Ledger, NotFound
+from application.gateway import Meta
+from application.ledger import Ledger
+from application.saving import Attempt, Saver
 from application.views import json_ready
 from domain.claims import Claim
 from domain.common import InvalidInput, end_of_day
@@ -100,37 +99,38 @@ class PersonalData:
         ledger: Ledger,
         vault: Vault,
         retention_days: dict[str, int],
-        max_attempts: int = 10,
+        saver: Saver,
     ) -> None:
         self.ledger = ledger
         self.vault = vault
         self.retention_days = retention_days
-        self.max_attempts = max_attempts
+        self.saver = saver
 
     def erase(self, person_id: str, reason: str, meta: Meta) -> ErasureOutcome:
         if not person_id.strip():
             raise InvalidInput("id", "must not be blank")
         ref = self.vault.ref(person_id)
-        for _ in range(self.max_attempts):
-            subject = self.ledger.find(Subject, subject_stream_id(ref))
-            if subject is None:
-                raise NotFound("no personal data is held for this person")
+
+        def run() -> Attempt[ErasureOutcome]:
+            subject = self.ledger.get(
+                Subject, subject_stream_id(ref), "no personal data is held for this person"
+            )
             holds = self.holds(subject, meta.occurred_at)
             if holds:
                 subject.defer_erasure(holds, meta.occurred_at, meta.actor)
             else:
                 subject.erase(reason, meta.occurred_at, meta.actor)
-            try:
-                recordings = self.ledger.save(subject)
-            except IntegrityError:
-                continue
-            if not holds:
-                # The event is recorded first: a crash before this line leaves an erasure on
-                # record, and the next request for it destroys the key.
-                self.vault.destroy(ref)
-            status = "deferred" if holds else "erased"
-            return ErasureOutcome(status, ref, holds, recordings[-1].notification.id)
-        raise ConcurrencyExhausted("the subject changed concurrently; try again")
+
+            def answer(position: int) -> ErasureOutcome:
+                if not holds:
+                    # The event is recorded first: a crash before this line leaves an erasure
+                    # on record, and the next request for it destroys the key.
+                    self.vault.destroy(ref)
+                return ErasureOutcome("deferred" if holds else "erased", ref, holds, position)
+
+            return Attempt([subject], answer)
+
+        return self.saver.save(run)
 
     def holds(self, subject: Subject, now: datetime) -> list[Hold]:
         """Records still live, and records younger than their kind's retention period."""

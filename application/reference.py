@@ -13,7 +13,7 @@ from eventsourcing.domain import Aggregate
 
 from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
-from application.ledger import Ledger, NotFound
+from application.ledger import Ledger
 from application.personal import Vault
 from application.views import json_ready
 from domain.accumulators import (
@@ -25,7 +25,7 @@ from domain.accumulators import (
     policy_year_key,
 )
 from domain.codes import CodeList, all_codes, code_list_id
-from domain.common import StaleVersion, UnknownRecord
+from domain.common import StaleVersion
 from domain.exposure import Exposure, ExposureReport, exposure_stream_id
 from domain.personal import Subject, subject_stream_id
 from domain.policies import InsuredIndex, Policy, insured_index_id, policy_stream_id
@@ -127,7 +127,7 @@ class ReferenceData:
             if scheme_id not in index.scheme_ids:
                 index.list_scheme(scheme_id)
             body = {"scheme_id": scheme_id, **json_ready(version)}
-            return Answer([scheme, index], 201 if created else 200, body)
+            return Answer([scheme, index], created, body)
 
         return self.runner.run(key, attempt)
 
@@ -149,20 +149,20 @@ class ReferenceData:
                 draft.effective_from, draft.terms, meta.occurred_at, meta.actor
             )
             body = {"product_code": code, **product_version_view(version)}
-            return Answer([product], 201 if created else 200, body)
+            return Answer([product], created, body)
 
         return self.runner.run(key, attempt)
 
     def put_code(
         self, kind: str, code: str, name: str, meta: Meta, key: CommandKey | None = None
     ) -> CommandResult:
-        """Add a code to a code list, or rename one (201 when new, else 200)."""
+        """Add a code to a code list, or rename one (created when new)."""
 
         def attempt() -> Answer:
             codes = self.ledger.find(CodeList, code_list_id(kind)) or CodeList(kind=kind)
             known = all_codes(kind, codes)
             codes.put(code, name, meta.occurred_at, meta.actor)
-            return Answer([codes], 200 if code in known else 201, {"code": code, "name": name})
+            return Answer([codes], code not in known, {"code": code, "name": name})
 
         return self.runner.run(key, attempt)
 
@@ -174,9 +174,7 @@ class ReferenceData:
         }
 
     def scheme(self, scheme_id: str) -> dict[str, Any]:
-        scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))
-        if scheme is None:
-            raise NotFound(f"no scheme {scheme_id!r}")
+        scheme = self.ledger.get(Scheme, scheme_stream_id(scheme_id), f"no scheme {scheme_id!r}")
         return {
             "scheme_id": scheme_id,
             "version": scheme.version,
@@ -184,9 +182,7 @@ class ReferenceData:
         }
 
     def product(self, code: str) -> dict[str, Any]:
-        product = self.ledger.find(Product, product_stream_id(code))
-        if product is None:
-            raise NotFound(f"no product {code!r}")
+        product = self.ledger.get(Product, product_stream_id(code), f"no product {code!r}")
         return {
             "product_code": code,
             "version": product.version,
@@ -217,8 +213,9 @@ class InsurerCommands:
         self.vault = vault
 
     def issue_policy(self, cmd: IssuePolicy, meta: Meta) -> Outcome:
-        if self.ledger.find(Product, product_stream_id(cmd.product_code)) is None:
-            raise UnknownRecord(f"unknown product {cmd.product_code!r}")
+        self.ledger.require(
+            Product, product_stream_id(cmd.product_code), f"product {cmd.product_code!r}"
+        )
         ref = self.vault.ref(cmd.insured_id)
         policy = self.ledger.find(Policy, policy_stream_id(cmd.policy_id))
         if policy is not None:

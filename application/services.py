@@ -15,6 +15,7 @@ from application.gateway import PartnerEvents
 from application.ledger import Ledger, ProofSource
 from application.personal import Opener, PersonalData, Vault
 from application.routing import HandlerDirectory, StaticDirectory
+from application.saving import Saver
 from application.settling import SettlementPlanner
 from domain.complaint_clock import ComplaintRules
 from domain.dispute_rules import DisputeRules
@@ -48,7 +49,8 @@ def build_services(
     planner = SettlementPlanner(ledger)
     claims = c.ClaimCommands(ledger, planner, vault)
     insurer = r.InsurerCommands(ledger, vault)
-    events = PartnerEvents(ledger, max_attempts=max_attempts)
+    saver = Saver(ledger, max_attempts)
+    events = PartnerEvents(ledger, saver)
     events.register(c.RegisterAdmission, claims.admit)
     events.register(c.PostCharges, claims.post_charges)
     events.register(c.ReverseCharges, claims.reverse_charges)
@@ -63,7 +65,7 @@ def build_services(
     events.register(r.ReportExposure, insurer.report_exposure)
     handlers = directory or StaticDirectory()
     rules = complaint_rules or ComplaintRules()
-    runner = CommandRunner(ledger, vault, max_attempts)
+    runner = CommandRunner(ledger, vault, saver)
     desk = ComplaintDesk(ledger, vault, handlers, runner, rules)
     events.register(TransferComplaint, desk.receive_transfer)
     events.register(UrgeComplaint, desk.urge_from_regulator)
@@ -75,7 +77,7 @@ def build_services(
         events=events,
         claims=ClaimQueries(ledger, planner, Opener(vault), proofs),
         reference=r.ReferenceData(ledger, runner),
-        personal=PersonalData(ledger, vault, retention_days or {}, max_attempts),
+        personal=PersonalData(ledger, vault, retention_days or {}, saver),
         complaints=desk,
         complaint_queries=ComplaintQueries(ledger, vault, handlers, rules, proofs),
         disputes=disputes,

@@ -23,7 +23,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from bench.common import database_url, fresh_database, intake
 from domain.common import CST, Actor
 from infrastructure.complaint_facts import recount
 from infrastructure.complaint_stats import parse_period
-from infrastructure.projections import running
+from infrastructure.projections import PgCursor, running
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_ledger,
@@ -70,14 +69,15 @@ def fill(events: int) -> None:
             state = orjson.dumps({"timestamp": {"#": "dt", "v": start.isoformat()}})
             for _ in range(events):
                 cp.write_row((uuid.uuid4(), 1, "bench:Filler", state))
-        columns = (
+        columns = sql.SQL(
             "id, version, received_at, channel, cause, line, region, transfer_id, status, merged, "
             "extension_level, paused_days, decided_at, notified_at, closed_at, outcome, redress, "
             "reviewed, due_at, ended_at, days_to_notice, redress_cents, company_type, position"
         )
         now = datetime.now(tz=UTC)
         span = int(min(timedelta(days=330), now - start).total_seconds() // 60)
-        with cur.copy(f"COPY view_complaint_facts ({columns}) FROM STDIN") as cp:
+        copy = sql.SQL("COPY view_complaint_facts ({}) FROM STDIN").format(columns)
+        with cur.copy(copy) as cp:
             for n in range(events // 5):
                 received = start + timedelta(minutes=random.randrange(0, span))
                 # A compliant insurer: most answered within 15 days, some after one or two
@@ -116,7 +116,7 @@ def fill(events: int) -> None:
                         n + 1,
                     )
                 )
-        recount(_Raw(cur))
+        recount(PgCursor(cur))
         cur.execute(
             "INSERT INTO projection_tracking (view, position) VALUES ('complaint_facts', %s)",
             (events,),
@@ -129,27 +129,9 @@ def fill(events: int) -> None:
         for table in (*tables, "view_complaint_pending"):
             cur.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
         for table in ("view_complaint_periods", "view_complaint_pending"):
-            cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - constants
+            cur.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
             cells = cur.fetchone()
             print(f"{table}: {cells[0] if cells else 0:,} rows")
-
-
-class _Raw:
-    """A psycopg cursor with the views' `?` placeholders."""
-
-    postgres = True
-
-    def __init__(self, cur: psycopg.Cursor[tuple[object, ...]]) -> None:
-        self.cur = cur
-
-    def execute(self, statement: str, params: Sequence[object] = ()) -> None:
-        self.cur.execute(statement.replace("?", "%s"), params)
-
-    def executemany(self, statement: str, rows: Sequence[Sequence[object]]) -> None:
-        self.cur.executemany(statement.replace("?", "%s"), rows)
-
-    def fetchall(self) -> list[tuple[object, ...]]:
-        return list(self.cur.fetchall())
 
 
 def main() -> None:

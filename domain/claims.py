@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -10,7 +11,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.common import ZERO, Actor, DomainError, stream_id
+from domain.common import ZERO, Actor, DomainError, InvalidInput, stream_id
 from domain.personal import Sealed
 from domain.settlement import Category, ChargeLine, SettlementInputs, Split
 
@@ -223,6 +224,7 @@ class Claim(Aggregate):
 
     def post_charges(self, lines: list[ChargeLine], occurred_at: datetime, actor: Actor) -> None:
         """Add itemised charges (before discharge, or as a correction before closing)."""
+        validate_lines(lines)
         self._check_open()
         seen: set[str] = set()
         for line in lines:
@@ -441,12 +443,24 @@ def _check_split(split: Split) -> None:
         )
 
 
-def validate_line(line: ChargeLine) -> str | None:
-    """A line the rule cannot take: over_limit on a C line or above the amount."""
+class InvalidChargeLine(InvalidInput):
+    """A charge line the settlement rule cannot take (422 naming the line's field)."""
+
+
+def validate_line(line: ChargeLine) -> None:
+    """Refuse over_limit on a C line or above the amount, and prepay_ratio off a B line."""
     if line.over_limit > line.amount:
-        return "over_limit must not exceed amount"
+        raise InvalidChargeLine("over_limit", "over_limit must not exceed amount")
     if line.category == Category.C and line.over_limit > ZERO:
-        return "over_limit applies to A and B lines only"
+        raise InvalidChargeLine("over_limit", "over_limit applies to A and B lines only")
     if line.prepay_ratio is not None and line.category != Category.B:
-        return "prepay_ratio applies to B lines only"
-    return None
+        raise InvalidChargeLine("prepay_ratio", "prepay_ratio applies to B lines only")
+
+
+def validate_lines(lines: Sequence[ChargeLine], field: str = "items") -> None:
+    """Every line valid; the error names the line's field, as `items[2].over_limit`."""
+    for index, line in enumerate(lines):
+        try:
+            validate_line(line)
+        except InvalidChargeLine as invalid:
+            raise InvalidChargeLine(f"{field}[{index}].{invalid.field}", invalid.message) from None

@@ -53,12 +53,28 @@ class CommandReceipt(Aggregate):
     def create_id(principal: str, key: str) -> UUID:
         return command_receipt_id(principal, key)
 
-    @event("Recorded")
+    class Recorded(Aggregate.Created):
+        """Version 2 records whether the command created its record; version 1 recorded
+        the HTTP status it was answered with (201 when it created one, else 200)."""
+
+        class_version = 2
+
+        principal: str
+        key: str
+        digest: str
+        created: bool
+        body: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["created"] = state.pop("status") == 201
+
+    @event(Recorded)
     def __init__(
-        self, principal: str, key: str, digest: str, status: int, body: dict[str, Any]
+        self, principal: str, key: str, digest: str, created: bool, body: dict[str, Any]
     ) -> None:
         self.principal = principal
         self.key = key
         self.digest = digest
-        self.status = status
+        self.created = created
         self.body = body

@@ -17,17 +17,17 @@ from domain.common import Actor, DomainError, stream_id
 from domain.settlement import ProductTerms, SchemeTerms
 
 
-class ReferenceError(DomainError):
+class ReferenceDataError(DomainError):
     """Base of reference-data refusals."""
 
 
-class NoSchemeInForce(ReferenceError):
+class NoSchemeInForce(ReferenceDataError):
     """No social-insurance scheme covers a region and person type on a date."""
 
     rule = "no_scheme"
 
 
-class UnknownVersion(ReferenceError):
+class UnknownVersion(ReferenceDataError):
     """A recorded version number that this record never had."""
 
     rule = "unknown_version"

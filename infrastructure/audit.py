@@ -23,6 +23,7 @@ from infrastructure.checkpoints import (
     parse_verifier_key,
     verify_note,
 )
+from infrastructure.dialect import Statement
 from infrastructure.leaves import LeafFormatError, decode_leaf, encode_leaf, timestamp_of
 from infrastructure.merkle import leaf_hash
 from infrastructure.merkle_store import MerkleStore
@@ -189,10 +190,11 @@ def raw_entries(recorder: ApplicationRecorder) -> Iterator[Row]:
                 yield row  # binary mode: bytea arrives as bytes, uuid as UUID
         return
     if isinstance(recorder, SQLiteApplicationRecorder):
-        statement = (
-            "SELECT rowid, originator_id, originator_version, topic, state "  # noqa: S608
-            f"FROM {recorder.events_table_name} WHERE rowid > ? ORDER BY rowid LIMIT ?"
-        )
+        statement = Statement(
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            "FROM {table} WHERE rowid > {p} ORDER BY rowid LIMIT {p}",
+            table=recorder.events_table_name,
+        ).sqlite
         last = -(2**63)
         while True:
             with recorder.datastore.transaction(commit=False) as c:

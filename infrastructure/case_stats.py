@@ -10,10 +10,16 @@ of the complaint or claim it came from (null for a direct dispute)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from psycopg import sql
+
+from domain.lines import HEALTH, company_type
 from infrastructure.complaint_stats import Period
+from infrastructure.dialect import Statement, clause, joined
 from infrastructure.projections import ViewStore
 
 CLAIM_DIMENSIONS = ("region", "channel", "line", "company_type")
@@ -35,11 +41,11 @@ CLAIM_SUMS = (
 )
 OFFLINE_SUMS = {"offline": "1", "offline_cents": "amount_cents"}
 # Claims paid outside the one-stop channel: medical insurance, no region recorded.
-OFFLINE_DIMENSIONS = {
-    "region": "NULL",
-    "channel": "'offline'",
-    "line": "'health'",
-    "company_type": "'life_health'",
+OFFLINE_DIMENSIONS: dict[str, sql.Composable] = {
+    "region": sql.SQL("NULL"),
+    "channel": sql.Literal("offline"),
+    "line": sql.Literal(HEALTH),
+    "company_type": sql.Literal(company_type(HEALTH)),
 }
 DISPUTE_SUMS = (
     ("1", "opened"),
@@ -67,19 +73,8 @@ class ClaimAndDisputeStatistics:
         return min(known.get(v, 0) for v in views)
 
     def claims_figures(self, period: Period, by: tuple[str, ...]) -> dict[str, Any]:
-        offline = [OFFLINE_DIMENSIONS[d] + f" AS {d}" for d in by]
-        inner = [
-            _select(
-                [*by, *(f"{e} AS {n}" for e, n in CLAIM_SUMS)],
-                "view_claim_facts WHERE settled_at >= ? AND settled_at < ?",
-            ),
-            _select(
-                [*offline, *(f"{OFFLINE_SUMS.get(n, '0')} AS {n}" for _, n in CLAIM_SUMS)],
-                "view_offline_claims WHERE paid_at >= ? AND paid_at < ?",
-            ),
-        ]
         position, groups = self._sums(
-            inner, [n for _, n in CLAIM_SUMS], by, period, ("claim_facts", "offline_claims")
+            _claims_statement(by), 2, CLAIM_SUMS, by, period, ("claim_facts", "offline_claims")
         )
         answer = _answer(position, by, groups, _claim_figures)
         for group in answer["groups"]:
@@ -91,14 +86,8 @@ class ClaimAndDisputeStatistics:
     def disputes_figures(self, period: Period, by: tuple[str, ...]) -> dict[str, Any]:
         # Always by channel too: the totals name how many disputes came by each.
         grouping = tuple(dict.fromkeys(("channel", *by)))
-        inner = [
-            _select(
-                [*grouping, *(f"{e} AS {n}" for e, n in DISPUTE_SUMS)],
-                "view_dispute_facts WHERE opened_at >= ? AND opened_at < ?",
-            )
-        ]
         position, found = self._sums(
-            inner, [n for _, n in DISPUTE_SUMS], grouping, period, ("dispute_facts",)
+            _disputes_statement(grouping), 1, DISPUTE_SUMS, grouping, period, ("dispute_facts",)
         )
         by_origin = {key[0]: sums["opened"] for key, sums in sorted(found.items(), key=_order)}
         groups: dict[tuple[Any, ...], dict[str, int]] = {}
@@ -113,36 +102,80 @@ class ClaimAndDisputeStatistics:
 
     def _sums(
         self,
-        inner: list[str],
-        names: list[str],
+        statement: Statement,
+        parts: int,
+        sums: tuple[tuple[str, str], ...],
         by: tuple[str, ...],
         period: Period,
         views: tuple[str, ...],
     ) -> tuple[int, dict[tuple[Any, ...], dict[str, int]]]:
-        dims = ", ".join(by)
-        summed = ", ".join(f"SUM({n}) AS {n}" for n in names)
-        statement = (
-            f"SELECT {dims + ', ' if by else ''}{summed} FROM ("  # noqa: S608 - constants
-            + " UNION ALL ".join(inner)
-            + ") parts"
-            + (f" GROUP BY {dims}" if by else "")
-        )
-        params = [period.start.isoformat(), period.end.isoformat()] * len(inner)
+        names = [n for _, n in sums]
+        params = [period.start.isoformat(), period.end.isoformat()] * parts
         with self.views.snapshot() as cur:
             position = min(self.views.position(cur, v) for v in views)
             cur.execute(statement, params)
             rows = cur.fetchall()
         found = {}
         for row in rows:
-            sums = dict(zip(names, (int(v or 0) for v in row[len(by) :]), strict=True))
-            if any(sums.values()):
-                found[tuple(row[: len(by)])] = sums
+            summed = dict(zip(names, (int(v or 0) for v in row[len(by) :]), strict=True))
+            if any(summed.values()):
+                found[tuple(row[: len(by)])] = summed
         return position, found
 
 
-def _select(columns: list[str], source: str) -> str:
+@functools.lru_cache(maxsize=64)
+def _claims_statement(by: tuple[str, ...]) -> Statement:
+    """Settled claims and offline claims in the period, summed per group."""
+    offline = [sql.SQL("{} AS {}").format(OFFLINE_DIMENSIONS[d], sql.Identifier(d)) for d in by]
+
+    def build(p: sql.Composable) -> sql.Composable:
+        one_stop = _select(
+            [*map(sql.Identifier, by), *_named(CLAIM_SUMS)],
+            sql.SQL("view_claim_facts WHERE settled_at >= {p} AND settled_at < {p}").format(p=p),
+        )
+        paid_offline = _select(
+            [*offline, *_named((OFFLINE_SUMS.get(n, "0"), n) for _, n in CLAIM_SUMS)],
+            sql.SQL("view_offline_claims WHERE paid_at >= {p} AND paid_at < {p}").format(p=p),
+        )
+        return _summed([one_stop, paid_offline], CLAIM_SUMS, by)
+
+    return Statement.built(build)
+
+
+@functools.lru_cache(maxsize=64)
+def _disputes_statement(grouping: tuple[str, ...]) -> Statement:
+    """Disputes opened in the period, summed per group."""
+
+    def build(p: sql.Composable) -> sql.Composable:
+        opened = _select(
+            [*map(sql.Identifier, grouping), *_named(DISPUTE_SUMS)],
+            sql.SQL("view_dispute_facts WHERE opened_at >= {p} AND opened_at < {p}").format(p=p),
+        )
+        return _summed([opened], DISPUTE_SUMS, grouping)
+
+    return Statement.built(build)
+
+
+def _named(sums: Iterable[tuple[str, str]]) -> list[sql.Composable]:
+    """`expression AS name` for the constant expressions of this module."""
+    return [sql.SQL("{} AS {}").format(clause(e), sql.Identifier(n)) for e, n in sums]
+
+
+def _select(columns: list[sql.Composable], source: sql.Composable) -> sql.Composed:
     """A SELECT of constant expressions and validated dimension names."""
-    return f"SELECT {', '.join(columns)} FROM {source}"  # noqa: S608
+    return sql.SQL("SELECT {} FROM {}").format(joined(columns), source)
+
+
+def _summed(
+    inner: list[sql.Composed], sums: tuple[tuple[str, str], ...], by: tuple[str, ...]
+) -> sql.Composed:
+    summed = [sql.SQL("SUM({n}) AS {n}").format(n=sql.Identifier(n)) for _, n in sums]
+    group = sql.SQL(" GROUP BY {}").format(joined(list(map(sql.Identifier, by))))
+    return sql.SQL("SELECT {} FROM ({}) parts{}").format(
+        joined([*map(sql.Identifier, by), *summed]),
+        joined(inner, " UNION ALL "),
+        group if by else sql.SQL(""),
+    )
 
 
 def _order(item: tuple[tuple[Any, ...], Any]) -> tuple[tuple[bool, str], ...]:

@@ -12,16 +12,19 @@ from eventsourcing.utils import get_topic
 
 from domain.claims import Claim
 from domain.disputes import Dispute
+from domain.lines import HEALTH, company_type
 from domain.policies import Policy
-from infrastructure.fact_views import FactView, cst, has_columns, sql_type
+from infrastructure.dialect import Statement
+from infrastructure.fact_views import (
+    UNTRACK,
+    FactView,
+    create_index,
+    create_table,
+    cst,
+    drop_table,
+    has_columns,
+)
 from infrastructure.projections import Cursor
-
-HEALTH = "health"  # one-stop settlement pays medical insurance
-
-
-def company_type(line: str) -> str:
-    """Property or life/health, from the product line (domain.md §4)."""
-    return "property" if line in ("motor", "property", "guarantee") else "life_health"
 
 
 def cents(amount: Decimal | None) -> int | None:
@@ -146,6 +149,12 @@ class DisputeFactsView(FactView):
         )
 
 
+INSERT_OFFLINE_CLAIM = Statement(
+    "INSERT INTO view_offline_claims (id, paid_at, amount_cents, position) "
+    "VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (id) DO NOTHING"
+)
+
+
 class OfflineClaims:
     """One row per claim paid outside the one-stop channel (`OfflineClaimPaid` of a policy),
     for the one-stop share; such claims carry no region."""
@@ -157,17 +166,22 @@ class OfflineClaims:
     def create(self, cursor: Cursor) -> None:
         names = ["id", "paid_at", "amount_cents", "position"]
         if not has_columns(cursor, self.table, names):
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-            cursor.execute("DELETE FROM projection_tracking WHERE view = ?", (self.name,))
-        text = sql_type(cursor, "TEXT")
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.table} (id {text} PRIMARY KEY, "
-            f"paid_at {text} NOT NULL, amount_cents BIGINT NOT NULL, position BIGINT NOT NULL)"
+            drop_table(cursor, self.table)
+            cursor.execute(UNTRACK, (self.name,))
+        create_table(
+            cursor,
+            self.table,
+            (
+                ("id", "TEXT PRIMARY KEY"),
+                ("paid_at", "TEXT NOT NULL"),
+                ("amount_cents", "BIGINT NOT NULL"),
+                ("position", "BIGINT NOT NULL"),
+            ),
         )
-        cursor.execute(f"CREATE INDEX IF NOT EXISTS {self.table}_paid_at ON {self.table} (paid_at)")
+        create_index(cursor, self.table, ["paid_at"])
 
     def clear(self, cursor: Cursor) -> None:
-        cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608 - a constant
+        cursor.execute(Statement("DELETE FROM {table}", table=self.table))
 
     def prepare(self, events: Sequence[tuple[int, Any]]) -> list[tuple[Any, ...]]:
         return [
@@ -176,8 +190,4 @@ class OfflineClaims:
         ]
 
     def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
-        cursor.executemany(
-            f"INSERT INTO {self.table} (id, paid_at, amount_cents, position) "  # noqa: S608
-            "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            prepared,
-        )
+        cursor.executemany(INSERT_OFFLINE_CLAIM, prepared)

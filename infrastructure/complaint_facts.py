@@ -15,18 +15,28 @@ contributions from its old fact row to its new one:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
+from psycopg import sql
 
 from domain.common import CST, cst_date
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
-from infrastructure.claim_dispute_facts import company_type
-from infrastructure.fact_views import FactView, cst, has_columns, sql_type
+from domain.lines import company_type
+from infrastructure.dialect import Statement, joined, marks
+from infrastructure.fact_views import (
+    FactView,
+    create_index,
+    create_table,
+    cst,
+    drop_table,
+    has_columns,
+)
 from infrastructure.projections import Cursor
 
 
@@ -75,21 +85,14 @@ class ComplaintFacts(FactView):
         for table in (PERIODS, PENDING):
             names = ["cell", *(n for n, _ in (*table.keys, *table.sums))]
             if dropped or not has_columns(cursor, table.name, names):
-                cursor.execute(f"DROP TABLE IF EXISTS {table.name}")
+                drop_table(cursor, table.name)
                 fresh = True
-            columns = ", ".join(
-                f"{n} {sql_type(cursor, t)}"
-                for n, t in (("cell", "TEXT PRIMARY KEY"), *table.keys, *table.sums)
+            create_table(
+                cursor, table.name, (("cell", "TEXT PRIMARY KEY"), *table.keys, *table.sums)
             )
-            cursor.execute(f"CREATE TABLE IF NOT EXISTS {table.name} ({columns})")
-            index = ", ".join(table.index)
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {table.name}_find ON {table.name} ({index})"
-            )
+            create_index(cursor, table.name, table.index, suffix="find")
         for column in ("notified_at",):
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.table}_{column} ON {self.table} ({column})"
-            )
+            create_index(cursor, self.table, [column])
         if fresh and not dropped:
             recount(cursor)  # count tables new beside fact rows that are kept
         return dropped
@@ -97,7 +100,7 @@ class ComplaintFacts(FactView):
     def clear(self, cursor: Cursor) -> None:
         super().clear(cursor)
         for table in (PERIODS, PENDING):
-            cursor.execute(f"DELETE FROM {table.name}")  # noqa: S608 - a constant
+            cursor.execute(Statement("DELETE FROM {table}", table=table.name))
 
     def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
         """Upsert the rows, and move each changed complaint from its old cell to its new."""
@@ -116,8 +119,7 @@ class ComplaintFacts(FactView):
         found: list[dict[str, Any]] = []
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            found += self.select(cursor, f"id IN ({marks})", chunk)
+            found += self.rows_of(cursor, chunk)
         return found
 
     def row(self, c: Complaint, position: int) -> tuple[Any, ...]:
@@ -185,6 +187,33 @@ class CountTable:
     keys: tuple[tuple[str, str], ...]
     sums: tuple[tuple[str, str], ...]
     index: tuple[str, ...]
+
+    @functools.cached_property
+    def statements(self) -> tuple[Statement, Statement]:
+        """Add a delta to a cell (created at zero); drop a cell whose sums are all zero."""
+        keys = [n for n, _ in self.keys]
+        sums = [n for n, _ in self.sums]
+        added = [
+            sql.SQL("{name} = {table}.{name} + excluded.{name}").format(
+                name=sql.Identifier(n), table=sql.Identifier(self.name)
+            )
+            for n in sums
+        ]
+        zero = [sql.SQL("{} = 0").format(sql.Identifier(n)) for n in sums]
+        add = Statement(
+            "INSERT INTO {table} ({names}) VALUES ({values}) "
+            "ON CONFLICT (cell) DO UPDATE SET {added}",
+            table=self.name,
+            names=["cell", *keys, *sums],
+            values=marks(1 + len(keys) + len(sums)),
+            added=joined(added),
+        )
+        drop = Statement(
+            "DELETE FROM {table} WHERE cell = {p} AND {zero}",
+            table=self.name,
+            zero=joined(zero, " AND "),
+        )
+        return add, drop
 
 
 _DIMS = tuple((d, "TEXT NOT NULL") for d in DIMENSIONS)
@@ -308,20 +337,9 @@ def _upsert(cursor: Cursor, table: CountTable, delta: dict[tuple[str, ...], list
     """Add each cell's delta; drop the cells that reach zero."""
     if not delta:
         return
-    keys = [n for n, _ in table.keys]
-    sums = [n for n, _ in table.sums]
-    marks = ", ".join("?" * (1 + len(keys) + len(sums)))
-    added = ", ".join(f"{n} = {table.name}.{n} + excluded.{n}" for n in sums)
-    cursor.executemany(
-        f"INSERT INTO {table.name} (cell, {', '.join(keys + sums)}) "  # noqa: S608 - constants
-        f"VALUES ({marks}) ON CONFLICT (cell) DO UPDATE SET {added}",
-        [(_cell(k), *k, *v) for k, v in delta.items()],
-    )
-    zero = " AND ".join(f"{n} = 0" for n in sums)
-    cursor.executemany(
-        f"DELETE FROM {table.name} WHERE cell = ? AND {zero}",  # noqa: S608 - constants
-        [(_cell(k),) for k, v in delta.items() if any(n < 0 for n in v)],
-    )
+    add, drop = table.statements
+    cursor.executemany(add, [(_cell(k), *k, *v) for k, v in delta.items()])
+    cursor.executemany(drop, [(_cell(k),) for k, v in delta.items() if any(n < 0 for n in v)])
 
 
 def _cell(key: tuple[str, ...]) -> str:
@@ -332,9 +350,11 @@ def _cell(key: tuple[str, ...]) -> str:
 def recount(cursor: Cursor) -> None:
     """Count the tables afresh from the fact rows (tables new beside old rows; benchmarks)."""
     for table in (PERIODS, PENDING):
-        cursor.execute(f"DELETE FROM {table.name}")  # noqa: S608 - a constant
+        cursor.execute(Statement("DELETE FROM {table}", table=table.name))
     names = [n for n, _ in ComplaintFacts.columns]
-    cursor.execute(f"SELECT {', '.join(names)} FROM {ComplaintFacts.table}")  # noqa: S608
+    cursor.execute(
+        Statement("SELECT {names} FROM {table}", names=names, table=ComplaintFacts.table)
+    )
     counts = Counts()
     for row in cursor.fetchall():
         counts.add(dict(zip(names, row, strict=True)), +1)

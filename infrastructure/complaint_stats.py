@@ -8,19 +8,22 @@ Densities use the exposure the insurer reported for that exact period (null when
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from psycopg import sql
+
 from domain.common import CST, InvalidInput
 from infrastructure.complaint_facts import FIGURES
+from infrastructure.dialect import Statement, clause, joined
 from infrastructure.projections import ViewStore
 
 PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|Q([1-4]))?$")
 DIMENSIONS = ("cause", "line", "region", "channel", "company_type")
-LINES = ("health", "life", "accident", "motor", "property", "guarantee", "other")
 HUNDRED_MILLION = Decimal(100_000_000)
 TEN_THOUSAND = Decimal(10_000)
 TWO_PLACES = Decimal("0.01")
@@ -125,7 +128,7 @@ class ComplaintStatistics:
         return {"evaluated_at": evaluated, "position": position, "totals": total, "groups": groups}
 
 
-def sums_query(period: Period, by: tuple[str, ...], at: datetime) -> tuple[str, list[str]]:
+def sums_query(period: Period, by: tuple[str, ...], at: datetime) -> tuple[Statement, list[str]]:
     """One statement: the union of the parts below, summed per group of dimensions."""
     span = "Y" if len(period.label) == 4 else "Q" if "Q" in period.label else "M"
     start, end = _month(period.start), _month(period.end)
@@ -143,30 +146,70 @@ def sums_query(period: Period, by: tuple[str, ...], at: datetime) -> tuple[str, 
         "first": period.start.isoformat(),
         "after": period.end.isoformat(),
     }
-    parts = [*PARTS, *RUNNING_PARTS] if running else [PERIOD_ENDED, *PARTS[1:]]
-    dims = ", ".join(by)
-    selects, params = [], []
-    for part in [*parts, EXPOSURE]:  # summed per group first: few rows reach the union
-        rows_as_they_are = part.dims is not None
-        columns = [d if part.dims is None else f"{part.dims.get(d, 'NULL')} AS {d}" for d in by]
+    params = []
+    for part in _parts(running):
         for name in SUM_NAMES[:-1]:
-            expression, names = part.columns.get(name, ("", ()))
-            summed = expression if rows_as_they_are else f"SUM({expression})"
-            columns.append(f"{summed} AS {name}" if expression else f"0 AS {name}")
-            params += [values[n] for n in names]
-        select = f"SELECT {', '.join(columns)}, 0 AS tracked FROM {part.table}"  # noqa: S608
-        grouped = f" GROUP BY {dims}" if by and not rows_as_they_are else ""
-        selects.append(f"{select} WHERE {part.where}{grouped}")
+            params += [values[n] for n in part.columns.get(name, ("", ()))[1]]
         params += [values[n] for n in part.params]
-    untracked = [*(f"NULL AS {d}" for d in by), *(f"0 AS {n}" for n in SUM_NAMES[:-1])]
-    selects.append(  # the tracking row, without dimensions: what both views reached
-        f"SELECT {', '.join(untracked)}, MIN(position) AS tracked "  # noqa: S608
-        f"FROM projection_tracking WHERE view IN ({', '.join(repr(v) for v in VIEWS)})"
+    return _sums_statement(running, by), params
+
+
+def _parts(running: bool) -> list[Part]:
+    return [*PARTS, *RUNNING_PARTS, EXPOSURE] if running else [PERIOD_ENDED, *PARTS[1:], EXPOSURE]
+
+
+@functools.lru_cache(maxsize=128)
+def _sums_statement(running: bool, by: tuple[str, ...]) -> Statement:
+    """The parts (summed per group first: few rows reach the union) and the tracking row,
+    summed per group of dimensions; `by` names validated dimensions."""
+    dims = [sql.Identifier(d) for d in by]
+    untracked = [
+        *(sql.SQL("NULL AS {}").format(d) for d in dims),
+        *(sql.SQL("0 AS {}").format(sql.Identifier(n)) for n in SUM_NAMES[:-1]),
+    ]
+    tracking = sql.SQL(  # without dimensions: what both views reached
+        "SELECT {}, MIN(position) AS tracked FROM projection_tracking WHERE view IN ({})"
+    ).format(joined(untracked), joined([sql.Literal(v) for v in VIEWS]))
+    summed = [sql.SQL("SUM({n}) AS {n}").format(n=sql.Identifier(n)) for n in SUM_NAMES]
+    grouped = sql.SQL(" GROUP BY {}").format(joined(dims)) if by else sql.SQL("")
+
+    def build(p: sql.Composable) -> sql.Composable:
+        selects = [_part_select(part, by, p) for part in _parts(running)]
+        return sql.SQL("SELECT {} FROM ({}) parts{}").format(
+            joined([*dims, *summed]), joined([*selects, tracking], " UNION ALL "), grouped
+        )
+
+    return Statement.built(build)
+
+
+def _part_select(part: Part, by: tuple[str, ...], p: sql.Composable) -> sql.Composable:
+    def constant(text: str) -> sql.Composable:
+        return clause(text).format(p=p)
+
+    rows_as_they_are = part.dims is not None
+    columns: list[sql.Composable] = [
+        sql.Identifier(d)
+        if part.dims is None
+        else sql.SQL("{} AS {}").format(clause(part.dims.get(d, "NULL")), sql.Identifier(d))
+        for d in by
+    ]
+    for name in SUM_NAMES[:-1]:
+        expression = part.columns.get(name, ("", ()))[0]
+        if not expression:
+            value: sql.Composable = sql.SQL("0")
+        elif rows_as_they_are:
+            value = constant(expression)
+        else:
+            value = sql.SQL("SUM({})").format(constant(expression))
+        columns.append(sql.SQL("{} AS {}").format(value, sql.Identifier(name)))
+    grouped = (
+        sql.SQL(" GROUP BY {}").format(joined([sql.Identifier(d) for d in by]))
+        if by and not rows_as_they_are
+        else sql.SQL("")
     )
-    summed = ", ".join(f"SUM({name}) AS {name}" for name in SUM_NAMES)
-    statement = f"SELECT {dims + ', ' if by else ''}{summed} FROM ("  # noqa: S608
-    statement += " UNION ALL ".join(selects) + ") parts"
-    return statement + (f" GROUP BY {dims}" if by else ""), params
+    return sql.SQL("SELECT {}, 0 AS tracked FROM {} WHERE {}{}").format(
+        joined(columns), sql.Identifier(part.table), constant(part.where), grouped
+    )
 
 
 def _month(instant: datetime) -> str:
@@ -205,8 +248,8 @@ _OPEN = "entered - exited"
 # Before a month boundary: the years before its year, the quarters of its year before its
 # quarter, the months of its quarter before it — each row counted once.
 _BEFORE = (
-    "((span = 'Y' AND period < ?) OR (span = 'Q' AND period >= ? AND period < ?) "
-    "OR (span = 'M' AND period >= ? AND period < ?))"
+    "((span = 'Y' AND period < {p}) OR (span = 'Q' AND period >= {p} AND period < {p}) "
+    "OR (span = 'M' AND period >= {p} AND period < {p}))"
 )
 # The figures kept per period (complaint_facts.py); how many were open at its start and at
 # its end: received before that boundary, less ended before it.
@@ -215,7 +258,7 @@ _COVER = ("y", "q1", "q", "m1", "m")
 PARTS = [
     Part(
         "view_complaint_periods",
-        "span = ? AND period = ?",
+        "span = {p} AND period = {p}",
         ("span", "label"),
         {name: (name, ()) for name in PERIOD_NAMES},
     ),
@@ -262,25 +305,25 @@ PERIOD_ENDED = replace(
 # minutes ahead): open now = entered − exited − (received after now, not ended) + (ended
 # after now, received before); overdue now adds those notified or ended only after now.
 _LATE = (
-    "CASE WHEN received_at >= ? AND received_at < ? AND due_at < ? "
-    "AND (notified_at IS NULL OR notified_at >= ?) AND (ended_at IS NULL OR ended_at >= ?) "
-    "AND (notified_at >= ? OR ended_at >= ?) THEN 1 ELSE 0 END"
+    "CASE WHEN received_at >= {p} AND received_at < {p} AND due_at < {p} "
+    "AND (notified_at IS NULL OR notified_at >= {p}) AND (ended_at IS NULL OR ended_at >= {p}) "
+    "AND (notified_at >= {p} OR ended_at >= {p}) THEN 1 ELSE 0 END"
 )
 RUNNING_PARTS = [
     Part(
         "view_complaint_pending",
-        "r_month >= ? AND r_month < ? AND due_day < ?",
+        "r_month >= {p} AND r_month < {p} AND due_day < {p}",
         ("start", "end", "today"),
         {"open_overdue": ("n", ())},
     ),
     Part(
         "view_complaint_facts",
-        "NOT merged AND (received_at >= ? OR ended_at >= ? OR notified_at >= ?)",
+        "NOT merged AND (received_at >= {p} OR ended_at >= {p} OR notified_at >= {p})",
         ("now", "now", "now"),
         {
             "open_at_end": (
-                "CASE WHEN ended_at >= ? AND received_at < ? THEN 1 "
-                "WHEN received_at >= ? AND ended_at IS NULL THEN -1 ELSE 0 END",
+                "CASE WHEN ended_at >= {p} AND received_at < {p} THEN 1 "
+                "WHEN received_at >= {p} AND ended_at IS NULL THEN -1 ELSE 0 END",
                 ("now", "now", "now"),
             ),
             "open_overdue": (_LATE, ("first", "after", "now", "now", "now", "now", "now")),
@@ -290,7 +333,7 @@ RUNNING_PARTS = [
 # The exposure reported for the period, per line (rows as they are: at most one per line).
 EXPOSURE = Part(
     "view_exposure_facts",
-    "period = ?",
+    "period = {p}",
     ("label",),
     {
         "premium_cents": ("premium_cents", ()),

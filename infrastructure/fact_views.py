@@ -4,17 +4,25 @@ a small cache, or the ledger; rows hold no personal data."""
 
 from __future__ import annotations
 
-import sqlite3
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-import psycopg
 from eventsourcing.domain import Aggregate
+from psycopg import sql
 
 from application.ledger import topics_of
 from domain.common import CST
+from infrastructure.dialect import Differs, Statement, column_defs, joined, marks
 from infrastructure.projections import Cursor
+
+UNTRACK = Statement("DELETE FROM projection_tracking WHERE view = {p}")
+COLUMNS = Statement.each(
+    postgres="SELECT column_name FROM information_schema.columns "
+    "WHERE table_schema = current_schema() AND table_name = {p}",
+    sqlite="SELECT name FROM pragma_table_info({p})",
+)
 
 
 def cst(instant: datetime | None) -> str | None:
@@ -43,18 +51,15 @@ class FactView:
         row gone, recomputed from the log (returns whether that happened)."""
         dropped = not has_columns(cursor, self.table, [n for n, _ in self.columns])
         if dropped:
-            cursor.execute(f"DROP TABLE IF EXISTS {self.table}")
-            cursor.execute("DELETE FROM projection_tracking WHERE view = ?", (self.name,))
-        columns = ", ".join(f"{n} {sql_type(cursor, t)}" for n, t in self.columns)
-        cursor.execute(f"CREATE TABLE IF NOT EXISTS {self.table} ({columns})")
+            drop_table(cursor, self.table)
+            cursor.execute(UNTRACK, (self.name,))
+        create_table(cursor, self.table, self.columns)
         for column in self.indexed:
-            cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {self.table}_{column} ON {self.table} ({column})"
-            )
+            create_index(cursor, self.table, [column])
         return dropped
 
     def clear(self, cursor: Cursor) -> None:
-        cursor.execute(f"DELETE FROM {self.table}")  # noqa: S608 - a class constant
+        cursor.execute(Statement("DELETE FROM {table}", table=self.table))
         self._state.clear()
 
     def prepare(self, events: Sequence[tuple[int, Any]]) -> list[tuple[Any, ...]]:
@@ -72,13 +77,24 @@ class FactView:
     def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
         if not prepared:
             return
+        cursor.executemany(self._upsert, prepared)
+
+    @functools.cached_property
+    def _upsert(self) -> Statement:
         names = [n for n, _ in self.columns]
-        placeholders = ", ".join("?" * len(names))
-        updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "id")
-        cursor.executemany(
-            f"INSERT INTO {self.table} ({', '.join(names)}) VALUES ({placeholders}) "  # noqa: S608
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            prepared,
+        return Statement(
+            "INSERT INTO {table} ({names}) VALUES ({values}) "
+            "ON CONFLICT (id) DO UPDATE SET {updates}",
+            table=self.table,
+            names=names,
+            values=marks(len(names)),
+            updates=joined(
+                [
+                    sql.SQL("{} = excluded.{}").format(sql.Identifier(n), sql.Identifier(n))
+                    for n in names
+                    if n != "id"
+                ]
+            ),
         )
 
     def _before(self, event: Any, changed: dict[Any, tuple[Any, int]]) -> Any:
@@ -94,32 +110,48 @@ class FactView:
             return known
         return self.loader(event.originator_id, version)
 
-    def select(self, cursor: Cursor, where: str, params: Sequence[Any]) -> list[dict[str, Any]]:
-        """Rows as dicts (`where` is a constant clause with ? placeholders)."""
+    def rows_of(self, cursor: Cursor, ids: Sequence[Any]) -> list[dict[str, Any]]:
+        """The stored rows of these ids, as dicts."""
         names = [n for n, _ in self.columns]
-        cursor.execute(f"SELECT {', '.join(names)} FROM {self.table} WHERE {where}", params)  # noqa: S608
+        cursor.execute(
+            Statement(
+                "SELECT {names} FROM {table} WHERE id IN ({ids})",
+                names=names,
+                table=self.table,
+                ids=marks(len(ids)),
+            ),
+            ids,
+        )
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def has_columns(cursor: Cursor, table: str, names: list[str]) -> bool:
     """Whether the table has these columns (False when it does not exist)."""
-    cursor.execute("SAVEPOINT columns")
-    try:
-        cursor.execute(f"SELECT {', '.join(names)} FROM {table} WHERE 1 = 0")  # noqa: S608
-    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
-        cursor.execute("ROLLBACK TO SAVEPOINT columns")
-        return False
-    except sqlite3.OperationalError as e:
-        if not str(e).startswith("no such"):
-            raise  # busy, locked, I/O: not a changed view
-        cursor.execute("ROLLBACK TO SAVEPOINT columns")
-        return False
-    cursor.fetchall()
-    cursor.execute("RELEASE SAVEPOINT columns")
-    return True
+    cursor.execute(COLUMNS, (table,))
+    return set(names) <= {row[0] for row in cursor.fetchall()}
 
 
-def sql_type(cursor: Cursor, declared: str) -> str:
-    """Text compares byte by byte on both stores (instants as CST ISO text sort in time
-    order whatever the database's collation)."""
-    return declared.replace("TEXT", 'TEXT COLLATE "C"', 1) if cursor.postgres else declared
+def drop_table(cursor: Cursor, table: str) -> None:
+    cursor.execute(Statement("DROP TABLE IF EXISTS {table}", table=table))
+
+
+def create_table(cursor: Cursor, table: str, columns: Sequence[tuple[str, str]]) -> None:
+    cursor.execute(
+        Statement(
+            "CREATE TABLE IF NOT EXISTS {table} ({columns})",
+            table=table,
+            columns=Differs(column_defs(columns, postgres=True), column_defs(columns, False)),
+        )
+    )
+
+
+def create_index(cursor: Cursor, table: str, columns: Sequence[str], suffix: str = "") -> None:
+    """An index named after the table and its first column (or the suffix given)."""
+    cursor.execute(
+        Statement(
+            "CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})",
+            index=f"{table}_{suffix or columns[0]}",
+            table=table,
+            columns=columns,
+        )
+    )

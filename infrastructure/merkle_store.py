@@ -21,6 +21,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from infrastructure.dialect import Statement, marks
 from infrastructure.tree_ranges import Coordinate
 
 
@@ -312,12 +313,12 @@ class SQLiteMerkleStore:
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
         if not positions:
             return {}
-        marks = ",".join("?" * len(positions))
+        statement = Statement(
+            "SELECT idx, position FROM merkle_leaves WHERE position IN ({positions})",
+            positions=marks(len(positions)),
+        )
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT idx, position FROM merkle_leaves WHERE position IN ({marks})",  # noqa: S608
-                list(positions),
-            )
+            c.execute(statement.sqlite, list(positions))
             return {row[1]: row[0] for row in c.fetchall()}
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:

@@ -18,6 +18,7 @@ from application.routing import Handler
 
 log = logging.getLogger("xiaobao.principals")
 _HEX64 = re.compile("[0-9a-fA-F]{64}")
+MISSING = (-1.0, -1)  # the stamp of a principals file that does not exist
 
 ROLES = frozenset(
     {
@@ -112,24 +113,31 @@ class Principals:
     def _current(self) -> list[tuple[bytes, Principal]]:
         try:
             stat = self.path.stat()
-        except FileNotFoundError as exc:
-            raise PrincipalsFileError(f"principals file {self.path} not found") from exc
+        except FileNotFoundError:
+            with self._lock:
+                if self._stamp != MISSING:
+                    # No file, no principals: every token is unknown (401), never a 500.
+                    log.error("principals file %s not found: no principals", self.path)
+                    self._entries, self._stamp = [], MISSING
+                return self._entries
         stamp = (stat.st_mtime, stat.st_size)
         with self._lock:
             if stamp != self._stamp:
                 try:
                     self._entries = _parse(self.path.read_bytes())
                 except PrincipalsFileError as exc:
-                    if self._stamp is None:
+                    if self._stamp in (None, MISSING):
                         raise  # at start-up: the service refuses to start (`check`)
                     # A bad edit of a running service's file: keep the last good principals.
                     log.error("principals file %s not reloaded: %s", self.path, exc)
                 self._stamp = stamp
             return self._entries
 
-    def check(self) -> int:
+    def check(self, *, required: bool = False) -> int:
         """Read the file now (at start-up): the number of principals, or PrincipalsFileError
-        naming the bad entry."""
+        naming the bad entry (or the missing file, when `required`)."""
+        if required and not self.path.exists():
+            raise PrincipalsFileError(f"principals file {self.path} not found")
         return len(self._current())
 
     def authenticate(self, token: str) -> Principal | None:

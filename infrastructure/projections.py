@@ -26,20 +26,40 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 from psycopg.rows import tuple_row
 
+from infrastructure.dialect import FOR_UPDATE, Statement, marks
 from infrastructure.sealer import AdvisoryLock, FileLock, SingleActive
 
 log = logging.getLogger("xiaobao.projections")
 LOCK_RETRY_SECONDS = 5.0
 
+CREATE_TRACKING = Statement(
+    "CREATE TABLE IF NOT EXISTS projection_tracking "
+    "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+)
+POSITIONS = Statement("SELECT view, position FROM projection_tracking")
+POSITION = Statement("SELECT position FROM projection_tracking WHERE view = {p}")
+POSITION_LOCKED = Statement(
+    "SELECT position FROM projection_tracking WHERE view = {p}{lock}", lock=FOR_UPDATE
+)
+ENSURE_TRACKED = Statement(
+    "INSERT INTO projection_tracking (view, position) VALUES ({p}, {p}) "
+    "ON CONFLICT (view) DO NOTHING"
+)
+TRACK = Statement(
+    "INSERT INTO projection_tracking (view, position) VALUES ({p}, {p}) "
+    "ON CONFLICT (view) DO UPDATE SET position = excluded.position"
+)
+MOVE = Statement("UPDATE projection_tracking SET position = {p} WHERE view = {p}")
+
 
 class Cursor(Protocol):
-    """What a view writes through: one transaction, SQL with `?` placeholders."""
+    """What a view writes through: one transaction, statements of `infrastructure.dialect`."""
 
     postgres: bool
 
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None: ...
+    def execute(self, statement: Statement, params: Sequence[Any] = ()) -> None: ...
 
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None: ...
+    def executemany(self, statement: Statement, rows: Sequence[Sequence[Any]]) -> None: ...
 
     def fetchall(self) -> list[tuple[Any, ...]]: ...
 
@@ -71,11 +91,11 @@ class PgCursor:
     raw: Any
     postgres = True
 
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.raw.execute(statement.replace("?", "%s"), params)
+    def execute(self, statement: Statement, params: Sequence[Any] = ()) -> None:
+        self.raw.execute(statement.postgres, params)
 
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.raw.executemany(statement.replace("?", "%s"), rows)
+    def executemany(self, statement: Statement, rows: Sequence[Sequence[Any]]) -> None:
+        self.raw.executemany(statement.postgres, rows)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return list(self.raw.fetchall())  # a tuple_row cursor
@@ -86,11 +106,11 @@ class _SqliteCursor:
     raw: Any
     postgres = False
 
-    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
-        self.raw.execute(statement, params)
+    def execute(self, statement: Statement, params: Sequence[Any] = ()) -> None:
+        self.raw.execute(statement.sqlite, params)
 
-    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        self.raw.executemany(statement, rows)
+    def executemany(self, statement: Statement, rows: Sequence[Sequence[Any]]) -> None:
+        self.raw.executemany(statement.sqlite, rows)
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in self.raw.fetchall()]
@@ -144,13 +164,10 @@ class ViewStore:
 
     def create_tracking(self) -> None:
         with self.transaction() as cur:
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS projection_tracking "
-                "(view TEXT PRIMARY KEY, position BIGINT NOT NULL)"
-            )
+            cur.execute(CREATE_TRACKING)
 
     def position(self, cursor: Cursor, view: str) -> int:
-        cursor.execute("SELECT position FROM projection_tracking WHERE view = ?", (view,))
+        cursor.execute(POSITION, (view,))
         rows = cursor.fetchall()
         return int(rows[0][0]) if rows else 0
 
@@ -160,49 +177,37 @@ class ViewStore:
         second waits, then sees the position moved. SQLite writers are serialised anyway."""
         if not cursor.postgres:
             return self.position(cursor, view)
-        cursor.execute(
-            "INSERT INTO projection_tracking (view, position) VALUES (?, 0) "
-            "ON CONFLICT (view) DO NOTHING",
-            (view,),
-        )
-        cursor.execute(
-            "SELECT position FROM projection_tracking WHERE view = ? FOR UPDATE", (view,)
-        )
+        cursor.execute(ENSURE_TRACKED, (view, 0))
+        cursor.execute(POSITION_LOCKED, (view,))
         return int(cursor.fetchall()[0][0])
 
     def track(self, cursor: Cursor, view: str, position: int) -> None:
-        cursor.execute(
-            "INSERT INTO projection_tracking (view, position) VALUES (?, ?) "
-            "ON CONFLICT (view) DO UPDATE SET position = excluded.position",
-            (view, position),
-        )
+        cursor.execute(TRACK, (view, position))
 
     def advance(self, cursor: Cursor, moves: dict[str, tuple[int, int]]) -> list[str]:
         """Move each view (name → (from, to)) only if it is still where it was read: a view
         that another writer moved, or `rebuild` reset, stays as it is. Returns those moved."""
-        lock = " FOR UPDATE" if cursor.postgres else ""  # SQLite writers take turns anyway
         cursor.execute(
-            "SELECT view, position FROM projection_tracking WHERE view IN "  # noqa: S608
-            f"({', '.join('?' * len(moves))}){lock}",
+            Statement(
+                "SELECT view, position FROM projection_tracking WHERE view IN ({views}){lock}",
+                views=marks(len(moves)),
+                lock=FOR_UPDATE,
+            ),
             list(moves),
         )
         found = {row[0]: int(row[1]) for row in cursor.fetchall()}
         moving = [name for name, (start, _) in moves.items() if found.get(name, 0) == start]
         rows = [(moves[name][1], name) for name in moving if name in found]
         if rows:
-            cursor.executemany("UPDATE projection_tracking SET position = ? WHERE view = ?", rows)
+            cursor.executemany(MOVE, rows)
         new = [(name, moves[name][1]) for name in moving if name not in found]
         if new:
-            cursor.executemany(
-                "INSERT INTO projection_tracking (view, position) VALUES (?, ?) "
-                "ON CONFLICT (view) DO NOTHING",
-                new,
-            )
+            cursor.executemany(ENSURE_TRACKED, new)
         return moving
 
     def positions(self) -> dict[str, int]:
         with self.transaction() as cur:
-            cur.execute("SELECT view, position FROM projection_tracking")
+            cur.execute(POSITIONS)
             return {row[0]: int(row[1]) for row in cur.fetchall()}
 
 

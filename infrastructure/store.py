@@ -4,6 +4,7 @@ position index (where each event of a stream sits in the global log)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -26,19 +27,20 @@ from domain.dispute_calendar import WorkingCalendar
 from domain.dispute_rules import DisputeRules
 from domain.disputes import Dispute
 from domain.exposure import Exposure, ExposureReport
+from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.checkpoints import load_or_create_signing_key
 from infrastructure.claim_dispute_facts import (
-    HEALTH,
     ClaimFacts,
     DisputeFactsView,
     OfflineClaims,
 )
 from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.complaint_stats import ComplaintStatistics
+from infrastructure.dialect import Statement, marks
 from infrastructure.exposure_facts import ExposureFacts
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
@@ -103,12 +105,7 @@ class RecorderReader:
                     for i, v, t, s in curs.fetchall()
                 ]
         if isinstance(recorder, SQLiteApplicationRecorder):
-            marks = ",".join("?" * len(originator_ids))
-            statement = (
-                "SELECT originator_id, originator_version, topic, state "  # noqa: S608
-                f"FROM {recorder.events_table_name} WHERE originator_id IN ({marks}) "
-                "ORDER BY originator_id, originator_version"
-            )
+            statement = _sqlite_events_of(recorder.events_table_name, len(originator_ids))
             with recorder.datastore.transaction(commit=False) as c:
                 c.execute(statement, [i.hex for i in originator_ids])
                 return [
@@ -131,10 +128,10 @@ class RecorderReader:
                     row["originator_version"]: row["notification_id"] for row in curs.fetchall()
                 }
         if isinstance(recorder, SQLiteApplicationRecorder):
-            statement = (
-                f"SELECT originator_version, rowid FROM {recorder.events_table_name} "  # noqa: S608
-                "WHERE originator_id = ?"
-            )
+            statement = Statement(
+                "SELECT originator_version, rowid FROM {table} WHERE originator_id = {p}",
+                table=recorder.events_table_name,
+            ).sqlite
             with recorder.datastore.transaction(commit=False) as c:
                 c.execute(statement, (originator_id.hex,))
                 return {row[0]: row[1] for row in c.fetchall()}
@@ -145,6 +142,16 @@ class RecorderReader:
                     found[n.originator_version] = n.id
             return found
         raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
+
+@functools.lru_cache(maxsize=256)
+def _sqlite_events_of(table: str, count: int) -> str:
+    return Statement(
+        "SELECT originator_id, originator_version, topic, state FROM {table} "
+        "WHERE originator_id IN ({ids}) ORDER BY originator_id, originator_version",
+        table=table,
+        ids=marks(count),
+    ).sqlite
 
 
 def reader_for(recorder: ApplicationRecorder) -> StreamReader:

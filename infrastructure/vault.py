@@ -23,6 +23,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
 
 from domain.personal import Sealed
+from infrastructure.dialect import Statement, marks
 
 NONCE = 12
 
@@ -127,12 +128,12 @@ class SQLiteKeyStore:
     def get_many(self, subjects: list[str]) -> dict[str, bytes]:
         if not subjects:
             return {}
-        marks = ",".join("?" * len(subjects))
+        statement = Statement(
+            "SELECT subject, key FROM subject_keys WHERE subject IN ({subjects})",
+            subjects=marks(len(subjects)),
+        )
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT subject, key FROM subject_keys WHERE subject IN ({marks})",  # noqa: S608
-                subjects,
-            )
+            c.execute(statement.sqlite, subjects)
             return {row[0]: bytes(row[1]) for row in c.fetchall()}
 
     def delete(self, subject: str) -> None:

@@ -3,28 +3,30 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
+from api import read_models as m
 from api.deps import CLAIM_READERS, ServicesDep, hospital_scope, roles
 from api.errors import Problem
+from api.responses import ReadBody
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["claims"])
 Reader = Annotated[Principal, Depends(roles(*CLAIM_READERS))]
 
 
-@router.get("/v1/claims")
+@router.get("/v1/claims", responses=m.documented(m.ClaimsFound, "the claims found"))
 async def find_claims(
     services: ServicesDep,
     caller: Reader,
     encounter_id: Annotated[str, Query(min_length=1, max_length=200)],
     hospital: Annotated[str | None, Query(description="partner id; implied for hospitals")] = None,
-) -> dict[str, Any]:
+) -> ReadBody:
     """Find a claim by encounter id (a hospital finds only its own)."""
     owner = hospital_scope(caller) or hospital
     if owner is None:
@@ -34,67 +36,76 @@ async def find_claims(
             [{"field": "hospital", "message": "is required for your role"}],
         )
     found = await run_in_threadpool(services.claims.by_encounter, owner, encounter_id)
-    return {"items": [view.body for view in found]}
+    return ReadBody({"items": [view.body for view in found]})
 
 
-@router.get("/v1/claims/{claim_id}")
+@router.get("/v1/claims/{claim_id}", responses=m.documented(m.Claim, "the claim"))
 async def get_claim(
     claim_id: UUID,
-    response: Response,
     services: ServicesDep,
     caller: Reader,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
     as_of: Annotated[
         AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
     ] = None,
-) -> dict[str, Any]:
+) -> ReadBody:
     """The claim's state, now or as the ledger knew it then (time travel)."""
     view = await run_in_threadpool(
         services.claims.view, claim_id, hospital_scope(caller), as_of_version, as_of
     )
-    response.headers["ETag"] = f'"{view.version}"'
-    return view.body
+    return ReadBody(view.body, headers={"ETag": f'"{view.version}"'})
 
 
-@router.get("/v1/claims/{claim_id}/history")
+@router.get(
+    "/v1/claims/{claim_id}/history", responses=m.documented(m.History, "the claim's events")
+)
 async def claim_history(
     claim_id: UUID,
     services: ServicesDep,
     caller: Reader,
     proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
-) -> dict[str, Any]:
+) -> ReadBody:
     """Every event of the claim in order, with its position in the ledger."""
     events = await run_in_threadpool(
         services.claims.history, claim_id, hospital_scope(caller), proofs
     )
-    return {"events": events}
+    return ReadBody({"events": events})
 
 
-@router.get("/v1/claims/{claim_id}/settlement/preview")
-async def settlement_preview(
-    claim_id: UUID, services: ServicesDep, caller: Reader
-) -> dict[str, Any]:
+@router.get(
+    "/v1/claims/{claim_id}/settlement/preview",
+    responses=m.documented(m.SettlementPreview, "the split if discharged now"),
+)
+async def settlement_preview(claim_id: UUID, services: ServicesDep, caller: Reader) -> ReadBody:
     """The split if discharged now; nothing is recorded."""
-    return await run_in_threadpool(services.claims.preview, claim_id, hospital_scope(caller))
+    return ReadBody(
+        await run_in_threadpool(services.claims.preview, claim_id, hospital_scope(caller))
+    )
 
 
-@router.get("/v1/claims/{claim_id}/settlement/verify")
-async def settlement_verify(
-    claim_id: UUID, services: ServicesDep, caller: Reader
-) -> dict[str, Any]:
+@router.get(
+    "/v1/claims/{claim_id}/settlement/verify",
+    responses=m.documented(m.SettlementVerification, "each settlement recomputed"),
+)
+async def settlement_verify(claim_id: UUID, services: ServicesDep, caller: Reader) -> ReadBody:
     """Recompute every settlement from history with the versions it recorded."""
-    return await run_in_threadpool(services.claims.verify, claim_id, hospital_scope(caller))
+    return ReadBody(
+        await run_in_threadpool(services.claims.verify, claim_id, hospital_scope(caller))
+    )
 
 
-@router.get("/v1/hospitals/{partner_id}/statement")
+@router.get(
+    "/v1/hospitals/{partner_id}/statement",
+    responses=m.documented(m.HospitalStatement, "the day's statement"),
+)
 async def hospital_statement(
     partner_id: str,
     services: ServicesDep,
     caller: Reader,
     day: Annotated[date, Query(alias="date")],
-) -> dict[str, Any]:
+) -> ReadBody:
     """The day's settlements, adjustments, cancellations and remittances, with totals."""
     scope = hospital_scope(caller)
     if scope is not None and scope != partner_id:
         raise Problem(404, "no such hospital")
-    return await run_in_threadpool(services.claims.statement, partner_id, day)
+    return ReadBody(await run_in_threadpool(services.claims.statement, partner_id, day))

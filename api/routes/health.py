@@ -9,19 +9,20 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import Runtime, runtime
 from api.errors import Problem
+from api.read_models import Health, Readiness
 from infrastructure.projections import ViewStore
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+def healthz() -> Health:
     """The process is up."""
-    return {"status": "ok"}
+    return Health(status="ok")
 
 
 @router.get("/readyz")
-async def readyz(rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, object]:
+async def readyz(rt: Annotated[Runtime, Depends(runtime)]) -> Readiness:
     """The database answers (projections join this check when they exist)."""
     position = await run_in_threadpool(rt.services.ledger.position)
     lag: dict[str, int] = {}
@@ -33,4 +34,4 @@ async def readyz(rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, object]:
             raise Problem(
                 503, f"projections behind the log: {behind}", headers={"Retry-After": "1"}
             )
-    return {"status": "ready", "position": position, "projection_lag": lag}
+    return Readiness(status="ready", position=position, projection_lag=lag)

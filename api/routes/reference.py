@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
+from api import read_models as m
 from api.deps import (
     STAFF_READERS,
     IdempotencyKey,
@@ -160,13 +161,13 @@ async def put_cause(
     return command_response(result)
 
 
-@router.get("/v1/reference/causes")
+@router.get("/v1/reference/causes", response_model=m.CodeList)
 async def get_causes(caller: Reader, services: ServicesDep) -> dict[str, Any]:
     """Every complaint cause code with its name."""
     return await run_in_threadpool(services.reference.codes, "causes")
 
 
-@router.get("/v1/reference/schemes/{scheme_id}")
+@router.get("/v1/reference/schemes/{scheme_id}", response_model=m.SchemeVersions)
 async def get_scheme(
     scheme_id: Key, caller: Reader, services: ServicesDep, response: Response
 ) -> dict[str, Any]:
@@ -176,7 +177,7 @@ async def get_scheme(
     return found
 
 
-@router.get("/v1/reference/products/{product_code}")
+@router.get("/v1/reference/products/{product_code}", response_model=m.ProductVersions)
 async def get_product(
     product_code: Key, caller: Reader, services: ServicesDep, response: Response
 ) -> dict[str, Any]:

@@ -10,10 +10,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
+from api import read_models as m
 from api.deps import ProofsDep, Runtime, roles, runtime
 from api.errors import Problem
 from api.exports import metadata_headers, to_csv, to_xlsx
+from api.responses import ReadBody
 from application.ledger import utc_now
 from application.views import rfc3339
 from infrastructure.case_stats import (
@@ -46,10 +49,18 @@ def current_position(proofs: Any) -> int:
     return int(proofs.recorder.max_notification_id() or 0)
 
 
-@router.get(
-    "/v1/stats/complaints",
-    responses={200: {"content": {"text/csv": {}, XLSX_TYPE: {}}, "description": "figures"}},
-)
+def _responses(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
+    """JSON figures of this model, or the same as a CSV or XLSX file."""
+    return {
+        200: {
+            "model": model,
+            "content": {"text/csv": {}, XLSX_TYPE: {}},
+            "description": "figures (JSON, or a file with ?format=csv|xlsx)",
+        }
+    }
+
+
+@router.get("/v1/stats/complaints", responses=_responses(m.ComplaintStatistics))
 async def complaint_statistics(
     caller: Reader,
     stats: Annotated[ComplaintStatistics, Depends(statistics)],
@@ -63,7 +74,7 @@ async def complaint_statistics(
     ] = None,
     wait: Annotated[float, Query(ge=0, le=10)] = 2,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
-) -> Any:
+) -> Response:
     """Complaint figures of domain.md section 4 for a period, grouped by up to two dimensions."""
     now = utc_now()
     asked = parse_period(period, now)
@@ -111,7 +122,7 @@ async def _case_figures(
     figures: Callable[[Period, tuple[str, ...]], dict[str, Any]],
     proofs: Any,
     query: CaseQuery,
-) -> Any:
+) -> Response:
     """A claim or dispute statistics answer, attested like the complaint figures."""
     now = utc_now()
     asked = parse_period(query.period, now)
@@ -138,7 +149,7 @@ async def _case_figures(
     return _formatted(body, kind, query.format)
 
 
-def _formatted(body: dict[str, Any], kind: str, format: str) -> Any:
+def _formatted(body: dict[str, Any], kind: str, format: str) -> Response:
     """The body as JSON, or a CSV or XLSX file with Chinese headings."""
     if format == "csv":
         return Response(
@@ -148,7 +159,7 @@ def _formatted(body: dict[str, Any], kind: str, format: str) -> Any:
         )
     if format == "xlsx":
         return Response(to_xlsx(body, kind), media_type=XLSX, headers=_file(kind, "xlsx"))
-    return body
+    return ReadBody(body)
 
 
 @dataclass(frozen=True)
@@ -174,18 +185,13 @@ async def case_query(
     return CaseQuery(period, by, position, wait, format)
 
 
-FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/csv": {}, XLSX_TYPE: {}}, "description": "figures"}
-}
-
-
-@router.get("/v1/stats/claims", responses=FILE_RESPONSES)
+@router.get("/v1/stats/claims", responses=_responses(m.ClaimStatistics))
 async def claim_statistics(
     caller: Reader,
     stats: CaseStats,
     proofs: ProofsDep,
     query: Annotated[CaseQuery, Depends(case_query)],
-) -> Any:
+) -> Response:
     """One-stop settlements in the period (CST) and claims paid outside the channel: the
     one-stop share, amounts paid by social insurance, commercial insurance and patients, and
     time from discharge to settlement; by region and channel (one_stop, offline)."""
@@ -193,13 +199,13 @@ async def claim_statistics(
     return await _case_figures(stats, "claims", views, stats.claims_figures, proofs, query)
 
 
-@router.get("/v1/stats/disputes", responses=FILE_RESPONSES)
+@router.get("/v1/stats/disputes", responses=_responses(m.DisputeStatistics))
 async def dispute_statistics(
     caller: Reader,
     stats: CaseStats,
     proofs: ProofsDep,
     query: Annotated[CaseQuery, Depends(case_query)],
-) -> Any:
+) -> Response:
     """Disputes opened in the period: mediation success, confirmations granted, awards,
     performance, enforcement and durations; by channel (complaint, claim, direct)."""
     return await _case_figures(

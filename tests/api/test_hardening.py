@@ -254,3 +254,8 @@ def test_a_damaged_ledger_is_named_not_a_500() -> None:
     problem = problem_for(LedgerDamaged(41, 7))
     assert problem.status == 409
     assert "position 41" in problem.detail
+
+
+def test_a_missing_principals_file_answers_401_not_500(api: Api, settings: Settings) -> None:
+    settings.principals_file.unlink()
+    assert_problem(api.get("/v1/ledger/public-key", who="auditor"), 401)

@@ -278,3 +278,12 @@ def test_a_correction_below_what_was_remitted_is_refused(api: Api) -> None:
     assert paid.status_code == 201
     reversal = api.send("hospital.charges-reversal.v1", {"encounter_id": "ZY1", "line_ids": ["L3"]})
     assert "remitted" in assert_problem(reversal, 409)["detail"]
+
+
+def test_prepay_ratio_off_a_b_line_is_422_naming_the_field(api: Api) -> None:
+    api.seed()
+    api.send("hospital.admission.v1", admission())
+    items = [ITEMS[0], {**ITEMS[2], "prepay_ratio": "0.10"}]
+    response = api.send("hospital.charges.v1", {"encounter_id": "ZY1", "items": items})
+    body = assert_problem(response, 422, "data.items[1].prepay_ratio")
+    assert body["errors"][0]["message"] == "prepay_ratio applies to B lines only"

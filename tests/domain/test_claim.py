@@ -26,6 +26,7 @@ from domain.claims import (
     ClaimClosed,
     ClaimNotSettled,
     DuplicateChargeLine,
+    InvalidChargeLine,
     ReferenceVersions,
     RemittanceAlreadyPaid,
     Settlement,
@@ -554,25 +555,43 @@ def test_claim_adjustment_and_its_reversal_leave_the_accumulators_where_they_wer
 
 
 def test_valid_lines_pass_validation() -> None:
-    assert validate_line(line("a", "A", "100.00", over_limit="100.00")) is None
-    assert validate_line(line("b", "B", "100.00", over_limit="10.00", prepay_ratio="0.2")) is None
-    assert validate_line(line("c", "C", "100.00")) is None
+    validate_line(line("a", "A", "100.00", over_limit="100.00"))
+    validate_line(line("b", "B", "100.00", over_limit="10.00", prepay_ratio="0.2"))
+    validate_line(line("c", "C", "100.00"))
+
+
+def refusal(bad: ChargeLine) -> tuple[str, str]:
+    with pytest.raises(InvalidChargeLine) as refused:
+        validate_line(bad)
+    return refused.value.field, refused.value.message
 
 
 def test_over_limit_above_the_amount_is_invalid() -> None:
-    problem = validate_line(line("a", "A", "100.00", over_limit="100.01"))
-    assert problem == "over_limit must not exceed amount"
+    problem = refusal(line("a", "A", "100.00", over_limit="100.01"))
+    assert problem == ("over_limit", "over_limit must not exceed amount")
 
 
 def test_over_limit_on_a_c_line_is_invalid() -> None:
-    problem = validate_line(line("c", "C", "100.00", over_limit="1.00"))
-    assert problem == "over_limit applies to A and B lines only"
+    problem = refusal(line("c", "C", "100.00", over_limit="1.00"))
+    assert problem == ("over_limit", "over_limit applies to A and B lines only")
 
 
 def test_prepay_ratio_on_a_non_b_line_is_invalid() -> None:
-    assert validate_line(line("a", "A", "100.00", prepay_ratio="0.1")) == (
-        "prepay_ratio applies to B lines only"
+    assert refusal(line("a", "A", "100.00", prepay_ratio="0.1")) == (
+        "prepay_ratio",
+        "prepay_ratio applies to B lines only",
     )
-    assert validate_line(line("c", "C", "100.00", prepay_ratio="0.1")) == (
-        "prepay_ratio applies to B lines only"
+    assert refusal(line("c", "C", "100.00", prepay_ratio="0.1")) == (
+        "prepay_ratio",
+        "prepay_ratio applies to B lines only",
     )
+
+
+def test_posting_a_line_the_rule_cannot_take_names_it_and_records_nothing() -> None:
+    claim = new_claim()
+    claim.collect_events()
+    good, bad = line("a", "A", "100.00"), line("c", "C", "100.00", over_limit="1.00")
+    with pytest.raises(InvalidChargeLine) as refused:
+        claim.post_charges([good, bad], at(1), ACTOR)
+    assert refused.value.field == "items[1].over_limit"
+    assert (claim.collect_events(), claim.lines) == ([], {})

@@ -20,6 +20,7 @@ from domain.common import Actor
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 from infrastructure.complaint_facts import ComplaintFacts
+from infrastructure.dialect import Statement
 from infrastructure.projections import Cursor, Projector, Runner, lock_for
 from infrastructure.settings import Settings
 from infrastructure.store import build_ledger, build_vault, migrate
@@ -69,7 +70,9 @@ def complain(services: Services, n: int) -> list[UUID]:
 def rows(engine: Projector) -> dict[str, tuple[Any, ...]]:
     with engine.store.transaction() as cur:
         cur.execute(
-            "SELECT id, version, channel, cause, status, position FROM view_complaint_facts"
+            Statement(
+                "SELECT id, version, channel, cause, status, position FROM view_complaint_facts"
+            )
         )
         return {row[0]: row for row in cur.fetchall()}
 
@@ -168,9 +171,9 @@ def test_the_runner_keeps_the_view_live(services: Services, settings: Settings) 
 def counts(engine: Projector) -> tuple[int, int]:
     """Complaints received per the year rows of the count tables, and pending ones."""
     with engine.store.transaction() as cur:
-        cur.execute("SELECT SUM(received) FROM view_complaint_periods WHERE span = 'Y'")
+        cur.execute(Statement("SELECT SUM(received) FROM view_complaint_periods WHERE span = 'Y'"))
         received = int(cur.fetchall()[0][0] or 0)
-        cur.execute("SELECT SUM(n) FROM view_complaint_pending")
+        cur.execute(Statement("SELECT SUM(n) FROM view_complaint_pending"))
         return received, int(cur.fetchall()[0][0] or 0)
 
 
@@ -212,7 +215,7 @@ def test_a_fact_table_whose_columns_changed_is_recounted_not_doubled(
     engine.catch_up()
     assert counts(engine) == (4, 4)
     with engine.store.transaction() as cur:
-        cur.execute("ALTER TABLE view_complaint_facts DROP COLUMN company_type")
+        cur.execute(Statement("ALTER TABLE view_complaint_facts DROP COLUMN company_type"))
     again, _ = projector(services)  # migrate: the fact table is dropped, its counts emptied
     assert counts(again) == (0, 0)
     again.catch_up()
