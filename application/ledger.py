@@ -24,7 +24,10 @@ A = TypeVar("A", bound=Aggregate)
 
 
 def topics_of(cls: type[Aggregate]) -> list[str]:
-    """Every event topic of an aggregate class (inherited event classes included)."""
+    """Every event topic of an aggregate class (inherited event classes included), and the
+    topics its events were stored under before they moved (`FORMER_TOPICS`, when it has them).
+    """
+    former: tuple[str, ...] = getattr(cls, "FORMER_TOPICS", ())
     return sorted(
         {
             get_topic(value)
@@ -33,7 +36,7 @@ def topics_of(cls: type[Aggregate]) -> list[str]:
             and issubclass(value, Aggregate.Event)
             and value is not Aggregate.Event
             and name[0].isupper()
-        }
+        }.union(former)
     )
 
 

@@ -8,6 +8,7 @@ the process refuses further commands with `ComplaintClosed` or one of its subcla
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -180,7 +181,7 @@ def check_person(field: str, person: dict[str, Sealed]) -> None:
         raise InvalidInput(field, "needs id and name, and may add phone only")
 
 
-def check_evidence(evidence: list[Evidence] | None) -> list[Evidence]:
+def check_evidence(evidence: Sequence[Evidence] | None) -> list[Evidence]:
     """Evidence references as a list, each with a SHA-256 digest and a reference."""
     for item in evidence or ():
         if not _SHA256.fullmatch(item.sha256):
