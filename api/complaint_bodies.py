@@ -43,6 +43,9 @@ class Command(WireModel):
     occurred_at: Instant | None = None
     evidence: list[EvidenceRef] = Field(default_factory=list, max_length=50)
 
+    def evidence_values(self) -> tuple[Evidence, ...]:
+        return tuple(e.value() for e in self.evidence)
+
 
 class ComplaintBody(Command):
     """A complaint received through a staff channel."""

@@ -25,7 +25,7 @@ from api.fields import (
 )
 from application import claims as c
 from application import reference as r
-from application.complaints import Intake, TransferComplaint, UrgeComplaint
+from application.complaint_commands import Intake, TransferComplaint, UrgeComplaint
 from application.disputes import PartnerStep
 from domain.claims import validate_lines
 from domain.common import ZERO, cst_date

@@ -5,15 +5,36 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from application.commands import Answer, CommandKey, CommandResult, CommandRunner
+from application.complaint_commands import (
+    AddNewFacts,
+    Assign,
+    BulkReassign,
+    CaseCommand,
+    Close,
+    Contact,
+    Decide,
+    DecideReview,
+    Decline,
+    Escalate,
+    Extend,
+    Intake,
+    Notify,
+    Pause,
+    Reassign,
+    Recuse,
+    RequestReview,
+    Resume,
+    TransferComplaint,
+    Urge,
+    UrgeComplaint,
+    Withdraw,
+)
 from application.complaint_views import complaint_view
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, Reads, utc_now
@@ -31,48 +52,14 @@ from domain.common import (
 )
 from domain.complaint_clock import ComplaintRules
 from domain.complaint_index import MatterIndex, matter_index_id
-from domain.complaints import Complaint, Evidence, matter_keys
+from domain.complaints import Complaint, matter_keys
 from domain.personal import Subject, subject_stream_id
 
 KIND = "complaints"
 SYSTEM = Actor(name="routing", role="system")
-ENDING = frozenset({"close", "withdraw", "decline"})
-
-
-@dataclass(frozen=True)
-class Intake:
-    """A complaint as received (personal values in clear, sealed at intake)."""
-
-    channel: str
-    complainant: dict[str, str]
-    matter: str
-    request: str
-    cause: str
-    line: str
-    region: str
-    agent: dict[str, str] | None = None
-    facts: str | None = None
-    policy_id: str | None = None
-    claim_id: str | None = None
-    transfer_id: str | None = None
-    new_facts: bool = False
-    evidence: tuple[Evidence, ...] = ()
-
-
-@dataclass(frozen=True)
-class TransferComplaint:
-    """`xiaobao.regulator.complaint-transferred.v1`: a 12378 transfer."""
-
-    intake: Intake
-
-
-@dataclass(frozen=True)
-class UrgeComplaint:
-    """`xiaobao.regulator.urged.v1`: the regulator urges a case."""
-
-    complaint_id: UUID | None
-    transfer_id: str | None
-    note: str
+Key = CommandKey | None  # the command's Idempotency-Key, if it has one
+Version = int | None  # the If-Match version, if the caller gave one
+Result = CommandResult
 
 
 class DuplicateTransfer(DomainError):
@@ -84,9 +71,6 @@ class DuplicateTransfer(DomainError):
 def transfer_case_id(transfer_id: str) -> UUID:
     """A transfer's case id derives from its transfer id (a re-sent transfer is the same case)."""
     return stream_id("transfer", transfer_id)
-
-
-Action = Callable[[Complaint, dict[str, Any], Meta], None]
 
 
 class ComplaintDesk:
@@ -235,51 +219,254 @@ class ComplaintDesk:
         workload.change(delta, case)
         return workload
 
-    # -- commands ----------------------------------------------------------------------------
+    # -- lifecycle commands (one method each; the answer is the case as it then stands) -------
 
-    def act(
+    def assign(self, cmd: Assign, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """Give the case to a handler."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.assign(cmd.handler, meta.occurred_at, meta.actor, cmd.evidence),
+        )
+
+    def reassign(
+        self, cmd: Reassign, meta: Meta, key: Key = None, if_match: Version = None
+    ) -> Result:
+        """Move the case to another handler (supervisor)."""
+        reason = cmd.reason or "reassigned"
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.reassign(
+                cmd.handler, reason, meta.occurred_at, meta.actor, evidence=cmd.evidence
+            ),
+        )
+
+    def recuse(self, cmd: Recuse, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """The case's handler withdraws (回避); the case is routed to another handler."""
+
+        def step(c: Complaint) -> None:
+            if c.handler is None:
+                raise InvalidInput("handler", "the case has no handler to recuse")
+            c.recuse(c.handler, cmd.reason, meta.occurred_at, meta.actor, cmd.evidence)
+
+        return self._on_case(cmd, meta, key, if_match, step, reroute=True)
+
+    def contact(
+        self, cmd: Contact, meta: Meta, key: Key = None, if_match: Version = None
+    ) -> Result:
+        """The handler reached the complainant."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.contact(meta.occurred_at, meta.actor, cmd.evidence),
+        )
+
+    def urge(self, cmd: Urge, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """The complainant (or the regulator, through staff) urges the case (催办)."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.urge(cmd.by, cmd.note, meta.occurred_at, meta.actor, cmd.evidence),
+        )
+
+    def escalate(
+        self, cmd: Escalate, meta: Meta, key: Key = None, if_match: Version = None
+    ) -> Result:
+        """A supervisor escalates the case."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.escalate(cmd.reason, meta.occurred_at, meta.actor, evidence=cmd.evidence),
+        )
+
+    def extend(self, cmd: Extend, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """A supervisor extends the decision period to its next level."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.extend(
+                cmd.reason, meta.occurred_at, meta.actor, rules=self.rules, evidence=cmd.evidence
+            ),
+        )
+
+    def pause(self, cmd: Pause, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """Stop the clock for an external appraisal."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.pause(cmd.reason, meta.occurred_at, meta.actor, cmd.evidence),
+        )
+
+    def resume(self, cmd: Resume, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """Restart the paused clock."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.resume(meta.occurred_at, meta.actor, cmd.evidence),
+        )
+
+    def add_new_facts(
+        self, cmd: AddNewFacts, meta: Meta, key: Key = None, if_match: Version = None
+    ) -> Result:
+        """New facts or reasons: the clock restarts from their receipt."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.add_new_facts(cmd.summary, meta.occurred_at, meta.actor, cmd.evidence),
+        )
+
+    def decide(self, cmd: Decide, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """Record the decision."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.decide(
+                cmd.outcome,
+                cmd.redress,
+                cmd.facts,
+                cmd.basis,
+                meta.occurred_at,
+                meta.actor,
+                evidence=cmd.evidence,
+            ),
+        )
+
+    def notify(self, cmd: Notify, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """Send the notice of the decision."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.notify(
+                cmd.method, cmd.delivered_at, meta.occurred_at, meta.actor, evidence=cmd.evidence
+            ),
+        )
+
+    def withdraw(
+        self, cmd: Withdraw, meta: Meta, key: Key = None, if_match: Version = None
+    ) -> Result:
+        """The complainant withdraws; the case leaves its handler's load and its matter."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.withdraw(meta.occurred_at, meta.actor, evidence=cmd.evidence),
+            ends=True,
+        )
+
+    def decline(
+        self, cmd: Decline, meta: Meta, key: Key = None, if_match: Version = None
+    ) -> Result:
+        """Decline the case; it leaves its handler's load and its matter."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.decline(cmd.reason, meta.occurred_at, meta.actor, cmd.evidence),
+            ends=True,
+        )
+
+    def close(self, cmd: Close, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        """Close a notified case; it leaves its handler's load and its matter."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.close(meta.occurred_at, meta.actor, cmd.evidence),
+            ends=True,
+        )
+
+    def request_review(
+        self, cmd: RequestReview, meta: Meta, key: Key = None, if_match: Version = None
+    ) -> Result:
+        """Ask for a review (核查) within the window after the notice."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.request_review(
+                cmd.reason, meta.occurred_at, meta.actor, rules=self.rules, evidence=cmd.evidence
+            ),
+        )
+
+    def decide_review(
+        self, cmd: DecideReview, meta: Meta, key: Key = None, if_match: Version = None
+    ) -> Result:
+        """Record the review's outcome and basis."""
+        return self._on_case(
+            cmd,
+            meta,
+            key,
+            if_match,
+            lambda c: c.decide_review(
+                cmd.outcome, cmd.basis, meta.occurred_at, meta.actor, cmd.evidence
+            ),
+        )
+
+    def _on_case(
         self,
-        complaint_id: UUID,
-        action: str,
-        args: dict[str, Any],
+        cmd: CaseCommand,
         meta: Meta,
-        key: CommandKey | None = None,
-        if_match: int | None = None,
-    ) -> CommandResult:
-        """Apply one lifecycle command; the answer is the case as it then stands."""
-        handler = ACTIONS[action]
+        key: Key,
+        if_match: Version,
+        step: Callable[[Complaint], None],
+        *,
+        reroute: bool = False,
+        ends: bool = False,
+    ) -> Result:
+        """Run `step` on the case and save it with the handlers' loads and the matter indexes
+        it moves: `reroute` routes it again (after a recusal), `ends` takes it out of its
+        handler's load and its matter."""
 
         def attempt() -> Answer:
-            complaint = self.ledger.require(Complaint, complaint_id, f"complaint {complaint_id}")
+            case = cmd.complaint_id
+            complaint = self.ledger.require(Complaint, case, f"complaint {case}")
             if if_match is not None and complaint.version != if_match:
                 raise StaleVersion("the complaint changed since it was read; read it again")
             before = complaint.handler
-            handler(complaint, {**args, "_rules": self.rules}, meta)
-            changed: list[Aggregate] = [
-                complaint,
-                *self._side_effects(complaint, action, before, meta),
-            ]
+            step(complaint)
+            moved: list[Aggregate] = []
+            if complaint.handler != before:
+                if before is not None:
+                    moved.append(self._load(before, -1, complaint.id))
+                if complaint.handler is not None:
+                    moved.append(self._load(complaint.handler, +1, complaint.id))
+            if reroute:
+                moved += self._route(complaint, meta, excluded=(before or "",))
+            if ends:
+                if complaint.handler is not None:
+                    moved.append(self._load(complaint.handler, -1, complaint.id))
+                moved += self._end_matter(complaint)
             view = complaint_view(complaint, utc_now(), self.rules, self.opener)
-            return Answer(changed, False, view, complaint.complainant_ref)
+            return Answer([complaint, *moved], False, view, complaint.complainant_ref)
 
         return self.runner.run(key, attempt)
-
-    def _side_effects(
-        self, complaint: Complaint, action: str, before: str | None, meta: Meta
-    ) -> list[Aggregate]:
-        moved: list[Aggregate] = []
-        if complaint.handler != before:
-            if before is not None:
-                moved.append(self._load(before, -1, complaint.id))
-            if complaint.handler is not None:
-                moved.append(self._load(complaint.handler, +1, complaint.id))
-        if action == "recuse":
-            moved += self._route(complaint, meta, excluded=(before or "",))
-        if action in ENDING:
-            if complaint.handler is not None:
-                moved.append(self._load(complaint.handler, -1, complaint.id))
-            moved += self._end_matter(complaint)
-        return moved
 
     def _end_matter(self, complaint: Complaint) -> list[Aggregate]:
         keys = matter_keys(
@@ -297,15 +484,14 @@ class ComplaintDesk:
                 ended.append(index)
         return ended
 
-    def bulk_reassign(
-        self, ids: list[UUID], handler: str, meta: Meta, key: CommandKey | None
-    ) -> CommandResult:
+    def bulk_reassign(self, cmd: BulkReassign, meta: Meta, key: Key = None) -> Result:
         """Reassign several cases at once (supervisor); all or none."""
 
         def attempt() -> Answer:
             changed: list[Aggregate] = []
             loads: dict[str, Workload] = {}
-            for complaint_id in ids:
+            handler = cmd.handler
+            for complaint_id in cmd.ids:
                 complaint = self.ledger.require(
                     Complaint, complaint_id, f"complaint {complaint_id}"
                 )
@@ -339,76 +525,3 @@ class ComplaintDesk:
 def _known_handler(directory: HandlerDirectory, name: str) -> None:
     if name not in {h.name for h in directory.handlers()}:
         raise InvalidInput("handler", "is not a handler in the principals file")
-
-
-def _evidence(args: dict[str, Any]) -> list[Evidence] | None:
-    found = args.get("evidence")
-    return list(found) if found else None
-
-
-def _assign(c: Complaint, a: dict[str, Any], m: Meta) -> None:
-    c.assign(a["handler"], m.occurred_at, m.actor, evidence=_evidence(a))
-
-
-def _reassign(c: Complaint, a: dict[str, Any], m: Meta) -> None:
-    c.reassign(
-        a["handler"], a.get("reason") or "reassigned", m.occurred_at, m.actor, evidence=_evidence(a)
-    )
-
-
-def _recuse(c: Complaint, a: dict[str, Any], m: Meta) -> None:
-    if c.handler is None:
-        raise InvalidInput("handler", "the case has no handler to recuse")
-    c.recuse(c.handler, a["reason"], m.occurred_at, m.actor, evidence=_evidence(a))
-
-
-def _decide(c: Complaint, a: dict[str, Any], m: Meta) -> None:
-    c.decide(
-        a["outcome"],
-        Decimal(a["redress"]),
-        a["facts"],
-        a["basis"],
-        m.occurred_at,
-        m.actor,
-        evidence=_evidence(a),
-    )
-
-
-def _notify(c: Complaint, a: dict[str, Any], m: Meta) -> None:
-    delivered: datetime | None = a.get("delivered_at")
-    c.notify(a.get("method") or "letter", delivered, m.occurred_at, m.actor, evidence=_evidence(a))
-
-
-ACTIONS: dict[str, Action] = {
-    "assign": _assign,
-    "reassign": _reassign,
-    "recuse": _recuse,
-    "contact": lambda c, a, m: c.contact(m.occurred_at, m.actor, evidence=_evidence(a)),
-    "urge": lambda c, a, m: c.urge(
-        a.get("by") or "complainant", a.get("note"), m.occurred_at, m.actor, evidence=_evidence(a)
-    ),
-    "escalate": lambda c, a, m: c.escalate(
-        a["reason"], m.occurred_at, m.actor, evidence=_evidence(a)
-    ),
-    "extend": lambda c, a, m: c.extend(
-        a["reason"], m.occurred_at, m.actor, evidence=_evidence(a), rules=a["_rules"]
-    ),
-    "pause": lambda c, a, m: c.pause(a["reason"], m.occurred_at, m.actor, evidence=_evidence(a)),
-    "resume": lambda c, a, m: c.resume(m.occurred_at, m.actor, evidence=_evidence(a)),
-    "new-facts": lambda c, a, m: c.add_new_facts(
-        a["summary"], m.occurred_at, m.actor, evidence=_evidence(a)
-    ),
-    "decide": _decide,
-    "notify": _notify,
-    "withdraw": lambda c, a, m: c.withdraw(m.occurred_at, m.actor, evidence=_evidence(a)),
-    "decline": lambda c, a, m: c.decline(
-        a["reason"], m.occurred_at, m.actor, evidence=_evidence(a)
-    ),
-    "close": lambda c, a, m: c.close(m.occurred_at, m.actor, evidence=_evidence(a)),
-    "review": lambda c, a, m: c.request_review(
-        a["reason"], m.occurred_at, m.actor, evidence=_evidence(a), rules=a["_rules"]
-    ),
-    "review-decision": lambda c, a, m: c.decide_review(
-        a["outcome"], a["basis"], m.occurred_at, m.actor, evidence=_evidence(a)
-    ),
-}

@@ -8,8 +8,9 @@ from application import claims as c
 from application import reference as r
 from application.claim_queries import ClaimQueries
 from application.commands import CommandRunner
+from application.complaint_commands import TransferComplaint, UrgeComplaint
 from application.complaint_queries import ComplaintQueries
-from application.complaints import ComplaintDesk, TransferComplaint, UrgeComplaint
+from application.complaints import ComplaintDesk
 from application.disputes import DisputeDesk, DisputeQueries, PartnerStep
 from application.gateway import PartnerEvents
 from application.ledger import Ledger, ProofSource

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from application.complaints import Intake
+from application.complaint_commands import Intake
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 

@@ -3,7 +3,8 @@
 (No `from __future__ import annotations` here: the command routes are made by a factory whose
 body models FastAPI must see as real types.)"""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -23,10 +24,14 @@ from api.deps import (
     roles,
 )
 from api.responses import JSONBody
+from application import complaint_commands as c
+from application.commands import CommandKey, CommandResult
+from application.complaint_commands import BulkReassign, CaseCommand, Intake
 from application.complaint_queries import QUEUES, Viewer
-from application.complaints import Intake
+from application.complaints import ComplaintDesk
 from application.gateway import Meta
 from application.ledger import utc_now
+from domain.complaints import Evidence
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["complaints"])
@@ -38,12 +43,6 @@ Reader = Annotated[Principal, Depends(roles(*STAFF, "auditor"))]
 
 def _meta(caller: Principal, body: b.Command) -> Meta:
     return command_meta(caller, body.occurred_at)
-
-
-def _args(body: b.Command) -> dict[str, Any]:
-    args = body.model_dump(exclude={"occurred_at", "evidence"})
-    args["evidence"] = [e.value() for e in body.evidence]
-    return args
 
 
 @router.post("/v1/complaints", status_code=201, responses={201: {"description": "received"}})
@@ -69,7 +68,7 @@ async def receive(
         claim_id=body.claim_id,
         transfer_id=body.transfer_id,
         new_facts=body.new_facts,
-        evidence=tuple(e.value() for e in body.evidence),
+        evidence=body.evidence_values(),
     )
     key = command_key(caller, idempotency_key, "complaints", body.model_dump())
     result = await run_in_threadpool(services.complaints.receive, intake, _meta(caller, body), key)
@@ -85,34 +84,27 @@ async def bulk_reassign(
 ) -> JSONBody:
     """Reassign several cases to one handler (supervisor), all or none."""
     key = command_key(caller, idempotency_key, "complaints/reassign", body.model_dump())
+    cmd = BulkReassign(tuple(body.ids), body.handler)
     result = await run_in_threadpool(
-        services.complaints.bulk_reassign, body.ids, body.handler, _meta(caller, body), key
+        services.complaints.bulk_reassign, cmd, _meta(caller, body), key
     )
     return command_response(result)
 
 
-COMMANDS: dict[str, tuple[type[b.Command], bool]] = {
-    "assign": (b.HandlerBody, False),
-    "reassign": (b.ReassignBody, True),
-    "recuse": (b.ReasonBody, False),
-    "contact": (b.Command, False),
-    "urge": (b.UrgeBody, False),
-    "escalate": (b.ReasonBody, True),
-    "extend": (b.ReasonBody, True),
-    "pause": (b.ReasonBody, False),
-    "resume": (b.Command, False),
-    "new-facts": (b.SummaryBody, False),
-    "decide": (b.DecideBody, False),
-    "notify": (b.NotifyBody, False),
-    "withdraw": (b.Command, False),
-    "decline": (b.ReasonBody, False),
-    "close": (b.Command, False),
-    "review": (b.ReasonBody, False),
-    "review-decision": (b.ReviewDecisionBody, False),
-}
+Body = TypeVar("Body", bound=b.Command)
+Cmd = TypeVar("Cmd", bound=CaseCommand)
+Evidences = tuple[Evidence, ...]
 
 
-def _command_route(action: str, model: type[b.Command], supervisor_only: bool) -> None:
+def _command_route(
+    action: str,
+    model: type[Body],
+    build: Callable[[Body, UUID, Evidences], Cmd],
+    handle: Callable[[ComplaintDesk, Cmd, Meta, CommandKey | None, int | None], CommandResult],
+    supervisor_only: bool = False,
+) -> None:
+    """`POST /v1/complaints/{id}/<action>`: the body (optional: a command may have no fields)
+    builds the typed command; `handle` is the desk's method for it."""
     allowed = ("supervisor",) if supervisor_only else STAFF
     Caller = Annotated[Principal, Depends(roles(*allowed))]
 
@@ -124,15 +116,15 @@ def _command_route(action: str, model: type[b.Command], supervisor_only: bool) -
         idempotency_key: IdempotencyKey = None,
         if_match: IfMatch = None,
     ) -> JSONBody:
-        given: b.Command = body or model()
+        given: Body = body or model()
         key = command_key(
             caller, idempotency_key, f"complaints/{complaint_id}/{action}", given.model_dump()
         )
+        cmd = build(given, complaint_id, given.evidence_values())
         result = await run_in_threadpool(
-            services.complaints.act,
-            complaint_id,
-            action,
-            _args(given),
+            handle,
+            services.complaints,
+            cmd,
             _meta(caller, given),
             key,
             if_match_version(if_match),
@@ -151,8 +143,125 @@ def _command_route(action: str, model: type[b.Command], supervisor_only: bool) -
     )
 
 
-for _action, (_model, _supervisor) in COMMANDS.items():
-    _command_route(_action, _model, _supervisor)
+Desk = ComplaintDesk
+_command_route(
+    "assign",
+    b.HandlerBody,
+    lambda body, cid, ev: c.Assign(complaint_id=cid, evidence=ev, handler=body.handler),
+    Desk.assign,
+)
+_command_route(
+    "reassign",
+    b.ReassignBody,
+    lambda body, cid, ev: c.Reassign(
+        complaint_id=cid, evidence=ev, handler=body.handler, reason=body.reason
+    ),
+    Desk.reassign,
+    supervisor_only=True,
+)
+_command_route(
+    "recuse",
+    b.ReasonBody,
+    lambda body, cid, ev: c.Recuse(complaint_id=cid, evidence=ev, reason=body.reason),
+    Desk.recuse,
+)
+_command_route(
+    "contact",
+    b.Command,
+    lambda body, cid, ev: c.Contact(complaint_id=cid, evidence=ev),
+    Desk.contact,
+)
+_command_route(
+    "urge",
+    b.UrgeBody,
+    lambda body, cid, ev: c.Urge(complaint_id=cid, evidence=ev, by=body.by, note=body.note),
+    Desk.urge,
+)
+_command_route(
+    "escalate",
+    b.ReasonBody,
+    lambda body, cid, ev: c.Escalate(complaint_id=cid, evidence=ev, reason=body.reason),
+    Desk.escalate,
+    supervisor_only=True,
+)
+_command_route(
+    "extend",
+    b.ReasonBody,
+    lambda body, cid, ev: c.Extend(complaint_id=cid, evidence=ev, reason=body.reason),
+    Desk.extend,
+    supervisor_only=True,
+)
+_command_route(
+    "pause",
+    b.ReasonBody,
+    lambda body, cid, ev: c.Pause(complaint_id=cid, evidence=ev, reason=body.reason),
+    Desk.pause,
+)
+_command_route(
+    "resume",
+    b.Command,
+    lambda body, cid, ev: c.Resume(complaint_id=cid, evidence=ev),
+    Desk.resume,
+)
+_command_route(
+    "new-facts",
+    b.SummaryBody,
+    lambda body, cid, ev: c.AddNewFacts(complaint_id=cid, evidence=ev, summary=body.summary),
+    Desk.add_new_facts,
+)
+_command_route(
+    "decide",
+    b.DecideBody,
+    lambda body, cid, ev: c.Decide(
+        complaint_id=cid,
+        evidence=ev,
+        outcome=body.outcome,
+        redress=body.redress,
+        facts=body.facts,
+        basis=body.basis,
+    ),
+    Desk.decide,
+)
+_command_route(
+    "notify",
+    b.NotifyBody,
+    lambda body, cid, ev: c.Notify(
+        complaint_id=cid, evidence=ev, method=body.method, delivered_at=body.delivered_at
+    ),
+    Desk.notify,
+)
+_command_route(
+    "withdraw",
+    b.Command,
+    lambda body, cid, ev: c.Withdraw(complaint_id=cid, evidence=ev),
+    Desk.withdraw,
+)
+_command_route(
+    "decline",
+    b.ReasonBody,
+    lambda body, cid, ev: c.Decline(complaint_id=cid, evidence=ev, reason=body.reason),
+    Desk.decline,
+)
+_command_route(
+    "close",
+    b.Command,
+    lambda body, cid, ev: c.Close(complaint_id=cid, evidence=ev),
+    Desk.close,
+)
+_command_route(
+    "review",
+    b.ReasonBody,
+    lambda body, cid, ev: c.RequestReview(complaint_id=cid, evidence=ev, reason=body.reason),
+    Desk.request_review,
+)
+_command_route(
+    "review-decision",
+    b.ReviewDecisionBody,
+    lambda body, cid, ev: c.DecideReview(
+        complaint_id=cid, evidence=ev, outcome=body.outcome, basis=body.basis
+    ),
+    Desk.decide_review,
+)
 
 
 @router.get("/v1/complaints")

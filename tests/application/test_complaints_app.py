@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import pytest
 
+from application import complaint_commands as cc
+from application.commands import CommandResult
+from application.complaint_commands import Intake, TransferComplaint, UrgeComplaint
 from application.complaint_queries import Viewer
-from application.complaints import Intake, TransferComplaint, UrgeComplaint
 from application.gateway import Meta
 from application.ledger import Ledger
 from application.routing import Handler, StaticDirectory, Workload, workload_id
@@ -59,10 +63,26 @@ def receive(services: Services, **changes: object) -> dict[str, object]:
 
 
 def act(
-    services: Services, cid: str, action: str, who: str = "wang", **args: object
+    services: Services, cid: str, action: str, who: str = "wang", **args: Any
 ) -> dict[str, Any]:
+    """The route's command for `action` (its path segment), as a staff member sends it."""
     role = "supervisor" if who == "boss" else "handler"
-    return services.complaints.act(UUID(cid), action, args, staff(who, role)).body
+    desk = services.complaints
+    if "redress" in args:
+        args["redress"] = Decimal(args["redress"])
+    commands: dict[str, tuple[type[cc.CaseCommand], Callable[[Any, Meta], CommandResult]]] = {
+        "assign": (cc.Assign, desk.assign),
+        "reassign": (cc.Reassign, desk.reassign),
+        "recuse": (cc.Recuse, desk.recuse),
+        "contact": (cc.Contact, desk.contact),
+        "urge": (cc.Urge, desk.urge),
+        "decide": (cc.Decide, desk.decide),
+        "notify": (cc.Notify, desk.notify),
+        "close": (cc.Close, desk.close),
+        "withdraw": (cc.Withdraw, desk.withdraw),
+    }
+    command, handle = commands[action]
+    return handle(command(complaint_id=UUID(cid), **args), staff(who, role)).body
 
 
 def load(services: Services, handler: str) -> int:

@@ -11,7 +11,8 @@ from uuid import UUID
 
 import pytest
 
-from application.complaints import Intake
+from application import complaint_commands as cc
+from application.complaint_commands import Intake
 from application.gateway import Meta
 from application.routing import Handler, StaticDirectory
 from application.services import Services, build_services
@@ -85,34 +86,45 @@ def history(services: Services) -> None:
     desk.receive(intake("c-0"), meta(1), None)  # a duplicate of the first
     desk.receive(intake("c-x", "hotline"), meta(-5), None)  # September
     desk.receive(intake("c-y", "letter", "sales"), meta(-320), None)  # November 2025, open
-    act = desk.act
-    act(
-        ids[0],
-        "decide",
-        {"outcome": "upheld", "redress": "100.00", "facts": "f", "basis": "b"},
+    desk.decide(
+        cc.Decide(
+            complaint_id=ids[0],
+            outcome="upheld",
+            redress=Decimal("100.00"),
+            facts="f",
+            basis="b",
+        ),
         meta(3),
     )
-    act(ids[0], "notify", {"method": "letter"}, meta(4))
-    act(ids[0], "close", {}, meta(5))
-    act(ids[0], "review", {"reason": "r"}, meta(6))
-    act(ids[1], "extend", {"reason": "x"}, boss(10))
-    act(ids[1], "pause", {"reason": "appraisal"}, meta(11))
-    act(ids[1], "resume", {}, meta(14))
-    act(
-        ids[1],
-        "decide",
-        {"outcome": "not_upheld", "redress": "0.00", "facts": "f", "basis": "b"},
+    desk.notify(cc.Notify(complaint_id=ids[0], method="letter"), meta(4))
+    desk.close(cc.Close(complaint_id=ids[0]), meta(5))
+    desk.request_review(cc.RequestReview(complaint_id=ids[0], reason="r"), meta(6))
+    desk.extend(cc.Extend(complaint_id=ids[1], reason="x"), boss(10))
+    desk.pause(cc.Pause(complaint_id=ids[1], reason="appraisal"), meta(11))
+    desk.resume(cc.Resume(complaint_id=ids[1]), meta(14))
+    desk.decide(
+        cc.Decide(
+            complaint_id=ids[1],
+            outcome="not_upheld",
+            redress=Decimal("0.00"),
+            facts="f",
+            basis="b",
+        ),
         meta(25),
     )
-    act(ids[1], "notify", {"method": "letter"}, meta(25.5))
-    act(ids[2], "withdraw", {}, meta(6))
-    act(
-        ids[3],
-        "decide",
-        {"outcome": "partly_upheld", "redress": "55.50", "facts": "f", "basis": "b"},
+    desk.notify(cc.Notify(complaint_id=ids[1], method="letter"), meta(25.5))
+    desk.withdraw(cc.Withdraw(complaint_id=ids[2]), meta(6))
+    desk.decide(
+        cc.Decide(
+            complaint_id=ids[3],
+            outcome="partly_upheld",
+            redress=Decimal("55.50"),
+            facts="f",
+            basis="b",
+        ),
         meta(8),
     )
-    act(ids[3], "notify", {"method": "sms"}, meta(9))
+    desk.notify(cc.Notify(complaint_id=ids[3], method="sms"), meta(9))
     # Around now: open and overdue, received an hour ago, closed an hour ago.
     recent = []
     for n, ago in enumerate((timedelta(days=20), timedelta(hours=1), timedelta(days=3))):
@@ -120,19 +132,26 @@ def history(services: Services) -> None:
         recent.append(
             UUID(str(desk.receive(intake(f"r-{n}", cause="service"), at, None).body["id"]))
         )
-    act(recent[2], "withdraw", {}, Meta(NOW - timedelta(hours=1), Actor("wang", "handler")))
+    desk.withdraw(
+        cc.Withdraw(complaint_id=recent[2]),
+        Meta(NOW - timedelta(hours=1), Actor("wang", "handler")),
+    )
     # Instants just after now (up to five minutes ahead are accepted): received, withdrawn,
     # and an overdue case notified.
     ahead = Meta(NOW + timedelta(minutes=2), Actor("wang", "handler"))
     desk.receive(intake("a-0", cause="sales"), ahead, None)
-    act(ids[4], "withdraw", {}, ahead)
-    act(
-        ids[5],
-        "decide",
-        {"outcome": "upheld", "redress": "1.00", "facts": "f", "basis": "b"},
+    desk.withdraw(cc.Withdraw(complaint_id=ids[4]), ahead)
+    desk.decide(
+        cc.Decide(
+            complaint_id=ids[5],
+            outcome="upheld",
+            redress=Decimal("1.00"),
+            facts="f",
+            basis="b",
+        ),
         Meta(NOW - timedelta(minutes=1), Actor("wang", "handler")),
     )
-    act(ids[5], "notify", {"method": "letter"}, ahead)
+    desk.notify(cc.Notify(complaint_id=ids[5], method="letter"), ahead)
 
 
 def recompute(
