@@ -49,7 +49,6 @@ from infrastructure.store import (
     build_sealer,
     build_statistics,
     build_vault,
-    complaint_rules,
     dispute_rules,
     migrate,
 )
@@ -81,7 +80,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 retention_days=config.retention_days,
                 proofs=proofs,
                 directory=PrincipalHandlers(principals),
-                complaint_rules=complaint_rules(config),
+                complaint_rules=config.complaint_rules(),
                 dispute_rules=dispute_rules(config),
             ),
             principals=principals,

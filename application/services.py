@@ -44,7 +44,7 @@ def build_services(
     retention_days: dict[str, int] | None = None,
     proofs: ProofSource | None = None,
     directory: HandlerDirectory | None = None,
-    complaint_rules: ComplaintRules | None = None,
+    complaint_rules: ComplaintRules = ComplaintRules(),  # frozen: one shared default is safe
     dispute_rules: DisputeRules | None = None,
 ) -> Services:
     planner = SettlementPlanner(ledger)
@@ -65,9 +65,8 @@ def build_services(
     events.register(r.PayOfflineClaim, insurer.pay_offline_claim)
     events.register(r.ReportExposure, insurer.report_exposure)
     handlers = directory or StaticDirectory()
-    rules = complaint_rules or ComplaintRules()
     runner = CommandRunner(ledger, vault, saver)
-    desk = ComplaintDesk(ledger, vault, handlers, runner, rules)
+    desk = ComplaintDesk(ledger, vault, handlers, runner, complaint_rules)
     events.register(TransferComplaint, desk.receive_transfer)
     events.register(UrgeComplaint, desk.urge_from_regulator)
     settle_rules = dispute_rules or DisputeRules()
@@ -80,7 +79,7 @@ def build_services(
         reference=r.ReferenceData(ledger, runner),
         personal=PersonalData(ledger, vault, retention_days or {}, saver),
         complaints=desk,
-        complaint_queries=ComplaintQueries(ledger, vault, handlers, rules, proofs),
+        complaint_queries=ComplaintQueries(ledger, vault, handlers, complaint_rules, proofs),
         disputes=disputes,
         dispute_queries=DisputeQueries(ledger, vault, settle_rules, proofs),
     )

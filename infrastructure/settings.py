@@ -7,9 +7,12 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.complaint_clock import ComplaintRules
+
+COMPLAINT_DEFAULTS = ComplaintRules()
 DEFAULT_DATABASE_URL = "sqlite:///./var/xiaobao.sqlite3"
 
 
@@ -48,11 +51,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     rate_limit_per_second: float = Field(default=200.0, ge=0, description="0 switches it off")
     rate_limit_burst: int = Field(default=400, ge=1)
-    complaint_decision_days: tuple[int, int, int] = (15, 30, 60)
-    complaint_review_window_days: int = Field(default=30, ge=1)
-    complaint_review_decision_days: int = Field(default=30, ge=1)
-    complaint_due_soon_days: int = Field(default=3, ge=0)
-    complaint_urge_escalation_count: int = Field(default=2, ge=1)
+    # The complaint clocks' periods and limits: their defaults and checks are `ComplaintRules`.
+    complaint_decision_days: tuple[int, ...] = Field(
+        default=COMPLAINT_DEFAULTS.decision_days, min_length=3, max_length=3
+    )
+    complaint_review_window_days: int = COMPLAINT_DEFAULTS.review_window_days
+    complaint_review_decision_days: int = COMPLAINT_DEFAULTS.review_decision_days
+    complaint_due_soon_days: int = COMPLAINT_DEFAULTS.due_soon_days
+    complaint_urge_escalation_count: int = COMPLAINT_DEFAULTS.urge_escalation_count
     projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
     dispute_holidays: list[date] = Field(default_factory=list, description="非工作日")
     dispute_workdays: list[date] = Field(default_factory=list, description="调休上班日")
@@ -65,6 +71,21 @@ class Settings(BaseSettings):
     seal_batch: int = Field(default=5000, ge=1)
     log_level: str = "info"
     access_log: bool = True
+
+    @model_validator(mode="after")
+    def _complaint_rules_hold(self) -> Settings:
+        self.complaint_rules()  # refuses periods the rules cannot work with, at start-up
+        return self
+
+    def complaint_rules(self) -> ComplaintRules:
+        """The complaint clocks' parameters (handed to the domain, which requires them)."""
+        return ComplaintRules(
+            decision_days=self.complaint_decision_days,
+            review_window_days=self.complaint_review_window_days,
+            review_decision_days=self.complaint_review_decision_days,
+            due_soon_days=self.complaint_due_soon_days,
+            urge_escalation_count=self.complaint_urge_escalation_count,
+        )
 
     @property
     def is_postgres(self) -> bool:

@@ -21,7 +21,6 @@ from application.ledger import Ledger, StreamReader
 from domain.accumulators import Accumulator
 from domain.claims import Claim, ReferenceVersions, Settlement, Share
 from domain.common import Actor
-from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint, Evidence
 from domain.dispute_calendar import WorkingCalendar
 from domain.dispute_rules import DisputeRules
@@ -177,17 +176,6 @@ def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:
     )
 
 
-def complaint_rules(settings: Settings) -> ComplaintRules:
-    """The complaint clocks' parameters from the settings."""
-    return ComplaintRules(
-        decision_days=settings.complaint_decision_days,
-        review_window_days=settings.complaint_review_window_days,
-        review_decision_days=settings.complaint_review_decision_days,
-        due_soon_days=settings.complaint_due_soon_days,
-        urge_escalation_count=settings.complaint_urge_escalation_count,
-    )
-
-
 def dispute_rules(settings: Settings) -> DisputeRules:
     """Dispute windows with the holiday calendar from the settings."""
     calendar = WorkingCalendar(
@@ -235,7 +223,7 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
     """Every fact view of the service."""
     return [
         ComplaintFacts(
-            complaint_rules(settings), lambda cid, v: ledger.find(Complaint, cid, version=v)
+            settings.complaint_rules(), lambda cid, v: ledger.find(Complaint, cid, version=v)
         ),
         ClaimFacts(lambda cid, v: ledger.find(Claim, cid, version=v)),
         OfflineClaims(),
