@@ -7,6 +7,16 @@ from typing import Any
 
 OUTCOMES = {"upheld": "投诉成立", "partly_upheld": "投诉部分成立", "not_upheld": "投诉不成立"}
 REMEDIES = {"review": "申请核查", "mediation": "调解", "arbitration": "仲裁", "litigation": "诉讼"}
+ROOT_CAUSES = {
+    "product_design": "产品设计",
+    "sales_practice": "销售行为",
+    "underwriting": "核保",
+    "claims_service": "理赔服务",
+    "customer_service": "客户服务",
+    "third_party": "第三方",
+    "system": "系统",
+    "other": "其他",
+}
 CHANNELS = {
     "12378": "12378监管转办",
     "hotline": "客服热线",
@@ -37,6 +47,8 @@ def render(report: dict[str, Any]) -> str:
         _row("处理依据", report["basis"]),
         _row("处理结果", OUTCOMES.get(report["outcome"] or "", report["outcome"])),
         _row("补偿金额（元）", report["redress"]),
+        _row("投诉根源", "、".join(ROOT_CAUSES.get(r, r) for r in report["root_causes"])),
+        _row("责任部门", report["responsible_department"]),
         _row("告知的救济途径", "、".join(REMEDIES.get(r, r) for r in report["remedies"])),
         _row("受理时间", deadlines["received_at"]),
         _row(

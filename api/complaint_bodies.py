@@ -8,12 +8,22 @@ from uuid import UUID
 from pydantic import Field, field_validator, model_validator
 
 from api.fields import Instant, LongText, Money, RegionCode, Text, WireModel
-from domain.complaints import Evidence
+from domain.complaints import ROOT_CAUSES, Evidence
 
 Cause = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="a cause code")]
 Line = Literal["health", "life", "accident", "motor", "property", "guarantee", "other"]
 Channel = Literal["12378", "hotline", "app", "online", "letter", "visit"]
 Outcome = Literal["upheld", "partly_upheld", "not_upheld"]
+RootCause = Literal[
+    "product_design",
+    "sales_practice",
+    "underwriting",
+    "claims_service",
+    "customer_service",
+    "third_party",
+    "system",
+    "other",
+]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9\- ]{5,20}$")]
 
 
@@ -113,6 +123,8 @@ class DecideBody(Command):
     redress: Money
     facts: LongText
     basis: LongText
+    root_causes: list[RootCause] = Field(default_factory=list, max_length=len(ROOT_CAUSES))
+    responsible_department: Text | None = None
 
 
 class NotifyBody(Command):

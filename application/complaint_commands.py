@@ -137,12 +137,14 @@ class AddNewFacts(CaseCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class Decide(CaseCommand):
-    """The decision: outcome, redress, verified facts and basis."""
+    """The decision: outcome, redress, verified facts and basis, and what it is traced to."""
 
     outcome: str
     redress: Decimal
     facts: str
     basis: str
+    root_causes: tuple[str, ...] = ()
+    responsible_department: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

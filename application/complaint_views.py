@@ -72,6 +72,8 @@ def complaint_view(
         "urges": c.urges,
         "extensions": json_ready(c.extensions),
         "decision": _decision(c),
+        "root_causes": list(c.decision.root_causes) if c.decision else [],
+        "responsible_department": c.decision.responsible_department if c.decision else None,
         "notice": json_ready(c.notice),
         "review": json_ready(c.review),
         "review_due_date": clock.review_due_date.isoformat() if clock.review_due_date else None,
@@ -149,6 +151,8 @@ def closure_report(
         "basis": c.decision.basis if c.decision else None,
         "outcome": c.decision.outcome if c.decision else None,
         "redress": money(c.decision.redress) if c.decision else None,
+        "root_causes": list(c.decision.root_causes) if c.decision else [],
+        "responsible_department": c.decision.responsible_department if c.decision else None,
         "notice": json_ready(c.notice),
         "remedies": list(c.notice.remedies) if c.notice else [],
         "deadlines": {

@@ -348,6 +348,8 @@ class ComplaintDesk:
                 cmd.basis,
                 meta.occurred_at,
                 meta.actor,
+                root_causes=cmd.root_causes,
+                responsible_department=cmd.responsible_department,
                 evidence=cmd.evidence,
             ),
         )

@@ -21,6 +21,16 @@ REGULATOR_CHANNEL = "12378"
 OUTCOMES = ("upheld", "partly_upheld", "not_upheld")
 URGED_BY = ("complainant", "regulator")
 REMEDIES = ("review", "mediation", "arbitration", "litigation")  # 核查, 调解, 仲裁, 诉讼
+ROOT_CAUSES = (  # 投诉溯源 (domain.md section 7)
+    "product_design",
+    "sales_practice",
+    "underwriting",
+    "claims_service",
+    "customer_service",
+    "third_party",
+    "system",
+    "other",
+)
 PERSON_FIELDS = frozenset({"id", "name", "phone"})
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -128,13 +138,16 @@ class Extension:
 
 @dataclass(frozen=True)
 class Decision:
-    """The verified facts, basis, outcome and redress of a complaint."""
+    """The verified facts, basis, outcome and redress of a complaint, and where it is traced
+    to (root causes and the responsible department; none on decisions recorded before)."""
 
     outcome: str
     redress: Decimal
     facts: str
     basis: str
     decided_at: datetime
+    root_causes: tuple[str, ...] = ()
+    responsible_department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +223,16 @@ def check_redress(outcome: str, redress: Decimal) -> Decimal:
     if outcome == "not_upheld" and redress > 0:
         raise InvalidInput("redress", "a complaint not upheld carries no redress")
     return rounded
+
+
+def check_root_causes(codes: Sequence[str]) -> list[str]:
+    """Root-cause codes of `ROOT_CAUSES`, each named once."""
+    for code in codes:
+        if code not in ROOT_CAUSES:
+            raise InvalidInput("root_causes", f"{code!r} is not one of {', '.join(ROOT_CAUSES)}")
+    if len(set(codes)) != len(codes):
+        raise InvalidInput("root_causes", "names a code twice")
+    return list(codes)
 
 
 def _part(value: str) -> str:

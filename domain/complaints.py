@@ -34,9 +34,11 @@ from domain.complaint_values import (
     check_outcome,
     check_person,
     check_redress,
+    check_root_causes,
     check_text,
 )
 from domain.complaint_values import REMEDIES as REMEDIES
+from domain.complaint_values import ROOT_CAUSES as ROOT_CAUSES
 from domain.complaint_values import URGED_BY as URGED_BY
 from domain.complaint_values import AlreadyDecided as AlreadyDecided
 from domain.complaint_values import AlreadyPaused as AlreadyPaused
@@ -444,9 +446,12 @@ class Complaint(Aggregate):
         occurred_at: datetime,
         actor: Actor,
         *,
+        root_causes: Sequence[str] = (),
+        responsible_department: str | None = None,
         evidence: Ev = None,
     ) -> None:
-        """Record the verified facts, basis, outcome and redress (a handler, the clock running).
+        """Record the verified facts, basis, outcome and redress (a handler, the clock running),
+        and the root causes and responsible department it is traced to, when known (溯源).
 
         The event records the redress rounded to cents, as checked."""
         self._refuse_if_decided()
@@ -459,7 +464,13 @@ class Complaint(Aggregate):
         amount = check_redress(outcome, redress)
         check_text("facts", facts)
         check_text("basis", basis)
-        self._decided(outcome, amount, facts, basis, occurred_at, actor, check_evidence(evidence))
+        causes = check_root_causes(root_causes)
+        if responsible_department is not None:
+            check_text("responsible_department", responsible_department)
+        evs = check_evidence(evidence)
+        self._decided(
+            outcome, amount, facts, basis, occurred_at, actor, evs, causes, responsible_department
+        )
 
     @event("Decided")
     def _decided(
@@ -471,8 +482,19 @@ class Complaint(Aggregate):
         occurred_at: datetime,
         actor: Actor,
         evidence: Evs,
+        # Decided events recorded before root-cause tracing have neither: the defaults.
+        root_causes: Sequence[str] = (),
+        responsible_department: str | None = None,
     ) -> None:
-        self.decision = Decision(outcome, redress, facts, basis, decided_at=occurred_at)
+        self.decision = Decision(
+            outcome,
+            redress,
+            facts,
+            basis,
+            decided_at=occurred_at,
+            root_causes=tuple(root_causes),
+            responsible_department=responsible_department,
+        )
         self.status = "decided"
         self.evidence += evidence
 

@@ -219,6 +219,8 @@ _command_route(
         redress=body.redress,
         facts=body.facts,
         basis=body.basis,
+        root_causes=tuple(body.root_causes),
+        responsible_department=body.responsible_department,
     ),
     Desk.decide,
 )

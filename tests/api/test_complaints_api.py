@@ -97,6 +97,47 @@ def test_closure_report_in_json_and_chinese_html(api: Api) -> None:
     assert "申请核查、调解、仲裁、诉讼" in html.text
 
 
+def test_a_decision_traces_root_causes_to_a_department_in_the_read_and_report(
+    api: Api,
+) -> None:
+    cid = post(api, "/v1/complaints", **COMPLAINT).json()["id"]
+    decision = {"outcome": "upheld", "redress": "100.00", "facts": "f", "basis": "b"}
+    unknown = post(api, f"/v1/complaints/{cid}/decide", **decision, root_causes=["weather"])
+    assert_problem(unknown, 422, "root_causes[0]")
+    traced = post(
+        api,
+        f"/v1/complaints/{cid}/decide",
+        **decision,
+        root_causes=["claims_service", "system"],
+        responsible_department="理赔部",
+    )
+    assert traced.status_code == 200
+    case = api.get(f"/v1/complaints/{cid}", who="auditor").json()
+    assert case["root_causes"] == ["claims_service", "system"]
+    assert case["responsible_department"] == "理赔部"
+    post(api, f"/v1/complaints/{cid}/notify", method="letter")
+    report = api.get(f"/v1/complaints/{cid}/closure-report", who="auditor").json()
+    assert (report["root_causes"], report["responsible_department"]) == (
+        ["claims_service", "system"],
+        "理赔部",
+    )
+    html = api.client.get(
+        f"/v1/complaints/{cid}/closure-report",
+        headers={**bearer("supervisor"), "Accept": "text/html"},
+    )
+    assert "理赔服务、系统" in html.text
+    assert "<th>责任部门</th><td>理赔部</td>" in html.text
+
+
+def test_a_decision_without_root_causes_reads_none(api: Api) -> None:
+    cid = post(api, "/v1/complaints", **COMPLAINT).json()["id"]
+    assert api.get(f"/v1/complaints/{cid}", who="auditor").json()["root_causes"] == []
+    decision = {"outcome": "not_upheld", "redress": "0.00", "facts": "f", "basis": "b"}
+    assert post(api, f"/v1/complaints/{cid}/decide", **decision).status_code == 200
+    case = api.get(f"/v1/complaints/{cid}", who="auditor").json()
+    assert (case["root_causes"], case["responsible_department"]) == ([], None)
+
+
 def test_12378_transfer_urge_and_feed(api: Api) -> None:
     transfer = {**{k: v for k, v in COMPLAINT.items() if k != "channel"}, "transfer_id": "T-9"}
     transfer["complainant"] = {**transfer["complainant"], "phone": "13800000000"}

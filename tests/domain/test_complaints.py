@@ -744,6 +744,57 @@ def test_evidence_can_accompany_any_command_and_is_kept() -> None:
     )
 
 
+def test_a_decision_records_its_root_causes_and_responsible_department() -> None:
+    c = contacted()
+    c.decide(
+        "upheld",
+        Decimal("10"),
+        "f",
+        "b",
+        cst(3, 9),
+        ACTOR,
+        root_causes=["claims_service", "third_party"],
+        responsible_department="claims department",
+    )
+    assert last_event(c).root_causes == ["claims_service", "third_party"]
+    assert last_event(c).responsible_department == "claims department"
+    assert c.decision is not None
+    assert c.decision.root_causes == ("claims_service", "third_party")
+    assert c.decision.responsible_department == "claims department"
+    untraced = decided().decision
+    assert untraced is not None
+    assert (untraced.root_causes, untraced.responsible_department) == ((), None)
+
+
+@pytest.mark.parametrize(
+    ("causes", "department", "field"),
+    [
+        (["weather"], None, "root_causes"),
+        (["system", "system"], None, "root_causes"),
+        ([], " ", "responsible_department"),
+    ],
+)
+def test_unknown_or_repeated_root_causes_and_a_blank_department_are_refused(
+    causes: list[str], department: str | None, field: str
+) -> None:
+    def decide(c: Complaint) -> None:
+        c.decide(
+            "upheld",
+            Decimal("10"),
+            "f",
+            "b",
+            cst(3, 9),
+            ACTOR,
+            root_causes=causes,
+            responsible_department=department,
+        )
+
+    refuses(contacted(), InvalidInput, decide)
+    with pytest.raises(InvalidInput) as refused:
+        decide(contacted())
+    assert refused.value.field == field
+
+
 def test_every_event_records_when_it_happened_and_who_caused_it() -> None:
     c = closed()
     c.request_review("x", cst(3, 20), ACTOR, rules=RULES)

@@ -38,6 +38,16 @@ def stored_ledger(settings: Settings) -> Ledger:
     return ledger
 
 
+def with_fields_added_since(expected: dict[str, Any]) -> dict[str, Any]:
+    """The old read model with what was added since at its defaults: a decision's root causes
+    and responsible department (issue 16), absent from decisions recorded before."""
+    state = expected["state"]
+    if state["decision"] is not None:
+        decision = {**state["decision"], "root_causes": [], "responsible_department": None}
+        state = {**state, "decision": decision}
+    return {**expected, "state": state}
+
+
 def test_the_fixture_holds_every_complaint_event_under_its_old_topic() -> None:
     topics = Counter(row["topic"].rsplit(":", 1)[0] for row in STORED["events"])
     assert topics == {"domain.complaint_record": 22, "domain.complaints": 4}
@@ -52,7 +62,7 @@ def test_complaints_stored_under_the_old_topics_read_as_the_old_code_read_them(
         for complaint_id, expected in STORED["complaints"].items():
             complaint = ledger.find(Complaint, UUID(complaint_id))
             assert complaint is not None
-            assert read_model(complaint) == expected
+            assert read_model(complaint) == with_fields_added_since(expected)
     finally:
         ledger.close()
 
@@ -66,5 +76,21 @@ def test_readers_selecting_complaint_topics_find_the_old_events(settings: Settin
             getattr(Complaint, row["topic"].rsplit(".", 1)[1]) for row in STORED["events"]
         }
         assert ledger.stream(UUID(int=1))[-1].outcome == "not_upheld"
+    finally:
+        ledger.close()
+
+
+def test_a_decision_stored_before_root_cause_tracing_reads_with_none(settings: Settings) -> None:
+    decided = [r for r in STORED["events"] if r["topic"].endswith(".Decided")]
+    assert len(decided) == 1
+    assert b"root_causes" not in base64.b64decode(decided[0]["state"])  # the old form
+    ledger = stored_ledger(settings)
+    try:
+        complaint = ledger.find(Complaint, UUID(decided[0]["originator_id"]))
+        assert complaint is not None
+        assert complaint.decision is not None
+        assert complaint.decision.root_causes == ()
+        assert complaint.decision.responsible_department is None
+        assert complaint.decision.outcome == "partly_upheld"
     finally:
         ledger.close()
