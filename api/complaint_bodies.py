@@ -14,16 +14,8 @@ Cause = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="a c
 Line = Literal["health", "life", "accident", "motor", "property", "guarantee", "other"]
 Channel = Literal["12378", "hotline", "app", "online", "letter", "visit"]
 Outcome = Literal["upheld", "partly_upheld", "not_upheld"]
-RootCause = Literal[
-    "product_design",
-    "sales_practice",
-    "underwriting",
-    "claims_service",
-    "customer_service",
-    "third_party",
-    "system",
-    "other",
-]
+# Checked by the domain (`check_root_causes`: an unknown code is 422 naming `root_causes`).
+RootCause = Annotated[str, Field(max_length=40, json_schema_extra={"enum": list(ROOT_CAUSES)})]
 Phone = Annotated[str, Field(pattern=r"^\+?[0-9\- ]{5,20}$")]
 
 

@@ -1,8 +1,8 @@
 """The complaint department's commands (投诉处理), one frozen dataclass each.
 
 The routes and the 12378 event types build them; `application.complaints.ComplaintDesk` has
-one method for each. Who sent a command and when (`Meta`) and its Idempotency-Key and
-If-Match travel beside it.
+one method for each. How a staff command came (`Sent`: who, when, its Idempotency-Key and
+If-Match) travels beside it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,19 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from application.commands import CommandKey
+from application.gateway import Meta
 from domain.complaints import Evidence
+
+
+@dataclass(frozen=True)
+class Sent:
+    """How a staff command came: who sent it and when (`meta`), its Idempotency-Key (replays
+    answer with the first response) and the If-Match version (a stale one is refused)."""
+
+    meta: Meta
+    key: CommandKey | None = None
+    if_match: int | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,13 @@ class CaseCommand:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReasonCommand(CaseCommand):
+    """A command on one complaint that states its reason."""
+
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Assign(CaseCommand):
     """Give the case to a handler."""
 
@@ -83,10 +102,8 @@ class Reassign(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Recuse(CaseCommand):
+class Recuse(ReasonCommand):
     """The case's handler withdraws (回避); the case is routed again."""
-
-    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,24 +120,18 @@ class Urge(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Escalate(CaseCommand):
+class Escalate(ReasonCommand):
     """A supervisor escalates the case."""
 
-    reason: str
-
 
 @dataclass(frozen=True, kw_only=True)
-class Extend(CaseCommand):
+class Extend(ReasonCommand):
     """A supervisor extends the decision period to its next level."""
 
-    reason: str
-
 
 @dataclass(frozen=True, kw_only=True)
-class Pause(CaseCommand):
+class Pause(ReasonCommand):
     """Stop the clock for an external appraisal."""
-
-    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,10 +172,8 @@ class Withdraw(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Decline(CaseCommand):
+class Decline(ReasonCommand):
     """Decline the case, with the reason."""
-
-    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,10 +182,8 @@ class Close(CaseCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RequestReview(CaseCommand):
+class RequestReview(ReasonCommand):
     """Ask for a review (核查) of the decision."""
-
-    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)

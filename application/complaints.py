@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -30,6 +31,7 @@ from application.complaint_commands import (
     Recuse,
     RequestReview,
     Resume,
+    Sent,
     TransferComplaint,
     Urge,
     UrgeComplaint,
@@ -57,8 +59,6 @@ from domain.personal import Subject, subject_stream_id
 
 KIND = "complaints"
 SYSTEM = Actor(name="routing", role="system")
-Key = CommandKey | None  # the command's Idempotency-Key, if it has one
-Version = int | None  # the If-Match version, if the caller gave one
 Result = CommandResult
 
 
@@ -221,238 +221,148 @@ class ComplaintDesk:
 
     # -- lifecycle commands (one method each; the answer is the case as it then stands) -------
 
-    def assign(self, cmd: Assign, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+    def assign(self, cmd: Assign, sent: Sent) -> Result:
         """Give the case to a handler."""
         return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.assign(cmd.handler, meta.occurred_at, meta.actor, cmd.evidence),
+            cmd, sent, lambda c, at, by: c.assign(cmd.handler, at, by, cmd.evidence)
         )
 
-    def reassign(
-        self, cmd: Reassign, meta: Meta, key: Key = None, if_match: Version = None
-    ) -> Result:
-        """Move the case to another handler (supervisor)."""
+    def reassign(self, cmd: Reassign, sent: Sent) -> Result:
+        """Move the case to another handler (supervisor; the reason defaults to "reassigned")."""
         reason = cmd.reason or "reassigned"
         return self._on_case(
             cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.reassign(
-                cmd.handler, reason, meta.occurred_at, meta.actor, evidence=cmd.evidence
-            ),
+            sent,
+            lambda c, at, by: c.reassign(cmd.handler, reason, at, by, evidence=cmd.evidence),
         )
 
-    def recuse(self, cmd: Recuse, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+    def recuse(self, cmd: Recuse, sent: Sent) -> Result:
         """The case's handler withdraws (回避); the case is routed to another handler."""
 
-        def step(c: Complaint) -> None:
+        def step(c: Complaint, at: datetime, by: Actor) -> None:
             if c.handler is None:
                 raise InvalidInput("handler", "the case has no handler to recuse")
-            c.recuse(c.handler, cmd.reason, meta.occurred_at, meta.actor, cmd.evidence)
+            c.recuse(c.handler, cmd.reason, at, by, cmd.evidence)
 
-        return self._on_case(cmd, meta, key, if_match, step, reroute=True)
+        return self._on_case(cmd, sent, step, reroute=True)
 
-    def contact(
-        self, cmd: Contact, meta: Meta, key: Key = None, if_match: Version = None
-    ) -> Result:
+    def contact(self, cmd: Contact, sent: Sent) -> Result:
         """The handler reached the complainant."""
-        return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.contact(meta.occurred_at, meta.actor, cmd.evidence),
-        )
+        return self._on_case(cmd, sent, lambda c, at, by: c.contact(at, by, cmd.evidence))
 
-    def urge(self, cmd: Urge, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+    def urge(self, cmd: Urge, sent: Sent) -> Result:
         """The complainant (or the regulator, through staff) urges the case (催办)."""
         return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.urge(cmd.by, cmd.note, meta.occurred_at, meta.actor, cmd.evidence),
+            cmd, sent, lambda c, at, by: c.urge(cmd.by, cmd.note, at, by, cmd.evidence)
         )
 
-    def escalate(
-        self, cmd: Escalate, meta: Meta, key: Key = None, if_match: Version = None
-    ) -> Result:
+    def escalate(self, cmd: Escalate, sent: Sent) -> Result:
         """A supervisor escalates the case."""
         return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.escalate(cmd.reason, meta.occurred_at, meta.actor, evidence=cmd.evidence),
+            cmd, sent, lambda c, at, by: c.escalate(cmd.reason, at, by, evidence=cmd.evidence)
         )
 
-    def extend(self, cmd: Extend, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
-        """A supervisor extends the decision period to its next level."""
-        return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.extend(
-                cmd.reason, meta.occurred_at, meta.actor, rules=self.rules, evidence=cmd.evidence
-            ),
-        )
+    def extend(self, cmd: Extend, sent: Sent) -> Result:
+        """A supervisor extends the decision period to its next level (the desk's rules)."""
 
-    def pause(self, cmd: Pause, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        def step(c: Complaint, at: datetime, by: Actor) -> None:
+            c.extend(cmd.reason, at, by, rules=self.rules, evidence=cmd.evidence)
+
+        return self._on_case(cmd, sent, step)
+
+    def pause(self, cmd: Pause, sent: Sent) -> Result:
         """Stop the clock for an external appraisal."""
-        return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.pause(cmd.reason, meta.occurred_at, meta.actor, cmd.evidence),
-        )
+        return self._on_case(cmd, sent, lambda c, at, by: c.pause(cmd.reason, at, by, cmd.evidence))
 
-    def resume(self, cmd: Resume, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+    def resume(self, cmd: Resume, sent: Sent) -> Result:
         """Restart the paused clock."""
-        return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.resume(meta.occurred_at, meta.actor, cmd.evidence),
-        )
+        return self._on_case(cmd, sent, lambda c, at, by: c.resume(at, by, cmd.evidence))
 
-    def add_new_facts(
-        self, cmd: AddNewFacts, meta: Meta, key: Key = None, if_match: Version = None
-    ) -> Result:
+    def add_new_facts(self, cmd: AddNewFacts, sent: Sent) -> Result:
         """New facts or reasons: the clock restarts from their receipt."""
         return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.add_new_facts(cmd.summary, meta.occurred_at, meta.actor, cmd.evidence),
+            cmd, sent, lambda c, at, by: c.add_new_facts(cmd.summary, at, by, cmd.evidence)
         )
 
-    def decide(self, cmd: Decide, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
-        """Record the decision."""
-        return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.decide(
+    def decide(self, cmd: Decide, sent: Sent) -> Result:
+        """Record the decision, with the root causes and department it is traced to."""
+
+        def step(c: Complaint, at: datetime, by: Actor) -> None:
+            c.decide(
                 cmd.outcome,
                 cmd.redress,
                 cmd.facts,
                 cmd.basis,
-                meta.occurred_at,
-                meta.actor,
-                root_causes=cmd.root_causes,
-                responsible_department=cmd.responsible_department,
-                evidence=cmd.evidence,
-            ),
-        )
+                at,
+                by,
+                cmd.root_causes,
+                cmd.responsible_department,
+                cmd.evidence,
+            )
 
-    def notify(self, cmd: Notify, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+        return self._on_case(cmd, sent, step)
+
+    def notify(self, cmd: Notify, sent: Sent) -> Result:
         """Send the notice of the decision."""
         return self._on_case(
             cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.notify(
-                cmd.method, cmd.delivered_at, meta.occurred_at, meta.actor, evidence=cmd.evidence
-            ),
+            sent,
+            lambda c, at, by: c.notify(cmd.method, cmd.delivered_at, at, by, evidence=cmd.evidence),
         )
 
-    def withdraw(
-        self, cmd: Withdraw, meta: Meta, key: Key = None, if_match: Version = None
-    ) -> Result:
+    def withdraw(self, cmd: Withdraw, sent: Sent) -> Result:
         """The complainant withdraws; the case leaves its handler's load and its matter."""
         return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.withdraw(meta.occurred_at, meta.actor, evidence=cmd.evidence),
-            ends=True,
+            cmd, sent, lambda c, at, by: c.withdraw(at, by, evidence=cmd.evidence), ends=True
         )
 
-    def decline(
-        self, cmd: Decline, meta: Meta, key: Key = None, if_match: Version = None
-    ) -> Result:
+    def decline(self, cmd: Decline, sent: Sent) -> Result:
         """Decline the case; it leaves its handler's load and its matter."""
         return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.decline(cmd.reason, meta.occurred_at, meta.actor, cmd.evidence),
-            ends=True,
+            cmd, sent, lambda c, at, by: c.decline(cmd.reason, at, by, cmd.evidence), ends=True
         )
 
-    def close(self, cmd: Close, meta: Meta, key: Key = None, if_match: Version = None) -> Result:
+    def close(self, cmd: Close, sent: Sent) -> Result:
         """Close a notified case; it leaves its handler's load and its matter."""
-        return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.close(meta.occurred_at, meta.actor, cmd.evidence),
-            ends=True,
-        )
+        return self._on_case(cmd, sent, lambda c, at, by: c.close(at, by, cmd.evidence), ends=True)
 
-    def request_review(
-        self, cmd: RequestReview, meta: Meta, key: Key = None, if_match: Version = None
-    ) -> Result:
-        """Ask for a review (核查) within the window after the notice."""
-        return self._on_case(
-            cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.request_review(
-                cmd.reason, meta.occurred_at, meta.actor, rules=self.rules, evidence=cmd.evidence
-            ),
-        )
+    def request_review(self, cmd: RequestReview, sent: Sent) -> Result:
+        """Ask for a review (核查) within the window after the notice (the desk's rules)."""
 
-    def decide_review(
-        self, cmd: DecideReview, meta: Meta, key: Key = None, if_match: Version = None
-    ) -> Result:
+        def step(c: Complaint, at: datetime, by: Actor) -> None:
+            c.request_review(cmd.reason, at, by, rules=self.rules, evidence=cmd.evidence)
+
+        return self._on_case(cmd, sent, step)
+
+    def decide_review(self, cmd: DecideReview, sent: Sent) -> Result:
         """Record the review's outcome and basis."""
         return self._on_case(
             cmd,
-            meta,
-            key,
-            if_match,
-            lambda c: c.decide_review(
-                cmd.outcome, cmd.basis, meta.occurred_at, meta.actor, cmd.evidence
-            ),
+            sent,
+            lambda c, at, by: c.decide_review(cmd.outcome, cmd.basis, at, by, cmd.evidence),
         )
 
     def _on_case(
         self,
         cmd: CaseCommand,
-        meta: Meta,
-        key: Key,
-        if_match: Version,
-        step: Callable[[Complaint], None],
+        sent: Sent,
+        step: Callable[[Complaint, datetime, Actor], None],
         *,
         reroute: bool = False,
         ends: bool = False,
     ) -> Result:
-        """Run `step` on the case and save it with the handlers' loads and the matter indexes
-        it moves: `reroute` routes it again (after a recusal), `ends` takes it out of its
-        handler's load and its matter."""
+        """Run `step` on the case (when and by whom the command was sent) and save the case
+        with the handlers' loads and the matter indexes it moves: `reroute` routes it again
+        (after a recusal), `ends` takes it out of its handler's load and its matter."""
+        meta = sent.meta
 
         def attempt() -> Answer:
             case = cmd.complaint_id
             complaint = self.ledger.require(Complaint, case, f"complaint {case}")
-            if if_match is not None and complaint.version != if_match:
+            if sent.if_match is not None and complaint.version != sent.if_match:
                 raise StaleVersion("the complaint changed since it was read; read it again")
             before = complaint.handler
-            step(complaint)
+            step(complaint, meta.occurred_at, meta.actor)
             moved: list[Aggregate] = []
             if complaint.handler != before:
                 if before is not None:
@@ -468,7 +378,7 @@ class ComplaintDesk:
             view = complaint_view(complaint, utc_now(), self.rules, self.opener)
             return Answer([complaint, *moved], False, view, complaint.complainant_ref)
 
-        return self.runner.run(key, attempt)
+        return self.runner.run(sent.key, attempt)
 
     def _end_matter(self, complaint: Complaint) -> list[Aggregate]:
         keys = matter_keys(
@@ -486,7 +396,7 @@ class ComplaintDesk:
                 ended.append(index)
         return ended
 
-    def bulk_reassign(self, cmd: BulkReassign, meta: Meta, key: Key = None) -> Result:
+    def bulk_reassign(self, cmd: BulkReassign, meta: Meta, key: CommandKey | None) -> Result:
         """Reassign several cases at once (supervisor); all or none."""
 
         def attempt() -> Answer:

@@ -437,6 +437,7 @@ class Complaint(Aggregate):
 
     # -- outcome -----------------------------------------------------------------------------
 
+    @event("Decided")
     def decide(
         self,
         outcome: str,
@@ -445,15 +446,14 @@ class Complaint(Aggregate):
         basis: str,
         occurred_at: datetime,
         actor: Actor,
-        *,
         root_causes: Sequence[str] = (),
         responsible_department: str | None = None,
-        evidence: Ev = None,
+        evidence: Ev = (),
     ) -> None:
         """Record the verified facts, basis, outcome and redress (a handler, the clock running),
         and the root causes and responsible department it is traced to, when known (溯源).
 
-        The event records the redress rounded to cents, as checked."""
+        Decided events recorded before root-cause tracing have neither: the defaults."""
         self._refuse_if_decided()
         self._require("decide", ("assigned", "contacted"), occurred_at)
         if self.handler is None:
@@ -464,39 +464,14 @@ class Complaint(Aggregate):
         amount = check_redress(outcome, redress)
         check_text("facts", facts)
         check_text("basis", basis)
-        causes = check_root_causes(root_causes)
+        causes = tuple(check_root_causes(root_causes))
         if responsible_department is not None:
             check_text("responsible_department", responsible_department)
-        evs = check_evidence(evidence)
-        self._decided(
-            outcome, amount, facts, basis, occurred_at, actor, evs, causes, responsible_department
-        )
-
-    @event("Decided")
-    def _decided(
-        self,
-        outcome: str,
-        redress: Decimal,
-        facts: str,
-        basis: str,
-        occurred_at: datetime,
-        actor: Actor,
-        evidence: Evs,
-        # Decided events recorded before root-cause tracing have neither: the defaults.
-        root_causes: Sequence[str] = (),
-        responsible_department: str | None = None,
-    ) -> None:
         self.decision = Decision(
-            outcome,
-            redress,
-            facts,
-            basis,
-            decided_at=occurred_at,
-            root_causes=tuple(root_causes),
-            responsible_department=responsible_department,
+            outcome, amount, facts, basis, occurred_at, causes, responsible_department
         )
         self.status = "decided"
-        self.evidence += evidence
+        self.evidence += check_evidence(evidence)
 
     def notify(
         self,

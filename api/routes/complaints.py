@@ -25,8 +25,8 @@ from api.deps import (
 )
 from api.responses import JSONBody
 from application import complaint_commands as c
-from application.commands import CommandKey, CommandResult
-from application.complaint_commands import BulkReassign, CaseCommand, Intake
+from application.commands import CommandResult
+from application.complaint_commands import BulkReassign, Intake
 from application.complaint_queries import QUEUES, Viewer
 from application.complaints import ComplaintDesk
 from application.gateway import Meta
@@ -92,15 +92,17 @@ async def bulk_reassign(
 
 
 Body = TypeVar("Body", bound=b.Command)
-Cmd = TypeVar("Cmd", bound=CaseCommand)
+Cmd = TypeVar("Cmd", bound=c.CaseCommand)
+Reasoned = TypeVar("Reasoned", bound=c.ReasonCommand)
 Evidences = tuple[Evidence, ...]
+Build = Callable[[Body, UUID, Evidences], Cmd]
 
 
 def _command_route(
     action: str,
     model: type[Body],
-    build: Callable[[Body, UUID, Evidences], Cmd],
-    handle: Callable[[ComplaintDesk, Cmd, Meta, CommandKey | None, int | None], CommandResult],
+    build: Build[Body, Cmd],
+    handle: Callable[[ComplaintDesk, Cmd, c.Sent], CommandResult],
     supervisor_only: bool = False,
 ) -> None:
     """`POST /v1/complaints/{id}/<action>`: the body (optional: a command may have no fields)
@@ -117,18 +119,11 @@ def _command_route(
         if_match: IfMatch = None,
     ) -> JSONBody:
         given: Body = body or model()
-        key = command_key(
-            caller, idempotency_key, f"complaints/{complaint_id}/{action}", given.model_dump()
-        )
+        path = f"complaints/{complaint_id}/{action}"
+        key = command_key(caller, idempotency_key, path, given.model_dump())
+        sent = c.Sent(_meta(caller, given), key, if_match_version(if_match))
         cmd = build(given, complaint_id, given.evidence_values())
-        result = await run_in_threadpool(
-            handle,
-            services.complaints,
-            cmd,
-            _meta(caller, given),
-            key,
-            if_match_version(if_match),
-        )
+        result = await run_in_threadpool(handle, services.complaints, cmd, sent)
         return command_response(result)
 
     command.__doc__ = f"`{action}` on a complaint" + (
@@ -140,6 +135,35 @@ def _command_route(
         methods=["POST"],
         name=f"complaint_{action.replace('-', '_')}",
         responses={200: {"description": "the case as it now stands"}},
+    )
+
+
+def _bare(kind: type[Cmd]) -> Build[b.Command, Cmd]:
+    """A command with no fields of its own."""
+    return lambda body, cid, ev: kind(complaint_id=cid, evidence=ev)
+
+
+def _reasoned(kind: type[Reasoned]) -> Build[b.ReasonBody, Reasoned]:
+    """A command that states its reason."""
+    return lambda body, cid, ev: kind(complaint_id=cid, evidence=ev, reason=body.reason)
+
+
+def _decision(body: b.DecideBody, cid: UUID, ev: Evidences) -> c.Decide:
+    return c.Decide(
+        complaint_id=cid,
+        evidence=ev,
+        outcome=body.outcome,
+        redress=body.redress,
+        facts=body.facts,
+        basis=body.basis,
+        root_causes=tuple(body.root_causes),
+        responsible_department=body.responsible_department,
+    )
+
+
+def _notice(body: b.NotifyBody, cid: UUID, ev: Evidences) -> c.Notify:
+    return c.Notify(
+        complaint_id=cid, evidence=ev, method=body.method, delivered_at=body.delivered_at
     )
 
 
@@ -159,103 +183,30 @@ _command_route(
     Desk.reassign,
     supervisor_only=True,
 )
-_command_route(
-    "recuse",
-    b.ReasonBody,
-    lambda body, cid, ev: c.Recuse(complaint_id=cid, evidence=ev, reason=body.reason),
-    Desk.recuse,
-)
-_command_route(
-    "contact",
-    b.Command,
-    lambda body, cid, ev: c.Contact(complaint_id=cid, evidence=ev),
-    Desk.contact,
-)
+_command_route("recuse", b.ReasonBody, _reasoned(c.Recuse), Desk.recuse)
+_command_route("contact", b.Command, _bare(c.Contact), Desk.contact)
 _command_route(
     "urge",
     b.UrgeBody,
     lambda body, cid, ev: c.Urge(complaint_id=cid, evidence=ev, by=body.by, note=body.note),
     Desk.urge,
 )
-_command_route(
-    "escalate",
-    b.ReasonBody,
-    lambda body, cid, ev: c.Escalate(complaint_id=cid, evidence=ev, reason=body.reason),
-    Desk.escalate,
-    supervisor_only=True,
-)
-_command_route(
-    "extend",
-    b.ReasonBody,
-    lambda body, cid, ev: c.Extend(complaint_id=cid, evidence=ev, reason=body.reason),
-    Desk.extend,
-    supervisor_only=True,
-)
-_command_route(
-    "pause",
-    b.ReasonBody,
-    lambda body, cid, ev: c.Pause(complaint_id=cid, evidence=ev, reason=body.reason),
-    Desk.pause,
-)
-_command_route(
-    "resume",
-    b.Command,
-    lambda body, cid, ev: c.Resume(complaint_id=cid, evidence=ev),
-    Desk.resume,
-)
+_command_route("escalate", b.ReasonBody, _reasoned(c.Escalate), Desk.escalate, True)
+_command_route("extend", b.ReasonBody, _reasoned(c.Extend), Desk.extend, True)
+_command_route("pause", b.ReasonBody, _reasoned(c.Pause), Desk.pause)
+_command_route("resume", b.Command, _bare(c.Resume), Desk.resume)
 _command_route(
     "new-facts",
     b.SummaryBody,
     lambda body, cid, ev: c.AddNewFacts(complaint_id=cid, evidence=ev, summary=body.summary),
     Desk.add_new_facts,
 )
-_command_route(
-    "decide",
-    b.DecideBody,
-    lambda body, cid, ev: c.Decide(
-        complaint_id=cid,
-        evidence=ev,
-        outcome=body.outcome,
-        redress=body.redress,
-        facts=body.facts,
-        basis=body.basis,
-        root_causes=tuple(body.root_causes),
-        responsible_department=body.responsible_department,
-    ),
-    Desk.decide,
-)
-_command_route(
-    "notify",
-    b.NotifyBody,
-    lambda body, cid, ev: c.Notify(
-        complaint_id=cid, evidence=ev, method=body.method, delivered_at=body.delivered_at
-    ),
-    Desk.notify,
-)
-_command_route(
-    "withdraw",
-    b.Command,
-    lambda body, cid, ev: c.Withdraw(complaint_id=cid, evidence=ev),
-    Desk.withdraw,
-)
-_command_route(
-    "decline",
-    b.ReasonBody,
-    lambda body, cid, ev: c.Decline(complaint_id=cid, evidence=ev, reason=body.reason),
-    Desk.decline,
-)
-_command_route(
-    "close",
-    b.Command,
-    lambda body, cid, ev: c.Close(complaint_id=cid, evidence=ev),
-    Desk.close,
-)
-_command_route(
-    "review",
-    b.ReasonBody,
-    lambda body, cid, ev: c.RequestReview(complaint_id=cid, evidence=ev, reason=body.reason),
-    Desk.request_review,
-)
+_command_route("decide", b.DecideBody, _decision, Desk.decide)
+_command_route("notify", b.NotifyBody, _notice, Desk.notify)
+_command_route("withdraw", b.Command, _bare(c.Withdraw), Desk.withdraw)
+_command_route("decline", b.ReasonBody, _reasoned(c.Decline), Desk.decline)
+_command_route("close", b.Command, _bare(c.Close), Desk.close)
+_command_route("review", b.ReasonBody, _reasoned(c.RequestReview), Desk.request_review)
 _command_route(
     "review-decision",
     b.ReviewDecisionBody,

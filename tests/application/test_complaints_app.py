@@ -70,7 +70,7 @@ def act(
     desk = services.complaints
     if "redress" in args:
         args["redress"] = Decimal(args["redress"])
-    commands: dict[str, tuple[type[cc.CaseCommand], Callable[[Any, Meta], CommandResult]]] = {
+    commands: dict[str, tuple[type[cc.CaseCommand], Callable[[Any, cc.Sent], CommandResult]]] = {
         "assign": (cc.Assign, desk.assign),
         "reassign": (cc.Reassign, desk.reassign),
         "recuse": (cc.Recuse, desk.recuse),
@@ -82,7 +82,7 @@ def act(
         "withdraw": (cc.Withdraw, desk.withdraw),
     }
     command, handle = commands[action]
-    return handle(command(complaint_id=UUID(cid), **args), staff(who, role)).body
+    return handle(command(complaint_id=UUID(cid), **args), cc.Sent(staff(who, role))).body
 
 
 def load(services: Services, handler: str) -> int:

@@ -744,18 +744,16 @@ def test_evidence_can_accompany_any_command_and_is_kept() -> None:
     )
 
 
+def traced(causes: list[str], department: str | None) -> Callable[[Complaint], None]:
+    """A decision traced to `causes` and `department`."""
+    return lambda c: c.decide(
+        "upheld", Decimal("10"), "f", "b", cst(3, 9), ACTOR, causes, department
+    )
+
+
 def test_a_decision_records_its_root_causes_and_responsible_department() -> None:
     c = contacted()
-    c.decide(
-        "upheld",
-        Decimal("10"),
-        "f",
-        "b",
-        cst(3, 9),
-        ACTOR,
-        root_causes=["claims_service", "third_party"],
-        responsible_department="claims department",
-    )
+    traced(["claims_service", "third_party"], "claims department")(c)
     assert last_event(c).root_causes == ["claims_service", "third_party"]
     assert last_event(c).responsible_department == "claims department"
     assert c.decision is not None
@@ -777,21 +775,9 @@ def test_a_decision_records_its_root_causes_and_responsible_department() -> None
 def test_unknown_or_repeated_root_causes_and_a_blank_department_are_refused(
     causes: list[str], department: str | None, field: str
 ) -> None:
-    def decide(c: Complaint) -> None:
-        c.decide(
-            "upheld",
-            Decimal("10"),
-            "f",
-            "b",
-            cst(3, 9),
-            ACTOR,
-            root_causes=causes,
-            responsible_department=department,
-        )
-
-    refuses(contacted(), InvalidInput, decide)
+    refuses(contacted(), InvalidInput, traced(causes, department))
     with pytest.raises(InvalidInput) as refused:
-        decide(contacted())
+        traced(causes, department)(contacted())
     assert refused.value.field == field
 
 

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import pytest
 
-from application.complaint_commands import Contact, Intake
+from application.complaint_commands import Contact, Intake, Sent
 from application.gateway import Meta
 from application.routing import Handler, StaticDirectory
 from application.services import Services, build_services
@@ -96,7 +96,7 @@ def recomputed(services: Services) -> dict[str, tuple[Any, ...]]:
 def test_catch_up_writes_rows_and_tracking_in_batches(services: Services) -> None:
     ids = complain(services, 7)
     meta = Meta(datetime.now(tz=UTC), Actor(name="wang", role="handler"))
-    services.complaints.contact(Contact(complaint_id=ids[0]), meta)
+    services.complaints.contact(Contact(complaint_id=ids[0]), Sent(meta))
     engine, view = projector(services, batch=3)
     advanced = engine.catch_up()
     head = services.ledger.position()

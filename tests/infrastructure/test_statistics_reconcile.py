@@ -86,45 +86,25 @@ def history(services: Services) -> None:
     desk.receive(intake("c-0"), meta(1), None)  # a duplicate of the first
     desk.receive(intake("c-x", "hotline"), meta(-5), None)  # September
     desk.receive(intake("c-y", "letter", "sales"), meta(-320), None)  # November 2025, open
-    desk.decide(
-        cc.Decide(
-            complaint_id=ids[0],
-            outcome="upheld",
-            redress=Decimal("100.00"),
-            facts="f",
-            basis="b",
-        ),
-        meta(3),
-    )
-    desk.notify(cc.Notify(complaint_id=ids[0], method="letter"), meta(4))
-    desk.close(cc.Close(complaint_id=ids[0]), meta(5))
-    desk.request_review(cc.RequestReview(complaint_id=ids[0], reason="r"), meta(6))
-    desk.extend(cc.Extend(complaint_id=ids[1], reason="x"), boss(10))
-    desk.pause(cc.Pause(complaint_id=ids[1], reason="appraisal"), meta(11))
-    desk.resume(cc.Resume(complaint_id=ids[1]), meta(14))
-    desk.decide(
-        cc.Decide(
-            complaint_id=ids[1],
-            outcome="not_upheld",
-            redress=Decimal("0.00"),
-            facts="f",
-            basis="b",
-        ),
-        meta(25),
-    )
-    desk.notify(cc.Notify(complaint_id=ids[1], method="letter"), meta(25.5))
-    desk.withdraw(cc.Withdraw(complaint_id=ids[2]), meta(6))
-    desk.decide(
-        cc.Decide(
-            complaint_id=ids[3],
-            outcome="partly_upheld",
-            redress=Decimal("55.50"),
-            facts="f",
-            basis="b",
-        ),
-        meta(8),
-    )
-    desk.notify(cc.Notify(complaint_id=ids[3], method="sms"), meta(9))
+
+    def decide(case: UUID, outcome: str, redress: str, when: Meta) -> None:
+        verdict = cc.Decide(
+            complaint_id=case, outcome=outcome, redress=Decimal(redress), facts="f", basis="b"
+        )
+        desk.decide(verdict, cc.Sent(when))
+
+    decide(ids[0], "upheld", "100.00", meta(3))
+    desk.notify(cc.Notify(complaint_id=ids[0], method="letter"), cc.Sent(meta(4)))
+    desk.close(cc.Close(complaint_id=ids[0]), cc.Sent(meta(5)))
+    desk.request_review(cc.RequestReview(complaint_id=ids[0], reason="r"), cc.Sent(meta(6)))
+    desk.extend(cc.Extend(complaint_id=ids[1], reason="x"), cc.Sent(boss(10)))
+    desk.pause(cc.Pause(complaint_id=ids[1], reason="appraisal"), cc.Sent(meta(11)))
+    desk.resume(cc.Resume(complaint_id=ids[1]), cc.Sent(meta(14)))
+    decide(ids[1], "not_upheld", "0.00", meta(25))
+    desk.notify(cc.Notify(complaint_id=ids[1], method="letter"), cc.Sent(meta(25.5)))
+    desk.withdraw(cc.Withdraw(complaint_id=ids[2]), cc.Sent(meta(6)))
+    decide(ids[3], "partly_upheld", "55.50", meta(8))
+    desk.notify(cc.Notify(complaint_id=ids[3], method="sms"), cc.Sent(meta(9)))
     # Around now: open and overdue, received an hour ago, closed an hour ago.
     recent = []
     for n, ago in enumerate((timedelta(days=20), timedelta(hours=1), timedelta(days=3))):
@@ -132,26 +112,15 @@ def history(services: Services) -> None:
         recent.append(
             UUID(str(desk.receive(intake(f"r-{n}", cause="service"), at, None).body["id"]))
         )
-    desk.withdraw(
-        cc.Withdraw(complaint_id=recent[2]),
-        Meta(NOW - timedelta(hours=1), Actor("wang", "handler")),
-    )
+    an_hour_ago = Meta(NOW - timedelta(hours=1), Actor("wang", "handler"))
+    desk.withdraw(cc.Withdraw(complaint_id=recent[2]), cc.Sent(an_hour_ago))
     # Instants just after now (up to five minutes ahead are accepted): received, withdrawn,
     # and an overdue case notified.
     ahead = Meta(NOW + timedelta(minutes=2), Actor("wang", "handler"))
     desk.receive(intake("a-0", cause="sales"), ahead, None)
-    desk.withdraw(cc.Withdraw(complaint_id=ids[4]), ahead)
-    desk.decide(
-        cc.Decide(
-            complaint_id=ids[5],
-            outcome="upheld",
-            redress=Decimal("1.00"),
-            facts="f",
-            basis="b",
-        ),
-        Meta(NOW - timedelta(minutes=1), Actor("wang", "handler")),
-    )
-    desk.notify(cc.Notify(complaint_id=ids[5], method="letter"), ahead)
+    desk.withdraw(cc.Withdraw(complaint_id=ids[4]), cc.Sent(ahead))
+    decide(ids[5], "upheld", "1.00", Meta(NOW - timedelta(minutes=1), Actor("wang", "handler")))
+    desk.notify(cc.Notify(complaint_id=ids[5], method="letter"), cc.Sent(ahead))
 
 
 def recompute(
