@@ -66,7 +66,7 @@ BEFORE_DECISION = frozenset({"received", "assigned", "contacted"})
 IN_PROGRESS = BEFORE_DECISION | {"decided"}
 OPEN = IN_PROGRESS | {"notified"}
 Evs = list[Evidence]
-Ev = Sequence[Evidence] | None
+Ev = Sequence[Evidence]
 # Until issue 14 the events other than `Received` were classes of `ComplaintRecord` in
 # `domain.complaint_record`, and stored events keep those topics.
 FORMER_TOPIC = "domain.complaint_record:ComplaintRecord"
@@ -136,7 +136,7 @@ class Complaint(Aggregate):
         claim_id: str | None = None,
         transfer_id: str | None = None,
         new_facts: bool = False,
-        evidence: Ev = None,
+        evidence: Ev = (),
         channels: Collection[str] = CHANNELS,
     ) -> Complaint:
         """Check an intake and open the case ("Received"); the way to create a complaint."""
@@ -280,7 +280,7 @@ class Complaint(Aggregate):
         self.evidence += check_evidence(evidence)
 
     def reassign(
-        self, handler: str, reason: str, occurred_at: datetime, actor: Actor, *, evidence: Ev = None
+        self, handler: str, reason: str, occurred_at: datetime, actor: Actor, *, evidence: Ev = ()
     ) -> None:
         """Move the case to another handler (supervisor; also a case without one)."""
         self._require("reassign", OPEN, occurred_at)
@@ -345,7 +345,7 @@ class Complaint(Aggregate):
         self.evidence += check_evidence(evidence)
 
     def escalate(
-        self, reason: str, occurred_at: datetime, actor: Actor, *, evidence: Ev = None
+        self, reason: str, occurred_at: datetime, actor: Actor, *, evidence: Ev = ()
     ) -> None:
         """A supervisor escalates the case; the actor is recorded as the approver."""
         self._require("escalate", IN_PROGRESS, occurred_at)
@@ -367,7 +367,7 @@ class Complaint(Aggregate):
         *,
         rules: ComplaintRules,
         complainant_notified: bool = True,
-        evidence: Ev = None,
+        evidence: Ev = (),
     ) -> None:
         """A supervisor (the approver) extends the period to the next level: 30, then 60 days."""
         self._require("extend", IN_PROGRESS, occurred_at)
@@ -480,7 +480,7 @@ class Complaint(Aggregate):
         occurred_at: datetime,
         actor: Actor,
         *,
-        evidence: Ev = None,
+        evidence: Ev = (),
     ) -> None:
         """Send the notice of the decision; it lists the remedies (核查, 调解, 仲裁, 诉讼)."""
         if self.status in BEFORE_DECISION:
@@ -521,7 +521,7 @@ class Complaint(Aggregate):
         self.closed_at = occurred_at
         self.evidence += check_evidence(evidence)
 
-    def withdraw(self, occurred_at: datetime, actor: Actor, *, evidence: Ev = None) -> None:
+    def withdraw(self, occurred_at: datetime, actor: Actor, *, evidence: Ev = ()) -> None:
         """The complainant withdraws; the withdrawal is effective the day the case was received."""
         self._require("withdraw", IN_PROGRESS, occurred_at)
         self._withdrawn(self.received_at, occurred_at, actor, check_evidence(evidence))
@@ -594,7 +594,7 @@ class Complaint(Aggregate):
         actor: Actor,
         *,
         rules: ComplaintRules,
-        evidence: Ev = None,
+        evidence: Ev = (),
     ) -> None:
         """Ask for a review within the window after the notice (its delivery, else sending)."""
         if self.status in IN_PROGRESS:
