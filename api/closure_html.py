@@ -5,26 +5,10 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from api.labels import CHANNELS, ROOT_CAUSES
+
 OUTCOMES = {"upheld": "投诉成立", "partly_upheld": "投诉部分成立", "not_upheld": "投诉不成立"}
 REMEDIES = {"review": "申请核查", "mediation": "调解", "arbitration": "仲裁", "litigation": "诉讼"}
-ROOT_CAUSES = {
-    "product_design": "产品设计",
-    "sales_practice": "销售行为",
-    "underwriting": "核保",
-    "claims_service": "理赔服务",
-    "customer_service": "客户服务",
-    "third_party": "第三方",
-    "system": "系统",
-    "other": "其他",
-}
-CHANNELS = {
-    "12378": "12378监管转办",
-    "hotline": "客服热线",
-    "app": "移动应用",
-    "online": "网上",
-    "letter": "来信",
-    "visit": "来访",
-}
 
 
 def _row(label: str, value: Any) -> str:

@@ -28,6 +28,16 @@ LINES = {
     "guarantee": "保证保险",
     "other": "其他",
 }
+ROOT_CAUSES = {  # 投诉溯源 (domain.md section 7)
+    "product_design": "产品设计",
+    "sales_practice": "销售行为",
+    "underwriting": "核保",
+    "claims_service": "理赔服务",
+    "customer_service": "客户服务",
+    "third_party": "第三方",
+    "system": "系统",
+    "other": "其他",
+}
 COMPANY_TYPES = {"property": "财产险公司", "life_health": "人身险公司"}
 DIMENSIONS = {
     "cause": "投诉原因",
