@@ -28,19 +28,24 @@ from api.routes import (
     docs,
     events,
     health,
+    knowledge,
     operations,
     reference,
     stats,
     subjects,
 )
 from api.routes import ledger as ledger_routes
-from application.services import build_services
+from application.services import build_knowledge, build_services
+from infrastructure.knowledge_follower import following
+from infrastructure.knowledge_search import load_synonym_file
 from infrastructure.principals import PrincipalHandlers, Principals
 from infrastructure.projections import running as projecting
 from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
+    build_knowledge_follower,
+    build_knowledge_statistics,
     build_ledger,
     build_notary,
     build_projector,
@@ -51,6 +56,7 @@ from infrastructure.store import (
     build_vault,
     dispute_rules,
     migrate,
+    search_rules,
 )
 
 DESCRIPTION = """Xiaobao Ledger (消保账本): the event-sourced record of an insurer's
@@ -71,11 +77,22 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         proofs = build_proofs(ledger)
         principals = Principals(config.principals_file)
         principals.check()
+        vault = build_vault(config, ledger)
+        follower = build_knowledge_follower(config, ledger)
+        knowledge_base = build_knowledge(
+            ledger,
+            vault,
+            follower,
+            search_rules(config),
+            load_synonym_file(config.knowledge_synonyms_file),
+            max_attempts=config.save_attempts,
+            proofs=proofs,
+        )
         app.state.runtime = Runtime(
             settings=config,
             services=build_services(
                 ledger,
-                build_vault(config, ledger),
+                vault,
                 max_attempts=config.save_attempts,
                 retention_days=config.retention_days,
                 proofs=proofs,
@@ -90,6 +107,10 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             proofs=proofs,
             statistics=build_statistics(ledger) if proofs is not None else None,
             case_statistics=(build_case_statistics(ledger) if proofs is not None else None),
+            knowledge=knowledge_base,
+            knowledge_statistics=(
+                build_knowledge_statistics(ledger) if proofs is not None else None
+            ),
         )
         with contextlib.ExitStack() as stack:
             if config.run_sealer and proofs is not None:
@@ -97,6 +118,17 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             if config.run_projections and proofs is not None:
                 projector = build_projector(config, ledger)
                 stack.enter_context(projecting(build_runner(config, ledger, projector)))
+            stack.enter_context(
+                following(
+                    follower,
+                    ledger,
+                    knowledge_base.log,
+                    config.knowledge_follow_seconds,
+                    config.knowledge_tally_seconds,
+                    config.postgres_conninfo if config.is_postgres else None,
+                    getattr(ledger.recorder, "channel_name", None),
+                )
+            )
             # What start-up built lives as long as the app: keep it out of the cyclic
             # collector's full passes, which otherwise stop every thread of the worker for
             # up to ~100 ms now and then (a tail-latency spike measured under load).
@@ -137,6 +169,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         complaints,
         disputes,
         reference,
+        knowledge,
         subjects,
         ledger_routes,
         stats,

@@ -21,7 +21,10 @@ from api import demo
 from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
 from api.observability import configure_logging
+from application.commands import CommandRunner
+from application.knowledge import KnowledgeDesk
 from application.ledger import Ledger, utc_now
+from application.saving import Saver
 from application.services import build_services
 from application.views import rfc3339
 from domain.common import InvalidInput
@@ -99,12 +102,17 @@ def demo_command() -> None:
     try:
         services = build_services(ledger, build_vault(settings, ledger))
         claims = demo.load_demo(services, build_notary(settings))
+        vault = build_vault(settings, ledger)
+        articles = demo.load_knowledge(
+            KnowledgeDesk(ledger, CommandRunner(ledger, vault, Saver(ledger, 10)))
+        )
     finally:
         ledger.close()
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold]Xiaobao Ledger demo data loaded[/] into {settings.database_url}")
     if not wrote:
         console.print(f"(principals file {settings.principals_file} kept as it was)")
+    console.print(f"Knowledge base: {len(articles)} articles published (editor → reviewer)")
     console.print(f"API: {base}   docs: {base}/docs   contract: {base}/openapi.json")
     console.print(f"Dashboard: {base}/dashboard (log in with the regulator or supervisor token)")
     console.print("Demo tokens (public, for this demonstration only):")
@@ -120,6 +128,10 @@ def demo_command() -> None:
     console.print(
         f"  curl -s -H 'Authorization: Bearer xb-demo-hosp-hz-001' "
         f"'{base}/v1/hospitals/hosp-hz-001/statement?date=2026-11-06'"
+    )
+    console.print(
+        f"  curl -s -G -H 'Authorization: Bearer xb-demo-consumer_app' "
+        f"--data-urlencode 'q=买了后悔了钱能拿回来不' {base}/v1/knowledge/ask"
     )
 
 

@@ -11,15 +11,25 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import orjson
 
 from api.cloudevents import record_one
+from application.commands import CommandKey
 from application.gateway import Meta
+from application.knowledge import (
+    DraftArticle,
+    KnowledgeDesk,
+    PublishArticle,
+    ReviewArticle,
+    SubmitArticle,
+)
 from application.ledger import utc_now
 from application.reference import ProductDraft, SchemeDraft
 from application.services import Services
 from domain.common import Actor
+from domain.knowledge import ArticleContent
 from domain.reference import LevelTerms, Product, Scheme, product_stream_id, scheme_stream_id
 from domain.settlement import ProductTerms
 from infrastructure.notary import Notary
@@ -48,7 +58,11 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
     {"name": "审计员", "role": "auditor", "partner_id": None},
     {"name": "监管员", "role": "regulator", "partner_id": None},
     {"name": "管理员", "role": "admin", "partner_id": None},
+    {"name": "消保编辑", "role": "editor", "partner_id": None},
+    {"name": "消保审核员", "role": "reviewer", "partner_id": None},
+    {"name": "示范保险公司App", "role": "consumer_app", "partner_id": None},
 ]
+ARTICLES_FILE = Path(__file__).with_name("demo_data") / "knowledge_articles.json"
 
 
 def demo_token(entry: dict[str, Any]) -> str:
@@ -366,3 +380,49 @@ def load_demo(services: Services, notary: Notary) -> dict[str, str]:
         if "encounter_id" in data:
             claims[data["encounter_id"]] = result["stream"]["id"]
     return claims
+
+
+def _staff(role: str) -> Actor:
+    entry = next(p for p in DEMO_PRINCIPALS if p["role"] == role)
+    return Actor(name=entry["name"], role=role)
+
+
+def _key(actor: Actor, slug: str, step: str) -> CommandKey:
+    """Each demo step has a fixed Idempotency-Key: a second run replays, records nothing."""
+    return CommandKey(actor.name, f"demo-article:{slug}:{step}", f"demo:{slug}:{step}")
+
+
+def load_knowledge(desk: KnowledgeDesk, path: Path = ARTICLES_FILE) -> list[str]:
+    """The demonstration articles through the aggregate: drafted by the demo editor,
+    approved by the demo reviewer (four eyes), published. Returns their ids."""
+    editor, reviewer = _staff("editor"), _staff("reviewer")
+    ids = []
+    for entry in orjson.loads(path.read_bytes()):
+        slug = entry["slug"]
+        content = ArticleContent(
+            title=entry["title"],
+            body=entry["body"],
+            category=entry["category"],
+            rights=tuple(entry["rights"]),
+            audiences=tuple(entry["audiences"]),
+            keywords=tuple(entry.get("keywords", ())),
+            lines=tuple(entry.get("lines", ())),
+        )
+        made = desk.draft(
+            DraftArticle(content), Meta(utc_now(), editor), _key(editor, slug, "draft")
+        )
+        article_id = UUID(made.body["id"])
+        desk.submit(
+            SubmitArticle(article_id), Meta(utc_now(), editor), _key(editor, slug, "submit"), None
+        )
+        desk.review(
+            ReviewArticle(article_id, True, "内容准确，同意发布"),
+            Meta(utc_now(), reviewer),
+            _key(reviewer, slug, "review"),
+            None,
+        )
+        desk.publish(
+            PublishArticle(article_id), Meta(utc_now(), editor), _key(editor, slug, "publish"), None
+        )
+        ids.append(str(article_id))
+    return ids

@@ -19,10 +19,11 @@ from api.responses import JSONBody
 from application.commands import CommandKey, CommandResult
 from application.gateway import Meta
 from application.ledger import utc_now
-from application.services import Services
+from application.services import Knowledge, Services
 from domain.common import Actor, check_occurred_at
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.complaint_stats import ComplaintStatistics
+from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs
@@ -47,6 +48,8 @@ class Runtime:
     proofs: LedgerProofs | None
     statistics: ComplaintStatistics | None = None
     case_statistics: ClaimAndDisputeStatistics | None = None
+    knowledge: Knowledge | None = None
+    knowledge_statistics: KnowledgeStatistics | None = None
 
 
 async def runtime(request: Request) -> Runtime:

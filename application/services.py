@@ -13,6 +13,13 @@ from application.complaint_queries import ComplaintQueries
 from application.complaints import ComplaintDesk
 from application.disputes import DisputeDesk, DisputeQueries, PartnerStep
 from application.gateway import PartnerEvents
+from application.knowledge import (
+    AskLog,
+    KnowledgeDesk,
+    KnowledgeQueries,
+    KnowledgeReference,
+    PublishedSet,
+)
 from application.ledger import Ledger, ProofSource
 from application.personal import Opener, PersonalData, Vault
 from application.routing import HandlerDirectory, StaticDirectory
@@ -20,6 +27,7 @@ from application.saving import Saver
 from application.settling import SettlementPlanner
 from domain.complaint_clock import ComplaintRules
 from domain.dispute_rules import DisputeRules
+from domain.knowledge import SearchRules
 
 
 @dataclass(frozen=True)
@@ -82,4 +90,34 @@ def build_services(
         complaint_queries=ComplaintQueries(ledger, vault, handlers, complaint_rules, proofs),
         disputes=disputes,
         dispute_queries=DisputeQueries(ledger, vault, settle_rules, proofs),
+    )
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The knowledge base's services (built beside `Services`: they need this process's
+    copy of the published set)."""
+
+    desk: KnowledgeDesk
+    queries: KnowledgeQueries
+    reference: KnowledgeReference
+    log: AskLog
+
+
+def build_knowledge(
+    ledger: Ledger,
+    vault: Vault,
+    published: PublishedSet,
+    rules: SearchRules,
+    default_synonyms: dict[str, tuple[str, ...]],
+    max_attempts: int = 10,
+    proofs: ProofSource | None = None,
+) -> Knowledge:
+    runner = CommandRunner(ledger, vault, Saver(ledger, max_attempts))
+    log = AskLog()
+    return Knowledge(
+        desk=KnowledgeDesk(ledger, runner),
+        queries=KnowledgeQueries(ledger, published, rules, log, proofs),
+        reference=KnowledgeReference(ledger, runner, default_synonyms),
+        log=log,
     )

@@ -9,6 +9,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.common import Actor, InvalidInput, stream_id
+from domain.knowledge import DEFAULT_AUDIENCES, DEFAULT_CATEGORIES
 
 DEFAULT_CAUSES: dict[str, str] = {
     "claims": "理赔纠纷",
@@ -20,7 +21,11 @@ DEFAULT_CAUSES: dict[str, str] = {
     "marketing": "营销扰民",
     "other": "其他",
 }
-DEFAULTS: dict[str, dict[str, str]] = {"causes": DEFAULT_CAUSES}
+DEFAULTS: dict[str, dict[str, str]] = {
+    "causes": DEFAULT_CAUSES,
+    "knowledge_categories": DEFAULT_CATEGORIES,
+    "audiences": DEFAULT_AUDIENCES,
+}
 
 
 def code_list_id(kind: str) -> UUID:
@@ -53,3 +58,47 @@ class CodeList(Aggregate):
 def all_codes(kind: str, recorded: CodeList | None) -> dict[str, str]:
     """The defaults of a kind, with what admins added or renamed."""
     return {**DEFAULTS.get(kind, {}), **(recorded.codes if recorded else {})}
+
+
+def synonym_table_id() -> UUID:
+    return stream_id("synonyms", "knowledge")
+
+
+class SynonymTable(Aggregate):
+    """The knowledge base's synonym groups added to or changed from the defaults: each group
+    a canonical word and the variants folded to it before ranking (退保/解约/退钱...)."""
+
+    @staticmethod
+    def create_id() -> UUID:
+        return synonym_table_id()
+
+    @event("Opened")
+    def __init__(self) -> None:
+        self.groups: dict[str, tuple[str, ...]] = {}
+
+    def put(
+        self, canonical: str, variants: tuple[str, ...], occurred_at: datetime, actor: Actor
+    ) -> None:
+        """Set a group's variants (an empty tuple switches the group off)."""
+        if not canonical.strip():
+            raise InvalidInput("canonical", "must not be blank")
+        for index, variant in enumerate(variants):
+            if not variant.strip():
+                raise InvalidInput(f"variants[{index}]", "must not be blank")
+        self._group_put(
+            canonical=canonical, variants=variants, occurred_at=occurred_at, actor=actor
+        )
+
+    @event("GroupPut")
+    def _group_put(
+        self, canonical: str, variants: tuple[str, ...], occurred_at: datetime, actor: Actor
+    ) -> None:
+        self.groups[canonical] = variants
+
+
+def all_synonyms(
+    defaults: dict[str, tuple[str, ...]], recorded: SynonymTable | None
+) -> dict[str, tuple[str, ...]]:
+    """The default groups with what admins changed; a group with no variants is dropped."""
+    merged = {**defaults, **(recorded.groups if recorded else {})}
+    return {canonical: variants for canonical, variants in merged.items() if variants}

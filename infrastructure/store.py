@@ -26,6 +26,7 @@ from domain.dispute_calendar import WorkingCalendar
 from domain.dispute_rules import DisputeRules
 from domain.disputes import Dispute
 from domain.exposure import Exposure, ExposureReport
+from domain.knowledge import ArticleContent, SearchRules
 from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
@@ -41,6 +42,10 @@ from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.dialect import Statement, marks
 from infrastructure.exposure_facts import ExposureFacts
+from infrastructure.knowledge_follower import KnowledgeFollower
+from infrastructure.knowledge_search import load_synonym_file, shared_analyzer, shared_encoder
+from infrastructure.knowledge_stats import KnowledgeFacts, KnowledgeStatistics
+from infrastructure.knowledge_vectors import SqlVectors, vector_cache_for
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
 from infrastructure.projections import Projector, Runner, View, ViewStore, lock_for
@@ -68,6 +73,7 @@ VALUE_TYPES: tuple[type[Any], ...] = (
     Sealed,
     Hold,
     Evidence,
+    ArticleContent,
 )
 _ = Accumulator  # accumulators store only plain values
 
@@ -184,6 +190,37 @@ def dispute_rules(settings: Settings) -> DisputeRules:
     return DisputeRules(calendar=calendar)
 
 
+def search_rules(settings: Settings) -> SearchRules:
+    """How questions are answered, from the settings."""
+    return SearchRules(
+        handoff_below=settings.knowledge_handoff_below,
+        max_question_chars=settings.knowledge_max_question_chars,
+        dense=settings.knowledge_dense,
+        bm25_k1=settings.knowledge_bm25_k1,
+        bm25_b=settings.knowledge_bm25_b,
+        rrf_k=settings.knowledge_rrf_k,
+        dense_weight=settings.knowledge_dense_weight,
+        lexical_confidence_weight=settings.knowledge_lexical_confidence_weight,
+        dense_floor=settings.knowledge_dense_floor,
+        dense_ceiling=settings.knowledge_dense_ceiling,
+        unknown_token_weight=settings.knowledge_unknown_token_weight,
+    )
+
+
+def build_knowledge_follower(settings: Settings, ledger: Ledger) -> KnowledgeFollower:
+    """This process's copy of the published knowledge base, empty until it catches up."""
+    rules = search_rules(settings)
+    return KnowledgeFollower(
+        ledger.recorder,
+        ledger.mapper,
+        shared_analyzer(settings.knowledge_dictionary_file),
+        shared_encoder() if rules.dense else None,
+        rules,
+        load_synonym_file(settings.knowledge_synonyms_file),
+        vector_cache_for(ledger.recorder),
+    )
+
+
 def build_notary(settings: Settings) -> Notary:
     """The ledger's signer, with the key from XIAOBAO_SIGNING_KEY_FILE."""
     return Notary(load_or_create_signing_key(settings.signing_key_file), settings.ledger_name)
@@ -231,6 +268,7 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
         DisputeFactsView(
             lambda did, v: ledger.find(Dispute, did, version=v), lambda d: dispute_origin(ledger, d)
         ),
+        KnowledgeFacts(),
     ]
 
 
@@ -250,6 +288,11 @@ def dispute_origin(ledger: Ledger, d: Dispute) -> tuple[str | None, str | None, 
 def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:
     """Claim and dispute statistics over their fact views."""
     return ClaimAndDisputeStatistics(ViewStore(ledger.recorder))
+
+
+def build_knowledge_statistics(ledger: Ledger) -> KnowledgeStatistics:
+    """Knowledge-base figures over their view."""
+    return KnowledgeStatistics(ViewStore(ledger.recorder))
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:
@@ -300,6 +343,7 @@ def _migrate(settings: Settings) -> None:
     if not isinstance(ledger.recorder, POPOApplicationRecorder):
         merkle_store_for(ledger.recorder).create_tables()
         build_projector(settings, ledger).migrate()
+        SqlVectors(ledger.recorder).create_table()
     load_or_create_index_key(settings.index_key_file)
     load_or_create_signing_key(settings.signing_key_file)
     ledger.close()

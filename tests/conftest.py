@@ -70,6 +70,8 @@ TABLES = (
     "view_offline_claims",
     "view_exposure_facts",
     "view_dispute_facts",
+    "view_knowledge_articles",
+    "view_knowledge_days",
 )
 
 

@@ -161,6 +161,52 @@ async def put_cause(
     return command_response(result)
 
 
+@router.put("/v1/reference/knowledge-categories/{code}", status_code=201, responses=PUT_RESPONSES)
+async def put_knowledge_category(
+    code: CodeKey,
+    body: CodeBody,
+    caller: Admin,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONBody:
+    """Add a knowledge-base category (or rename one); twelve by default (domain.md §5)."""
+    result = await run_in_threadpool(
+        services.reference.put_code,
+        "knowledge_categories",
+        code,
+        body.name,
+        _meta(caller),
+        command_key(caller, idempotency_key, f"knowledge-categories/{code}", body.model_dump()),
+    )
+    return command_response(result)
+
+
+@router.put("/v1/reference/audiences/{code}", status_code=201, responses=PUT_RESPONSES)
+async def put_audience(
+    code: CodeKey,
+    body: CodeBody,
+    caller: Admin,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONBody:
+    """Add an audience of articles and activities (or rename one)."""
+    result = await run_in_threadpool(
+        services.reference.put_code,
+        "audiences",
+        code,
+        body.name,
+        _meta(caller),
+        command_key(caller, idempotency_key, f"audiences/{code}", body.model_dump()),
+    )
+    return command_response(result)
+
+
+@router.get("/v1/reference/audiences", response_model=m.CodeList)
+async def get_audiences(caller: Reader, services: ServicesDep) -> dict[str, Any]:
+    """Every audience code with its name."""
+    return await run_in_threadpool(services.reference.codes, "audiences")
+
+
 @router.get("/v1/reference/causes", response_model=m.CodeList)
 async def get_causes(caller: Reader, services: ServicesDep) -> dict[str, Any]:
     """Every complaint cause code with its name."""

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from api import knowledge_models as km
 from api import read_models as m
 from api.deps import ProofsDep, Runtime, roles, runtime
 from api.errors import Problem
@@ -30,6 +31,7 @@ from infrastructure.complaint_stats import (
     parse_dimensions,
     parse_period,
 )
+from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["statistics"])
@@ -211,3 +213,42 @@ async def dispute_statistics(
     return await _case_figures(
         stats, "disputes", ("dispute_facts",), stats.disputes_figures, proofs, query
     )
+
+
+async def knowledge_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> KnowledgeStatistics:
+    if rt.knowledge_statistics is None:
+        raise Problem(503, "statistics need SQLite or PostgreSQL")
+    return rt.knowledge_statistics
+
+
+@router.get("/v1/stats/knowledge", response_model=km.KnowledgeStatistics)
+async def knowledge_base_statistics(
+    caller: Reader,
+    stats: Annotated[KnowledgeStatistics, Depends(knowledge_statistics)],
+    proofs: ProofsDep,
+    period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
+    position: Annotated[
+        int | None, Query(ge=0, description="wait until the view reaches it")
+    ] = None,
+    wait: Annotated[float, Query(ge=0, le=10)] = 2,
+) -> dict[str, Any]:
+    """The knowledge base: published articles per category (now), and questions answered and
+    handed off (转人工) per CST day of the period."""
+    now = utc_now()
+    asked = parse_period(period, now)
+    target = position if position is not None else await run_in_threadpool(current_position, proofs)
+    deadline = time.monotonic() + (wait if position is not None else 0)
+    while await run_in_threadpool(stats.tracked) < target and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    found = await run_in_threadpool(stats.figures, asked)
+    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
+    return {
+        "period": period,
+        "position": found["position"],
+        "caught_up": found["position"] >= target,
+        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
+        "evaluated_at": rfc3339(min(asked.end, now)),
+        "totals": found["totals"],
+        "groups": found["groups"],
+        "days": found["days"],
+    }

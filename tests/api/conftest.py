@@ -30,6 +30,9 @@ PRINCIPALS: list[dict[str, Any]] = [
     {"name": "Auditor", "role": "auditor", "partner_id": None},
     {"name": "Regulator", "role": "regulator", "partner_id": None},
     {"name": "Admin", "role": "admin", "partner_id": None},
+    {"name": "Editor", "role": "editor", "partner_id": None},
+    {"name": "Reviewer", "role": "reviewer", "partner_id": None},
+    {"name": "Consumer App", "role": "consumer_app", "partner_id": None},
 ]
 TOKENS = {p["partner_id"] or p["role"]: f"token-{p['partner_id'] or p['role']}" for p in PRINCIPALS}
 _ids = itertools.count(1)

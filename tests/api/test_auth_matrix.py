@@ -106,6 +106,90 @@ def get(path: str) -> Callable[[Api, dict[str, str], dict[str, str]], Any]:
     return lambda api, ids, headers: api.client.get(path.format(**ids), headers=headers)
 
 
+def put_json(
+    path: str, body: dict[str, Any]
+) -> Callable[[Api, dict[str, str], dict[str, str]], Any]:
+    return lambda api, ids, headers: api.client.put(path.format(**ids), json=body, headers=headers)
+
+
+ARTICLE: dict[str, Any] = {
+    "title": "犹豫期内退保",
+    "body": "犹豫期内退保可退还全部保费。",
+    "category": "surrender",
+    "rights": ["知情权"],
+    "audiences": ["general"],
+}
+KB_READERS = {
+    "consumer_app",
+    "insurer-1",
+    "handler",
+    "supervisor",
+    "auditor",
+    "regulator",
+    "admin",
+    "editor",
+    "reviewer",
+}
+KB_STAFF = {"editor", "reviewer", "auditor"}
+ARTICLE_PATH = "/v1/knowledge/articles/{article_id}"
+KNOWLEDGE_ROWS = {
+    ("POST", "/v1/knowledge/articles"): Row(
+        post_json("/v1/knowledge/articles", ARTICLE), {"editor": 201}
+    ),
+    ("PUT", ARTICLE_PATH): Row(
+        put_json("/v1/knowledge/articles/{article}", ARTICLE), {"editor": LET_THROUGH}
+    ),
+    ("POST", ARTICLE_PATH + "/submit"): Row(
+        post_json("/v1/knowledge/articles/{article}/submit", {}), {"editor": LET_THROUGH}
+    ),
+    ("POST", ARTICLE_PATH + "/review"): Row(
+        post_json("/v1/knowledge/articles/{article}/review", {"decision": "approve"}),
+        {"reviewer": LET_THROUGH},
+    ),
+    ("POST", ARTICLE_PATH + "/publish"): Row(
+        post_json("/v1/knowledge/articles/{article}/publish", {}), {"editor": LET_THROUGH}
+    ),
+    ("POST", ARTICLE_PATH + "/retire"): Row(
+        post_json("/v1/knowledge/articles/{retiree}/retire", {"reason": "过时"}),
+        {"editor": LET_THROUGH},
+    ),
+    ("GET", ARTICLE_PATH): Row(
+        get("/v1/knowledge/articles/{published}"), dict.fromkeys(KB_READERS, 200)
+    ),
+    ("GET", ARTICLE_PATH + "/history"): Row(
+        get("/v1/knowledge/articles/{published}/history"), dict.fromkeys(KB_STAFF, 200)
+    ),
+    ("GET", "/v1/knowledge/articles"): Row(
+        get("/v1/knowledge/articles"), dict.fromkeys(KB_READERS, 200)
+    ),
+    ("GET", "/v1/knowledge/ask"): Row(
+        get("/v1/knowledge/ask?q=犹豫期退保"), dict.fromkeys(KB_READERS, 200)
+    ),
+    ("GET", "/v1/knowledge/categories"): Row(
+        get("/v1/knowledge/categories"), dict.fromkeys(KB_READERS, 200)
+    ),
+    ("GET", "/v1/knowledge/gaps"): Row(get("/v1/knowledge/gaps"), dict.fromkeys(KB_STAFF, 200)),
+    ("PUT", "/v1/reference/knowledge-synonyms/{canonical}"): Row(
+        put_json("/v1/reference/knowledge-synonyms/退保", {"variants": ["解约", "退钱"]}),
+        {"admin": 201},
+    ),
+    ("GET", "/v1/reference/knowledge-synonyms"): Row(
+        get("/v1/reference/knowledge-synonyms"),
+        dict.fromkeys(KB_READERS - {"consumer_app"}, 200),
+    ),
+    ("PUT", "/v1/reference/knowledge-categories/{code}"): Row(
+        put_json("/v1/reference/knowledge-categories/silver", {"name": "银发专区"}),
+        {"admin": 201},
+    ),
+    ("PUT", "/v1/reference/audiences/{code}"): Row(
+        put_json("/v1/reference/audiences/veterans", {"name": "退役军人"}), {"admin": 201}
+    ),
+    ("GET", "/v1/reference/audiences"): Row(
+        get("/v1/reference/audiences"), dict.fromkeys(STAFF_READERS, 200)
+    ),
+}
+
+
 def claim_row(path: str) -> Row:
     allowed = dict.fromkeys(CLAIM_READERS, 200) | {"hosp-2": 404}
     return Row(get(path), allowed)
@@ -262,6 +346,10 @@ TABLE: dict[tuple[str, str], Row] = {
         get("/v1/stats/disputes?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
     ),
+    ("GET", "/v1/stats/knowledge"): Row(
+        get("/v1/stats/knowledge?period=2026"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
     ("GET", "/v1/stats/complaints"): Row(
         get("/v1/stats/complaints?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
@@ -281,6 +369,7 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/ledger/proof/consistency"): Row(
         get("/v1/ledger/proof/consistency?first=1&second=2"), {"auditor": 200, "regulator": 200}
     ),
+    **KNOWLEDGE_ROWS,
     ("POST", "/v1/subjects/{subject_id}/erase"): Row(
         lambda api, ids, headers: api.client.post("/v1/subjects/nobody/erase", headers=headers),
         {"admin": 404},  # reached the lookup: the role was let through
@@ -307,6 +396,19 @@ def served_routes(api: Api) -> set[tuple[str, str]]:
     return routes
 
 
+def knowledge_ids(api: Api) -> dict[str, str]:
+    """A draft article for the commands, one to retire, and one published for the reads."""
+    found = {}
+    for name in ("article", "retiree", "published"):
+        made = api.client.post("/v1/knowledge/articles", json=ARTICLE, headers=bearer("editor"))
+        found[name] = made.json()["id"]
+    base = f"/v1/knowledge/articles/{found['published']}"
+    api.client.post(f"{base}/submit", json={}, headers=bearer("editor"))
+    api.client.post(f"{base}/review", json={"decision": "approve"}, headers=bearer("reviewer"))
+    assert api.client.post(f"{base}/publish", json={}, headers=bearer("editor")).status_code == 200
+    return found
+
+
 def test_every_served_route_has_a_row(api: Api) -> None:
     assert served_routes(api) - set(TABLE) == set()
 
@@ -326,7 +428,13 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
         json={"mediator": "mediator-1"},
         headers=bearer("handler"),
     )
-    ids = {"claim": claim, "seq": "", "complaint": complaint.json()["id"], "dispute": dispute}
+    ids = {
+        "claim": claim,
+        "seq": "",
+        "complaint": complaint.json()["id"],
+        "dispute": dispute,
+        **knowledge_ids(api),
+    }
     for (method, path), row in TABLE.items():
         anonymous = row.call(api, ids, {})
         if row.public_status is not None:

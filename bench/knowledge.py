@@ -1,0 +1,234 @@
+"""Knowledge-base benchmark (not a test), on PostgreSQL: `GET /v1/knowledge/ask` latency on
+one API process with N published articles — lexical only, then with the dense retriever —
+beside the same-run time of a bare bm25s query over the same tokens (the service's own
+overhead shows), and the delay from a publish (written by this process) to `ask` seeing it
+in the API process.
+
+    .venv/bin/python -m bench.knowledge [--articles 1000] [--asks 500] [--publishes 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import bm25s
+import httpx
+
+from api.demo import ARTICLES_FILE
+from application.commands import CommandRunner
+from application.gateway import Meta
+from application.knowledge import (
+    DraftArticle,
+    KnowledgeDesk,
+    PublishArticle,
+    ReviewArticle,
+    SubmitArticle,
+)
+from application.ledger import utc_now
+from application.saving import Saver
+from bench.common import database_url, fresh_database
+from domain.common import Actor
+from domain.knowledge import ArticleContent, PublishedArticle
+from infrastructure.knowledge_search import article_text, load_synonym_file, shared_analyzer
+from infrastructure.principals import token_digest
+from infrastructure.settings import Settings
+from infrastructure.store import build_ledger, build_vault, migrate
+
+DB = "xiaobao_bench_knowledge"
+URL = database_url(DB)
+QUESTIONS = Path(__file__).parents[1] / "tests" / "data" / "knowledge_eval.json"
+TOKEN = "bench-consumer-app"
+EDITOR, REVIEWER = Actor("编辑", "editor"), Actor("审核", "reviewer")
+
+
+def corpus(n: int) -> list[ArticleContent]:
+    """N articles: the demo articles, then variants of them (numbered, region-specific)."""
+    demo = json.loads(ARTICLES_FILE.read_text(encoding="utf-8"))
+    found = []
+    for i in range(n):
+        a = demo[i % len(demo)]
+        round_ = i // len(demo)
+        suffix = f"（第{round_}版·地区{round_ % 31}）" if round_ else ""
+        found.append(
+            ArticleContent(
+                a["title"] + suffix,
+                a["body"] + suffix,
+                a["category"],
+                tuple(a["rights"]),
+                tuple(a["audiences"]),
+                tuple(a.get("keywords", ())),
+                tuple(a.get("lines", ())),
+            )
+        )
+    return found
+
+
+def publish(desk: KnowledgeDesk, content: ArticleContent) -> UUID:
+    made = desk.draft(DraftArticle(content), Meta(utc_now(), EDITOR), None)
+    article_id = UUID(made.body["id"])
+    desk.submit(SubmitArticle(article_id), Meta(utc_now(), EDITOR), None, None)
+    desk.review(ReviewArticle(article_id, True, ""), Meta(utc_now(), REVIEWER), None, None)
+    desk.publish(PublishArticle(article_id), Meta(utc_now(), EDITOR), None, None)
+    return article_id
+
+
+class Server:
+    """One API process (one worker) on the benchmark database."""
+
+    def __init__(self, workdir: Path, port: int, dense: bool) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        principals = workdir / "principals.json"
+        entry = {"name": "App", "role": "consumer_app", "partner_id": None}
+        principals.write_text(json.dumps([{**entry, "token_sha256": token_digest(TOKEN)}]))
+        env = {
+            **os.environ,
+            "XIAOBAO_DATABASE_URL": URL,
+            "XIAOBAO_PRINCIPALS_FILE": str(principals),
+            "XIAOBAO_SIGNING_KEY_FILE": str(workdir / "signing-key.pem"),
+            "XIAOBAO_INDEX_KEY_FILE": str(workdir / "index-key"),
+            "XIAOBAO_KNOWLEDGE_DENSE": "true" if dense else "false",
+            "XIAOBAO_ACCESS_LOG": "false",
+            "XIAOBAO_RATE_LIMIT_PER_SECOND": "0",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("the server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def ask_latency(client: httpx.Client, questions: list[str], asks: int) -> list[float]:
+    for q in questions[:20]:  # warm up
+        client.get("/v1/knowledge/ask", params={"q": q})
+    timings = []
+    for i in range(asks):
+        started = time.perf_counter()
+        response = client.get("/v1/knowledge/ask", params={"q": questions[i % len(questions)]})
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"ask failed: {response.status_code} {response.text[:200]}")
+    return timings
+
+
+def bare_bm25(contents: list[ArticleContent], questions: list[str], asks: int) -> list[float]:
+    """bm25s alone over the same analysed tokens: score every article, take the top 3."""
+    settings = Settings()
+    analyzer = shared_analyzer(settings.knowledge_dictionary_file)
+    analyzer.use_synonyms(load_synonym_file(settings.knowledge_synonyms_file))
+    articles = [PublishedArticle(UUID(int=i), 1, c) for i, c in enumerate(contents)]
+    retriever = bm25s.BM25(k1=settings.knowledge_bm25_k1, b=settings.knowledge_bm25_b)
+    retriever.index([analyzer.tokens(article_text(a)) for a in articles], show_progress=False)
+    tokens = [analyzer.tokens(q) for q in questions]
+    timings = []
+    for i in range(asks):
+        started = time.perf_counter()
+        scores = retriever.get_scores(tokens[i % len(tokens)])
+        scores.argsort()[-3:]
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def publish_delay(
+    desk: KnowledgeDesk, ledger: Any, client: httpx.Client, publishes: int
+) -> list[float]:
+    """From the commit of a publish here to the API process answering at that position."""
+    delays = []
+    for i in range(publishes):
+        content = ArticleContent(
+            f"基准测试文章{i}号",
+            f"专门用于测量发布延迟的第{i}篇文章。",
+            "finance_basics",
+            (),
+            ("general",),
+        )
+        publish(desk, content)
+        target, started = ledger.position(), time.perf_counter()
+        while True:
+            body = client.get("/v1/knowledge/ask", params={"q": f"基准测试文章{i}号"}).json()
+            if body["position"] >= target:
+                break
+            time.sleep(0.005)
+        delays.append((time.perf_counter() - started) * 1000)
+    return delays
+
+
+def report(name: str, timings: list[float]) -> None:
+    print(
+        f"{name:<34} p50 {statistics.median(timings):7.2f} ms   "
+        f"p99 {percentile(timings, 0.99):7.2f} ms   max {max(timings):7.2f} ms"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=1000)
+    parser.add_argument("--asks", type=int, default=500)
+    parser.add_argument("--publishes", type=int, default=10)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+    fresh_database(DB)
+    workdir = Path(tempfile.mkdtemp(prefix="xiaobao-bench-knowledge-"))
+    settings = Settings(database_url=URL, index_key_file=workdir / "index-key")
+    migrate(settings)
+    ledger = build_ledger(settings)
+    desk = KnowledgeDesk(
+        ledger, CommandRunner(ledger, build_vault(settings, ledger), Saver(ledger, 10))
+    )
+    contents = corpus(args.articles)
+    started = time.perf_counter()
+    for content in contents:
+        publish(desk, content)
+    print(f"published {len(contents)} articles in {time.perf_counter() - started:.1f} s")
+    evaluation = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    questions = [q["q"] for q in evaluation["answerable"] + evaluation["unanswerable"]]
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    for dense in (False, True):
+        server = Server(workdir, args.port, dense)
+        try:
+            with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
+                label = "dense + BM25" if dense else "lexical only"
+                report(f"ask, {label} (HTTP)", ask_latency(client, questions, args.asks))
+                report("bare bm25s query (same tokens)", bare_bm25(contents, questions, args.asks))
+                if not dense:
+                    delays = publish_delay(desk, ledger, client, args.publishes)
+                    report("publish → visible in the API process", delays)
+        finally:
+            server.stop()
+    ledger.close()
+
+
+if __name__ == "__main__":
+    main()

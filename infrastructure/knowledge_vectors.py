@@ -1,0 +1,94 @@
+"""Passage vectors of article versions, kept beside the ledger (`knowledge_vectors`, keyed
+by the SHA-256 of the passage and the model): a version is encoded once, by whichever
+process meets it first; other processes, and restarts, read it back. A cache, not a record:
+it can be emptied at any time (the vectors are recomputed)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.popo import POPOApplicationRecorder
+from psycopg import sql
+
+from infrastructure.dialect import Differs, Statement
+from infrastructure.projections import ViewStore
+
+MODEL = "multilingual-e5-small-q4"
+CREATE = Statement(
+    "CREATE TABLE IF NOT EXISTS knowledge_vectors "
+    "(digest TEXT PRIMARY KEY, vector {blob} NOT NULL)",
+    blob=Differs(sql.SQL("BYTEA"), sql.SQL("BLOB")),
+)
+SELECT_ALL = Statement("SELECT digest, vector FROM knowledge_vectors")
+INSERT = Statement(
+    "INSERT INTO knowledge_vectors (digest, vector) VALUES ({p}, {p}) "
+    "ON CONFLICT (digest) DO NOTHING"
+)
+
+
+def digest(passage: str) -> str:
+    return hashlib.sha256(f"{MODEL}\n{passage}".encode()).hexdigest()
+
+
+class VectorCache(Protocol):
+    def get_many(self, digests: Sequence[str]) -> dict[str, Any]: ...
+
+    def put_many(self, vectors: dict[str, Any]) -> None: ...
+
+
+class MemoryVectors:
+    """The in-memory store's cache (lives as long as the process)."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, Any] = {}
+
+    def create_table(self) -> None:
+        return None
+
+    def get_many(self, digests: Sequence[str]) -> dict[str, Any]:
+        return {d: self.found[d] for d in digests if d in self.found}
+
+    def put_many(self, vectors: dict[str, Any]) -> None:
+        self.found.update(vectors)
+
+
+class SqlVectors:
+    """The cache in the ledger's database (SQLite or PostgreSQL)."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self.store = ViewStore(recorder)
+
+    def create_table(self) -> None:
+        with self.store.transaction() as cur:
+            cur.execute(CREATE)
+
+    def get_many(self, digests: Sequence[str]) -> dict[str, Any]:
+        """The cached vectors among these (the whole table is read: a few MB at most)."""
+        wanted = set(digests)
+        with self.store.read() as cur:
+            cur.execute(SELECT_ALL)
+            rows = cur.fetchall()
+        return {
+            str(key): np.frombuffer(bytes(raw), dtype=np.float32)
+            for key, raw in rows
+            if key in wanted
+        }
+
+    def put_many(self, vectors: dict[str, Any]) -> None:
+        if not vectors:
+            return
+        with self.store.transaction() as cur:
+            cur.executemany(
+                INSERT,
+                [(d, np.asarray(v, dtype=np.float32).tobytes()) for d, v in vectors.items()],
+            )
+
+
+def vector_cache_for(recorder: ApplicationRecorder) -> MemoryVectors | SqlVectors:
+    if isinstance(recorder, POPOApplicationRecorder):
+        return MemoryVectors()
+    return SqlVectors(recorder)
