@@ -7,7 +7,6 @@ from datetime import date
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import BaseModel, ValidationError
 
 from api import read_models as m
@@ -130,9 +129,8 @@ def test_a_read_model_refuses_a_field_it_does_not_describe() -> None:
         m.Health.model_validate({"status": "ok", "extra": 1})
 
 
-def test_openapi_is_served(settings: Settings) -> None:
-    with TestClient(create_app(settings)) as client:
-        schema = client.get("/openapi.json").json()
+def test_the_served_openapi_names_the_claim_model(api: Api) -> None:
+    schema = api.client.get("/openapi.json").json()
     response = schema["paths"]["/v1/claims/{claim_id}"]["get"]["responses"]["200"]
     assert response["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/Claim"
