@@ -106,23 +106,11 @@ class PartnerEvents:
                 },
             )
 
-            def answer(position: int) -> EventResult:
-                return EventResult(
-                    event_id=event.event_id,
-                    source=event.source,
-                    event_type=event.event_type,
-                    digest=event.digest,
-                    duplicate=False,
-                    kind=outcome.kind,
-                    stream_id=outcome.subject.id,
-                    version=outcome.subject.version,
-                    position=position,
-                    extra=outcome.extra,
-                    recorded_at=receipt.created_on,
-                )
-
             # The receipt goes last, so its position is the highest this save wrote.
-            return Attempt([*outcome.changed, receipt], answer)
+            return Attempt(
+                [*outcome.changed, receipt],
+                lambda position: _result(event, receipt, position, duplicate=False),
+            )
 
         return self.saver.save(run, lambda: self._first(event))
 
@@ -136,17 +124,24 @@ class PartnerEvents:
                 f"event id {event.event_id!r} from {event.source} was already recorded "
                 "with different content"
             )
-        result = receipt.result
-        return EventResult(
-            event_id=event.event_id,
-            source=event.source,
-            event_type=receipt.event_type,
-            digest=receipt.digest,
-            duplicate=True,
-            kind=result["kind"],
-            stream_id=result["stream_id"],
-            version=result["version"],
-            position=self.ledger.positions.of(receipt.id)[1],
-            extra=result["extra"],
-            recorded_at=receipt.created_on,
-        )
+        return _result(event, receipt, self.ledger.positions.of(receipt.id)[1], duplicate=True)
+
+
+def _result(
+    event: PartnerEvent, receipt: PartnerEventReceipt, position: int, duplicate: bool
+) -> EventResult:
+    """The answer the receipt keeps: the same for the first recording and every replay."""
+    result = receipt.result
+    return EventResult(
+        event_id=event.event_id,
+        source=event.source,
+        event_type=receipt.event_type,
+        digest=receipt.digest,
+        duplicate=duplicate,
+        kind=result["kind"],
+        stream_id=result["stream_id"],
+        version=result["version"],
+        position=position,
+        extra=result["extra"],
+        recorded_at=receipt.created_on,
+    )

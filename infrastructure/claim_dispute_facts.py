@@ -15,15 +15,7 @@ from domain.disputes import Dispute
 from domain.lines import HEALTH, company_type
 from domain.policies import Policy
 from infrastructure.dialect import Statement
-from infrastructure.fact_views import (
-    UNTRACK,
-    FactView,
-    create_index,
-    create_table,
-    cst,
-    drop_table,
-    has_columns,
-)
+from infrastructure.fact_views import FactView, cst, ensure_table
 from infrastructure.projections import Cursor
 
 
@@ -164,21 +156,13 @@ class OfflineClaims:
     topics = (f"{get_topic(Policy)}.OfflineClaimPaid",)  # an event class made by @event
 
     def create(self, cursor: Cursor) -> None:
-        names = ["id", "paid_at", "amount_cents", "position"]
-        if not has_columns(cursor, self.table, names):
-            drop_table(cursor, self.table)
-            cursor.execute(UNTRACK, (self.name,))
-        create_table(
-            cursor,
-            self.table,
-            (
-                ("id", "TEXT PRIMARY KEY"),
-                ("paid_at", "TEXT NOT NULL"),
-                ("amount_cents", "BIGINT NOT NULL"),
-                ("position", "BIGINT NOT NULL"),
-            ),
+        columns = (
+            ("id", "TEXT PRIMARY KEY"),
+            ("paid_at", "TEXT NOT NULL"),
+            ("amount_cents", "BIGINT NOT NULL"),
+            ("position", "BIGINT NOT NULL"),
         )
-        create_index(cursor, self.table, ["paid_at"])
+        ensure_table(cursor, self.table, columns, {"paid_at": ["paid_at"]}, view=self.name)
 
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(Statement("DELETE FROM {table}", table=self.table))

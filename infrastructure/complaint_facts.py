@@ -29,14 +29,7 @@ from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 from domain.lines import company_type
 from infrastructure.dialect import Statement, joined, marks
-from infrastructure.fact_views import (
-    FactView,
-    create_index,
-    create_table,
-    cst,
-    drop_table,
-    has_columns,
-)
+from infrastructure.fact_views import FactView, cst, ensure_table
 from infrastructure.projections import Cursor
 
 
@@ -71,7 +64,7 @@ class ComplaintFacts(FactView):
         ("company_type", "TEXT NOT NULL"),
         ("position", "BIGINT NOT NULL"),
     )
-    indexed = ("received_at", "ended_at")
+    indexed = ("received_at", "ended_at", "notified_at")
 
     def __init__(self, rules: ComplaintRules, loader: Callable[[Any, int], Any]) -> None:
         super().__init__(Complaint, loader)
@@ -83,16 +76,8 @@ class ComplaintFacts(FactView):
         dropped = super().create(cursor)
         fresh = dropped
         for table in (PERIODS, PENDING):
-            names = ["cell", *(n for n, _ in (*table.keys, *table.sums))]
-            if dropped or not has_columns(cursor, table.name, names):
-                drop_table(cursor, table.name)
-                fresh = True
-            create_table(
-                cursor, table.name, (("cell", "TEXT PRIMARY KEY"), *table.keys, *table.sums)
-            )
-            create_index(cursor, table.name, table.index, suffix="find")
-        for column in ("notified_at",):
-            create_index(cursor, self.table, [column])
+            columns = (("cell", "TEXT PRIMARY KEY"), *table.keys, *table.sums)
+            fresh |= ensure_table(cursor, table.name, columns, {"find": table.index}, drop=dropped)
         if fresh and not dropped:
             recount(cursor)  # count tables new beside fact rows that are kept
         return dropped

@@ -5,7 +5,7 @@ a small cache, or the ledger; rows hold no personal data."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,14 +49,8 @@ class FactView:
     def create(self, cursor: Cursor) -> bool:
         """Create the table; one whose columns changed is dropped and, with its tracking
         row gone, recomputed from the log (returns whether that happened)."""
-        dropped = not has_columns(cursor, self.table, [n for n, _ in self.columns])
-        if dropped:
-            drop_table(cursor, self.table)
-            cursor.execute(UNTRACK, (self.name,))
-        create_table(cursor, self.table, self.columns)
-        for column in self.indexed:
-            create_index(cursor, self.table, [column])
-        return dropped
+        indexes = {column: [column] for column in self.indexed}
+        return ensure_table(cursor, self.table, self.columns, indexes, view=self.name)
 
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(Statement("DELETE FROM {table}", table=self.table))
@@ -131,11 +125,22 @@ def has_columns(cursor: Cursor, table: str, names: list[str]) -> bool:
     return set(names) <= {row[0] for row in cursor.fetchall()}
 
 
-def drop_table(cursor: Cursor, table: str) -> None:
-    cursor.execute(Statement("DROP TABLE IF EXISTS {table}", table=table))
-
-
-def create_table(cursor: Cursor, table: str, columns: Sequence[tuple[str, str]]) -> None:
+def ensure_table(
+    cursor: Cursor,
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    indexes: Mapping[str, Sequence[str]],
+    view: str | None = None,
+    drop: bool = False,
+) -> bool:
+    """Create the table and its indexes (named `<table>_<suffix>`). One whose columns changed
+    (or that `drop` asks for) is dropped first, and the `view` it belongs to loses its
+    tracking row, so it is recomputed from the log. Returns whether the table is new."""
+    fresh = drop or not has_columns(cursor, table, [name for name, _ in columns])
+    if fresh:
+        cursor.execute(Statement("DROP TABLE IF EXISTS {table}", table=table))
+        if view is not None:
+            cursor.execute(UNTRACK, (view,))
     cursor.execute(
         Statement(
             "CREATE TABLE IF NOT EXISTS {table} ({columns})",
@@ -143,15 +148,13 @@ def create_table(cursor: Cursor, table: str, columns: Sequence[tuple[str, str]])
             columns=Differs(column_defs(columns, postgres=True), column_defs(columns, False)),
         )
     )
-
-
-def create_index(cursor: Cursor, table: str, columns: Sequence[str], suffix: str = "") -> None:
-    """An index named after the table and its first column (or the suffix given)."""
-    cursor.execute(
-        Statement(
-            "CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})",
-            index=f"{table}_{suffix or columns[0]}",
-            table=table,
-            columns=columns,
+    for suffix, indexed in indexes.items():
+        cursor.execute(
+            Statement(
+                "CREATE INDEX IF NOT EXISTS {index} ON {table} ({columns})",
+                index=f"{table}_{suffix}",
+                table=table,
+                columns=indexed,
+            )
         )
-    )
+    return fresh

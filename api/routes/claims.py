@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -66,10 +67,8 @@ async def claim_history(
     proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
 ) -> ReadBody:
     """Every event of the claim in order, with its position in the ledger."""
-    events = await run_in_threadpool(
-        services.claims.history, claim_id, hospital_scope(caller), proofs
-    )
-    return ReadBody({"events": events})
+    history = services.claims.history
+    return await _read(lambda: {"events": history(claim_id, hospital_scope(caller), proofs)})
 
 
 @router.get(
@@ -78,9 +77,7 @@ async def claim_history(
 )
 async def settlement_preview(claim_id: UUID, services: ServicesDep, caller: Reader) -> ReadBody:
     """The split if discharged now; nothing is recorded."""
-    return ReadBody(
-        await run_in_threadpool(services.claims.preview, claim_id, hospital_scope(caller))
-    )
+    return await _read(services.claims.preview, claim_id, hospital_scope(caller))
 
 
 @router.get(
@@ -89,9 +86,7 @@ async def settlement_preview(claim_id: UUID, services: ServicesDep, caller: Read
 )
 async def settlement_verify(claim_id: UUID, services: ServicesDep, caller: Reader) -> ReadBody:
     """Recompute every settlement from history with the versions it recorded."""
-    return ReadBody(
-        await run_in_threadpool(services.claims.verify, claim_id, hospital_scope(caller))
-    )
+    return await _read(services.claims.verify, claim_id, hospital_scope(caller))
 
 
 @router.get(
@@ -108,4 +103,9 @@ async def hospital_statement(
     scope = hospital_scope(caller)
     if scope is not None and scope != partner_id:
         raise Problem(404, "no such hospital")
-    return ReadBody(await run_in_threadpool(services.claims.statement, partner_id, day))
+    return await _read(services.claims.statement, partner_id, day)
+
+
+async def _read(read: Callable[..., dict[str, Any]], *args: Any) -> ReadBody:
+    """A read run off the event loop, its JSON sent as the application built it."""
+    return ReadBody(await run_in_threadpool(read, *args))

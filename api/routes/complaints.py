@@ -4,14 +4,16 @@
 body models FastAPI must see as real types.)"""
 
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
+from api import case_read_models as cases
 from api import complaint_bodies as b
+from api import read_models as m
 from api.closure_html import render
 from api.deps import (
     IdempotencyKey,
@@ -23,7 +25,8 @@ from api.deps import (
     if_match_version,
     roles,
 )
-from api.responses import JSONBody
+from api.read_models import documented
+from api.responses import JSONBody, ReadBody
 from application import complaint_commands as c
 from application.commands import CommandResult
 from application.complaint_commands import BulkReassign, Intake
@@ -217,55 +220,61 @@ _command_route(
 )
 
 
-@router.get("/v1/complaints")
+@router.get("/v1/complaints", responses=documented(cases.Queue, "a page of the queue"))
 async def queue(
     caller: Reader,
     services: ServicesDep,
     queue: Annotated[str, Query(pattern="^(" + "|".join(QUEUES) + ")$")] = "open",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> dict[str, Any]:
+) -> ReadBody:
     """A work queue: mine, team, escalated, overdue, due-soon or open; soonest due first."""
     viewer = Viewer(caller.name, caller.role, caller.team)
-    return await run_in_threadpool(
-        services.complaint_queries.queue, queue, viewer, utc_now(), page, size
+    return ReadBody(
+        await run_in_threadpool(
+            services.complaint_queries.queue, queue, viewer, utc_now(), page, size
+        )
     )
 
 
-@router.get("/v1/complaints/{complaint_id}")
+@router.get("/v1/complaints/{complaint_id}", responses=documented(cases.Complaint, "the case"))
 async def get_complaint(
     complaint_id: UUID,
     caller: Reader,
     services: ServicesDep,
-    response: Response,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
     as_of: Annotated[
         AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
     ] = None,
-) -> dict[str, Any]:
+) -> ReadBody:
     """The case with its clocks (`due_at`, `overdue`, `extension_level`, escalation...)."""
     view = await run_in_threadpool(
         services.complaint_queries.view, complaint_id, utc_now(), as_of_version, as_of
     )
-    response.headers["ETag"] = f'"{view["version"]}"'
-    return view
+    return ReadBody(view, headers={"ETag": f'"{view["version"]}"'})
 
 
-@router.get("/v1/complaints/{complaint_id}/history")
+@router.get("/v1/complaints/{complaint_id}/history", responses=documented(m.History, "its events"))
 async def complaint_history(
     complaint_id: UUID,
     caller: Reader,
     services: ServicesDep,
     proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
-) -> dict[str, Any]:
+) -> ReadBody:
     """Every event of the case in order, with its ledger position."""
     events = await run_in_threadpool(services.complaint_queries.history, complaint_id, proofs)
-    return {"events": events}
+    return ReadBody({"events": events})
 
 
 @router.get(
     "/v1/complaints/{complaint_id}/closure-report",
-    responses={200: {"content": {"text/html": {}}, "description": "JSON, or HTML when asked"}},
+    responses={
+        200: {
+            "model": cases.ClosureReport,
+            "content": {"text/html": {}},
+            "description": "JSON, or HTML when asked",
+        }
+    },
 )
 async def closure_report(
     complaint_id: UUID, caller: Reader, services: ServicesDep, request: Request
@@ -279,24 +288,24 @@ async def closure_report(
     return JSONBody(report)
 
 
-@router.get("/v1/regulator/feed")
+@router.get("/v1/regulator/feed", responses=documented(cases.Feed, "state changes"))
 async def regulator_feed(
     caller: Annotated[Principal, Depends(roles("regulator_platform"))],
     services: ServicesDep,
     after: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> ReadBody:
     """Each 12378 transfer's state changes after a position, oldest first (≤ 500)."""
-    return await run_in_threadpool(services.complaint_queries.feed, after)
+    return ReadBody(await run_in_threadpool(services.complaint_queries.feed, after))
 
 
-@router.get("/v1/risk/customers")
+@router.get("/v1/risk/customers", responses=documented(cases.RiskCustomers, "the warning"))
 async def risk_customers(
     caller: Annotated[Principal, Depends(roles("handler", "supervisor", "regulator", "auditor"))],
     services: ServicesDep,
     level: Annotated[str | None, Query(pattern="^(high|medium|low)$")] = None,
-) -> dict[str, Any]:
+) -> ReadBody:
     """The high-complaint-risk early warning; regulators see keyed pseudonyms only."""
     items = await run_in_threadpool(
         services.complaint_queries.risk, utc_now(), level, caller.role == "regulator"
     )
-    return {"items": items}
+    return ReadBody({"items": items})

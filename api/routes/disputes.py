@@ -3,14 +3,16 @@
 (No `from __future__ import annotations`: command routes are made by a factory whose body
 models FastAPI must see as real types.)"""
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
+from api import case_read_models as c
 from api import dispute_bodies as b
+from api import read_models as m
 from api.complaint_bodies import Command
 from api.deps import (
     IdempotencyKey,
@@ -23,7 +25,8 @@ from api.deps import (
     roles,
 )
 from api.errors import Problem
-from api.responses import JSONBody
+from api.read_models import documented
+from api.responses import JSONBody, ReadBody
 from application.disputes import OpenDispute
 from application.gateway import Meta
 from application.ledger import utc_now
@@ -111,12 +114,12 @@ for _action, _model in COMMANDS.items():
     _command_route(_action, _model)
 
 
-@router.get("/v1/disputes")
+@router.get("/v1/disputes", responses=documented(c.DisputesAssigned, "the disputes naming you"))
 async def list_disputes(
     caller: Reader,
     services: ServicesDep,
     assigned: Annotated[str, Query(pattern="^me$", description="the disputes naming you")],
-) -> dict[str, Any]:
+) -> ReadBody:
     """A mediator, arbitrator or court lists the disputes that name it."""
     if caller.partner_id is None:
         raise Problem(
@@ -125,35 +128,33 @@ async def list_disputes(
             [{"field": "assigned", "message": "for mediators, arbitrators, courts"}],
         )
     items = await run_in_threadpool(services.dispute_queries.assigned, caller.partner_id, utc_now())
-    return {"items": items}
+    return ReadBody({"items": items})
 
 
-@router.get("/v1/disputes/{dispute_id}")
+@router.get("/v1/disputes/{dispute_id}", responses=documented(c.Dispute, "the dispute"))
 async def get_dispute(
     dispute_id: UUID,
     caller: Reader,
     services: ServicesDep,
-    response: Response,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
     as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339")] = None,
-) -> dict[str, Any]:
+) -> ReadBody:
     """The dispute with its `state` and every window's due date and whether it was met."""
     view = await run_in_threadpool(
         services.dispute_queries.view, dispute_id, _scope(caller), utc_now(), as_of_version, as_of
     )
-    response.headers["ETag"] = f'"{view["version"]}"'
-    return view
+    return ReadBody(view, headers={"ETag": f'"{view["version"]}"'})
 
 
-@router.get("/v1/disputes/{dispute_id}/history")
+@router.get("/v1/disputes/{dispute_id}/history", responses=documented(m.History, "its events"))
 async def dispute_history(
     dispute_id: UUID,
     caller: Reader,
     services: ServicesDep,
     proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
-) -> dict[str, Any]:
+) -> ReadBody:
     """Every event of the dispute in order, with its ledger position."""
     events = await run_in_threadpool(
         services.dispute_queries.history, dispute_id, _scope(caller), proofs
     )
-    return {"events": events}
+    return ReadBody({"events": events})
