@@ -1,5 +1,5 @@
-"""The `xiaobao` command line: serve, migrate, demo, seal, project, rebuild, stats, verify,
-export."""
+"""The `xiaobao` command line: serve, migrate, demo, seal, project, rebuild, projections,
+stats, verify, export."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 
 from api import demo
 from api.event_types import PERIOD_PATTERN
@@ -185,6 +186,37 @@ def rebuild() -> None:
     finally:
         ledger.close()
     console.print("views rebuilt")
+
+
+@cli.command()
+def projections() -> None:
+    """Show each view's position and lag, and the event a failing view is stuck on (its
+    position, topic, stream id and error). It changes nothing and never skips an event."""
+    settings = Settings()
+    ledger = build_ledger(settings)
+    try:
+        projector = build_projector(settings, ledger)
+        head = int(ledger.recorder.max_notification_id() or 0)
+        states = projector.store.states([view.name for view in projector.views], head)
+    finally:
+        ledger.close()
+    table = Table("view", "position", "lag", "failed attempts", "failing on")
+    for state in states:
+        failure = state.failing
+        failing = (
+            "-"
+            if failure is None
+            else (
+                f"position {failure.position} ({failure.topic}, stream {failure.stream}): "
+                f"{failure.error}: {failure.message}; since {rfc3339(failure.since)}, "
+                f"{failure.attempts} attempt(s)"
+            )
+        )
+        table.add_row(state.view, str(state.position), str(state.lag), str(state.failures), failing)
+    console.print(f"log head: {head}")
+    console.print(table)
+    if any(state.failing is not None for state in states):
+        raise typer.Exit(1)
 
 
 @cli.command()

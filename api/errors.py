@@ -98,6 +98,7 @@ class Problem(Exception):
     errors: list[dict[str, str]] = field(default_factory=list)
     type: str = "about:blank"
     headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)  # RFC 9457 extension members
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -108,7 +109,7 @@ class Problem(Exception):
         }
         if self.errors:
             body["errors"] = self.errors
-        return body
+        return {**self.extensions, **body}
 
 
 class BodyTooLarge(Exception):

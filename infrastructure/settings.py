@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     complaint_due_soon_days: int = COMPLAINT_DEFAULTS.due_soon_days
     complaint_urge_escalation_count: int = COMPLAINT_DEFAULTS.urge_escalation_count
     projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
+    projection_retry_first_seconds: float = Field(
+        default=1.0, gt=0, description="a failing view is tried again after this, doubling"
+    )
+    projection_retry_max_seconds: float = Field(
+        default=60.0, gt=0, description="the longest wait between two tries of a failing view"
+    )
+    projection_failing_unready_seconds: float = Field(
+        default=60.0, ge=0, description="/readyz answers 503 once a view fails this long"
+    )
+    projection_failure_reminder_seconds: float = Field(
+        default=300.0, gt=0, description="a failing view is logged again at most this often"
+    )
     dispute_holidays: list[date] = Field(default_factory=list, description="非工作日")
     dispute_workdays: list[date] = Field(default_factory=list, description="调休上班日")
     run_projections: bool = Field(default=True, description="keep views live inside serve")

@@ -63,6 +63,7 @@ TABLES = (
     "merkle_nodes",
     "merkle_checkpoints",
     "projection_tracking",
+    "projection_failures",
     "view_complaint_facts",
     "view_complaint_periods",
     "view_complaint_pending",
