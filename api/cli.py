@@ -16,7 +16,6 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
 from api import demo
 from api.event_types import PERIOD_PATTERN
@@ -200,21 +199,20 @@ def projections() -> None:
         states = projector.store.states([view.name for view in projector.views], head)
     finally:
         ledger.close()
-    table = Table("view", "position", "lag", "failed attempts", "failing on")
+    typer.echo(f"log head: {head}")
     for state in states:
-        failure = state.failing
-        failing = (
-            "-"
-            if failure is None
-            else (
-                f"position {failure.position} ({failure.topic}, stream {failure.stream}): "
-                f"{failure.error}: {failure.message}; since {rfc3339(failure.since)}, "
-                f"{failure.attempts} attempt(s)"
-            )
+        typer.echo(
+            f"{state.view}: position {state.position}, lag {state.lag}, "
+            f"{state.failures} failed attempt(s) in all"
         )
-        table.add_row(state.view, str(state.position), str(state.lag), str(state.failures), failing)
-    console.print(f"log head: {head}")
-    console.print(table)
+        failure = state.failing
+        if failure is not None:
+            typer.echo(
+                f"  FAILING on position {failure.position}: topic {failure.topic}, "
+                f"stream {failure.stream}, {failure.error}: {failure.message} "
+                f"(since {rfc3339(failure.since)}, {failure.attempts} attempt(s); "
+                "retried with backoff, never skipped)"
+            )
     if any(state.failing is not None for state in states):
         raise typer.Exit(1)
 

@@ -587,7 +587,9 @@ class Runner:
                 for view in held:
                     self.locks[view.name].release()
             if not worked:
-                self.wake.wait(self.poll)
+                now = self.clock()  # a failing view's next try may come before the poll's
+                due = [r.retry_at - now for r in self.retrying.values() if r.retry_at > now]
+                self.wake.wait(min([self.poll, *due]))
                 self.wake.clear()
         for lock in self.locks.values():
             lock.release()
