@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     rate_limit_per_second: float = Field(default=200.0, ge=0, description="0 switches it off")
     rate_limit_burst: int = Field(default=400, ge=1)
+    auth_failures_per_minute: int = Field(
+        default=50, ge=0, description="failed authentications per client address; 0: off"
+    )
     # The complaint clocks' periods and limits: their defaults and checks are `ComplaintRules`.
     complaint_decision_days: tuple[int, ...] = Field(
         default=COMPLAINT_DEFAULTS.decision_days, min_length=3, max_length=3
