@@ -160,7 +160,11 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     )
     errors.install(app)
     app.add_middleware(
-        Gateway, max_body=config.max_body_bytes, metrics=metrics, access_log=config.access_log
+        Gateway,
+        max_body=config.max_body_bytes,
+        body_timeout=config.body_timeout_seconds,
+        metrics=metrics,
+        access_log=config.access_log,
     )
     for module in (
         health,

@@ -21,6 +21,7 @@ from api import demo
 from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
 from api.observability import configure_logging
+from api.server import TimedHttpToolsProtocol
 from application.commands import CommandRunner
 from application.knowledge import KnowledgeDesk
 from application.ledger import Ledger, utc_now
@@ -89,6 +90,9 @@ def serve(
         log_level=settings.log_level,
         access_log=False,  # the JSON request log of api.middleware replaces it
         log_config=None,
+        http=TimedHttpToolsProtocol,  # a deadline for each request head (api.server)
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 

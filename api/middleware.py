@@ -1,7 +1,9 @@
-"""Pure ASGI middleware: request id, body-size limit, media types, metrics and request log."""
+"""Pure ASGI middleware: request id, body-size limit and deadline, media types, metrics and
+request log."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -9,7 +11,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BodyTooLarge, Problem, problem_for, problem_response
+from api.errors import BodyTooLarge, BodyTooSlow, Problem, problem_for, problem_response
 from api.observability import Metrics, request_id
 
 log = logging.getLogger("xiaobao.http")
@@ -21,11 +23,21 @@ OWN_MEDIA_TYPES = frozenset({"/v1/events", "/dashboard/login"})
 
 class Gateway:
     """Wraps the app: every response carries `X-Request-Id`; oversized or wrongly typed
-    bodies are refused before a route runs; each request is counted, timed and logged."""
+    bodies are refused before a route runs, a body that does not arrive within `body_timeout`
+    seconds of the request's head is answered 408 and its connection closed; each request is
+    counted, timed and logged."""
 
-    def __init__(self, app: ASGIApp, max_body: int, metrics: Metrics, access_log: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body: int,
+        body_timeout: float,
+        metrics: Metrics,
+        access_log: bool,
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self.metrics = metrics
         self.access_log = access_log
 
@@ -56,6 +68,9 @@ class Gateway:
                 await problem_response(problem_for(BodyTooLarge(self.max_body)))(
                     scope, receive, send_with_id
                 )
+        except BodyTooSlow as slow:
+            if not status["sent"]:
+                await problem_response(problem_for(slow))(scope, receive, send_with_id)
         finally:
             self._observe(scope, status["code"], time.perf_counter() - started)
             request_id.reset(token)
@@ -75,15 +90,28 @@ class Gateway:
         return problem_for(BodyTooLarge(self.max_body))
 
     def _limited(self, receive: Receive) -> Receive:
+        """The body, counted against the size limit and read against the deadline (only
+        while it is incomplete: waiting for a disconnect afterwards has no deadline)."""
         seen = 0
+        done = False
+        deadline = time.monotonic() + self.body_timeout
 
         async def receive_counted() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, done
+            if done:
+                return await receive()
+            try:
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTooSlow(self.body_timeout) from None
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
                     raise BodyTooLarge(self.max_body)
+                done = not message.get("more_body", False)
+            else:
+                done = True
             return message
 
         return receive_counted

@@ -50,6 +50,16 @@ class Settings(BaseSettings):
     lock_timeout_seconds: int = Field(default=5, ge=0)
     save_attempts: int = Field(default=10, ge=1)
     max_body_bytes: int = 5 * 1024 * 1024
+    max_header_bytes: int = Field(default=65_536, ge=1024, description="a request's head")
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="a request head must arrive within this, or closed"
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a request body must arrive within this, else 408"
+    )
+    keep_alive_timeout_seconds: int = Field(
+        default=5, ge=1, description="an idle kept-alive connection is closed after this"
+    )
     rate_limit_per_second: float = Field(default=200.0, ge=0, description="0 switches it off")
     rate_limit_burst: int = Field(default=400, ge=1)
     auth_failures_per_minute: int = Field(
