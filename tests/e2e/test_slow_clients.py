@@ -25,6 +25,7 @@ def server(settings: Settings, tmp_path: Path) -> Iterator[Server]:
     running = Server(settings, tmp_path)
     running.env["XIAOBAO_HEADER_TIMEOUT_SECONDS"] = str(DEADLINE)
     running.env["XIAOBAO_BODY_TIMEOUT_SECONDS"] = str(DEADLINE)
+    running.env["XIAOBAO_MAX_HEADER_BYTES"] = "4096"
     running.start()
     yield running
     if running.process and running.process.poll() is None:
@@ -75,3 +76,5 @@ def test_half_open_connections_are_closed_after_their_deadline_and_others_are_se
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
         assert b"application/problem+json" in answer
     assert httpx.get(f"{server.url}/healthz", timeout=DEADLINE).status_code == 200
+    huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 5000 + b"\r\n\r\n"
+    assert until_closed(opened(server, huge)).startswith(b"HTTP/1.1 400")  # a head over 4096 bytes
