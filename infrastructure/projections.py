@@ -560,6 +560,7 @@ class Runner:
             listener = threading.Thread(target=self._listen, args=(stop,), daemon=True)
             listener.start()
         retry_at: dict[str, float] = {}
+        broken_told_at: float | None = None
         with contextlib.suppress(Exception):  # a failure recorded before a restart
             for failure in self.projector.store.failures()[0].values():
                 self.retrying[failure.view] = _Retrying(failure, 0.0, None)
@@ -582,8 +583,14 @@ class Runner:
                 worked = advanced > 0
                 self._failed(failed)
                 self._recovered([v.name for v in held], {f.view for f in failed})
-            except Exception:
-                log.exception("projections failed; retrying")
+                if broken_told_at is not None:
+                    broken_told_at = None
+                    log.warning("projections work again")
+            except Exception:  # the database itself (a view's own failure is recorded above)
+                now = self.clock()
+                if broken_told_at is None or now - broken_told_at >= self.backoff.remind:
+                    log.exception("projections failed; retrying")  # once, then a reminder
+                    broken_told_at = now
                 for view in held:
                     self.locks[view.name].release()
             if not worked:

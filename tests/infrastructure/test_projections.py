@@ -437,3 +437,40 @@ def test_the_runner_backs_off_a_failing_view_logs_it_once_and_logs_its_recovery(
         thread.join(timeout=5)
     assert engine.store.positions()["v_bad"] == head
     assert logged(caplog)[1:] == [f"view v_bad recovered past position {mine[2].id}"]
+
+
+def test_a_runner_whose_database_fails_logs_it_once_not_once_a_cycle(
+    services: Services, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    complain(services, 2)
+    engine, view = projector(services)
+    runner = runner_for(services, settings, engine)
+    cycle = engine.cycle
+    down = threading.Event()
+    down.set()
+    tried = {"n": 0}
+
+    def broken(views: Any, isolate: bool = True) -> Any:
+        if down.is_set():
+            tried["n"] += 1
+            raise ConnectionError("the database went away")
+        return cycle(views, isolate)
+
+    engine.cycle = broken  # type: ignore[method-assign]
+    caplog.set_level("INFO", logger="xiaobao.projections")
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(1.0)
+        assert tried["n"] >= 5  # polled again and again...
+        assert logged(caplog) == ["projections failed; retrying"]  # ...but logged once
+        down.clear()
+        deadline = time.monotonic() + 10
+        while engine.store.positions().get(view.name, 0) < services.ledger.position():
+            assert time.monotonic() < deadline, "the view did not catch up"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert logged(caplog) == ["projections failed; retrying", "projections work again"]
