@@ -62,7 +62,9 @@ async def services(rt: Annotated[Runtime, Depends(runtime)]) -> Services:
     return rt.services
 
 
-def authenticate(rt: Runtime, request: Request, token: str, **headers: str) -> Principal:
+def authenticate(
+    rt: Runtime, request: Request, token: str, challenge: dict[str, str] | None = None
+) -> Principal:
     """The principal of a token. An unknown token is a failed attempt of the client's address:
     401, or 429 with `Retry-After` once the address failed more than the setting's number a
     minute. A valid token is never refused for the failures of its address."""
@@ -78,7 +80,7 @@ def authenticate(rt: Runtime, request: Request, token: str, **headers: str) -> P
             headers={"Retry-After": retry_after(wait)},
         )
     rt.auth_failures.failed(address)
-    raise Problem(401, "unknown token", headers=headers)
+    raise Problem(401, "unknown token", headers=challenge or {})
 
 
 async def principal(
@@ -89,7 +91,7 @@ async def principal(
     """The caller; 401 when the token is missing or unknown (429 after many unknown ones)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    found = authenticate(rt, request, credentials.credentials, **{"WWW-Authenticate": "Bearer"})
+    found = authenticate(rt, request, credentials.credentials, {"WWW-Authenticate": "Bearer"})
     wait = rt.limiter.take(found.name)
     if wait > 0:
         raise Problem(
