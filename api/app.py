@@ -19,7 +19,7 @@ from api.errors import PROBLEM_RESPONSES
 from api.event_types import EVENT_TYPES
 from api.middleware import Gateway
 from api.observability import Metrics
-from api.ratelimit import RateLimiter
+from api.ratelimit import FailureThrottle, RateLimiter
 from api.routes import (
     claims,
     complaints,
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             ),
             principals=principals,
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
+            auth_failures=FailureThrottle(config.auth_failures_per_minute),
             metrics=metrics,
             notary=notary,
             proofs=proofs,
@@ -159,7 +160,11 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
     )
     errors.install(app)
     app.add_middleware(
-        Gateway, max_body=config.max_body_bytes, metrics=metrics, access_log=config.access_log
+        Gateway,
+        max_body=config.max_body_bytes,
+        body_timeout=config.body_timeout_seconds,
+        metrics=metrics,
+        access_log=config.access_log,
     )
     for module in (
         health,

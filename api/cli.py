@@ -1,5 +1,5 @@
-"""The `xiaobao` command line: serve, migrate, demo, seal, project, rebuild, stats, verify,
-export."""
+"""The `xiaobao` command line: serve, migrate, demo, seal, project, rebuild, projections,
+stats, verify, export."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from api import demo
 from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
 from api.observability import configure_logging
+from api.server import TimedHttpToolsProtocol
 from application.commands import CommandRunner
 from application.knowledge import KnowledgeDesk
 from application.ledger import Ledger, utc_now
@@ -89,6 +90,9 @@ def serve(
         log_level=settings.log_level,
         access_log=False,  # the JSON request log of api.middleware replaces it
         log_config=None,
+        http=TimedHttpToolsProtocol,  # a deadline for each request head (api.server)
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 
@@ -185,6 +189,36 @@ def rebuild() -> None:
     finally:
         ledger.close()
     console.print("views rebuilt")
+
+
+@cli.command()
+def projections() -> None:
+    """Show each view's position and lag, and the event a failing view is stuck on (its
+    position, topic, stream id and error). It changes nothing and never skips an event."""
+    settings = Settings()
+    ledger = build_ledger(settings)
+    try:
+        projector = build_projector(settings, ledger)
+        head = int(ledger.recorder.max_notification_id() or 0)
+        states = projector.store.states([view.name for view in projector.views], head)
+    finally:
+        ledger.close()
+    typer.echo(f"log head: {head}")
+    for state in states:
+        typer.echo(
+            f"{state.view}: position {state.position}, lag {state.lag}, "
+            f"{state.failures} failed attempt(s) in all"
+        )
+        failure = state.failing
+        if failure is not None:
+            typer.echo(
+                f"  FAILING on position {failure.position}: topic {failure.topic}, "
+                f"stream {failure.stream}, {failure.error}: {failure.message} "
+                f"(since {rfc3339(failure.since)}, {failure.attempts} attempt(s); "
+                "retried with backoff, never skipped)"
+            )
+    if any(state.failing is not None for state in states):
+        raise typer.Exit(1)
 
 
 @cli.command()

@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import Problem
 from api.observability import Metrics
-from api.ratelimit import RateLimiter, retry_after
+from api.ratelimit import FailureThrottle, RateLimiter, retry_after
 from api.responses import JSONBody
 from application.commands import CommandKey, CommandResult
 from application.gateway import Meta
@@ -43,6 +43,7 @@ class Runtime:
     services: Services
     principals: Principals
     limiter: RateLimiter
+    auth_failures: FailureThrottle
     metrics: Metrics
     notary: Notary
     proofs: LedgerProofs | None
@@ -61,16 +62,36 @@ async def services(rt: Annotated[Runtime, Depends(runtime)]) -> Services:
     return rt.services
 
 
+def authenticate(
+    rt: Runtime, request: Request, token: str, challenge: dict[str, str] | None = None
+) -> Principal:
+    """The principal of a token. An unknown token is a failed attempt of the client's address:
+    401, or 429 with `Retry-After` once the address failed more than the setting's number a
+    minute. A valid token is never refused for the failures of its address."""
+    found = rt.principals.authenticate(token)
+    if found is not None:
+        return found
+    address = request.client.host if request.client else "-"
+    wait = rt.auth_failures.refused(address)
+    if wait > 0:
+        raise Problem(
+            429,
+            "too many failed authentications from this address",
+            headers={"Retry-After": retry_after(wait)},
+        )
+    rt.auth_failures.failed(address)
+    raise Problem(401, "unknown token", headers=challenge or {})
+
+
 async def principal(
+    request: Request,
     rt: Annotated[Runtime, Depends(runtime)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller; 401 when the token is missing or unknown."""
+    """The caller; 401 when the token is missing or unknown (429 after many unknown ones)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    found = rt.principals.authenticate(credentials.credentials)
-    if found is None:
-        raise Problem(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    found = authenticate(rt, request, credentials.credentials, {"WWW-Authenticate": "Bearer"})
     wait = rt.limiter.take(found.name)
     if wait > 0:
         raise Problem(

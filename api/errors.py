@@ -54,6 +54,7 @@ TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     412: "Precondition failed",
     413: "Content too large",
@@ -98,6 +99,7 @@ class Problem(Exception):
     errors: list[dict[str, str]] = field(default_factory=list)
     type: str = "about:blank"
     headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)  # RFC 9457 extension members
 
     def body(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -108,7 +110,15 @@ class Problem(Exception):
         }
         if self.errors:
             body["errors"] = self.errors
-        return body
+        return {**self.extensions, **body}
+
+
+class BodyTooSlow(Exception):
+    """The request body did not arrive within the configured time."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 class BodyTooLarge(Exception):
@@ -157,6 +167,13 @@ def problem_for(exc: Exception) -> Problem:
     too_large = exc if isinstance(exc, BodyTooLarge) else exc.__cause__
     if isinstance(too_large, BodyTooLarge):
         return Problem(413, f"the body exceeds the limit of {too_large.limit} bytes")
+    too_slow = exc if isinstance(exc, BodyTooSlow) else exc.__cause__
+    if isinstance(too_slow, BodyTooSlow):
+        return Problem(
+            408,
+            f"the body did not arrive within {too_slow.seconds:g} seconds",
+            headers={"Connection": "close"},
+        )
     if isinstance(exc, ProofRangeError):
         return Problem(422, str(exc), [{"field": "query", "message": str(exc)}])
     if isinstance(exc, NoCheckpoint):

@@ -128,12 +128,17 @@ class OfflineClaimPaid(WireModel):
     deductible_applied: Money
 
 
+# A count a partner reports: far above any insurer's book, and summed over every period and
+# line still within the 64-bit integers of every store and view (and exact in JSON doubles).
+MAX_REPORTED_COUNT = 10**12
+
+
 class ExposureReported(WireModel):
     period: str = Field(pattern=PERIOD_PATTERN)
     line: Literal["health", "life", "accident", "motor", "property", "guarantee", "other"]
-    premium: Money
-    policies: int = Field(ge=0)
-    insured_persons: int = Field(ge=0)
+    premium: Money = Field(description="at most 999999999999999.99 (15 digits before the point)")
+    policies: int = Field(ge=0, le=MAX_REPORTED_COUNT)
+    insured_persons: int = Field(ge=0, le=MAX_REPORTED_COUNT)
 
 
 class RemittancePaid(WireModel):

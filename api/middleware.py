@@ -1,7 +1,9 @@
-"""Pure ASGI middleware: request id, body-size limit, media types, metrics and request log."""
+"""Pure ASGI middleware: request id, body-size limit and deadline, media types, metrics and
+request log."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -9,7 +11,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import BodyTooLarge, Problem, problem_for, problem_response
+from api.errors import BodyTooLarge, BodyTooSlow, Problem, problem_for, problem_response
 from api.observability import Metrics, request_id
 
 log = logging.getLogger("xiaobao.http")
@@ -21,11 +23,22 @@ OWN_MEDIA_TYPES = frozenset({"/v1/events", "/dashboard/login"})
 
 class Gateway:
     """Wraps the app: every response carries `X-Request-Id`; oversized or wrongly typed
-    bodies are refused before a route runs; each request is counted, timed and logged."""
+    bodies are refused before a route runs, a body that does not arrive within `body_timeout`
+    seconds of the request's head is answered 408 and its connection closed; each request is
+    counted, timed and logged."""
 
-    def __init__(self, app: ASGIApp, max_body: int, metrics: Metrics, access_log: bool) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_body: int,
+        body_timeout: float,
+        metrics: Metrics,
+        access_log: bool,
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.deadlines = BodyDeadlines(body_timeout)
         self.metrics = metrics
         self.access_log = access_log
 
@@ -45,18 +58,29 @@ class Gateway:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
+        task = asyncio.current_task()
         try:
             refusal = self._refusal(scope, headers)
             if refusal is not None:
                 await problem_response(refusal)(scope, receive, send_with_id)
             else:
-                await self.app(scope, self._limited(receive), send_with_id)
+                await self.app(scope, self._limited(receive, task), send_with_id)
+        except asyncio.CancelledError:
+            if not self.deadlines.overdue(task):
+                raise
+            if not status["sent"]:  # cancelled between two reads of a late body
+                slow = problem_for(BodyTooSlow(self.body_timeout))
+                await problem_response(slow)(scope, receive, send_with_id)
         except BodyTooLarge:
             if not status["sent"]:
                 await problem_response(problem_for(BodyTooLarge(self.max_body)))(
                     scope, receive, send_with_id
                 )
+        except BodyTooSlow as slow:
+            if not status["sent"]:
+                await problem_response(problem_for(slow))(scope, receive, send_with_id)
         finally:
+            self.deadlines.forget(task)
             self._observe(scope, status["code"], time.perf_counter() - started)
             request_id.reset(token)
 
@@ -74,16 +98,33 @@ class Gateway:
     def _too_large(self) -> Problem:
         return problem_for(BodyTooLarge(self.max_body))
 
-    def _limited(self, receive: Receive) -> Receive:
+    def _limited(self, receive: Receive, task: asyncio.Task[Any] | None) -> Receive:
+        """The body, counted against the size limit and read against the deadline (only
+        while it is incomplete: waiting for a disconnect afterwards has no deadline)."""
         seen = 0
+        done = False
+        deadline = time.monotonic() + self.body_timeout
 
         async def receive_counted() -> Message:
-            nonlocal seen
-            message = await receive()
+            nonlocal seen, done
+            if done:
+                return await receive()
+            self.deadlines.watch(task, deadline)
+            try:
+                message = await receive()
+            except asyncio.CancelledError:
+                if self.deadlines.overdue(task):
+                    raise BodyTooSlow(self.body_timeout) from None
+                raise
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
                     raise BodyTooLarge(self.max_body)
+                done = not message.get("more_body", False)
+            else:
+                done = True
+            if done:
+                self.deadlines.forget(task)
             return message
 
         return receive_counted
@@ -109,3 +150,49 @@ def route_template(scope: Scope) -> str:
     """The matched route's path template, so no id or personal value reaches a label."""
     route: Any = scope.get("route")
     return str(getattr(route, "path", "unmatched"))
+
+
+class BodyDeadlines:
+    """Requests still reading their body, and by when they must have it. One sweep every
+    quarter of the deadline (at most a second) cancels the late ones' tasks, which then
+    answer 408: a timer per read would cost more than the read on the hottest route."""
+
+    def __init__(self, seconds: float) -> None:
+        self.interval = min(1.0, seconds / 4)
+        self.waiting: dict[asyncio.Task[Any], float] = {}
+        self.late: set[asyncio.Task[Any]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def watch(self, task: asyncio.Task[Any] | None, deadline: float) -> None:
+        if task is None:
+            return
+        self.waiting[task] = deadline
+        sweeper = self._sweeper
+        loop = asyncio.get_running_loop()
+        if sweeper is None or sweeper.done() or sweeper.get_loop() is not loop:
+            self._sweeper = loop.create_task(self._sweep())
+
+    def forget(self, task: asyncio.Task[Any] | None) -> None:
+        if task is not None:
+            self.waiting.pop(task, None)
+            self.late.discard(task)
+
+    def overdue(self, task: asyncio.Task[Any] | None) -> bool:
+        """Whether the task was cancelled for its late body (then the cancellation is
+        taken back: the request goes on to answer 408)."""
+        if task is None or task not in self.late:
+            return False
+        self.late.discard(task)
+        task.uncancel()
+        return True
+
+    async def _sweep(self) -> None:
+        while self.waiting:  # ends when no body is being read; the next read starts another
+            await asyncio.sleep(self.interval)
+            now = time.monotonic()
+            for task, deadline in list(self.waiting.items()):
+                if deadline <= now:
+                    del self.waiting[task]
+                    if not task.done():
+                        self.late.add(task)
+                        task.cancel()

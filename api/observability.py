@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
+
+from infrastructure.projections import ViewState
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -90,6 +95,20 @@ class Metrics:
             ["view"],
             registry=self.registry,
         )
+        self.projection_failing = Gauge(
+            "xiaobao_projection_failing",
+            "1 while a view fails on an event and retries it with backoff, else 0",
+            ["view"],
+            registry=self.registry,
+        )
+        self.projection_failing_position = Gauge(
+            "xiaobao_projection_failing_position",
+            "Ledger position of the event a view fails on (0 when it is not failing)",
+            ["view"],
+            registry=self.registry,
+        )
+        self.projection_failures = ViewFailures()
+        self.registry.register(self.projection_failures)
         self.ledger_position = Gauge(
             "xiaobao_ledger_position",
             "Highest ledger position this process has written or read",
@@ -97,8 +116,36 @@ class Metrics:
         )
         self._highest = 0
 
+    def saw_views(self, states: Iterable[ViewState]) -> None:
+        """Set the per-view gauges and failure counts from the views' states."""
+        for state in states:
+            self.projection_lag.labels(state.view).set(state.lag)
+            failing = state.failing
+            self.projection_failing.labels(state.view).set(0 if failing is None else 1)
+            position = 0 if failing is None else failing.position
+            self.projection_failing_position.labels(state.view).set(position)
+            self.projection_failures.totals[state.view] = state.failures
+
     def saw_position(self, position: int) -> None:
         """Track the highest ledger position written through this process."""
         if position > self._highest:
             self._highest = position
             self.ledger_position.set(position)
+
+
+class ViewFailures(Collector):
+    """`xiaobao_projection_failures_total`: failed attempts per view, as the ledger's
+    database counts them (whichever process ran the view), read at each scrape."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, int] = {}
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "xiaobao_projection_failures",
+            "Failed attempts of a view to apply an event (retried with backoff)",
+            labels=["view"],
+        )
+        for view, total in sorted(self.totals.items()):
+            family.add_metric([view], total)
+        yield family

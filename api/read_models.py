@@ -39,10 +39,30 @@ class Health(ReadModel):
     status: str = Field(description='always "ok"')
 
 
+class ViewFailure(ReadModel):
+    position: int = Field(description="log position of the event the view fails on")
+    topic: str = Field(description="the event's topic")
+    stream_id: str = Field(description="the event's stream id")
+    error: str = Field(description="the error's type")
+    message: str = Field(description="a short message, quoted values and digit runs masked")
+    since: str = Field(description="when the view started failing on this event (RFC 3339)")
+    attempts: int = Field(description="failed attempts on this event (retried with backoff)")
+
+
+class ViewReport(ReadModel):
+    position: int = Field(description="the view's tracking position")
+    lag: int = Field(description="entries the view has still to read")
+    failures: int = Field(description="failed attempts of the view in all")
+    failing: ViewFailure | None = Field(description="the event it is stuck on, if any")
+
+
 class Readiness(ReadModel):
-    status: str = Field(description='always "ready" (503 otherwise)')
+    status: str = Field(description='always "ready" (503 otherwise, with the same members)')
     position: int = Field(description="the highest position in the log")
     projection_lag: dict[str, int] = Field(description="entries each view has still to read")
+    projections: dict[str, ViewReport] = Field(
+        description="each view's position, lag and failing event"
+    )
 
 
 # -- claims ---------------------------------------------------------------------------------

@@ -5,6 +5,12 @@ event — and a batch of events per transaction.
 On PostgreSQL a runner is woken by the ledger's NOTIFY (a LISTEN connection of its own,
 reconnected when lost) with a slow fallback poll, and exactly one runner is active per view
 (an advisory lock); on SQLite it polls the notification log (a file lock per view).
+
+A view that fails is applied again one event at a time up to the event it fails on, which is
+recorded in `projection_failures` (position, topic, stream, the error's type and a short
+message with quoted values and long digit runs masked); the runner then retries that view
+with an exponential, capped backoff while the other views go on, logs one line when it
+starts failing and one when it recovers (and a reminder now and then), and never skips it.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,6 +58,31 @@ TRACK = Statement(
     "ON CONFLICT (view) DO UPDATE SET position = excluded.position"
 )
 MOVE = Statement("UPDATE projection_tracking SET position = {p} WHERE view = {p}")
+# One row per view that ever failed: position 0 when it is not failing now; `total` counts
+# every failed attempt (the failure counter of /metrics).
+CREATE_FAILURES = Statement(
+    "CREATE TABLE IF NOT EXISTS projection_failures "
+    "(view TEXT PRIMARY KEY, position BIGINT NOT NULL, topic TEXT NOT NULL, "
+    "stream TEXT NOT NULL, error TEXT NOT NULL, message TEXT NOT NULL, "
+    "since TEXT NOT NULL, attempts BIGINT NOT NULL, total BIGINT NOT NULL)"
+)
+FAILURE_LOCKED = Statement(
+    "SELECT position, since, attempts FROM projection_failures WHERE view = {p}{lock}",
+    lock=FOR_UPDATE,
+)
+RECORD_FAILURE = Statement(
+    "INSERT INTO projection_failures "
+    "(view, position, topic, stream, error, message, since, attempts, total) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 1) ON CONFLICT (view) DO UPDATE SET "
+    "position = excluded.position, topic = excluded.topic, stream = excluded.stream, "
+    "error = excluded.error, message = excluded.message, since = excluded.since, "
+    "attempts = excluded.attempts, total = projection_failures.total + 1"
+)
+CLEAR_FAILURE = Statement("UPDATE projection_failures SET position = 0 WHERE view = {p}")
+FAILURES = Statement(
+    "SELECT view, position, topic, stream, error, message, since, attempts, total "
+    "FROM projection_failures"
+)
 
 
 class Cursor(Protocol):
@@ -116,6 +149,45 @@ class _SqliteCursor:
         return [tuple(r) for r in self.raw.fetchall()]
 
 
+@dataclass(frozen=True)
+class Failure:
+    """The event a view fails on (its log position, topic and stream id) and the error, as
+    recorded: the error's type and a short message that carries no values from the event."""
+
+    view: str
+    position: int
+    topic: str
+    stream: str
+    error: str
+    message: str
+    since: datetime
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Where a view stands: its tracking position, its lag behind the log's head, what it
+    is failing on (None when it is not), and how many attempts ever failed."""
+
+    view: str
+    position: int
+    lag: int
+    failing: Failure | None
+    failures: int
+
+
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|\([^)]*\)")
+_DIGITS = re.compile(r"\d{4,}")
+
+
+def describe(error: BaseException) -> tuple[str, str]:
+    """The error's type and the first line of its message, without quoted values (SQL errors
+    quote the offending value) or long digit runs (ids, phone numbers), at most 160 chars."""
+    lines = str(error).strip().splitlines() or [""]
+    message = _DIGITS.sub("#", _QUOTED.sub("…", lines[0]))
+    return type(error).__name__, message[:160]
+
+
 class ViewStore:
     """Transactions on the ledger's database for view tables and their tracking rows."""
 
@@ -165,6 +237,73 @@ class ViewStore:
     def create_tracking(self) -> None:
         with self.transaction() as cur:
             cur.execute(CREATE_TRACKING)
+            cur.execute(CREATE_FAILURES)
+
+    def record_failure(self, failure: Failure) -> Failure:
+        """Record a failed attempt: another one on the same event keeps its `since` and
+        counts the attempt; a new event starts over. Returns the failure as recorded."""
+        with self.transaction() as cur:
+            cur.execute(FAILURE_LOCKED, (failure.view,))
+            found = cur.fetchall()
+            if found and int(found[0][0]) == failure.position:
+                failure = replace(
+                    failure,
+                    since=datetime.fromisoformat(found[0][1]),
+                    attempts=int(found[0][2]) + 1,
+                )
+            cur.execute(
+                RECORD_FAILURE,
+                (
+                    failure.view,
+                    failure.position,
+                    failure.topic,
+                    failure.stream,
+                    failure.error,
+                    failure.message,
+                    failure.since.isoformat(),
+                    failure.attempts,
+                ),
+            )
+        return failure
+
+    def clear_failure(self, cursor: Cursor, view: str) -> None:
+        """The view is past its failing event (or was reset): not failing any more."""
+        cursor.execute(CLEAR_FAILURE, (view,))
+
+    def failures(self) -> tuple[dict[str, Failure], dict[str, int]]:
+        """The recorded failures (views failing now, and every view's count of failed
+        attempts), as rows; `states` says which still hold the view back."""
+        with self.read() as cur:
+            cur.execute(FAILURES)
+            rows = cur.fetchall()
+        failing = {
+            row[0]: Failure(
+                row[0],
+                int(row[1]),
+                row[2],
+                row[3],
+                row[4],
+                row[5],
+                datetime.fromisoformat(row[6]),
+                int(row[7]),
+            )
+            for row in rows
+            if int(row[1]) > 0
+        }
+        return failing, {row[0]: int(row[8]) for row in rows}
+
+    def states(self, views: Sequence[str], head: int) -> list[ViewState]:
+        """Each view's position, lag and the failure holding it back (a recorded failure the
+        view has since passed, after a fix and a restart, no longer counts)."""
+        tracked = self.positions()
+        failing, totals = self.failures()
+        found = []
+        for view in sorted(set(views) | set(tracked)):
+            at = tracked.get(view, 0)
+            failure = failing.get(view)
+            holding = failure if failure is not None and at < failure.position else None
+            found.append(ViewState(view, at, max(0, head - at), holding, totals.get(view, 0)))
+        return found
 
     def position(self, cursor: Cursor, view: str) -> int:
         cursor.execute(POSITION, (view,))
@@ -241,9 +380,11 @@ class Projector:
         """Apply the next batch to one view; returns how many log positions it advanced."""
         return self.cycle([view], isolate=False)[0]
 
-    def cycle(self, views: Sequence[View], isolate: bool = True) -> tuple[int, list[str]]:
+    def cycle(self, views: Sequence[View], isolate: bool = True) -> tuple[int, list[Failure]]:
         """Apply the next batch to each view; returns the log positions advanced (summed over
-        the views) and, with `isolate`, the views that failed (logged; the others go on).
+        the views) and, with `isolate`, the failures of the views that failed (recorded; the
+        others go on). A failing batch is applied again one event at a time, so the view
+        moves up to the event it fails on, and that event is what is recorded.
 
         The log's head and the tracking positions are read once; views at the same position
         (the usual case) read the new events of all their topics in one query, each event
@@ -264,7 +405,7 @@ class Projector:
                 at.setdefault(after, []).append(view)
         decoded: dict[int, Any] = {}
         idle: dict[str, tuple[int, int]] = {}
-        failed: list[str] = []
+        failed: list[Failure] = []
         advanced = 0
         for after, group in sorted(at.items()):
             notifications = self.recorder.select_notifications(
@@ -290,8 +431,10 @@ class Projector:
                 except Exception:
                     if not isolate:
                         raise
-                    log.exception("projection %s failed; retrying", view.name)
-                    failed.append(view.name)
+                    went, failure = self._one_at_a_time(view, after, mine, decoded)
+                    advanced += went
+                    if failure is not None:
+                        failed.append(self.store.record_failure(failure))
         if idle:
             with self.store.transaction() as cur:
                 moved = self.store.advance(cur, idle)
@@ -307,6 +450,26 @@ class Projector:
             self.store.track(cur, view.name, reached)
         return True
 
+    def _one_at_a_time(
+        self, view: View, after: int, mine: Sequence[Any], decoded: dict[int, Any]
+    ) -> tuple[int, Failure | None]:
+        """Apply a failed batch's events one by one: the view moves up to the event it fails
+        on. Returns the positions advanced and the failure (None if every event went in)."""
+        at = after
+        for n in mine:
+            try:
+                if n.id not in decoded:
+                    decoded[n.id] = self.mapper.to_domain_event(n)
+                if not self._apply(view, at, n.id, [(n.id, decoded[n.id])]):
+                    break  # another writer moved it
+            except Exception as error:
+                kind, message = describe(error)
+                stream = str(n.originator_id)
+                now = datetime.now(tz=UTC)
+                return at - after, Failure(view.name, n.id, n.topic, stream, kind, message, now, 1)
+            at = n.id
+        return at - after, None
+
     def catch_up(self, view: View | None = None) -> int:
         """Apply every pending event to one view (or all), a cycle at a time."""
         total = 0
@@ -319,6 +482,7 @@ class Projector:
         with self.store.transaction() as cur:
             view.clear(cur)
             self.store.track(cur, view.name, 0)
+            self.store.clear_failure(cur, view.name)
 
 
 def lock_for(
@@ -345,6 +509,26 @@ def running(runner: Runner) -> Iterator[threading.Event]:
         thread.join(timeout=10)
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """How a runner retries a failing view: after `first` seconds, doubling with each failed
+    attempt on the same event up to `most`; a reminder in the log at most every `remind`."""
+
+    first: float
+    most: float
+    remind: float
+
+    def delay(self, attempts: int) -> float:
+        return min(self.most, self.first * 2.0 ** min(max(0, attempts - 1), 64))
+
+
+@dataclass
+class _Retrying:
+    failure: Failure
+    retry_at: float
+    told_at: float | None  # when the log last said so (None: not yet in this process)
+
+
 class Runner:
     """Keeps views current: woken by NOTIFY on PostgreSQL, polling on SQLite."""
 
@@ -354,16 +538,21 @@ class Runner:
         locks: dict[str, SingleActive],
         conninfo: str | None,
         channel: str | None,
+        backoff: Backoff,
         poll: float = 1.0,
         settle: float = 0.1,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.projector = projector
         self.settle = settle
         self.locks = locks
         self.conninfo = conninfo
         self.channel = channel
+        self.backoff = backoff
         self.poll = poll
+        self.clock = clock
         self.wake = threading.Event()
+        self.retrying: dict[str, _Retrying] = {}
 
     def run(self, stop: threading.Event) -> None:
         listener = None
@@ -371,30 +560,96 @@ class Runner:
             listener = threading.Thread(target=self._listen, args=(stop,), daemon=True)
             listener.start()
         retry_at: dict[str, float] = {}
+        broken_told_at: float | None = None
+        with contextlib.suppress(Exception):  # a failure recorded before a restart
+            for failure in self.projector.store.failures()[0].values():
+                self.retrying[failure.view] = _Retrying(failure, 0.0, None)
         while not stop.is_set():
             stop.wait(self.settle)  # let a burst of events arrive: one batch, not many
+            now = self.clock()
             held = []
             for view in self.projector.views:
-                if time.monotonic() < retry_at.get(view.name, 0):
+                if now < retry_at.get(view.name, 0):
                     continue  # another runner is active; ask again later, not on every event
-                if self.locks[view.name].acquire():
-                    held.append(view)
-                else:
-                    retry_at[view.name] = time.monotonic() + LOCK_RETRY_SECONDS
+                if not self.locks[view.name].acquire():
+                    retry_at[view.name] = now + LOCK_RETRY_SECONDS
+                elif (retrying := self.retrying.get(view.name)) is None or (
+                    now >= retrying.retry_at
+                ):
+                    held.append(view)  # a failing view keeps its lock while it waits
             worked = False
             try:
                 advanced, failed = self.projector.cycle(held)
                 worked = advanced > 0
-            except Exception:
-                log.exception("projections failed; retrying")
-                failed = [view.name for view in held]
-            for name in failed:
-                self.locks[name].release()
+                self._failed(failed)
+                self._recovered([v.name for v in held], {f.view for f in failed})
+                if broken_told_at is not None:
+                    broken_told_at = None
+                    log.warning("projections work again")
+            except Exception:  # the database itself (a view's own failure is recorded above)
+                now = self.clock()
+                if broken_told_at is None or now - broken_told_at >= self.backoff.remind:
+                    log.exception("projections failed; retrying")  # once, then a reminder
+                    broken_told_at = now
+                for view in held:
+                    self.locks[view.name].release()
             if not worked:
-                self.wake.wait(self.poll)
+                now = self.clock()  # a failing view's next try may come before the poll's
+                due = [r.retry_at - now for r in self.retrying.values() if r.retry_at > now]
+                self.wake.wait(min([self.poll, *due]))
                 self.wake.clear()
         for lock in self.locks.values():
             lock.release()
+
+    def _failed(self, failures: Sequence[Failure]) -> None:
+        """Wait before trying a failing view again; say so in the log once, then at most
+        every `remind` seconds."""
+        now = self.clock()
+        for failure in failures:
+            before = self.retrying.get(failure.view)
+            retry_at = now + self.backoff.delay(failure.attempts)
+            told_at = (
+                before.told_at if before and before.failure.position == failure.position else None
+            )
+            if told_at is None or now - told_at >= self.backoff.remind:
+                log.error(
+                    "view %s %s at position %d",
+                    failure.view,
+                    "starts failing" if told_at is None else "still failing",
+                    failure.position,
+                    extra={
+                        "view": failure.view,
+                        "position": failure.position,
+                        "topic": failure.topic,
+                        "error": failure.error,
+                        "error_message": failure.message,
+                        "attempts": failure.attempts,
+                        "retry_in_seconds": round(retry_at - now, 1),
+                    },
+                )
+                told_at = now
+            self.retrying[failure.view] = _Retrying(failure, retry_at, told_at)
+
+    def _recovered(self, tried: Sequence[str], failed: set[str]) -> None:
+        """A failing view that was tried and did not fail again: once it is past its failing
+        event, its failure is cleared and the log says so."""
+        candidates = [v for v in tried if v in self.retrying and v not in failed]
+        if not candidates:
+            return
+        tracked = self.projector.store.positions()
+        for view in candidates:
+            failure = self.retrying[view].failure
+            if tracked.get(view, 0) < failure.position:
+                continue
+            with self.projector.store.transaction() as cur:
+                self.projector.store.clear_failure(cur, view)
+            del self.retrying[view]
+            log.warning(
+                "view %s recovered past position %d",
+                view,
+                failure.position,
+                extra={"view": view, "position": failure.position},
+            )
 
     def _listen(self, stop: threading.Event) -> None:
         """LISTEN for the ledger's NOTIFY; reconnect when the connection is lost."""

@@ -50,8 +50,21 @@ class Settings(BaseSettings):
     lock_timeout_seconds: int = Field(default=5, ge=0)
     save_attempts: int = Field(default=10, ge=1)
     max_body_bytes: int = 5 * 1024 * 1024
+    max_header_bytes: int = Field(default=65_536, ge=1024, description="a request's head")
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="a request head must arrive within this, or closed"
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="a request body must arrive within this, else 408"
+    )
+    keep_alive_timeout_seconds: int = Field(
+        default=5, ge=1, description="an idle kept-alive connection is closed after this"
+    )
     rate_limit_per_second: float = Field(default=200.0, ge=0, description="0 switches it off")
     rate_limit_burst: int = Field(default=400, ge=1)
+    auth_failures_per_minute: int = Field(
+        default=50, ge=0, description="failed authentications per client address; 0: off"
+    )
     # The complaint clocks' periods and limits: their defaults and checks are `ComplaintRules`.
     complaint_decision_days: tuple[int, ...] = Field(
         default=COMPLAINT_DEFAULTS.decision_days, min_length=3, max_length=3
@@ -61,6 +74,18 @@ class Settings(BaseSettings):
     complaint_due_soon_days: int = COMPLAINT_DEFAULTS.due_soon_days
     complaint_urge_escalation_count: int = COMPLAINT_DEFAULTS.urge_escalation_count
     projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
+    projection_retry_first_seconds: float = Field(
+        default=1.0, gt=0, description="a failing view is tried again after this, doubling"
+    )
+    projection_retry_max_seconds: float = Field(
+        default=60.0, gt=0, description="the longest wait between two tries of a failing view"
+    )
+    projection_failing_unready_seconds: float = Field(
+        default=60.0, ge=0, description="/readyz answers 503 once a view fails this long"
+    )
+    projection_failure_reminder_seconds: float = Field(
+        default=300.0, gt=0, description="a failing view is logged again at most this often"
+    )
     dispute_holidays: list[date] = Field(default_factory=list, description="非工作日")
     dispute_workdays: list[date] = Field(default_factory=list, description="调休上班日")
     run_projections: bool = Field(default=True, description="keep views live inside serve")

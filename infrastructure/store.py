@@ -48,7 +48,7 @@ from infrastructure.knowledge_stats import KnowledgeFacts, KnowledgeStatistics
 from infrastructure.knowledge_vectors import SqlVectors, vector_cache_for
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
-from infrastructure.projections import Projector, Runner, View, ViewStore, lock_for
+from infrastructure.projections import Backoff, Projector, Runner, View, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.recorder import text_array
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
@@ -309,7 +309,21 @@ def build_runner(settings: Settings, ledger: Ledger, projector: Projector) -> Ru
     }
     channel = getattr(ledger.recorder, "channel_name", None)
     return Runner(
-        projector, locks, url, channel if url else None, settle=settings.projection_gather_seconds
+        projector,
+        locks,
+        url,
+        channel if url else None,
+        projection_backoff(settings),
+        settle=settings.projection_gather_seconds,
+    )
+
+
+def projection_backoff(settings: Settings) -> Backoff:
+    """How a runner retries a failing view (the settings)."""
+    return Backoff(
+        first=settings.projection_retry_first_seconds,
+        most=settings.projection_retry_max_seconds,
+        remind=settings.projection_failure_reminder_seconds,
     )
 
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import Runtime, runtime
+from api.deps import Runtime, authenticate, runtime
 from api.errors import Problem
 from api.routes.stats import statistics
 from api.svg import bars
@@ -79,7 +79,7 @@ async def viewer(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> 
     """The caller by bearer token or session cookie; None sends them to the login form."""
     header = request.headers.get("authorization", "")
     found = (
-        rt.principals.authenticate(header[7:].strip())
+        authenticate(rt, request, header[7:].strip())
         if header.lower().startswith("bearer ")
         else _from_session(rt, request.cookies.get(COOKIE))
     )
@@ -101,12 +101,12 @@ def login_form() -> str:
 
 @router.post("/dashboard/login")
 def login(
-    token: Annotated[str, Form(max_length=500)], rt: Annotated[Runtime, Depends(runtime)]
+    request: Request,
+    token: Annotated[str, Form(max_length=500)],
+    rt: Annotated[Runtime, Depends(runtime)],
 ) -> Response:
-    """Exchange a token for an HttpOnly session cookie."""
-    found = rt.principals.authenticate(token)
-    if found is None:
-        raise Problem(401, "unknown token")
+    """Exchange a token for an HttpOnly session cookie (failures throttled per address)."""
+    found = authenticate(rt, request, token)
     if found.role not in ROLES:
         raise Problem(403, f"the {found.role} role may not use the dashboard")
     response = RedirectResponse("/dashboard", status_code=303)

@@ -45,7 +45,7 @@ EVENT_BODY_SCHEMA: dict[str, Any] = {
 async def post_events(request: Request) -> JSONBody:
     """Record one partner event (201; a duplicate 200) or a batch of up to 1000 (200)."""
     rt = await runtime(request)
-    caller = await principal(rt, await bearer(request))
+    caller = await principal(request, rt, await bearer(request))
     services, metrics, notary = rt.services, rt.metrics, rt.notary
     content_type = ce.media_type(request.headers.get("content-type"))
     body = await request.body()

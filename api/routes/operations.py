@@ -20,12 +20,12 @@ def metrics(
     m: MetricsDep,
     rt: Annotated[Runtime, Depends(runtime)],
 ) -> Response:
-    """Prometheus text format: requests, latency, events recorded, sealer lag."""
+    """Prometheus text format: requests, latency, events recorded, sealer lag, and per view
+    its lag, whether it is failing (and on which position) and its failed attempts."""
     if rt.proofs is not None:
         position, sealed = rt.proofs.lag()
         m.saw_position(position)
         m.sealed_position.set(sealed)
         m.sealer_lag.set(max(0, position - sealed))
-        for view, tracked in ViewStore(rt.services.ledger.recorder).positions().items():
-            m.projection_lag.labels(view).set(max(0, position - tracked))
+        m.saw_views(ViewStore(rt.services.ledger.recorder).states((), position))
     return Response(generate_latest(m.registry), media_type=CONTENT_TYPE_LATEST)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.demo import demo_events, load_demo
 from api.observability import JSONFormatter
+from api.ratelimit import FailureThrottle
 from infrastructure.principals import PrincipalsFileError, token_digest
 from infrastructure.settings import Settings
 from tests.api.conftest import PATIENT, PRINCIPALS, PRODUCT, TOKENS, Api, admission, bearer
@@ -79,6 +80,51 @@ def test_rate_limit_answers_429_with_retry_after(settings: Settings) -> None:
         assert int(limited.headers["retry-after"]) >= 1
         # Another principal has its own bucket.
         assert api.get("/v1/reference/products/none", who="auditor").status_code == 404
+
+
+def test_failed_authentication_is_throttled_per_address_and_never_a_valid_token(
+    settings: Settings,
+) -> None:
+    with client_with(settings, auth_failures_per_minute=3) as first:
+        app = first.app
+        attacker = TestClient(app, client=("10.0.0.1", 4000), raise_server_exceptions=False)
+        neighbour = TestClient(app, client=("10.0.0.2", 4000), raise_server_exceptions=False)
+        path = "/v1/reference/products/none"
+        wrong = {"Authorization": "Bearer not-a-token"}
+        assert [attacker.get(path, headers=wrong).status_code for _ in range(3)] == [401] * 3
+        refused = attacker.get(path, headers=wrong)
+        assert_problem(refused, 429)
+        assert 1 <= int(refused.headers["retry-after"]) <= 20  # a failure back every 20 s
+        # Failures are throttled, not the address: a valid token still goes through.
+        assert attacker.get(path, headers=bearer("admin")).status_code == 404
+        login = attacker.post(
+            "/dashboard/login", data={"token": TOKENS["regulator"]}, follow_redirects=False
+        )
+        assert login.status_code == 303
+        # The dashboard login form and partner events count as failures of that address too.
+        assert_problem(attacker.post("/dashboard/login", data={"token": "guess"}), 429)
+        assert_problem(attacker.post("/v1/events", content=b"{}", headers=wrong), 429)
+        assert_problem(attacker.get("/dashboard", headers=wrong), 429)
+        # Another address has its own count.
+        assert neighbour.get(path, headers=wrong).status_code == 401
+        assert neighbour.post("/dashboard/login", data={"token": "guess"}).status_code == 401
+
+
+def test_the_failure_throttle_lets_an_address_fail_again_as_its_minute_passes() -> None:
+    now = [0.0]
+    throttle = FailureThrottle(50, clock=lambda: now[0])
+    for _ in range(50):
+        assert throttle.refused("a") == 0
+        throttle.failed("a")
+    assert throttle.refused("a") == pytest.approx(1.2)  # 60 s / 50 failures
+    assert throttle.refused("b") == 0
+    now[0] = 1.2
+    assert throttle.refused("a") == 0
+    throttle.failed("a")
+    assert throttle.refused("a") > 0
+    now[0] = 61.2
+    assert throttle.refused("a") == 0
+    assert FailureThrottle(0).refused("a") == 0  # 0 switches it off
 
 
 def test_every_response_carries_a_request_id(api: Api) -> None:

@@ -234,3 +234,32 @@ def test_total_densities_use_every_lines_exposure_and_bad_years_are_422(api: Api
     assert_problem(api.get("/v1/stats/complaints", who="regulator", period="0000"), 422, "period")
     cookie = {"Cookie": "xiaobao_session=\u00e9|1|x".encode("latin-1"), "Accept": b"text/html"}
     assert api.client.get("/dashboard", headers=cookie, follow_redirects=False).status_code == 303
+
+
+def test_exposure_counts_beyond_what_every_view_can_hold_are_422_naming_the_field(
+    api: Api,
+) -> None:
+    exposure = {
+        "period": this_month(),
+        "line": "health",
+        "premium": "1.00",
+        "policies": 1,
+        "insured_persons": 1,
+    }
+    before = api.count()
+    for field, value in (
+        ("policies", 2**63),
+        ("insured_persons", 10**12 + 1),
+        ("premium", "1" + "0" * 15),
+    ):
+        response = api.send(
+            "insurer.exposure-reported.v1", {**exposure, field: value}, who="insurer-1"
+        )
+        assert_problem(response, 422, f"data.{field}")
+    assert api.count() == before
+    at_the_bound = {**exposure, "policies": 10**12, "insured_persons": 10**12}
+    response = api.send("insurer.exposure-reported.v1", at_the_bound, who="insurer-1")
+    assert response.status_code == 201
+    schema = api.client.get("/openapi.json").json()["components"]["schemas"]["ExposureReported"]
+    assert schema["properties"]["policies"]["maximum"] == 10**12
+    assert schema["properties"]["insured_persons"]["maximum"] == 10**12

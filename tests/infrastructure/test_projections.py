@@ -21,7 +21,7 @@ from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.dialect import Statement
-from infrastructure.projections import Cursor, Projector, Runner, lock_for
+from infrastructure.projections import Backoff, Cursor, Projector, Runner, lock_for
 from infrastructure.settings import Settings
 from infrastructure.store import build_ledger, build_vault, migrate
 
@@ -36,6 +36,9 @@ def services(settings: Settings) -> Iterator[Services]:
         directory=StaticDirectory([Handler("wang", None, (), (), ())]),
     )
     ledger.close()
+
+
+BACKOFF = Backoff(first=0.05, most=0.2, remind=300)
 
 
 def facts_view(services: Services) -> ComplaintFacts:
@@ -147,7 +150,7 @@ def test_the_runner_keeps_the_view_live(services: Services, settings: Settings) 
     conninfo = settings.database_url if settings.is_postgres else None
     channel = getattr(services.ledger.recorder, "channel_name", None)
     lock = lock_for(services.ledger.recorder, view.name, conninfo or "", settings.sqlite_path())
-    runner = Runner(engine, {view.name: lock}, conninfo, channel, poll=0.2)
+    runner = Runner(engine, {view.name: lock}, conninfo, channel, BACKOFF, poll=0.2)
     stop = threading.Event()
     thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
     thread.start()
@@ -283,7 +286,7 @@ def test_a_failing_view_does_not_hold_back_the_others(services: Services) -> Non
     engine = Projector(services.ledger.recorder, services.ledger.mapper, [bad, good])
     engine.migrate()
     advanced, failed = engine.cycle(engine.views)
-    assert failed == ["seen_bad"]
+    assert [failure.view for failure in failed] == ["seen_bad"]
     assert advanced == services.ledger.position()
     assert engine.store.positions().get("seen_bad", 0) == 0
     with pytest.raises(RuntimeError):
@@ -332,3 +335,142 @@ def test_views_at_different_positions_and_full_batches_get_every_event_once(
 def test_a_view_must_name_its_topics(services: Services) -> None:
     with pytest.raises(ValueError, match="reads no topics"):
         Projector(services.ledger.recorder, services.ledger.mapper, [Seen("v", [])])
+
+
+class Poisoned(Seen):
+    """A test view that fails on the event at one log position, with an error whose message
+    carries values from the event (a phone number, a quoted name)."""
+
+    def __init__(self, name: str, topics: list[str], poison: int | None) -> None:
+        super().__init__(name, topics)
+        self.poison = poison
+
+    def prepare(self, events: Any) -> Any:
+        if any(position == self.poison for position, _ in events):
+            raise OverflowError("value '张三' 13800138000 out of range (row 13800138000)")
+        return super().prepare(events)
+
+
+def poisoned_engine(services: Services) -> tuple[Projector, Poisoned, list[Any]]:
+    """Four complaints, a view poisoned on the third event it reads, and a healthy view."""
+    complain(services, 4)
+    topics = list(facts_view(services).topics)
+    mine = [n for n in services.ledger.recorder.select_notifications(1, 10**6) if n.topic in topics]
+    bad, good = Poisoned("v_bad", topics, mine[2].id), Seen("v_good", topics)
+    engine = Projector(services.ledger.recorder, services.ledger.mapper, [bad, good])
+    engine.migrate()
+    return engine, bad, mine
+
+
+def test_a_view_failing_on_one_event_moves_up_to_it_and_records_that_event(
+    services: Services,
+) -> None:
+    engine, bad, mine = poisoned_engine(services)
+    head = services.ledger.position()
+    _, failed = engine.cycle(engine.views)
+    [failure] = failed
+    assert (failure.view, failure.position, failure.topic) == ("v_bad", mine[2].id, mine[2].topic)
+    assert failure.stream == str(mine[2].originator_id)
+    assert failure.error == "OverflowError"
+    assert "13800138000" not in failure.message
+    assert "张三" not in failure.message
+    assert failure.attempts == 1
+    assert engine.store.positions() == {"v_bad": mine[1].id, "v_good": head}
+    assert bad.positions == [mine[0].id, mine[1].id]  # every event before it, each once
+
+    _, [again] = engine.cycle(engine.views)
+    assert (again.position, again.attempts, again.since) == (mine[2].id, 2, failure.since)
+    states = {s.view: s for s in engine.store.states(["v_bad", "v_good"], head)}
+    assert states["v_bad"].failing == again
+    assert (states["v_bad"].lag, states["v_bad"].failures) == (head - mine[1].id, 2)
+    assert (states["v_good"].failing, states["v_good"].lag) == (None, 0)
+
+    bad.poison = None  # fixed (a new release): the view goes on from the event it failed on
+    assert engine.cycle(engine.views)[1] == []
+    assert engine.store.positions()["v_bad"] == head
+    assert bad.positions == [n.id for n in mine]
+    healed = {s.view: s for s in engine.store.states(["v_bad"], head)}["v_bad"]
+    assert (healed.failing, healed.lag) == (None, 0)  # a failure the view passed is stale
+
+
+def runner_for(services: Services, settings: Settings, engine: Projector) -> Runner:
+    conninfo = settings.database_url if settings.is_postgres else None
+    locks = {
+        view.name: lock_for(
+            services.ledger.recorder, view.name, conninfo or "", settings.sqlite_path()
+        )
+        for view in engine.views
+    }
+    channel = getattr(services.ledger.recorder, "channel_name", None)
+    return Runner(engine, locks, conninfo, channel, BACKOFF, poll=0.05, settle=0.01)
+
+
+def logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "xiaobao.projections"]
+
+
+def test_the_runner_backs_off_a_failing_view_logs_it_once_and_logs_its_recovery(
+    services: Services, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine, bad, mine = poisoned_engine(services)
+    head = services.ledger.position()
+    caplog.set_level("INFO", logger="xiaobao.projections")
+    stop = threading.Event()
+    thread = threading.Thread(target=runner_for(services, settings, engine).run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(2.0)
+        failing, totals = engine.store.failures()
+        assert failing["v_bad"].position == mine[2].id
+        # Without backoff a runner polling every 0.05 s would try ~30 times in 2 s; with
+        # 0.05 s doubling up to 0.2 s it tries about a dozen times at most.
+        assert 3 <= totals["v_bad"] <= 13
+        assert engine.store.positions()["v_good"] == head  # the others keep up
+        assert logged(caplog) == [f"view v_bad starts failing at position {mine[2].id}"]
+        bad.poison = None
+        deadline = time.monotonic() + 10
+        while engine.store.failures()[0]:
+            assert time.monotonic() < deadline, "the view did not recover"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert engine.store.positions()["v_bad"] == head
+    assert logged(caplog)[1:] == [f"view v_bad recovered past position {mine[2].id}"]
+
+
+def test_a_runner_whose_database_fails_logs_it_once_not_once_a_cycle(
+    services: Services, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    complain(services, 2)
+    engine, view = projector(services)
+    runner = runner_for(services, settings, engine)
+    cycle = engine.cycle
+    down = threading.Event()
+    down.set()
+    tried = {"n": 0}
+
+    def broken(views: Any, isolate: bool = True) -> Any:
+        if down.is_set():
+            tried["n"] += 1
+            raise ConnectionError("the database went away")
+        return cycle(views, isolate)
+
+    engine.cycle = broken  # type: ignore[method-assign]
+    caplog.set_level("INFO", logger="xiaobao.projections")
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(stop,))
+    thread.start()
+    try:
+        time.sleep(1.0)
+        assert tried["n"] >= 5  # polled again and again...
+        assert logged(caplog) == ["projections failed; retrying"]  # ...but logged once
+        down.clear()
+        deadline = time.monotonic() + 10
+        while engine.store.positions().get(view.name, 0) < services.ledger.position():
+            assert time.monotonic() < deadline, "the view did not catch up"
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert logged(caplog) == ["projections failed; retrying", "projections work again"]
