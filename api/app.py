@@ -26,6 +26,7 @@ from api.routes import (
     dashboard,
     disputes,
     docs,
+    education,
     events,
     health,
     knowledge,
@@ -46,6 +47,7 @@ from infrastructure.store import (
     build_case_statistics,
     build_knowledge_follower,
     build_knowledge_statistics,
+    build_education_statistics,
     build_ledger,
     build_notary,
     build_projector,
@@ -111,6 +113,8 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             knowledge=knowledge_base,
             knowledge_statistics=(
                 build_knowledge_statistics(ledger) if proofs is not None else None
+            education_statistics=(
+                build_education_statistics(ledger, principals) if proofs is not None else None
             ),
         )
         with contextlib.ExitStack() as stack:
@@ -173,6 +177,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         claims,
         complaints,
         disputes,
+        education,
         reference,
         knowledge,
         subjects,

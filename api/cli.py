@@ -39,11 +39,13 @@ from infrastructure.audit import (
 from infrastructure.case_stats import CLAIM_DIMENSIONS, DISPUTE_DIMENSIONS
 from infrastructure.checkpoints import VerifierKeyError, parse_verifier_key
 from infrastructure.complaint_stats import parse_dimensions, parse_period
+from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.principals import Principals, PrincipalsFileError
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
+    build_education_statistics,
     build_ledger,
     build_notary,
     build_projector,
@@ -223,14 +225,19 @@ def projections() -> None:
 
 @cli.command()
 def stats(
-    kind: Annotated[str, typer.Argument(help="complaints, claims or disputes")],
+    kind: Annotated[str, typer.Argument(help="complaints, claims, disputes or education")],
     period: Annotated[str, typer.Option(help="2026-07, 2026Q3 or 2026")],
     by: Annotated[str | None, typer.Option(help="up to two dimensions, e.g. cause,channel")] = None,
     format: Annotated[str, typer.Option(help="json or csv")] = "json",
 ) -> None:
     """Print statistics after bringing the views up to the log's head (as the API answers)."""
-    if kind not in ("complaints", "claims", "disputes") or format not in ("json", "csv"):
-        raise typer.BadParameter("kind: complaints, claims or disputes; format: json or csv")
+    if kind not in ("complaints", "claims", "disputes", "education") or format not in (
+        "json",
+        "csv",
+    ):
+        raise typer.BadParameter(
+            "kind: complaints, claims, disputes or education; format: json or csv"
+        )
     settings = Settings()
     ledger = build_ledger(settings)
     try:
@@ -242,6 +249,10 @@ def stats(
             asked = parse_period(period, now)
             if kind == "complaints":
                 found = build_statistics(ledger).figures(asked, parse_dimensions(by), now)
+            elif kind == "education":
+                dims = parse_dimensions(by, EDUCATION_DIMENSIONS, "education figures")
+                principals = Principals(settings.principals_file)
+                found = build_education_statistics(ledger, principals).figures(asked, dims)
             else:
                 allowed = CLAIM_DIMENSIONS if kind == "claims" else DISPUTE_DIMENSIONS
                 dims = parse_dimensions(by, allowed, kind)

@@ -24,6 +24,7 @@ from domain.common import Actor, check_occurred_at
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.knowledge_stats import KnowledgeStatistics
+from infrastructure.education_stats import EducationStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs
@@ -51,6 +52,7 @@ class Runtime:
     case_statistics: ClaimAndDisputeStatistics | None = None
     knowledge: Knowledge | None = None
     knowledge_statistics: KnowledgeStatistics | None = None
+    education_statistics: EducationStatistics | None = None
 
 
 async def runtime(request: Request) -> Runtime:

@@ -60,10 +60,27 @@ DISPUTE_HEADINGS = {
     "amount_paid": "履行金额（元）",
     "average_days_to_resolution": "平均化解天数",
 }
+EDUCATION_HEADINGS = {
+    "group": "分组",
+    "activities": "宣教活动场次",
+    "participants": "线下参与人次",
+    "views": "线上浏览量",
+    "one_old_one_young": "覆盖“一老一小”活动场次",
+    "one_old_one_young_share": "“一老一小”活动占比",
+    "training_sessions": "消保培训场次",
+    "training_hours": "培训学时",
+    "attendees": "参训人数",
+    "attendee_hours": "参训总人时",
+    "staff": "消保工作人员数",
+    "trained_staff": "参训消保工作人员数",
+    "coverage": "培训覆盖率",
+    "hours_per_person": "人均培训学时",
+}
 SHEETS = {
     "complaints": ("投诉统计", COMPLAINT_HEADINGS),
     "claims": ("理赔结算统计", CLAIM_HEADINGS),
     "disputes": ("纠纷化解统计", DISPUTE_HEADINGS),
+    "education": ("消保宣教统计", EDUCATION_HEADINGS),
 }
 
 

@@ -12,6 +12,7 @@ from application.complaint_commands import TransferComplaint, UrgeComplaint
 from application.complaint_queries import ComplaintQueries
 from application.complaints import ComplaintDesk
 from application.disputes import DisputeDesk, DisputeQueries, PartnerStep
+from application.education import EducationDesk, EducationQueries
 from application.gateway import PartnerEvents
 from application.knowledge import (
     AskLog,
@@ -43,6 +44,8 @@ class Services:
     complaint_queries: ComplaintQueries
     disputes: DisputeDesk
     dispute_queries: DisputeQueries
+    education: EducationDesk
+    education_queries: EducationQueries
 
 
 def build_services(
@@ -90,6 +93,8 @@ def build_services(
         complaint_queries=ComplaintQueries(ledger, vault, handlers, complaint_rules, proofs),
         disputes=disputes,
         dispute_queries=DisputeQueries(ledger, vault, settle_rules, proofs),
+        education=EducationDesk(ledger, runner),
+        education_queries=EducationQueries(ledger, proofs),
     )
 
 

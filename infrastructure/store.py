@@ -25,12 +25,14 @@ from domain.complaints import Complaint, Evidence
 from domain.dispute_calendar import WorkingCalendar
 from domain.dispute_rules import DisputeRules
 from domain.disputes import Dispute
+from domain.education import EducationActivity, EvidenceFile, Figures
 from domain.exposure import Exposure, ExposureReport
 from domain.knowledge import ArticleContent, SearchRules
 from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
+from domain.training import staff_keys
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.checkpoints import load_or_create_signing_key
 from infrastructure.claim_dispute_facts import (
@@ -41,6 +43,8 @@ from infrastructure.claim_dispute_facts import (
 from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.dialect import Statement, marks
+from infrastructure.education_facts import ActivityFacts, TrainingFacts
+from infrastructure.education_stats import EducationStatistics
 from infrastructure.exposure_facts import ExposureFacts
 from infrastructure.knowledge_follower import KnowledgeFollower
 from infrastructure.knowledge_search import load_synonym_file, shared_analyzer, shared_encoder
@@ -48,6 +52,7 @@ from infrastructure.knowledge_stats import KnowledgeFacts, KnowledgeStatistics
 from infrastructure.knowledge_vectors import SqlVectors, vector_cache_for
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
+from infrastructure.principals import Principals, PrincipalsFileError
 from infrastructure.projections import Backoff, Projector, Runner, View, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.recorder import text_array
@@ -74,6 +79,8 @@ VALUE_TYPES: tuple[type[Any], ...] = (
     Hold,
     Evidence,
     ArticleContent,
+    EvidenceFile,
+    Figures,
 )
 _ = Accumulator  # accumulators store only plain values
 
@@ -269,6 +276,8 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
             lambda did, v: ledger.find(Dispute, did, version=v), lambda d: dispute_origin(ledger, d)
         ),
         KnowledgeFacts(),
+        ActivityFacts(lambda aid, v: ledger.find(EducationActivity, aid, version=v)),
+        TrainingFacts(),
     ]
 
 
@@ -293,6 +302,17 @@ def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:
 def build_knowledge_statistics(ledger: Ledger) -> KnowledgeStatistics:
     """Knowledge-base figures over their view."""
     return KnowledgeStatistics(ViewStore(ledger.recorder))
+def build_education_statistics(ledger: Ledger, principals: Principals) -> EducationStatistics:
+    """Education statistics over their fact views; staff are the principals file's
+    consumer-protection roles (none when the file is missing)."""
+
+    def staff() -> frozenset[str]:
+        try:
+            return staff_keys((p.name, p.role) for p in principals.all())
+        except PrincipalsFileError:
+            return frozenset()
+
+    return EducationStatistics(ViewStore(ledger.recorder), staff)
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:

@@ -73,6 +73,9 @@ TABLES = (
     "view_dispute_facts",
     "view_knowledge_articles",
     "view_knowledge_days",
+    "view_education_activities",
+    "view_training_sessions",
+    "view_training_attendees",
 )
 
 

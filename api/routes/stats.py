@@ -32,6 +32,8 @@ from infrastructure.complaint_stats import (
     parse_period,
 )
 from infrastructure.knowledge_stats import KnowledgeStatistics
+from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
+from infrastructure.education_stats import EducationStatistics
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["statistics"])
@@ -252,3 +254,48 @@ async def knowledge_base_statistics(
         "groups": found["groups"],
         "days": found["days"],
     }
+
+
+async def education_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> EducationStatistics:
+    if rt.education_statistics is None:
+        raise Problem(503, "statistics need SQLite or PostgreSQL")
+    return rt.education_statistics
+
+
+@router.get("/v1/stats/education", responses=FILE_RESPONSES)
+async def education_figures(
+    caller: Reader,
+    stats: Annotated[EducationStatistics, Depends(education_statistics)],
+    proofs: ProofsDep,
+    query: Annotated[CaseQuery, Depends(case_query)],
+) -> Any:
+    """Education activities that started in the period (CST): activities, participants,
+    views and the 一老一小 share, by kind, channel, campaign, region or audience (an activity
+    counts once in each of its audiences); training sessions held in the period, hours, hours
+    per person and coverage of the consumer-protection staff (the principals of the roles
+    handler, supervisor, report_officer, compliance and educator)."""
+    now = utc_now()
+    asked = parse_period(query.period, now)
+    dimensions = parse_dimensions(query.by, EDUCATION_DIMENSIONS, "education figures")
+    target = (
+        query.position
+        if query.position is not None
+        else await run_in_threadpool(current_position, proofs)
+    )
+    deadline = time.monotonic() + (query.wait if query.position is not None else 0)
+    while await run_in_threadpool(stats.tracked) < target:
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.05)
+    found = await run_in_threadpool(stats.figures, asked, dimensions)
+    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
+    body = {
+        "period": query.period,
+        "position": found["position"],  # read with the figures, in one snapshot
+        "caught_up": found["position"] >= target,
+        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
+        "evaluated_at": rfc3339(min(asked.end, now)),
+        "totals": found["totals"],
+        "groups": found["groups"],
+    }
+    return _formatted(body, "education", query.format)

@@ -1,0 +1,102 @@
+"""Request bodies of the education commands: activities, their amendments, training sessions.
+
+Code lists (kind, channel, campaign, audiences) are checked by the domain, which names the
+field in a 422; the schema lists them as enums for partners' generated clients."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import Field, PlainValidator, WithJsonSchema
+
+from api.fields import Instant, LongText, Text, WireModel
+from domain.education import AUDIENCES, CAMPAIGNS, CHANNELS, KINDS, EvidenceFile
+
+
+def parse_decimal(value: Any) -> Decimal:
+    """A decimal given as a string ("2.5") or an exact JSON number."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError('must be a decimal such as "2.5"')
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError("must be a decimal number") from exc
+    if not number.is_finite():
+        raise ValueError("must be a finite number")
+    return number
+
+
+Hours = Annotated[
+    Decimal,
+    PlainValidator(parse_decimal),
+    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["2.5"]}),
+]
+Score = Annotated[
+    Decimal,
+    PlainValidator(parse_decimal),
+    WithJsonSchema({"type": "string", "examples": ["92.5"]}),
+]
+Kind = Annotated[str, Field(json_schema_extra={"enum": list(KINDS)})]
+Channel = Annotated[str, Field(json_schema_extra={"enum": list(CHANNELS)})]
+Campaign = Annotated[str, Field(json_schema_extra={"enum": list(CAMPAIGNS)})]
+Audience = Annotated[str, Field(json_schema_extra={"enum": list(AUDIENCES)})]
+Count = Annotated[int, Field(description="a head count or a number of views (not negative)")]
+
+
+class EvidenceBody(WireModel):
+    """A file kept outside the log: its name, SHA-256 (hex) and storage ref."""
+
+    name: Text
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    ref: Annotated[str, Field(min_length=1, max_length=500)]
+
+    def value(self) -> EvidenceFile:
+        return EvidenceFile(self.name, self.sha256, self.ref)
+
+
+class EducationCommand(WireModel):
+    """Every command may say when it happened (not in the future; default now)."""
+
+    occurred_at: Instant | None = None
+
+
+class ActivityBody(EducationCommand):
+    """An education activity (宣教活动)."""
+
+    title: Text
+    kind: Kind
+    channel: Channel
+    campaign: Campaign
+    region: str = Field(description="GB/T 2260 region code, six digits")
+    audiences: list[Audience] = Field(max_length=len(AUDIENCES) * 2)
+    started_at: Instant
+    ended_at: Instant
+    place: Text | None = None
+    participants: Count = 0
+    views: Count = 0
+    article_ids: list[Text] = Field(default_factory=list, max_length=100)
+    evidence: list[EvidenceBody] = Field(default_factory=list, max_length=50)
+
+
+class AmendBody(EducationCommand):
+    """New figures for an activity, with the reason; absent figures stay as they were."""
+
+    reason: LongText
+    participants: Count | None = None
+    views: Count | None = None
+    audiences: list[Audience] | None = Field(default=None, max_length=len(AUDIENCES) * 2)
+    evidence: list[EvidenceBody] = Field(
+        default_factory=list, max_length=50, description="files added to the activity's"
+    )
+
+
+class TrainingBody(EducationCommand):
+    """A staff training session (消保培训)."""
+
+    topic: Text
+    trainer: Text
+    hours: Hours
+    held_at: Instant
+    attendees: list[Text] = Field(max_length=2000, description="principal names or staff ids")
+    scores: dict[str, Score] = Field(default_factory=dict, description="attendee → test score")
