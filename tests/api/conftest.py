@@ -33,6 +33,7 @@ PRINCIPALS: list[dict[str, Any]] = [
     {"name": "Editor", "role": "editor", "partner_id": None},
     {"name": "Reviewer", "role": "reviewer", "partner_id": None},
     {"name": "Consumer App", "role": "consumer_app", "partner_id": None},
+    {"name": "Educator", "role": "educator", "partner_id": None},
 ]
 TOKENS = {p["partner_id"] or p["role"]: f"token-{p['partner_id'] or p['role']}" for p in PRINCIPALS}
 _ids = itertools.count(1)

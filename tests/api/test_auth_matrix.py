@@ -377,6 +377,57 @@ TABLE: dict[tuple[str, str], Row] = {
 }
 
 
+ACTIVITY: dict[str, Any] = {
+    "title": "3·15 走进社区",
+    "kind": "offline",
+    "channel": "community",
+    "campaign": "315",
+    "region": "330106",
+    "audiences": ["elderly"],
+    "started_at": "2026-03-15T09:00:00+08:00",
+    "ended_at": "2026-03-15T11:00:00+08:00",
+    "participants": 80,
+}
+TRAINING: dict[str, Any] = {
+    "topic": "消保培训",
+    "trainer": "李主管",
+    "hours": "2",
+    "held_at": "2026-03-05T14:00:00+08:00",
+    "attendees": ["Handler"],
+}
+EDUCATION_READERS = {"educator": 200, "supervisor": 200, "auditor": 200}
+TABLE |= {
+    ("POST", "/v1/education/activities"): Row(
+        post_json("/v1/education/activities", ACTIVITY), {"educator": 201}
+    ),
+    ("POST", "/v1/education/activities/{activity_id}/amend"): Row(
+        post_json("/v1/education/activities/{activity}/amend", {"reason": "复核", "views": 1}),
+        {"educator": LET_THROUGH},
+    ),
+    ("GET", "/v1/education/activities"): Row(get("/v1/education/activities"), EDUCATION_READERS),
+    ("GET", "/v1/education/activities/{activity_id}"): Row(
+        get("/v1/education/activities/{activity}"), EDUCATION_READERS
+    ),
+    ("GET", "/v1/education/activities/{activity_id}/history"): Row(
+        get("/v1/education/activities/{activity}/history"), EDUCATION_READERS
+    ),
+    ("POST", "/v1/education/trainings"): Row(
+        post_json("/v1/education/trainings", TRAINING), {"educator": 201}
+    ),
+    ("GET", "/v1/education/trainings"): Row(get("/v1/education/trainings"), EDUCATION_READERS),
+    ("GET", "/v1/education/trainings/{training_id}"): Row(
+        get("/v1/education/trainings/{training}"), EDUCATION_READERS
+    ),
+    ("GET", "/v1/education/trainings/{training_id}/history"): Row(
+        get("/v1/education/trainings/{training}/history"), EDUCATION_READERS
+    ),
+    ("GET", "/v1/stats/education"): Row(
+        get("/v1/stats/education?period=2026"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
+}
+
+
 def flatten(routes: list[Any]) -> list[Any]:
     """Routes of included routers too (FastAPI keeps them behind the router object)."""
     found = []
@@ -428,12 +479,20 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
         json={"mediator": "mediator-1"},
         headers=bearer("handler"),
     )
+    activity = api.client.post(
+        "/v1/education/activities", json=ACTIVITY, headers=bearer("educator")
+    ).json()["id"]
+    training = api.client.post(
+        "/v1/education/trainings", json=TRAINING, headers=bearer("educator")
+    ).json()["id"]
     ids = {
         "claim": claim,
         "seq": "",
         "complaint": complaint.json()["id"],
         "dispute": dispute,
         **knowledge_ids(api),
+        "activity": activity,
+        "training": training,
     }
     for (method, path), row in TABLE.items():
         anonymous = row.call(api, ids, {})
