@@ -143,7 +143,7 @@ def expected(app: Services, label: str, by: tuple[str, ...]) -> dict[str, Any]:
     groups: dict[tuple[str, ...], list[EducationActivity]] = {}
     for a in inside:
         values = {"kind": a.kind, "channel": a.channel, "campaign": a.campaign, "region": a.region}
-        for audience in a.audiences if "audience" in by else (None,):
+        for audience in a.audiences if "audience" in by else ("",):
             key = tuple(audience if d == "audience" else values[d] for d in by)
             groups.setdefault(key, []).append(a)
     sessions = [
