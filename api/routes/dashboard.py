@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from html import escape
 from typing import Annotated
 
@@ -24,7 +25,7 @@ from api.svg import bars
 from application.ledger import utc_now
 from domain.codes import DEFAULT_CAUSES
 from domain.common import CST
-from infrastructure.complaint_stats import ComplaintStatistics, parse_period
+from infrastructure.complaint_stats import ComplaintStatistics, Period, parse_period
 from infrastructure.principals import Principal
 from infrastructure.vault import load_or_create_index_key
 
@@ -40,6 +41,23 @@ CHANNELS = {
     "online": "网上",
     "letter": "来信",
     "visit": "来访",
+}
+
+
+EDUCATION_CHANNELS = {
+    "app": "应用",
+    "website": "官网",
+    "wechat": "微信",
+    "weibo": "微博",
+    "douyin": "抖音",
+    "live_stream": "直播",
+    "service_center": "营业网点",
+    "community": "社区",
+    "village": "乡村",
+    "school": "学校",
+    "nursing_home": "养老机构",
+    "industry_event": "行业活动",
+    "other": "其他",
 }
 
 
@@ -200,8 +218,49 @@ def _render(stats: ComplaintStatistics, rt: Runtime, now: datetime) -> str:
         "消保账本 · 监管看板",
         f'<p>统计期间 <b data-figure="period">{quarters[-1]}</b>，账本位置 '
         f'<b data-figure="position">{position}</b>，统计时点 {now.astimezone(UTC).isoformat()}</p>'
-        f'<div class="cards">{cards}</div><div class="charts">{charts}</div>',
+        f'<div class="cards">{cards}</div><div class="charts">{charts}</div>'
+        + _education_panel(rt, current),
     )
+
+
+def _education_panel(rt: Runtime, period: Period) -> str:
+    """消保宣教: the quarter's activities, participants, views, 一老一小 share and training."""
+    stats = rt.education_statistics
+    if stats is None:
+        return ""
+    found = stats.figures(period, ("channel",))
+    totals = found["totals"]
+    share = totals["one_old_one_young_share"]
+    coverage = totals["coverage"]
+    headline = [
+        ("education_activities", "宣教活动场次", totals["activities"]),
+        ("education_participants", "线下参与人次", totals["participants"]),
+        ("education_views", "线上浏览量", totals["views"]),
+        ("one_old_one_young_share", "“一老一小”活动占比", _percent(share)),
+        ("training_hours", "消保培训学时", totals["training_hours"]),
+        ("training_coverage", "培训覆盖率", _percent(coverage)),
+    ]
+    cards = "".join(
+        f'<div class="card"><div class="label">{escape(label)}</div>'
+        f'<div class="value" data-figure="{key}">{escape(str(value))}</div></div>'
+        for key, label, value in headline
+    )
+    channels = [
+        (
+            EDUCATION_CHANNELS.get(g["key"]["channel"], g["key"]["channel"]),
+            float(g["activities"]),
+        )
+        for g in found["groups"]
+    ]
+    return (
+        f'<h2>消保宣教</h2><div class="cards" id="education">{cards}</div>'
+        f'<div class="charts">{bars("宣教活动渠道分布", channels)}</div>'
+    )
+
+
+def _percent(rate: str | None) -> str:
+    """ "0.4500" → "45.0%"; no activities (or no staff) → "—"."""
+    return "—" if rate is None else f"{Decimal(rate) * 100:.1f}%"
 
 
 def _page(title: str, body: str) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+from domain.common import CST
 from tests.api.conftest import TOKENS, Api, bearer
-from tests.api.test_auth_matrix import COMPLAINT
+from tests.api.test_auth_matrix import ACTIVITY, COMPLAINT, TRAINING
 from tests.api.test_partner_events import assert_problem
 
 
@@ -43,6 +45,28 @@ def test_login_sets_an_httponly_session_and_the_page_shows_the_apis_figures(api:
     assert "<svg" in page.text
     assert "投诉原因分布" in page.text
     assert "张三" not in page.text
+
+
+def test_the_education_panel_shows_the_quarters_education_figures(api: Api) -> None:
+    now = datetime.now(tz=UTC).astimezone(CST).replace(microsecond=0)
+    started = now.isoformat()  # in this quarter whenever the test runs
+    activity = {**ACTIVITY, "started_at": started, "ended_at": started}
+    for body in (activity, {**activity, "audiences": ["rural"], "channel": "village"}):
+        api.client.post("/v1/education/activities", json=body, headers=bearer("educator"))
+    training = {**TRAINING, "held_at": started}
+    api.client.post("/v1/education/trainings", json=training, headers=bearer("educator"))
+    period = f"{now.year}Q{(now.month - 1) // 3 + 1}"
+    stats = api.get(
+        "/v1/stats/education", who="regulator", period=period, position=api.count(), wait=10
+    ).json()
+    assert stats["totals"]["activities"] == 2
+    page = api.client.get("/dashboard", headers=bearer("regulator")).text
+    assert figure(page, "education_activities") == "2"
+    assert figure(page, "education_participants") == "160"
+    assert figure(page, "one_old_one_young_share") == "50.0%"
+    assert figure(page, "training_hours") == "2.00"
+    assert "宣教活动渠道分布" in page
+    assert "乡村" in page
 
 
 def test_other_roles_are_refused(api: Api) -> None:
