@@ -17,6 +17,7 @@ import orjson
 
 from api.cloudevents import record_one
 from application.commands import CommandKey
+from api.demo_education import EDUCATOR, load_education
 from application.gateway import Meta
 from application.knowledge import (
     DraftArticle,
@@ -61,6 +62,7 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
     {"name": "消保编辑", "role": "editor", "partner_id": None},
     {"name": "消保审核员", "role": "reviewer", "partner_id": None},
     {"name": "示范保险公司App", "role": "consumer_app", "partner_id": None},
+    EDUCATOR,
 ]
 ARTICLES_FILE = Path(__file__).with_name("demo_data") / "knowledge_articles.json"
 
@@ -379,6 +381,7 @@ def load_demo(services: Services, notary: Notary) -> dict[str, str]:
         _, result = record_one(services.events, notary, event, _principal(partner))
         if "encounter_id" in data:
             claims[data["encounter_id"]] = result["stream"]["id"]
+    load_education(services)
     return claims
 
 

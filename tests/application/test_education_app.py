@@ -9,6 +9,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from api.demo import DEMO_PRINCIPALS
+from api.demo_education import ACTIVITIES, EDUCATOR, TRAINEES, load_education
 from application.commands import CommandKey
 from application.education import AmendActivity, RecordActivity, RecordTraining
 from application.gateway import Meta
@@ -104,3 +106,19 @@ def test_listings_page_through_the_records_in_the_order_they_were_recorded(
     assert [(t["topic"], t["hours"], t["attendee_hours"]) for t in trainings] == [
         ("消保培训", "2", "2")
     ]
+
+
+def test_the_demo_records_activities_and_trainings_once_however_often_it_runs(
+    services: Services,
+) -> None:
+    first = load_education(services)
+    position = services.ledger.position()
+    assert load_education(services) == first
+    assert services.ledger.position() == position
+    activities = services.education_queries.activities(0, 50).items
+    assert len(activities) == len(ACTIVITIES)
+    assert activities[0]["participants"] == 132  # amended after the sign-in sheet was checked
+    assert activities[0]["amendments"] == 1
+    trainings = services.education_queries.trainings(0, 50).items
+    assert [t["attendees"] for t in trainings] == [list(TRAINEES)] * 2
+    assert EDUCATOR in DEMO_PRINCIPALS
