@@ -47,6 +47,7 @@ CAMPAIGNS = {
     "other": "其他",
 }
 MAX_FIGURE = 1_000_000_000
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _REGION = re.compile(r"^\d{6}$")
 
@@ -100,6 +101,14 @@ def check_evidence(evidence: Sequence[EvidenceFile], field: str = "evidence") ->
             raise InvalidInput(f"{field}[{index}]", "needs a name and a storage ref")
 
 
+def check_instant(field: str, instant: datetime) -> None:
+    """An aware instant within the years the ledger dates business facts in."""
+    if instant.tzinfo is None:
+        raise InvalidInput(field, "must carry a UTC offset (RFC 3339)")
+    if not FIRST_YEAR <= instant.year <= LAST_YEAR:
+        raise InvalidInput(field, f"must lie between {FIRST_YEAR} and {LAST_YEAR}")
+
+
 def check_activity(
     *,
     kind: str,
@@ -129,8 +138,8 @@ def check_activity(
         except ValueError:
             raise InvalidInput(f"article_ids[{index}]", "must be an article id (UUID)") from None
     check_evidence(evidence)
-    if started_at.tzinfo is None or ended_at.tzinfo is None:
-        raise InvalidInput("started_at", "must carry a UTC offset (RFC 3339)")
+    check_instant("started_at", started_at)
+    check_instant("ended_at", ended_at)
     if ended_at < started_at:
         raise InvalidInput("ended_at", "must not lie before started_at")
 
@@ -200,7 +209,7 @@ class EducationActivity(Aggregate):
             check_audiences(figures.audiences)
         check_evidence(figures.evidence)
         if figures == Figures() or not self._changes(figures):
-            raise InvalidInput("participants", "the amendment changes no figure")
+            raise InvalidInput("body", "the amendment changes no figure")
         if figures.participants is not None:
             self.participants = figures.participants
         if figures.views is not None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 from eventsourcing.domain import Aggregate, event
 
 from domain.common import Actor, InvalidInput
+from domain.education import check_instant
 
 MAX_HOURS = Decimal(24)
 MAX_SCORE = Decimal(100)
@@ -39,8 +40,7 @@ def check_training(
         raise InvalidInput("hours", f"a session lasts at most {MAX_HOURS} hours")
     if hours != hours.quantize(HOUR_PLACES):
         raise InvalidInput("hours", "at most two decimal places")
-    if held_at.tzinfo is None:
-        raise InvalidInput("held_at", "must carry a UTC offset (RFC 3339)")
+    check_instant("held_at", held_at)
     if not attendees:
         raise InvalidInput("attendees", "name at least one attendee")
     for index, attendee in enumerate(attendees):

@@ -33,7 +33,10 @@ from infrastructure.principals import Principal
 router = APIRouter(tags=["education"])
 Educator = Annotated[Principal, Depends(roles("educator"))]
 Reader = Annotated[Principal, Depends(roles("educator", "supervisor", "auditor"))]
-After = Annotated[int, Query(ge=0, description="the `next_after` of the previous page")]
+# A log position fits in a signed 64-bit integer (and one more is asked for after it).
+After = Annotated[
+    int, Query(ge=0, le=2**63 - 2, description="the `next_after` of the previous page")
+]
 Limit = Annotated[int, Query(ge=1, le=PAGE_LIMIT)]
 
 

@@ -28,6 +28,7 @@ TOKEN_FOR_PATH = (
     ("/v1/events", "hosp-1"),
     ("/v1/reference", "admin"),
     ("/metrics", "admin"),
+    ("/v1/education", "educator"),
     ("/v1/", "insurer-1"),
     ("/", "admin"),
 )

@@ -58,6 +58,7 @@ def test_an_activity_records_its_figures_and_reaches_one_old_one_young() -> None
         ({"kind": "hybrid"}, "kind"),
         ({"campaign": "black_friday"}, "campaign"),
         ({"region": "33010"}, "region"),
+        ({"started_at": datetime(1, 1, 1, tzinfo=UTC)}, "started_at"),
         ({"article_ids": ("not-an-id",)}, "article_ids[0]"),
         ({"evidence": (EvidenceFile("x", "XYZ", "ref"),)}, "evidence[0].sha256"),
     ],
@@ -92,7 +93,7 @@ def test_an_amendment_replaces_the_figures_and_keeps_both_in_the_history() -> No
         ("复核", Figures(participants=-3), "participants"),
         ("复核", Figures(views=-1), "views"),
         ("复核", Figures(audiences=("martians",)), "audiences[0]"),
-        ("复核", Figures(participants=120), "participants"),  # changes nothing
+        ("复核", Figures(participants=120), "body"),  # changes nothing
     ],
 )
 def test_a_refused_amendment_records_nothing(reason: str, figures: Figures, field: str) -> None:
@@ -131,6 +132,7 @@ def test_a_training_session_counts_person_hours() -> None:
         ({"hours": Decimal("25")}, "hours"),
         ({"hours": Decimal("1.255")}, "hours"),
         ({"attendees": ()}, "attendees"),
+        ({"held_at": datetime(9999, 12, 31, tzinfo=UTC)}, "held_at"),
         ({"attendees": ("a", "a")}, "attendees"),
         ({"scores": {"stranger": Decimal(80)}}, "scores.stranger"),
         ({"scores": {"王处理": Decimal(101)}}, "scores.王处理"),
