@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.codes import DEFAULT_CAUSES
+from domain.education import CAMPAIGNS
 
 CHANNELS = {
     "12378": "12378监管转办",
@@ -18,6 +19,29 @@ CHANNELS = {
     "complaint": "投诉转入",
     "claim": "理赔决定转入",
     "direct": "直接受理",
+    # Education activities' channels.
+    "website": "官网",
+    "wechat": "微信",
+    "weibo": "微博",
+    "douyin": "抖音",
+    "live_stream": "直播",
+    "service_center": "营业网点",
+    "community": "社区",
+    "village": "乡村",
+    "school": "学校",
+    "nursing_home": "养老机构",
+    "industry_event": "行业活动",
+    "other": "其他",
+}
+KINDS = {"online": "线上", "offline": "线下"}
+AUDIENCES = {
+    "elderly": "老年人",
+    "youth": "青少年",
+    "rural": "农村居民",
+    "ethnic_minority": "少数民族",
+    "new_citizen": "新市民",
+    "disabled": "残障人士",
+    "general": "社会公众",
 }
 LINES = {
     "health": "健康险",
@@ -45,12 +69,18 @@ DIMENSIONS = {
     "line": "险种",
     "region": "地区",
     "company_type": "公司类型",
+    "kind": "活动形式",
+    "campaign": "宣传主题",
+    "audience": "受众",
 }
 CODES: dict[str, dict[str, str]] = {
     "cause": DEFAULT_CAUSES,
     "channel": CHANNELS,
     "line": LINES,
     "company_type": COMPANY_TYPES,
+    "kind": KINDS,
+    "campaign": CAMPAIGNS,
+    "audience": AUDIENCES,
 }
 
 

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import Runtime, authenticate, runtime
 from api.errors import Problem
+from api.labels import code
 from api.routes.stats import statistics
 from api.svg import bars
 from application.ledger import utc_now
@@ -41,23 +42,6 @@ CHANNELS = {
     "online": "网上",
     "letter": "来信",
     "visit": "来访",
-}
-
-
-EDUCATION_CHANNELS = {
-    "app": "应用",
-    "website": "官网",
-    "wechat": "微信",
-    "weibo": "微博",
-    "douyin": "抖音",
-    "live_stream": "直播",
-    "service_center": "营业网点",
-    "community": "社区",
-    "village": "乡村",
-    "school": "学校",
-    "nursing_home": "养老机构",
-    "industry_event": "行业活动",
-    "other": "其他",
 }
 
 
@@ -247,7 +231,7 @@ def _education_panel(rt: Runtime, period: Period) -> str:
     )
     channels = [
         (
-            EDUCATION_CHANNELS.get(g["key"]["channel"], g["key"]["channel"]),
+            code("channel", g["key"]["channel"]),
             float(g["activities"]),
         )
         for g in found["groups"]

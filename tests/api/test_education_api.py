@@ -125,14 +125,19 @@ def test_a_regulator_gets_the_figures_but_neither_posts_nor_reads_records(api: A
     # Handler, of the three staff (Handler, Supervisor, Educator; not the auditor or admin).
     assert (totals["staff"], totals["trained_staff"], totals["coverage"]) == (3, 1, "0.3333")
     assert [g["key"]["audience"] for g in body["groups"]] == ["elderly", "general", "rural"]
-    csv = api.get("/v1/stats/education", "regulator", period="2026-03", format="csv")
+    csv = api.get(
+        "/v1/stats/education", "regulator", period="2026-03", by="channel,audience", format="csv"
+    )
     assert csv.headers["content-type"].startswith("text/csv")
-    assert "宣教活动场次" in csv.content.decode("utf-8-sig")
+    text = csv.content.decode("utf-8-sig")
+    assert "宣教活动场次" in text
+    assert "渠道：社区；受众：老年人" in text
     xlsx = api.get("/v1/stats/education", "supervisor", period="2026", format="xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
     assert sheet.title == "消保宣教统计"
-    assert sheet.cell(2, 2).value == "宣教活动场次"
+    assert [sheet.cell(1, 2).value, sheet.cell(2, 1).value] == ["宣教活动场次", "合计"]
+    assert sheet.cell(2, 2).value == 2
     refused = api.get("/v1/stats/education", "regulator", period="2026", by="cause")
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "by"
