@@ -10,7 +10,8 @@ a session in the period and `hours_per_person` their training hours divided by t
 Attendees are matched by a digest of the name (`attendee_key`): no name is read here.
 
 The figures come from the fact views (education_facts.py), read in one snapshot with their
-tracking positions, and summed here (a period holds few activities; no SQL is composed)."""
+tracking positions: the database sums each combination of the dimensions, the groups are
+folded from those combinations here (no SQL is composed)."""
 
 from __future__ import annotations
 
@@ -24,9 +25,12 @@ from infrastructure.projections import ViewStore
 
 DIMENSIONS = ("kind", "channel", "campaign", "region", "audience")
 VIEWS = ("education_activities", "training_sessions")
+# Summed by the database per combination of the dimensions (a few rows per period, whatever
+# the number of activities); the groups asked for are folded from those combinations.
 ACTIVITIES = (
-    "SELECT kind, channel, campaign, region, audiences, participants, views "
-    "FROM view_education_activities WHERE started_at >= ? AND started_at < ?"
+    "SELECT kind, channel, campaign, region, audiences, COUNT(*), SUM(participants), "
+    "SUM(views) FROM view_education_activities WHERE started_at >= ? AND started_at < ? "
+    "GROUP BY kind, channel, campaign, region, audiences"
 )
 SESSIONS = (
     "SELECT COUNT(*), COALESCE(SUM(hours_cents), 0) FROM view_training_sessions "
@@ -67,10 +71,15 @@ class EducationStatistics:
             attended = {str(a): int(h or 0) for a, h in cur.fetchall()}
         totals = Sums()
         groups: dict[Key, Sums] = {}
-        for kind, channel, campaign, region, audiences, participants, views in activities:
+        for kind, channel, campaign, region, audiences, count, participants, views in activities:
             reached = tuple(a for a in str(audiences).split(",") if a)
             fields = {"kind": kind, "channel": channel, "campaign": campaign, "region": region}
-            sums = (int(participants), int(views), bool(ONE_OLD_ONE_YOUNG.intersection(reached)))
+            sums = (
+                int(count),
+                int(participants or 0),
+                int(views or 0),
+                bool(ONE_OLD_ONE_YOUNG.intersection(reached)),
+            )
             totals.add(*sums)
             for key in _keys(by, fields, reached):
                 groups.setdefault(key, Sums()).add(*sums)
@@ -106,11 +115,12 @@ class Sums:
     def __init__(self) -> None:
         self.activities = self.participants = self.views = self.one_old_one_young = 0
 
-    def add(self, participants: int, views: int, one_old_one_young: bool) -> None:
-        self.activities += 1
+    def add(self, activities: int, participants: int, views: int, reaching: bool) -> None:
+        """Add `activities` activities with these summed figures, reaching 一老一小 or not."""
+        self.activities += activities
         self.participants += participants
         self.views += views
-        self.one_old_one_young += int(one_old_one_young)
+        self.one_old_one_young += activities if reaching else 0
 
     def figures(self) -> dict[str, Any]:
         return {
