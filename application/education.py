@@ -22,8 +22,6 @@ from domain.common import StaleVersion
 from domain.education import EducationActivity, EvidenceFile, Figures
 from domain.training import TrainingSession
 
-# The stored status of a command's receipt (replays answer with it): the runner's protocol.
-_CREATED, _CHANGED = 201, 200
 PAGE_LIMIT = 200
 
 
@@ -80,7 +78,7 @@ class Page:
 
 
 def _recorded(result: CommandResult) -> Recorded:
-    return Recorded(result.body, result.status == _CREATED, result.replayed)
+    return Recorded(result.body, result.created, result.replayed)
 
 
 class EducationDesk:
@@ -111,7 +109,7 @@ class EducationDesk:
                 occurred_at=meta.occurred_at,
                 actor=meta.actor,
             )
-            return Answer([activity], _CREATED, activity_view(activity))
+            return Answer([activity], True, activity_view(activity))
 
         return _recorded(self.runner.run(key, attempt))
 
@@ -137,7 +135,7 @@ class EducationDesk:
                 occurred_at=meta.occurred_at,
                 actor=meta.actor,
             )
-            return Answer([activity], _CHANGED, activity_view(activity))
+            return Answer([activity], False, activity_view(activity))
 
         return _recorded(self.runner.run(key, attempt))
 
@@ -155,7 +153,7 @@ class EducationDesk:
                 occurred_at=meta.occurred_at,
                 actor=meta.actor,
             )
-            return Answer([session], _CREATED, training_view(session))
+            return Answer([session], True, training_view(session))
 
         return _recorded(self.runner.run(key, attempt))
 

@@ -11,7 +11,15 @@ from eventsourcing.utils import get_topic
 
 from domain.education import EducationActivity
 from domain.training import TrainingSession, attendee_key
-from infrastructure.fact_views import FactView, cst, has_columns
+from infrastructure.dialect import Statement, marks
+from infrastructure.fact_views import (
+    FactView,
+    create_index,
+    create_table,
+    cst,
+    drop_table,
+    has_columns,
+)
 from infrastructure.projections import Cursor
 
 
@@ -51,31 +59,36 @@ class ActivityFacts(FactView):
             position,
         )
 
-    def rows_between(self, cursor: Cursor, start: str, end: str) -> list[dict[str, Any]]:
-        """The activities that started in [start, end) (CST ISO text)."""
-        return self.select(cursor, "started_at >= ? AND started_at < ?", (start, end))
 
-
-# Instants as CST ISO text compare byte by byte: collation "C" on PostgreSQL.
-DDL = {
-    False: (
-        "CREATE TABLE IF NOT EXISTS view_training_sessions (id TEXT PRIMARY KEY, "
-        "held_at TEXT NOT NULL, hours_cents BIGINT NOT NULL, attendees INTEGER NOT NULL, "
-        "position BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS view_training_attendees (session_id TEXT NOT NULL, "
-        "attendee TEXT NOT NULL, held_at TEXT NOT NULL, hours_cents BIGINT NOT NULL, "
-        "PRIMARY KEY (session_id, attendee))",
-    ),
-    True: (
-        'CREATE TABLE IF NOT EXISTS view_training_sessions (id TEXT COLLATE "C" PRIMARY KEY, '
-        'held_at TEXT COLLATE "C" NOT NULL, hours_cents BIGINT NOT NULL, '
-        "attendees INTEGER NOT NULL, position BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS view_training_attendees "
-        '(session_id TEXT COLLATE "C" NOT NULL, attendee TEXT COLLATE "C" NOT NULL, '
-        'held_at TEXT COLLATE "C" NOT NULL, hours_cents BIGINT NOT NULL, '
-        "PRIMARY KEY (session_id, attendee))",
-    ),
-}
+SESSIONS = "view_training_sessions"
+ATTENDEES = "view_training_attendees"
+SESSION_COLUMNS = (
+    ("id", "TEXT PRIMARY KEY"),
+    ("held_at", "TEXT NOT NULL"),
+    ("hours_cents", "BIGINT NOT NULL"),
+    ("attendees", "INTEGER NOT NULL"),
+    ("position", "BIGINT NOT NULL"),
+)
+ATTENDEE_COLUMNS = (
+    ("id", "TEXT PRIMARY KEY"),  # session id : attendee key
+    ("session_id", "TEXT NOT NULL"),
+    ("attendee", "TEXT NOT NULL"),  # attendee_key: a digest, never the name
+    ("held_at", "TEXT NOT NULL"),
+    ("hours_cents", "BIGINT NOT NULL"),
+)
+INSERT_SESSION = Statement(
+    "INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT (id) DO NOTHING",
+    table=SESSIONS,
+    names=[n for n, _ in SESSION_COLUMNS],
+    values=marks(len(SESSION_COLUMNS)),
+)
+INSERT_ATTENDEE = Statement(
+    "INSERT INTO {table} ({names}) VALUES ({values}) ON CONFLICT (id) DO NOTHING",
+    table=ATTENDEES,
+    names=[n for n, _ in ATTENDEE_COLUMNS],
+    values=marks(len(ATTENDEE_COLUMNS)),
+)
+UNTRACK = Statement("DELETE FROM projection_tracking WHERE view = {p}")
 
 
 class TrainingFacts:
@@ -85,28 +98,18 @@ class TrainingFacts:
     topics = (get_topic(TrainingSession.Recorded),)  # type: ignore[attr-defined]
 
     def create(self, cursor: Cursor) -> None:
-        sessions = ["id", "held_at", "hours_cents", "attendees", "position"]
-        attendees = ["session_id", "attendee", "held_at", "hours_cents"]
-        if not has_columns(cursor, "view_training_sessions", sessions) or not has_columns(
-            cursor, "view_training_attendees", attendees
-        ):
-            cursor.execute("DROP TABLE IF EXISTS view_training_sessions")
-            cursor.execute("DROP TABLE IF EXISTS view_training_attendees")
-            cursor.execute("DELETE FROM projection_tracking WHERE view = ?", (self.name,))
-        for statement in DDL[cursor.postgres]:
-            cursor.execute(statement)
-        cursor.execute(
-            "CREATE INDEX IF NOT EXISTS view_training_sessions_held_at "
-            "ON view_training_sessions (held_at)"
-        )
-        cursor.execute(
-            "CREATE INDEX IF NOT EXISTS view_training_attendees_held_at "
-            "ON view_training_attendees (held_at)"
-        )
+        tables = ((SESSIONS, SESSION_COLUMNS), (ATTENDEES, ATTENDEE_COLUMNS))
+        if not all(has_columns(cursor, t, [n for n, _ in c]) for t, c in tables):
+            for table, _ in tables:
+                drop_table(cursor, table)
+            cursor.execute(UNTRACK, (self.name,))
+        for table, columns in tables:
+            create_table(cursor, table, columns)
+            create_index(cursor, table, ["held_at"])
 
     def clear(self, cursor: Cursor) -> None:
-        cursor.execute("DELETE FROM view_training_attendees")
-        cursor.execute("DELETE FROM view_training_sessions")
+        for table in (ATTENDEES, SESSIONS):
+            cursor.execute(Statement("DELETE FROM {table}", table=table))
 
     def prepare(self, events: Sequence[tuple[int, Any]]) -> tuple[list[Any], list[Any]]:
         sessions: list[tuple[Any, ...]] = []
@@ -115,22 +118,15 @@ class TrainingFacts:
             held_at = cst(e.held_at)
             cents = int(e.hours * 100)
             sessions.append((str(e.originator_id), held_at, cents, len(e.attendees), position))
-            attendees.extend(
-                (str(e.originator_id), attendee_key(a), held_at, cents) for a in e.attendees
-            )
+            session = str(e.originator_id)
+            for name in e.attendees:
+                key = attendee_key(name)
+                attendees.append((f"{session}:{key}", session, key, held_at, cents))
         return sessions, attendees
 
     def apply(self, cursor: Cursor, prepared: tuple[list[Any], list[Any]]) -> None:
         sessions, attendees = prepared
         if sessions:
-            cursor.executemany(
-                "INSERT INTO view_training_sessions (id, held_at, hours_cents, attendees, "
-                "position) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                sessions,
-            )
+            cursor.executemany(INSERT_SESSION, sessions)
         if attendees:
-            cursor.executemany(
-                "INSERT INTO view_training_attendees (session_id, attendee, held_at, hours_cents) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (session_id, attendee) DO NOTHING",
-                attendees,
-            )
+            cursor.executemany(INSERT_ATTENDEE, attendees)

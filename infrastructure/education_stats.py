@@ -21,24 +21,25 @@ from typing import Any
 
 from domain.education import ONE_OLD_ONE_YOUNG
 from infrastructure.complaint_stats import Period
+from infrastructure.dialect import Statement
 from infrastructure.projections import ViewStore
 
 DIMENSIONS = ("kind", "channel", "campaign", "region", "audience")
 VIEWS = ("education_activities", "training_sessions")
 # Summed by the database per combination of the dimensions (a few rows per period, whatever
 # the number of activities); the groups asked for are folded from those combinations.
-ACTIVITIES = (
+ACTIVITIES = Statement(
     "SELECT kind, channel, campaign, region, audiences, COUNT(*), SUM(participants), "
-    "SUM(views) FROM view_education_activities WHERE started_at >= ? AND started_at < ? "
+    "SUM(views) FROM view_education_activities WHERE started_at >= {p} AND started_at < {p} "
     "GROUP BY kind, channel, campaign, region, audiences"
 )
-SESSIONS = (
+SESSIONS = Statement(
     "SELECT COUNT(*), COALESCE(SUM(hours_cents), 0) FROM view_training_sessions "
-    "WHERE held_at >= ? AND held_at < ?"
+    "WHERE held_at >= {p} AND held_at < {p}"
 )
-ATTENDEES = (
+ATTENDEES = Statement(
     "SELECT attendee, SUM(hours_cents) FROM view_training_attendees "
-    "WHERE held_at >= ? AND held_at < ? GROUP BY attendee"
+    "WHERE held_at >= {p} AND held_at < {p} GROUP BY attendee"
 )
 RATE = Decimal("0.0001")
 TWO_PLACES = Decimal("0.01")

@@ -1,14 +1,16 @@
 """Education activities and staff training: educators write; supervisors and auditors read
 the records (regulators get the figures, under /v1/stats/education, not the records)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
 from api import education_bodies as b
+from api import education_models as em
+from api import read_models as m
 from api.deps import (
     IdempotencyKey,
     IfMatch,
@@ -18,7 +20,7 @@ from api.deps import (
     if_match_version,
     roles,
 )
-from api.responses import JSONBody
+from api.responses import JSONBody, ReadBody
 from application.education import (
     PAGE_LIMIT,
     AmendActivity,
@@ -49,8 +51,8 @@ def answer(recorded: Recorded, created_status: int = 201) -> JSONBody:
     return JSONBody(recorded.body, status_code=status, headers=headers)
 
 
-def page(found: Page) -> dict[str, Any]:
-    return {"items": found.items, "next_after": found.next_after}
+def page(found: Page) -> ReadBody:
+    return ReadBody({"items": found.items, "next_after": found.next_after})
 
 
 @router.post(
@@ -114,43 +116,48 @@ async def amend_activity(
     return answer(recorded)
 
 
-@router.get("/v1/education/activities")
+@router.get(
+    "/v1/education/activities", responses=m.documented(em.ActivityPage, "a page of activities")
+)
 async def list_activities(
     caller: Reader, services: ServicesDep, after: After = 0, limit: Limit = 50
-) -> dict[str, Any]:
+) -> ReadBody:
     """Activities in the order they were recorded; `next_after` fetches the next page."""
     return page(await run_in_threadpool(services.education_queries.activities, after, limit))
 
 
-@router.get("/v1/education/activities/{activity_id}")
+@router.get(
+    "/v1/education/activities/{activity_id}", responses=m.documented(em.Activity, "the activity")
+)
 async def get_activity(
     activity_id: UUID,
     caller: Reader,
     services: ServicesDep,
-    response: Response,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
     as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339")] = None,
-) -> dict[str, Any]:
+) -> ReadBody:
     """The activity with its current figures (or as it stood: `as_of_version`, `as_of`)."""
     view = await run_in_threadpool(
         services.education_queries.activity, activity_id, as_of_version, as_of
     )
-    response.headers["ETag"] = f'"{view["version"]}"'
-    return view
+    return ReadBody(view, headers={"ETag": f'"{view["version"]}"'})
 
 
-@router.get("/v1/education/activities/{activity_id}/history")
+@router.get(
+    "/v1/education/activities/{activity_id}/history",
+    responses=m.documented(m.History, "the activity's events"),
+)
 async def activity_history(
     activity_id: UUID,
     caller: Reader,
     services: ServicesDep,
     proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
-) -> dict[str, Any]:
+) -> ReadBody:
     """Every event of the activity: the first figures and each amendment with its reason."""
     events = await run_in_threadpool(
         services.education_queries.activity_history, activity_id, proofs
     )
-    return {"events": events}
+    return ReadBody({"events": events})
 
 
 @router.post(
@@ -177,33 +184,38 @@ async def record_training(
     return answer(recorded)
 
 
-@router.get("/v1/education/trainings")
+@router.get(
+    "/v1/education/trainings", responses=m.documented(em.TrainingPage, "a page of sessions")
+)
 async def list_trainings(
     caller: Reader, services: ServicesDep, after: After = 0, limit: Limit = 50
-) -> dict[str, Any]:
+) -> ReadBody:
     """Training sessions in the order they were recorded; `next_after` fetches the next page."""
     return page(await run_in_threadpool(services.education_queries.trainings, after, limit))
 
 
-@router.get("/v1/education/trainings/{training_id}")
-async def get_training(
-    training_id: UUID, caller: Reader, services: ServicesDep, response: Response
-) -> dict[str, Any]:
+@router.get(
+    "/v1/education/trainings/{training_id}",
+    responses=m.documented(em.Training, "the training session"),
+)
+async def get_training(training_id: UUID, caller: Reader, services: ServicesDep) -> ReadBody:
     """The training session with its attendees, hours and scores."""
     view = await run_in_threadpool(services.education_queries.training, training_id)
-    response.headers["ETag"] = f'"{view["version"]}"'
-    return view
+    return ReadBody(view, headers={"ETag": f'"{view["version"]}"'})
 
 
-@router.get("/v1/education/trainings/{training_id}/history")
+@router.get(
+    "/v1/education/trainings/{training_id}/history",
+    responses=m.documented(m.History, "the session's events"),
+)
 async def training_history(
     training_id: UUID,
     caller: Reader,
     services: ServicesDep,
     proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
-) -> dict[str, Any]:
+) -> ReadBody:
     """Every event of the training session, with its ledger position."""
     events = await run_in_threadpool(
         services.education_queries.training_history, training_id, proofs
     )
-    return {"events": events}
+    return ReadBody({"events": events})

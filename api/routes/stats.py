@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from api import education_models as em
 from api import knowledge_models as km
 from api import read_models as m
 from api.deps import ProofsDep, Runtime, roles, runtime
@@ -262,7 +263,7 @@ async def education_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> Educ
     return rt.education_statistics
 
 
-@router.get("/v1/stats/education", responses=FILE_RESPONSES)
+@router.get("/v1/stats/education", responses=_responses(em.EducationStatistics))
 async def education_figures(
     caller: Reader,
     stats: Annotated[EducationStatistics, Depends(education_statistics)],

@@ -10,6 +10,8 @@ from uuid import uuid4
 import pytest
 from openpyxl import load_workbook
 
+from api import education_models as em
+from api import read_models as m
 from tests.api.conftest import Api, bearer
 from tests.api.test_auth_matrix import ACTIVITY, TRAINING
 
@@ -43,6 +45,15 @@ def test_an_activity_is_recorded_amended_and_read_with_its_history(api: Api) -> 
     assert unknown.status_code == 409
     listed = api.get("/v1/education/activities", "supervisor").json()
     assert [i["id"] for i in listed["items"]] == [activity["id"]]
+    # The bodies are exactly what /openapi.json describes.
+    em.ActivityPage.model_validate(listed)
+    em.Activity.model_validate(api.get(path, "auditor").json())
+    m.History.model_validate({"events": events})
+    training = post(api, "/v1/education/trainings", {**TRAINING, "scores": {"Handler": "91.5"}})
+    assert training.status_code == 201, training.text
+    read = api.get(f"/v1/education/trainings/{training.json()['id']}", "auditor").json()
+    assert em.Training.model_validate(read).scores == {"Handler": "91.5"}
+    em.TrainingPage.model_validate(api.get("/v1/education/trainings", "supervisor").json())
 
 
 def test_a_replayed_activity_answers_the_first_response(api: Api) -> None:
@@ -116,6 +127,7 @@ def test_a_regulator_gets_the_figures_but_neither_posts_nor_reads_records(api: A
         position=position,
         wait=5,
     ).json()
+    em.EducationStatistics.model_validate(body)
     assert body["caught_up"] is True
     assert body["position"] >= position
     totals = body["totals"]
