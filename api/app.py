@@ -45,9 +45,9 @@ from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
+    build_education_statistics,
     build_knowledge_follower,
     build_knowledge_statistics,
-    build_education_statistics,
     build_ledger,
     build_notary,
     build_projector,
@@ -113,6 +113,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             knowledge=knowledge_base,
             knowledge_statistics=(
                 build_knowledge_statistics(ledger) if proofs is not None else None
+            ),
             education_statistics=(
                 build_education_statistics(ledger, principals) if proofs is not None else None
             ),

@@ -16,8 +16,8 @@ from uuid import UUID
 import orjson
 
 from api.cloudevents import record_one
-from application.commands import CommandKey
 from api.demo_education import EDUCATOR, load_education
+from application.commands import CommandKey
 from application.gateway import Meta
 from application.knowledge import (
     DraftArticle,

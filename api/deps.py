@@ -23,8 +23,8 @@ from application.services import Knowledge, Services
 from domain.common import Actor, check_occurred_at
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.complaint_stats import ComplaintStatistics
-from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.education_stats import EducationStatistics
+from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs

@@ -302,6 +302,8 @@ def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:
 def build_knowledge_statistics(ledger: Ledger) -> KnowledgeStatistics:
     """Knowledge-base figures over their view."""
     return KnowledgeStatistics(ViewStore(ledger.recorder))
+
+
 def build_education_statistics(ledger: Ledger, principals: Principals) -> EducationStatistics:
     """Education statistics over their fact views; staff are the principals file's
     consumer-protection roles (none when the file is missing)."""

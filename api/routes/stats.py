@@ -32,9 +32,9 @@ from infrastructure.complaint_stats import (
     parse_dimensions,
     parse_period,
 )
-from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
 from infrastructure.education_stats import EducationStatistics
+from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["statistics"])

@@ -129,6 +129,7 @@ KB_READERS = {
     "admin",
     "editor",
     "reviewer",
+    "educator",
 }
 KB_STAFF = {"editor", "reviewer", "auditor"}
 ARTICLE_PATH = "/v1/knowledge/articles/{article_id}"
