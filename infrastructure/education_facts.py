@@ -12,14 +12,7 @@ from eventsourcing.utils import get_topic
 from domain.education import EducationActivity
 from domain.training import TrainingSession, attendee_key
 from infrastructure.dialect import Statement, marks
-from infrastructure.fact_views import (
-    FactView,
-    create_index,
-    create_table,
-    cst,
-    drop_table,
-    has_columns,
-)
+from infrastructure.fact_views import FactView, cst, ensure_table, has_columns
 from infrastructure.projections import Cursor
 
 
@@ -88,7 +81,6 @@ INSERT_ATTENDEE = Statement(
     names=[n for n, _ in ATTENDEE_COLUMNS],
     values=marks(len(ATTENDEE_COLUMNS)),
 )
-UNTRACK = Statement("DELETE FROM projection_tracking WHERE view = {p}")
 
 
 class TrainingFacts:
@@ -99,13 +91,10 @@ class TrainingFacts:
 
     def create(self, cursor: Cursor) -> None:
         tables = ((SESSIONS, SESSION_COLUMNS), (ATTENDEES, ATTENDEE_COLUMNS))
-        if not all(has_columns(cursor, t, [n for n, _ in c]) for t, c in tables):
-            for table, _ in tables:
-                drop_table(cursor, table)
-            cursor.execute(UNTRACK, (self.name,))
+        changed = not all(has_columns(cursor, t, [n for n, _ in c]) for t, c in tables)
         for table, columns in tables:
-            create_table(cursor, table, columns)
-            create_index(cursor, table, ["held_at"])
+            # Both tables go together: one changed means the view is recomputed whole.
+            ensure_table(cursor, table, columns, {"held_at": ["held_at"]}, self.name, changed)
 
     def clear(self, cursor: Cursor) -> None:
         for table in (ATTENDEES, SESSIONS):
