@@ -51,6 +51,7 @@ from infrastructure.store import (
     build_sealer,
     build_statistics,
     build_vault,
+    dispute_rules,
     migrate,
 )
 
@@ -100,7 +101,9 @@ def demo_command() -> None:
     migrate(settings)
     ledger = build_ledger(settings)
     try:
-        services = build_services(ledger, build_vault(settings, ledger))
+        services = build_services(
+            ledger, build_vault(settings, ledger), dispute_rules=dispute_rules(settings)
+        )
         claims = demo.load_demo(services, build_notary(settings))
         vault = build_vault(settings, ledger)
         articles = demo.load_knowledge(

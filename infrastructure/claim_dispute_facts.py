@@ -11,7 +11,8 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.claims import Claim
-from domain.disputes import Dispute
+from domain.dispute_windows import Dimensions
+from domain.disputes import FORMER_TOPICS, Dispute
 from domain.lines import HEALTH, company_type
 from domain.policies import Policy
 from infrastructure.dialect import Statement
@@ -110,9 +111,11 @@ class DisputeFactsView(FactView):
     def __init__(
         self,
         loader: Callable[[Any, int], Any],
-        origin: Callable[[Dispute], tuple[str | None, str | None, str | None]],
+        origin: Callable[[Dispute], Dimensions],
     ) -> None:
         super().__init__(Dispute, loader)
+        # Disputes recorded before issue 14 hold events under their former topics too.
+        self.topics = [*self.topics, *sorted(FORMER_TOPICS)]
         self.origin = origin  # (cause, line, region) of the linked complaint or claim
 
     def row(self, d: Dispute, position: int) -> tuple[Any, ...]:

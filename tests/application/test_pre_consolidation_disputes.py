@@ -8,6 +8,8 @@ the stored events (their topics and state bytes) and what that code read from th
 from __future__ import annotations
 
 import base64
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -16,11 +18,12 @@ from uuid import UUID
 import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
 
 from application.ledger import Ledger
 from application.views import event_type
 from domain.common import CST, Actor
-from domain.disputes import Dispute
+from domain.disputes import FORMER_TOPICS, Dispute
 from infrastructure.dialect import Statement
 from infrastructure.settings import Settings
 from infrastructure.store import build_ledger, build_projector, migrate
@@ -106,3 +109,24 @@ def test_the_dispute_statistics_count_disputes_stored_before(
     ]
     assert sorted((o, s) for o, s, _ in rows) == sorted(expected)
     assert sum(1 for *_, enforced in rows if enforced) == 1
+
+
+def test_a_process_that_builds_a_ledger_resolves_the_former_topics_before_any_read() -> None:
+    code = (
+        "import infrastructure.store\n"
+        "from eventsourcing.utils import resolve_topic\n"
+        "print(resolve_topic('domain.dispute_record:DisputeRecord.Enforced').__qualname__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "Dispute.Enforced"
+
+
+def test_every_former_topic_names_the_event_class_of_the_same_name() -> None:
+    stored = {e["topic"] for d in DISPUTES for e in d["events"]}
+    stored.remove("domain.disputes:Dispute.Opened")
+    assert set(FORMER_TOPICS) == stored
+    for topic, cls in FORMER_TOPICS.items():
+        assert resolve_topic(topic) is cls
+        assert get_topic(cls) == f"domain.disputes:Dispute.{topic.rsplit('.', 1)[-1]}"
