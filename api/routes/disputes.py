@@ -33,6 +33,7 @@ from application.commands import CommandKey, CommandResult
 from application.disputes import (
     ApplyConfirmation,
     CloseDispute,
+    DisputeDesk,
     ExtendMediation,
     OpenDispute,
     RecordPerformance,
@@ -43,7 +44,6 @@ from application.disputes import (
 )
 from application.gateway import Meta
 from application.ledger import utc_now
-from application.services import Services
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["disputes"])
@@ -85,7 +85,7 @@ class StaffCall:
     """A staff command's caller with its Idempotency-Key and If-Match headers."""
 
     caller: Principal
-    services: Services
+    desk: DisputeDesk
     idempotency_key: str | None
     if_match: str | None
 
@@ -115,7 +115,7 @@ def _staff_call(
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> StaffCall:
-    return StaffCall(caller, services, idempotency_key, if_match)
+    return StaffCall(caller, services.disputes, idempotency_key, if_match)
 
 
 Call = Annotated[StaffCall, Depends(_staff_call)]
@@ -126,8 +126,7 @@ DONE: dict[int | str, dict[str, Any]] = {200: {"description": "the dispute as it
 async def dispute_mediation(dispute_id: UUID, body: b.MediationBody, call: Call) -> JSONBody:
     """`mediation` on a dispute."""
     command = RequestMediation(dispute_id, body.mediator)
-    desk = call.services.disputes
-    return await call.run(desk.request_mediation, command, dispute_id, "mediation", body)
+    return await call.run(call.desk.request_mediation, command, dispute_id, "mediation", body)
 
 
 @router.post("/v1/disputes/{dispute_id}/mediation-extension", responses=DONE)
@@ -136,54 +135,51 @@ async def dispute_mediation_extension(
 ) -> JSONBody:
     """`mediation-extension` on a dispute."""
     command = ExtendMediation(dispute_id, body.until, body.consent)
-    desk = call.services.disputes
-    return await call.run(desk.extend_mediation, command, dispute_id, "mediation-extension", body)
+    return await call.run(
+        call.desk.extend_mediation, command, dispute_id, "mediation-extension", body
+    )
 
 
 @router.post("/v1/disputes/{dispute_id}/arbitration", responses=DONE)
 async def dispute_arbitration(dispute_id: UUID, body: b.ArbitrationBody, call: Call) -> JSONBody:
     """`arbitration` on a dispute."""
     command = RequestArbitration(dispute_id, body.arbitrator, body.consent)
-    desk = call.services.disputes
-    return await call.run(desk.request_arbitration, command, dispute_id, "arbitration", body)
+    return await call.run(call.desk.request_arbitration, command, dispute_id, "arbitration", body)
 
 
 @router.post("/v1/disputes/{dispute_id}/confirmation", responses=DONE)
 async def dispute_confirmation(dispute_id: UUID, body: b.CourtBody, call: Call) -> JSONBody:
     """`confirmation` on a dispute."""
     command = ApplyConfirmation(dispute_id, body.court)
-    desk = call.services.disputes
-    return await call.run(desk.apply_confirmation, command, dispute_id, "confirmation", body)
+    return await call.run(call.desk.apply_confirmation, command, dispute_id, "confirmation", body)
 
 
 @router.post("/v1/disputes/{dispute_id}/enforcement", responses=DONE)
 async def dispute_enforcement(dispute_id: UUID, body: b.CourtBody, call: Call) -> JSONBody:
     """`enforcement` on a dispute."""
     command = RequestEnforcement(dispute_id, body.court)
-    desk = call.services.disputes
-    return await call.run(desk.request_enforcement, command, dispute_id, "enforcement", body)
+    return await call.run(call.desk.request_enforcement, command, dispute_id, "enforcement", body)
 
 
 @router.post("/v1/disputes/{dispute_id}/performed", responses=DONE)
 async def dispute_performed(dispute_id: UUID, body: b.PerformedBody, call: Call) -> JSONBody:
     """`performed` on a dispute."""
     command = RecordPerformance(dispute_id, body.amount, body.remittance_ref)
-    desk = call.services.disputes
-    return await call.run(desk.record_performance, command, dispute_id, "performed", body)
+    return await call.run(call.desk.record_performance, command, dispute_id, "performed", body)
 
 
 @router.post("/v1/disputes/{dispute_id}/withdraw", responses=DONE)
 async def dispute_withdraw(dispute_id: UUID, body: b.ReasonBody, call: Call) -> JSONBody:
     """`withdraw` on a dispute."""
     command = WithdrawDispute(dispute_id, body.reason)
-    return await call.run(call.services.disputes.withdraw, command, dispute_id, "withdraw", body)
+    return await call.run(call.desk.withdraw, command, dispute_id, "withdraw", body)
 
 
 @router.post("/v1/disputes/{dispute_id}/close", responses=DONE)
 async def dispute_close(dispute_id: UUID, body: b.ReasonBody, call: Call) -> JSONBody:
     """`close` on a dispute."""
     command = CloseDispute(dispute_id, body.reason)
-    return await call.run(call.services.disputes.close, command, dispute_id, "close", body)
+    return await call.run(call.desk.close, command, dispute_id, "close", body)
 
 
 @router.get("/v1/disputes", responses=documented(c.DisputesAssigned, "the disputes naming you"))
