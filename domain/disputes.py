@@ -770,8 +770,8 @@ class Dispute(Aggregate):
 # the classes they now name, rather than at the ledger: nothing can read a dispute without
 # importing this module — `infrastructure.store`, which builds every ledger, imports it — so
 # the mapping is in place before any read, and a reader of an old topic could not import the
-# removed module to find it otherwise. `topics_of` adds them for the views that select
-# events by topic.
+# removed module to find it otherwise. A view that selects events by topic must add them
+# (the dispute facts view does, in `infrastructure/claim_dispute_facts.py`).
 FORMER_TOPICS: dict[str, type[Aggregate.Event]] = {
     f"domain.dispute_record:DisputeRecord.{name}": getattr(Dispute, name)
     for name in (
