@@ -10,7 +10,7 @@ input checks are in `domain.dispute_values`, the window arithmetic in `domain.di
 the windows and statistics inputs derived at a read in `domain.dispute_windows`.
 
 Event payloads hold only strings, booleans, integers, Decimal, date, datetime, UUID, `Actor`
-and `Sealed`. Events stored before this was one class keep their topics (`FORMER_TOPICS`).
+and `Sealed`. Events stored before this was one class keep their topics (`FORMER_TOPIC`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -73,11 +73,42 @@ from domain.dispute_windows import DisputeFacts, Window, dispute_facts, dispute_
 from domain.personal import Sealed
 
 ENFORCEABLE = ("confirmed", "awarded")
+# Until issue 14 the events other than `Opened` were recorded by mutators of `DisputeRecord`
+# in `domain.dispute_record` (removed), and stored events keep those topics.
+FORMER_TOPIC = "domain.dispute_record:DisputeRecord"
 PERFORMABLE = ("agreement_signed", "confirmation_pending", *ENFORCEABLE)
 
 
 class Dispute(Aggregate):
     """A consumer dispute from its opening through mediation or arbitration to performance."""
+
+    # The topics of events stored before issue 14 (see `FORMER_TOPIC`): readers that select
+    # events by topic (`application.ledger.topics_of`) select these too.
+    FORMER_TOPICS: ClassVar[tuple[str, ...]] = tuple(
+        f"{FORMER_TOPIC}.{name}"
+        for name in (
+            "MediationRequested",
+            "MediatorAccepted",
+            "MediationExtended",
+            "MediationSessionHeld",
+            "AgreementSigned",
+            "MediationFailed",
+            "ConfirmationApplied",
+            "ConfirmationAccepted",
+            "ConfirmationGranted",
+            "ConfirmationRejected",
+            "ArbitrationRequested",
+            "ArbitratorAccepted",
+            "HearingHeld",
+            "AwardIssued",
+            "Performed",
+            "EnforcementRequested",
+            "EnforcementApplied",
+            "Enforced",
+            "Withdrawn",
+            "Closed",
+        )
+    )
 
     @staticmethod
     def create_id(dispute_id: UUID) -> UUID:
@@ -764,38 +795,9 @@ class Dispute(Aggregate):
         self._require(action, ENFORCEABLE, occurred_at)
 
 
-# Until issue 14 the events were recorded by mutators of `DisputeRecord` in the module
-# `domain.dispute_record` (removed), so the ledger holds them under these topics (only
-# "Opened" was already `domain.disputes:Dispute.Opened`). They are registered here, beside
-# the classes they now name, rather than at the ledger: nothing can read a dispute without
-# importing this module — `infrastructure.store`, which builds every ledger, imports it — so
-# the mapping is in place before any read, and a reader of an old topic could not import the
-# removed module to find it otherwise. A view that selects events by topic must add them
-# (the dispute facts view does, in `infrastructure/claim_dispute_facts.py`).
-FORMER_TOPICS: dict[str, type[Aggregate.Event]] = {
-    f"domain.dispute_record:DisputeRecord.{name}": getattr(Dispute, name)
-    for name in (
-        "MediationRequested",
-        "MediatorAccepted",
-        "MediationExtended",
-        "MediationSessionHeld",
-        "AgreementSigned",
-        "MediationFailed",
-        "ConfirmationApplied",
-        "ConfirmationAccepted",
-        "ConfirmationGranted",
-        "ConfirmationRejected",
-        "ArbitrationRequested",
-        "ArbitratorAccepted",
-        "HearingHeld",
-        "AwardIssued",
-        "Performed",
-        "EnforcementRequested",
-        "EnforcementApplied",
-        "Enforced",
-        "Withdrawn",
-        "Closed",
-    )
-}
-for _topic, _cls in FORMER_TOPICS.items():
-    register_topic(_topic, _cls)
+# Old topics resolve to the events of `Dispute`: `...DisputeRecord.<Name>` is looked up as
+# `Dispute.<Name>`. Registered here, at import, beside the class it names: nothing reads a
+# dispute without importing this module (`infrastructure.store`, which builds every ledger,
+# imports it), so the mapping is in place before any read, and a reader of an old topic
+# could not otherwise import the removed module to find the class.
+register_topic(FORMER_TOPIC, Dispute)

@@ -12,7 +12,7 @@ from eventsourcing.utils import get_topic
 
 from domain.claims import Claim
 from domain.dispute_windows import Dimensions
-from domain.disputes import FORMER_TOPICS, Dispute
+from domain.disputes import Dispute
 from domain.lines import HEALTH, company_type
 from domain.policies import Policy
 from infrastructure.dialect import Statement
@@ -114,8 +114,6 @@ class DisputeFactsView(FactView):
         origin: Callable[[Dispute], Dimensions],
     ) -> None:
         super().__init__(Dispute, loader)
-        # Disputes recorded before issue 14 hold events under their former topics too.
-        self.topics = [*self.topics, *sorted(FORMER_TOPICS)]
         self.origin = origin  # (cause, line, region) of the linked complaint or claim
 
     def row(self, d: Dispute, position: int) -> tuple[Any, ...]:
