@@ -54,6 +54,7 @@ from infrastructure.store import (
     build_sealer,
     build_statistics,
     build_vault,
+    dispute_rules,
     migrate,
 )
 
@@ -106,7 +107,9 @@ def demo_command() -> None:
     migrate(settings)
     ledger = build_ledger(settings)
     try:
-        services = build_services(ledger, build_vault(settings, ledger))
+        services = build_services(
+            ledger, build_vault(settings, ledger), dispute_rules=dispute_rules(settings)
+        )
         claims = demo.load_demo(services, build_notary(settings))
         vault = build_vault(settings, ledger)
         articles = demo.load_knowledge(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import Field, field_validator
@@ -122,8 +122,3 @@ class Applied(DisputeRef):
 
 class Enforced(DisputeRef):
     amount: Money
-
-
-def step_args(data: WireModel) -> dict[str, Any]:
-    """The step's arguments (dates as given: aware instants and calendar dates)."""
-    return {k: getattr(data, k) for k in type(data).model_fields if k != "dispute_id"}

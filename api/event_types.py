@@ -11,7 +11,6 @@ from pydantic import Field, field_validator, model_validator
 
 from api import dispute_bodies as db
 from api.complaint_bodies import TransferData, UrgedData
-from api.dispute_bodies import step_args
 from api.fields import (
     Day,
     Instant,
@@ -24,9 +23,9 @@ from api.fields import (
     exact_json,
 )
 from application import claims as c
+from application import disputes as ds
 from application import reference as r
 from application.complaint_commands import Intake, TransferComplaint, UrgeComplaint
-from application.disputes import PartnerStep
 from domain.claims import validate_lines
 from domain.common import ZERO, cst_date
 from domain.settlement import ChargeLine
@@ -208,35 +207,76 @@ def _transfer(d: TransferData, partner: str) -> object:
     )
 
 
-def _step(step: str) -> Callable[[Any, str], object]:
-    return lambda d, partner: PartnerStep(d.dispute_id, step, step_args(d))
+# The mediator's, arbitrator's and court's events: each `data` model builds its command.
 
 
-DISPUTE_STEPS: dict[str, tuple[str, type[WireModel], str]] = {
-    "xiaobao.mediation.accepted.v1": ("mediator", db.DisputeRef, "mediator_accept"),
-    "xiaobao.mediation.session-held.v1": ("mediator", db.SessionHeld, "hold_session"),
-    "xiaobao.mediation.agreement-signed.v1": ("mediator", db.AgreementSigned, "sign_agreement"),
-    "xiaobao.mediation.failed.v1": ("mediator", db.Failed, "fail_mediation"),
-    "xiaobao.arbitration.accepted.v1": ("arbitrator", db.CaseAccepted, "arbitrator_accept"),
-    "xiaobao.arbitration.hearing-held.v1": ("arbitrator", db.SessionHeld, "hold_hearing"),
-    "xiaobao.arbitration.award-issued.v1": ("arbitrator", db.AwardIssued, "issue_award"),
-    "xiaobao.court.confirmation-accepted.v1": (
-        "court",
-        db.ConfirmationAccepted,
-        "court_accept_confirmation",
-    ),
-    "xiaobao.court.confirmation-granted.v1": ("court", db.Ruled, "grant_confirmation"),
-    "xiaobao.court.confirmation-rejected.v1": ("court", db.Rejected, "reject_confirmation"),
-    "xiaobao.court.enforcement-applied.v1": ("court", db.Applied, "apply_enforcement"),
-    "xiaobao.court.enforced.v1": ("court", db.Enforced, "record_enforced"),
-}
+def _accept_mediation(d: db.DisputeRef, partner: str) -> ds.AcceptMediation:
+    return ds.AcceptMediation(d.dispute_id)
+
+
+def _hold_session(d: db.SessionHeld, partner: str) -> ds.HoldSession:
+    return ds.HoldSession(d.dispute_id, d.held_at, d.recording_ref)
+
+
+def _sign_agreement(d: db.AgreementSigned, partner: str) -> ds.SignAgreement:
+    return ds.SignAgreement(d.dispute_id, d.signed_at, d.amount, d.terms, d.performance_due)
+
+
+def _fail_mediation(d: db.Failed, partner: str) -> ds.FailMediation:
+    return ds.FailMediation(d.dispute_id, d.reason)
+
+
+def _accept_arbitration(d: db.CaseAccepted, partner: str) -> ds.AcceptArbitration:
+    return ds.AcceptArbitration(d.dispute_id, d.case_no)
+
+
+def _hold_hearing(d: db.SessionHeld, partner: str) -> ds.HoldHearing:
+    return ds.HoldHearing(d.dispute_id, d.held_at, d.recording_ref)
+
+
+def _issue_award(d: db.AwardIssued, partner: str) -> ds.IssueAward:
+    return ds.IssueAward(d.dispute_id, d.issued_at, d.amount, d.decision, d.performance_due)
+
+
+def _accept_confirmation(d: db.ConfirmationAccepted, partner: str) -> ds.AcceptConfirmation:
+    return ds.AcceptConfirmation(d.dispute_id, d.case_no, d.applied_at)
+
+
+def _grant_confirmation(d: db.Ruled, partner: str) -> ds.GrantConfirmation:
+    return ds.GrantConfirmation(d.dispute_id, d.ruled_at)
+
+
+def _reject_confirmation(d: db.Rejected, partner: str) -> ds.RejectConfirmation:
+    return ds.RejectConfirmation(d.dispute_id, d.ruled_at, d.reason)
+
+
+def _apply_enforcement(d: db.Applied, partner: str) -> ds.ApplyEnforcement:
+    return ds.ApplyEnforcement(d.dispute_id, d.applied_at)
+
+
+def _record_enforced(d: db.Enforced, partner: str) -> ds.RecordEnforced:
+    return ds.RecordEnforced(d.dispute_id, d.amount)
 
 
 EVENT_TYPES: dict[str, EventType] = {
-    **{
-        name: EventType(role, model, _step(step))
-        for name, (role, model, step) in DISPUTE_STEPS.items()
-    },
+    "xiaobao.mediation.accepted.v1": EventType("mediator", db.DisputeRef, _accept_mediation),
+    "xiaobao.mediation.session-held.v1": EventType("mediator", db.SessionHeld, _hold_session),
+    "xiaobao.mediation.agreement-signed.v1": EventType(
+        "mediator", db.AgreementSigned, _sign_agreement
+    ),
+    "xiaobao.mediation.failed.v1": EventType("mediator", db.Failed, _fail_mediation),
+    "xiaobao.arbitration.accepted.v1": EventType(
+        "arbitrator", db.CaseAccepted, _accept_arbitration
+    ),
+    "xiaobao.arbitration.hearing-held.v1": EventType("arbitrator", db.SessionHeld, _hold_hearing),
+    "xiaobao.arbitration.award-issued.v1": EventType("arbitrator", db.AwardIssued, _issue_award),
+    "xiaobao.court.confirmation-accepted.v1": EventType(
+        "court", db.ConfirmationAccepted, _accept_confirmation
+    ),
+    "xiaobao.court.confirmation-granted.v1": EventType("court", db.Ruled, _grant_confirmation),
+    "xiaobao.court.confirmation-rejected.v1": EventType("court", db.Rejected, _reject_confirmation),
+    "xiaobao.court.enforcement-applied.v1": EventType("court", db.Applied, _apply_enforcement),
+    "xiaobao.court.enforced.v1": EventType("court", db.Enforced, _record_enforced),
     "xiaobao.regulator.complaint-transferred.v1": EventType(
         "regulator_platform", TransferData, _transfer
     ),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -38,86 +38,145 @@ class OpenDispute:
     claim_id: UUID | None = None
 
 
+# -- staff commands (Idempotency-Key and If-Match apply) ---------------------------------
+
+
 @dataclass(frozen=True)
-class PartnerStep:
-    """A mediator's, arbitrator's or court's step on a dispute (a partner event)."""
-
+class RequestMediation:
     dispute_id: UUID
-    step: str
-    args: dict[str, Any]
+    mediator: str
 
 
-PARTNER_STEPS: dict[str, Callable[[Dispute, dict[str, Any], Meta, DisputeRules], None]] = {
-    "mediator_accept": lambda d, a, m, r: d.mediator_accept(m.occurred_at, m.actor, rules=r),
-    "hold_session": lambda d, a, m, r: d.hold_session(
-        a["held_at"], a["recording_ref"], m.occurred_at, m.actor, rules=r
-    ),
-    "sign_agreement": lambda d, a, m, r: d.sign_agreement(
-        a["signed_at"],
-        a["amount"],
-        a["terms"],
-        m.occurred_at,
-        m.actor,
-        performance_due=a.get("performance_due"),
-        rules=r,
-    ),
-    "fail_mediation": lambda d, a, m, r: d.fail_mediation(a["reason"], m.occurred_at, m.actor),
-    "arbitrator_accept": lambda d, a, m, r: d.arbitrator_accept(
-        a["case_no"], m.occurred_at, m.actor
-    ),
-    "hold_hearing": lambda d, a, m, r: d.hold_hearing(
-        a["held_at"], a["recording_ref"], m.occurred_at, m.actor
-    ),
-    "issue_award": lambda d, a, m, r: d.issue_award(
-        a["issued_at"],
-        a["amount"],
-        a["decision"],
-        m.occurred_at,
-        m.actor,
-        performance_due=a.get("performance_due"),
-        rules=r,
-    ),
-    "court_accept_confirmation": lambda d, a, m, r: d.court_accept_confirmation(
-        a["case_no"], a["applied_at"], m.occurred_at, m.actor, rules=r
-    ),
-    "grant_confirmation": lambda d, a, m, r: d.grant_confirmation(
-        a["ruled_at"], m.occurred_at, m.actor
-    ),
-    "reject_confirmation": lambda d, a, m, r: d.reject_confirmation(
-        a["ruled_at"], a["reason"], m.occurred_at, m.actor
-    ),
-    "apply_enforcement": lambda d, a, m, r: d.apply_enforcement(
-        a["applied_at"], m.occurred_at, m.actor, rules=r
-    ),
-    "record_enforced": lambda d, a, m, r: d.record_enforced(a["amount"], m.occurred_at, m.actor),
-}
+@dataclass(frozen=True)
+class ExtendMediation:
+    dispute_id: UUID
+    until: date
+    consent: bool
 
-STAFF_ACTIONS: dict[str, Callable[[Dispute, dict[str, Any], Meta, DisputeRules], None]] = {
-    "mediation": lambda d, a, m, r: d.request_mediation(a["mediator"], m.occurred_at, m.actor),
-    "mediation-extension": lambda d, a, m, r: d.extend_mediation(
-        a["until"], a["consent"], m.occurred_at, m.actor, rules=r
-    ),
-    "arbitration": lambda d, a, m, r: d.request_arbitration(
-        a["arbitrator"], a["consent"], m.occurred_at, m.actor
-    ),
-    "confirmation": lambda d, a, m, r: d.apply_confirmation(
-        a["court"], m.occurred_at, m.actor, rules=r
-    ),
-    "enforcement": lambda d, a, m, r: d.request_enforcement(
-        a["court"], m.occurred_at, m.actor, rules=r
-    ),
-    "performed": lambda d, a, m, r: d.record_performance(
-        a["amount"], m.occurred_at, m.actor, remittance_ref=a.get("remittance_ref")
-    ),
-    "withdraw": lambda d, a, m, r: d.withdraw(a["reason"], m.occurred_at, m.actor),
-    "close": lambda d, a, m, r: d.close(a["reason"], m.occurred_at, m.actor),
-}
-NAMING = {
-    "mediation": "mediator",
-    "arbitration": "arbitrator",
-    "confirmation": "court",
-    "enforcement": "court",
-}
+
+@dataclass(frozen=True)
+class RequestArbitration:
+    dispute_id: UUID
+    arbitrator: str
+    consent: bool
+
+
+@dataclass(frozen=True)
+class ApplyConfirmation:
+    dispute_id: UUID
+    court: str
+
+
+@dataclass(frozen=True)
+class RequestEnforcement:
+    dispute_id: UUID
+    court: str
+
+
+@dataclass(frozen=True)
+class RecordPerformance:
+    dispute_id: UUID
+    amount: Decimal
+    remittance_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class WithdrawDispute:
+    dispute_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class CloseDispute:
+    dispute_id: UUID
+    reason: str
+
+
+# -- partner steps (mediator, arbitrator, court events) ----------------------------------
+
+
+@dataclass(frozen=True)
+class AcceptMediation:
+    dispute_id: UUID
+
+
+@dataclass(frozen=True)
+class HoldSession:
+    dispute_id: UUID
+    held_at: datetime
+    recording_ref: str
+
+
+@dataclass(frozen=True)
+class SignAgreement:
+    dispute_id: UUID
+    signed_at: datetime
+    amount: Decimal
+    terms: str
+    performance_due: date | None = None
+
+
+@dataclass(frozen=True)
+class FailMediation:
+    dispute_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True)
+class AcceptArbitration:
+    dispute_id: UUID
+    case_no: str
+
+
+@dataclass(frozen=True)
+class HoldHearing:
+    dispute_id: UUID
+    held_at: datetime
+    recording_ref: str
+
+
+@dataclass(frozen=True)
+class IssueAward:
+    dispute_id: UUID
+    issued_at: datetime
+    amount: Decimal
+    decision: str
+    performance_due: date | None = None
+
+
+@dataclass(frozen=True)
+class AcceptConfirmation:
+    dispute_id: UUID
+    case_no: str
+    applied_at: datetime
+
+
+@dataclass(frozen=True)
+class GrantConfirmation:
+    dispute_id: UUID
+    ruled_at: datetime
+
+
+@dataclass(frozen=True)
+class RejectConfirmation:
+    dispute_id: UUID
+    ruled_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApplyEnforcement:
+    dispute_id: UUID
+    applied_at: datetime
+
+
+@dataclass(frozen=True)
+class RecordEnforced:
+    dispute_id: UUID
+    amount: Decimal
+
+
+Change = Callable[[Dispute], None]
 
 
 class DisputeDesk:
@@ -177,25 +236,110 @@ class DisputeDesk:
         )
         return found or DisputeLinks(kind=kind, key=key)
 
-    def act(
+    # -- staff -------------------------------------------------------------------------------
+
+    def request_mediation(
+        self, cmd: RequestMediation, meta: Meta, key: CommandKey | None, if_match: int | None
+    ) -> CommandResult:
+        """Ask a mediator to mediate; the dispute is listed under the mediator."""
+
+        def change(d: Dispute) -> None:
+            d.request_mediation(cmd.mediator, meta.occurred_at, meta.actor)
+
+        return self._staff(cmd.dispute_id, change, key, if_match, names=cmd.mediator)
+
+    def extend_mediation(
+        self, cmd: ExtendMediation, meta: Meta, key: CommandKey | None, if_match: int | None
+    ) -> CommandResult:
+        """Extend the mediation period with the parties' consent."""
+
+        def change(d: Dispute) -> None:
+            d.extend_mediation(
+                cmd.until, cmd.consent, meta.occurred_at, meta.actor, rules=self.rules
+            )
+
+        return self._staff(cmd.dispute_id, change, key, if_match)
+
+    def request_arbitration(
+        self, cmd: RequestArbitration, meta: Meta, key: CommandKey | None, if_match: int | None
+    ) -> CommandResult:
+        """Refer the dispute to an arbitrator, listed under it."""
+
+        def change(d: Dispute) -> None:
+            d.request_arbitration(cmd.arbitrator, cmd.consent, meta.occurred_at, meta.actor)
+
+        return self._staff(cmd.dispute_id, change, key, if_match, names=cmd.arbitrator)
+
+    def apply_confirmation(
+        self, cmd: ApplyConfirmation, meta: Meta, key: CommandKey | None, if_match: int | None
+    ) -> CommandResult:
+        """Apply to a court to confirm the agreement, listed under the court."""
+
+        def change(d: Dispute) -> None:
+            d.apply_confirmation(cmd.court, meta.occurred_at, meta.actor, rules=self.rules)
+
+        return self._staff(cmd.dispute_id, change, key, if_match, names=cmd.court)
+
+    def request_enforcement(
+        self, cmd: RequestEnforcement, meta: Meta, key: CommandKey | None, if_match: int | None
+    ) -> CommandResult:
+        """Name the court that enforces the title, listed under the court."""
+
+        def change(d: Dispute) -> None:
+            d.request_enforcement(cmd.court, meta.occurred_at, meta.actor, rules=self.rules)
+
+        return self._staff(cmd.dispute_id, change, key, if_match, names=cmd.court)
+
+    def record_performance(
+        self, cmd: RecordPerformance, meta: Meta, key: CommandKey | None, if_match: int | None
+    ) -> CommandResult:
+        """Record a payment towards the agreement or award."""
+
+        def change(d: Dispute) -> None:
+            d.record_performance(
+                cmd.amount, meta.occurred_at, meta.actor, remittance_ref=cmd.remittance_ref
+            )
+
+        return self._staff(cmd.dispute_id, change, key, if_match)
+
+    def withdraw(
+        self, cmd: WithdrawDispute, meta: Meta, key: CommandKey | None, if_match: int | None
+    ) -> CommandResult:
+        """The consumer withdraws the dispute."""
+
+        def change(d: Dispute) -> None:
+            d.withdraw(cmd.reason, meta.occurred_at, meta.actor)
+
+        return self._staff(cmd.dispute_id, change, key, if_match)
+
+    def close(
+        self, cmd: CloseDispute, meta: Meta, key: CommandKey | None, if_match: int | None
+    ) -> CommandResult:
+        """Close the dispute with a reason."""
+
+        def change(d: Dispute) -> None:
+            d.close(cmd.reason, meta.occurred_at, meta.actor)
+
+        return self._staff(cmd.dispute_id, change, key, if_match)
+
+    def _staff(
         self,
         dispute_id: UUID,
-        action: str,
-        args: dict[str, Any],
-        meta: Meta,
-        key: CommandKey | None = None,
-        if_match: int | None = None,
+        change: Change,
+        key: CommandKey | None,
+        if_match: int | None,
+        names: str | None = None,
     ) -> CommandResult:
-        """A staff command; naming a partner lists the dispute under that partner."""
+        """Run a staff command; naming a partner lists the dispute under that partner."""
 
         def attempt() -> Answer:
             dispute = self.ledger.require(Dispute, dispute_id, f"dispute {dispute_id}")
             if if_match is not None and dispute.version != if_match:
                 raise StaleVersion("the dispute changed since it was read; read it again")
-            STAFF_ACTIONS[action](dispute, args, meta, self.rules)
+            change(dispute)
             changed: list[Aggregate] = [dispute]
-            if action in NAMING:
-                partner = self._links("partner", args[NAMING[action]])
+            if names is not None:
+                partner = self._links("partner", names)
                 partner.link(dispute.id)
                 changed.append(partner)
             view = dispute_view(dispute, utc_now(), self.rules, self.opener)
@@ -203,14 +347,99 @@ class DisputeDesk:
 
         return self.runner.run(key, attempt)
 
-    def partner_step(self, cmd: PartnerStep, meta: Meta) -> Outcome:
-        """A partner's step: a dispute that does not name the partner is simply unknown."""
-        dispute = self.ledger.find(Dispute, cmd.dispute_id)
+    # -- partners: mediator ------------------------------------------------------------------
+
+    def accept_mediation(self, cmd: AcceptMediation, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.mediator_accept(meta.occurred_at, meta.actor, rules=self.rules)
+        return Outcome(KIND, d, [d])
+
+    def hold_session(self, cmd: HoldSession, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.hold_session(
+            cmd.held_at, cmd.recording_ref, meta.occurred_at, meta.actor, rules=self.rules
+        )
+        return Outcome(KIND, d, [d])
+
+    def sign_agreement(self, cmd: SignAgreement, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.sign_agreement(
+            cmd.signed_at,
+            cmd.amount,
+            cmd.terms,
+            meta.occurred_at,
+            meta.actor,
+            performance_due=cmd.performance_due,
+            rules=self.rules,
+        )
+        return Outcome(KIND, d, [d])
+
+    def fail_mediation(self, cmd: FailMediation, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.fail_mediation(cmd.reason, meta.occurred_at, meta.actor)
+        return Outcome(KIND, d, [d])
+
+    # -- partners: arbitrator ----------------------------------------------------------------
+
+    def accept_arbitration(self, cmd: AcceptArbitration, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.arbitrator_accept(cmd.case_no, meta.occurred_at, meta.actor)
+        return Outcome(KIND, d, [d])
+
+    def hold_hearing(self, cmd: HoldHearing, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.hold_hearing(cmd.held_at, cmd.recording_ref, meta.occurred_at, meta.actor)
+        return Outcome(KIND, d, [d])
+
+    def issue_award(self, cmd: IssueAward, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.issue_award(
+            cmd.issued_at,
+            cmd.amount,
+            cmd.decision,
+            meta.occurred_at,
+            meta.actor,
+            performance_due=cmd.performance_due,
+            rules=self.rules,
+        )
+        return Outcome(KIND, d, [d])
+
+    # -- partners: court ---------------------------------------------------------------------
+
+    def accept_confirmation(self, cmd: AcceptConfirmation, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.court_accept_confirmation(
+            cmd.case_no, cmd.applied_at, meta.occurred_at, meta.actor, rules=self.rules
+        )
+        return Outcome(KIND, d, [d])
+
+    def grant_confirmation(self, cmd: GrantConfirmation, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.grant_confirmation(cmd.ruled_at, meta.occurred_at, meta.actor)
+        return Outcome(KIND, d, [d])
+
+    def reject_confirmation(self, cmd: RejectConfirmation, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.reject_confirmation(cmd.ruled_at, cmd.reason, meta.occurred_at, meta.actor)
+        return Outcome(KIND, d, [d])
+
+    def apply_enforcement(self, cmd: ApplyEnforcement, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.apply_enforcement(cmd.applied_at, meta.occurred_at, meta.actor, rules=self.rules)
+        return Outcome(KIND, d, [d])
+
+    def record_enforced(self, cmd: RecordEnforced, meta: Meta) -> Outcome:
+        d = self._naming_partner(cmd.dispute_id, meta)
+        d.record_enforced(cmd.amount, meta.occurred_at, meta.actor)
+        return Outcome(KIND, d, [d])
+
+    def _naming_partner(self, dispute_id: UUID, meta: Meta) -> Dispute:
+        """The dispute a partner posts a step on: one that does not name it is unknown."""
+        dispute = self.ledger.find(Dispute, dispute_id)
         partner = meta.actor.partner_id
         if dispute is None or partner is None or not dispute.names_partner(partner):
-            raise UnknownRecord(f"unknown dispute {cmd.dispute_id}")
-        PARTNER_STEPS[cmd.step](dispute, cmd.args, meta, self.rules)
-        return Outcome(KIND, dispute, [dispute])
+            raise UnknownRecord(f"unknown dispute {dispute_id}")
+        return dispute
 
 
 class DisputeQueries:

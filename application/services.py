@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application import claims as c
+from application import disputes as d
 from application import reference as r
 from application.claim_queries import ClaimQueries
 from application.commands import CommandRunner
 from application.complaint_commands import TransferComplaint, UrgeComplaint
 from application.complaint_queries import ComplaintQueries
 from application.complaints import ComplaintDesk
-from application.disputes import DisputeDesk, DisputeQueries, PartnerStep
 from application.education import EducationDesk, EducationQueries
 from application.gateway import PartnerEvents
 from application.knowledge import (
@@ -42,8 +42,8 @@ class Services:
     personal: PersonalData
     complaints: ComplaintDesk
     complaint_queries: ComplaintQueries
-    disputes: DisputeDesk
-    dispute_queries: DisputeQueries
+    disputes: d.DisputeDesk
+    dispute_queries: d.DisputeQueries
     education: EducationDesk
     education_queries: EducationQueries
 
@@ -56,7 +56,8 @@ def build_services(
     proofs: ProofSource | None = None,
     directory: HandlerDirectory | None = None,
     complaint_rules: ComplaintRules = ComplaintRules(),  # frozen: one shared default is safe
-    dispute_rules: DisputeRules | None = None,
+    *,
+    dispute_rules: DisputeRules,
 ) -> Services:
     planner = SettlementPlanner(ledger)
     claims = c.ClaimCommands(ledger, planner, vault)
@@ -80,9 +81,19 @@ def build_services(
     desk = ComplaintDesk(ledger, vault, handlers, runner, complaint_rules)
     events.register(TransferComplaint, desk.receive_transfer)
     events.register(UrgeComplaint, desk.urge_from_regulator)
-    settle_rules = dispute_rules or DisputeRules()
-    disputes = DisputeDesk(ledger, vault, runner, settle_rules)
-    events.register(PartnerStep, disputes.partner_step)
+    disputes = d.DisputeDesk(ledger, vault, runner, dispute_rules)
+    events.register(d.AcceptMediation, disputes.accept_mediation)
+    events.register(d.HoldSession, disputes.hold_session)
+    events.register(d.SignAgreement, disputes.sign_agreement)
+    events.register(d.FailMediation, disputes.fail_mediation)
+    events.register(d.AcceptArbitration, disputes.accept_arbitration)
+    events.register(d.HoldHearing, disputes.hold_hearing)
+    events.register(d.IssueAward, disputes.issue_award)
+    events.register(d.AcceptConfirmation, disputes.accept_confirmation)
+    events.register(d.GrantConfirmation, disputes.grant_confirmation)
+    events.register(d.RejectConfirmation, disputes.reject_confirmation)
+    events.register(d.ApplyEnforcement, disputes.apply_enforcement)
+    events.register(d.RecordEnforced, disputes.record_enforced)
     return Services(
         ledger=ledger,
         events=events,
@@ -92,7 +103,7 @@ def build_services(
         complaints=desk,
         complaint_queries=ComplaintQueries(ledger, vault, handlers, complaint_rules, proofs),
         disputes=disputes,
-        dispute_queries=DisputeQueries(ledger, vault, settle_rules, proofs),
+        dispute_queries=d.DisputeQueries(ledger, vault, dispute_rules, proofs),
         education=EducationDesk(ledger, runner),
         education_queries=EducationQueries(ledger, proofs),
     )

@@ -36,6 +36,7 @@ from infrastructure.store import (
     build_ledger,
     build_projector,
     build_vault,
+    dispute_rules,
     migrate,
     reader_for,
 )
@@ -81,6 +82,7 @@ def main() -> None:
         ledger,
         build_vault(settings, ledger),
         directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+        dispute_rules=dispute_rules(settings),
     )
     meta = Meta(datetime.now(tz=UTC), Actor("wang", "handler"))
     for i in range(args.complaints):

@@ -45,6 +45,7 @@ from infrastructure.store import (
     build_runner,
     build_statistics,
     build_vault,
+    dispute_rules,
     migrate,
 )
 
@@ -198,6 +199,7 @@ def _lag(settings: Settings, ledger: object, seconds: float, rate: float) -> Non
         ledger,  # type: ignore[arg-type]
         build_vault(settings, ledger),  # type: ignore[arg-type]
         directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+        dispute_rules=dispute_rules(settings),
     )
     projector = build_projector(settings, ledger)  # type: ignore[arg-type]
     projector.catch_up()

@@ -12,8 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from domain.common import add_months, cst_date, deadline, end_of_day
+from domain.common import InvalidInput, add_months, cst_date, deadline, end_of_day
 from domain.dispute_calendar import WorkingCalendar
+from domain.dispute_values import (
+    EnforcementWindowClosed,
+    Mediation,
+    MediationPeriodExpired,
+    PerformanceNotDue,
+    Title,
+    check_aware,
+    check_not_before,
+)
 
 Due = tuple[date, datetime]
 
@@ -107,6 +116,16 @@ def default_performance_due(effective_at: datetime, rules: DisputeRules) -> date
     return deadline(effective_at, rules.performance_days)[0]
 
 
+def due_to_perform(effective_at: datetime, given: date | None, rules: DisputeRules) -> date:
+    """The last day to perform: the date the agreement or award fixes (not before it takes
+    effect), else the default period."""
+    if given is None:
+        return default_performance_due(effective_at, rules)
+    if not isinstance(given, date) or isinstance(given, datetime) or given < cst_date(effective_at):
+        raise InvalidInput("performance_due", "must be a date on or after the effective date")
+    return given
+
+
 def set_aside_due(issued_at: datetime, rules: DisputeRules) -> Due:
     """The window to apply to set an award aside: 3 months from 2026-03-01, 6 months before."""
     day = cst_date(issued_at)
@@ -118,3 +137,24 @@ def set_aside_due(issued_at: datetime, rules: DisputeRules) -> Due:
 def enforcement_application_due(performance_due: date, rules: DisputeRules) -> Due:
     """The court must receive the enforcement application within 2 years of the last day."""
     return on_day(add_months(performance_due, rules.enforcement_application_months))
+
+
+def check_within_mediation(
+    m: Mediation, instant: datetime, field: str, rules: DisputeRules
+) -> None:
+    """A session or signing falls after the acceptance and within the mediation period."""
+    assert m.accepted_at is not None
+    check_not_before(field, instant, m.accepted_at, "the acceptance")
+    due_date, due_at = mediation_period_due(m.accepted_at, m.extended_until, rules)
+    if instant > due_at:
+        raise MediationPeriodExpired(f"the mediation period ended with {due_date}")
+
+
+def check_enforcement_window(t: Title, instant: datetime, field: str, rules: DisputeRules) -> None:
+    """Enforcement is named or applied for after the performance deadline passed, within 2 years."""
+    check_aware(field, instant)
+    due_date, due_at = enforcement_application_due(t.performance_due, rules)
+    if instant <= end_of_day(t.performance_due):
+        raise PerformanceNotDue(f"performance is due by the end of {t.performance_due}")
+    if instant > due_at:
+        raise EnforcementWindowClosed(f"enforcement was to be applied for by the end of {due_date}")

@@ -10,11 +10,13 @@ shared `InvalidInput` (422).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
-from domain.common import CENT, DomainError, InvalidInput
+from domain.common import CENT, Actor, DomainError, InvalidInput
 from domain.personal import Sealed
 
 STATES = (
@@ -254,6 +256,42 @@ class Enforcement:
     applied_at: datetime | None = None
     enforced_at: datetime | None = None
     amount: Decimal | None = None
+
+
+Step = TypeVar("Step", Mediation, Arbitration)
+
+
+def accepted(step: Step | None) -> Step:
+    """The mediation or arbitration, refused unless its partner has accepted the case."""
+    if step is None or step.accepted_at is None:
+        raise NotAccepted("the partner has not accepted the case")
+    return step
+
+
+def check_state(state: str, action: str, allowed: Collection[str]) -> None:
+    """Refuse a step outside the `allowed` states, naming why (ended, resolved, out of order)."""
+    if state in allowed:
+        return
+    if state == "withdrawn":
+        raise DisputeWithdrawn(f"cannot {action}: the dispute was withdrawn")
+    if state == "closed":
+        raise DisputeClosed(f"cannot {action}: the dispute is closed")
+    if state in RESOLVED:
+        raise DisputeResolved(f"cannot {action}: the dispute is {state}")
+    raise InvalidTransition(f"cannot {action} a dispute that is {state}")
+
+
+def check_partner(actor: Actor, named: str, step: str) -> None:
+    """A partner acts only on the step it was named for (staff actors carry no partner)."""
+    if actor.partner_id is not None and actor.partner_id != named:
+        raise PartnerNotNamed(f"the dispute names {named!r}, not {actor.partner_id!r}, {step}")
+
+
+def check_not_before(field: str, instant: datetime, earlier: datetime, what: str) -> None:
+    """Refuse an instant without a UTC offset, or one before `earlier` (`what` names it)."""
+    check_aware(field, instant)
+    if instant < earlier:
+        raise InvalidInput(field, f"precedes {what}")
 
 
 def check_text(field: str, value: str | None) -> str:

@@ -10,10 +10,12 @@ it was due) or, for the set-aside window, which nobody owes, `expired`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+from uuid import UUID
 
 from domain.common import cst_date, end_of_day
 from domain.dispute_rules import (
@@ -27,9 +29,10 @@ from domain.dispute_rules import (
     set_aside_due,
 )
 from domain.dispute_values import AGREEMENT, Payment, Title
+from domain.lines import HEALTH
 
 if TYPE_CHECKING:
-    from domain.dispute_record import DisputeRecord
+    from domain.disputes import Dispute
 
 OPEN, MET, MISSED, CANCELLED, EXPIRED = "open", "met", "missed", "cancelled", "expired"
 WINDOWS = (
@@ -128,7 +131,7 @@ def performed_at(title: Title, payments: list[Payment]) -> datetime | None:
     return None
 
 
-def dispute_windows(d: DisputeRecord, now: datetime, rules: DisputeRules) -> tuple[Window, ...]:
+def dispute_windows(d: Dispute, now: datetime, rules: DisputeRules) -> tuple[Window, ...]:
     """Every window the dispute has opened, evaluated at `now`, in order of their start."""
     found: list[Window] = []
     for m in d.mediations:
@@ -154,7 +157,7 @@ def dispute_windows(d: DisputeRecord, now: datetime, rules: DisputeRules) -> tup
     return tuple(sorted(found, key=lambda w: (w.starts_at, order[w.name], w.round)))
 
 
-def _title_windows(d: DisputeRecord, t: Title, now: datetime, rules: DisputeRules) -> list[Window]:
+def _title_windows(d: Dispute, t: Title, now: datetime, rules: DisputeRules) -> list[Window]:
     """The windows an agreement or an award opens (confirmation, performance, set-aside...)."""
     found: list[Window] = []
     paid_at = performed_at(t, d.payments)
@@ -189,7 +192,7 @@ def _days(start: datetime, end: datetime | None) -> int | None:
     return None if end is None else (cst_date(end) - cst_date(start)).days
 
 
-def dispute_facts(d: DisputeRecord) -> DisputeFacts:
+def dispute_facts(d: Dispute) -> DisputeFacts:
     """The statistics inputs of one dispute: counts, outcomes, amounts and durations."""
     agreements = [m.agreement for m in d.mediations if m.agreement is not None]
     awards = [a.award for a in d.arbitrations if a.award is not None]
@@ -226,3 +229,38 @@ def dispute_facts(d: DisputeRecord) -> DisputeFacts:
         days_to_award=_days(d.opened_at, award_issued_at),
         days_to_resolution=_days(d.opened_at, resolved_at),
     )
+
+
+class Complained(Protocol):
+    """What a dispute's statistics take from the complaint it came from."""
+
+    cause: str
+    line: str
+    region: str
+
+
+class Claimed(Protocol):
+    """What a dispute's statistics take from the claim it came from."""
+
+    region: str
+
+
+Dimensions = tuple[str | None, str | None, str | None]
+
+
+def origin_dimensions(
+    d: Dispute,
+    complaint: Callable[[UUID], Complained | None],
+    claim: Callable[[UUID], Claimed | None],
+) -> Dimensions:
+    """The cause, product line and region a dispute is counted under: those of the complaint
+    it came from, else of the claim (medical insurance, no cause), else none (direct)."""
+    if d.complaint_id is not None:
+        found = complaint(d.complaint_id)
+        if found is not None:
+            return found.cause, found.line, found.region
+    if d.claim_id is not None:
+        settled = claim(d.claim_id)
+        if settled is not None:
+            return None, HEALTH, settled.region
+    return None, None, None

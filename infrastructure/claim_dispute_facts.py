@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 
 from domain.claims import Claim
+from domain.dispute_windows import Dimensions
 from domain.disputes import Dispute
 from domain.lines import HEALTH, company_type
 from domain.policies import Policy
@@ -110,7 +111,7 @@ class DisputeFactsView(FactView):
     def __init__(
         self,
         loader: Callable[[Any, int], Any],
-        origin: Callable[[Dispute], tuple[str | None, str | None, str | None]],
+        origin: Callable[[Dispute], Dimensions],
     ) -> None:
         super().__init__(Dispute, loader)
         self.origin = origin  # (cause, line, region) of the linked complaint or claim

@@ -11,10 +11,13 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.complaint_clock import ComplaintRules
+from domain.dispute_rules import DisputeRules
 
 COMPLAINT_DEFAULTS = ComplaintRules()
 DEFAULT_DATABASE_URL = "sqlite:///./var/xiaobao.sqlite3"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "api" / "demo_data"
+# The dispute periods' defaults and legal sources live in `DisputeRules`; each is a setting.
+DISPUTE_DEFAULTS = DisputeRules()
 
 
 class SettingsError(ValueError):
@@ -88,6 +91,20 @@ class Settings(BaseSettings):
     )
     dispute_holidays: list[date] = Field(default_factory=list, description="非工作日")
     dispute_workdays: list[date] = Field(default_factory=list, description="调休上班日")
+    dispute_mediator_acceptance_working_days: int = (
+        DISPUTE_DEFAULTS.mediator_acceptance_working_days
+    )
+    dispute_mediation_period_days: int = DISPUTE_DEFAULTS.mediation_period_days
+    dispute_confirmation_application_days: int = DISPUTE_DEFAULTS.confirmation_application_days
+    dispute_confirmation_decision_target_days: int = (
+        DISPUTE_DEFAULTS.confirmation_decision_target_days
+    )
+    dispute_confirmation_decision_max_days: int = DISPUTE_DEFAULTS.confirmation_decision_max_days
+    dispute_performance_days: int = DISPUTE_DEFAULTS.performance_days
+    dispute_set_aside_cutoff: date = DISPUTE_DEFAULTS.set_aside_cutoff
+    dispute_set_aside_months: int = DISPUTE_DEFAULTS.set_aside_months
+    dispute_set_aside_months_before_cutoff: int = DISPUTE_DEFAULTS.set_aside_months_before_cutoff
+    dispute_enforcement_application_months: int = DISPUTE_DEFAULTS.enforcement_application_months
     run_projections: bool = Field(default=True, description="keep views live inside serve")
     projection_gather_seconds: float = Field(
         default=0.3, ge=0, le=1, description="wait after a wake-up so a burst is one batch"

@@ -24,11 +24,11 @@ from domain.common import Actor
 from domain.complaints import Complaint, Evidence
 from domain.dispute_calendar import WorkingCalendar
 from domain.dispute_rules import DisputeRules
+from domain.dispute_windows import Dimensions, origin_dimensions
 from domain.disputes import Dispute
 from domain.education import EducationActivity, EvidenceFile, Figures
 from domain.exposure import Exposure, ExposureReport
 from domain.knowledge import ArticleContent, SearchRules
-from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
@@ -190,11 +190,22 @@ def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:
 
 
 def dispute_rules(settings: Settings) -> DisputeRules:
-    """Dispute windows with the holiday calendar from the settings."""
-    calendar = WorkingCalendar(
-        frozenset(settings.dispute_holidays), frozenset(settings.dispute_workdays)
+    """The dispute windows from the settings, with their holiday calendar."""
+    return DisputeRules(
+        mediator_acceptance_working_days=settings.dispute_mediator_acceptance_working_days,
+        mediation_period_days=settings.dispute_mediation_period_days,
+        confirmation_application_days=settings.dispute_confirmation_application_days,
+        confirmation_decision_target_days=settings.dispute_confirmation_decision_target_days,
+        confirmation_decision_max_days=settings.dispute_confirmation_decision_max_days,
+        performance_days=settings.dispute_performance_days,
+        set_aside_cutoff=settings.dispute_set_aside_cutoff,
+        set_aside_months=settings.dispute_set_aside_months,
+        set_aside_months_before_cutoff=settings.dispute_set_aside_months_before_cutoff,
+        enforcement_application_months=settings.dispute_enforcement_application_months,
+        calendar=WorkingCalendar(
+            frozenset(settings.dispute_holidays), frozenset(settings.dispute_workdays)
+        ),
     )
-    return DisputeRules(calendar=calendar)
 
 
 def search_rules(settings: Settings) -> SearchRules:
@@ -281,17 +292,13 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
     ]
 
 
-def dispute_origin(ledger: Ledger, d: Dispute) -> tuple[str | None, str | None, str | None]:
+def dispute_origin(ledger: Ledger, d: Dispute) -> Dimensions:
     """The cause, product line and region of the complaint or claim a dispute came from."""
-    if d.complaint_id is not None:
-        complaint = ledger.find(Complaint, d.complaint_id)
-        if complaint is not None:
-            return complaint.cause, complaint.line, complaint.region
-    if d.claim_id is not None:
-        claim = ledger.find(Claim, d.claim_id)
-        if claim is not None:
-            return None, HEALTH, claim.region
-    return None, None, None
+    return origin_dimensions(
+        d,
+        lambda complaint_id: ledger.find(Complaint, complaint_id),
+        lambda claim_id: ledger.find(Claim, claim_id),
+    )
 
 
 def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:

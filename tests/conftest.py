@@ -17,7 +17,7 @@ from psycopg import sql
 from application.ledger import Ledger
 from application.services import Services, build_services
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_vault, migrate
+from infrastructure.store import build_ledger, build_vault, dispute_rules, migrate
 
 # One database per checkout, so two suites running side by side never share tables.
 _CHECKOUT = hashlib.sha256(str(Path(__file__).resolve().parent.parent).encode()).hexdigest()[:8]
@@ -128,5 +128,8 @@ def ledger(any_settings: Settings) -> Iterator[Ledger]:
 @pytest.fixture
 def services(ledger: Ledger, any_settings: Settings) -> Services:
     return build_services(
-        ledger, build_vault(any_settings, ledger), retention_days={"claims": 0, "policies": 0}
+        ledger,
+        build_vault(any_settings, ledger),
+        retention_days={"claims": 0, "policies": 0},
+        dispute_rules=dispute_rules(any_settings),
     )

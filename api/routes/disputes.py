@@ -1,9 +1,11 @@
 """Dispute commands and reads; partners (mediator, arbitrator, court) read only theirs.
 
-(No `from __future__ import annotations`: command routes are made by a factory whose body
-models FastAPI must see as real types.)"""
+Each staff command route builds its typed command from the body and hands it to one method
+of the dispute desk, with the caller's Idempotency-Key and If-Match."""
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
@@ -27,7 +29,19 @@ from api.deps import (
 from api.errors import Problem
 from api.read_models import documented
 from api.responses import JSONBody, ReadBody
-from application.disputes import OpenDispute
+from application.commands import CommandKey, CommandResult
+from application.disputes import (
+    ApplyConfirmation,
+    CloseDispute,
+    DisputeDesk,
+    ExtendMediation,
+    OpenDispute,
+    RecordPerformance,
+    RequestArbitration,
+    RequestEnforcement,
+    RequestMediation,
+    WithdrawDispute,
+)
 from application.gateway import Meta
 from application.ledger import utc_now
 from infrastructure.principals import Principal
@@ -37,6 +51,7 @@ STAFF = ("handler", "supervisor")
 PARTNERS = ("mediator", "arbitrator", "court")
 Staff = Annotated[Principal, Depends(roles(*STAFF))]
 Reader = Annotated[Principal, Depends(roles(*STAFF, "auditor", *PARTNERS))]
+C = TypeVar("C")
 
 
 def _meta(caller: Principal, body: Command) -> Meta:
@@ -65,53 +80,106 @@ async def open_dispute(
     return command_response(result)
 
 
-COMMANDS: dict[str, type[Command]] = {
-    "mediation": b.MediationBody,
-    "mediation-extension": b.ExtensionBody,
-    "arbitration": b.ArbitrationBody,
-    "confirmation": b.CourtBody,
-    "enforcement": b.CourtBody,
-    "performed": b.PerformedBody,
-    "withdraw": b.ReasonBody,
-    "close": b.ReasonBody,
-}
+@dataclass(frozen=True)
+class StaffCall:
+    """A staff command's caller with its Idempotency-Key and If-Match headers."""
 
+    caller: Principal
+    desk: DisputeDesk
+    idempotency_key: str | None
+    if_match: str | None
 
-def _command_route(action: str, model: type[Command]) -> None:
-    async def command(
+    async def run(
+        self,
+        handle: Callable[[C, Meta, CommandKey | None, int | None], CommandResult],
+        command: C,
         dispute_id: UUID,
-        body: model,  # type: ignore[valid-type]
-        caller: Staff,
-        services: ServicesDep,
-        idempotency_key: IdempotencyKey = None,
-        if_match: IfMatch = None,
+        action: str,
+        body: Command,
     ) -> JSONBody:
-        given: Command = body
-        args = given.model_dump(exclude={"occurred_at", "evidence"})
-        key = command_key(caller, idempotency_key, f"disputes/{dispute_id}/{action}", args)
+        """Hand the command to the application, keyed by the request's digest."""
+        args = body.model_dump(exclude={"occurred_at", "evidence"})
+        key = command_key(
+            self.caller, self.idempotency_key, f"disputes/{dispute_id}/{action}", args
+        )
+        meta = _meta(self.caller, body)
         result = await run_in_threadpool(
-            services.disputes.act,
-            dispute_id,
-            action,
-            args,
-            _meta(caller, given),
-            key,
-            if_match_version(if_match),
+            handle, command, meta, key, if_match_version(self.if_match)
         )
         return command_response(result)
 
-    command.__doc__ = f"`{action}` on a dispute."
-    router.add_api_route(
-        f"/v1/disputes/{{dispute_id}}/{action}",
-        command,
-        methods=["POST"],
-        name=f"dispute_{action.replace('-', '_')}",
-        responses={200: {"description": "the dispute as it now stands"}},
+
+def _staff_call(
+    caller: Staff,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> StaffCall:
+    return StaffCall(caller, services.disputes, idempotency_key, if_match)
+
+
+Call = Annotated[StaffCall, Depends(_staff_call)]
+DONE: dict[int | str, dict[str, Any]] = {200: {"description": "the dispute as it now stands"}}
+
+
+@router.post("/v1/disputes/{dispute_id}/mediation", responses=DONE)
+async def dispute_mediation(dispute_id: UUID, body: b.MediationBody, call: Call) -> JSONBody:
+    """`mediation` on a dispute."""
+    command = RequestMediation(dispute_id, body.mediator)
+    return await call.run(call.desk.request_mediation, command, dispute_id, "mediation", body)
+
+
+@router.post("/v1/disputes/{dispute_id}/mediation-extension", responses=DONE)
+async def dispute_mediation_extension(
+    dispute_id: UUID, body: b.ExtensionBody, call: Call
+) -> JSONBody:
+    """`mediation-extension` on a dispute."""
+    command = ExtendMediation(dispute_id, body.until, body.consent)
+    return await call.run(
+        call.desk.extend_mediation, command, dispute_id, "mediation-extension", body
     )
 
 
-for _action, _model in COMMANDS.items():
-    _command_route(_action, _model)
+@router.post("/v1/disputes/{dispute_id}/arbitration", responses=DONE)
+async def dispute_arbitration(dispute_id: UUID, body: b.ArbitrationBody, call: Call) -> JSONBody:
+    """`arbitration` on a dispute."""
+    command = RequestArbitration(dispute_id, body.arbitrator, body.consent)
+    return await call.run(call.desk.request_arbitration, command, dispute_id, "arbitration", body)
+
+
+@router.post("/v1/disputes/{dispute_id}/confirmation", responses=DONE)
+async def dispute_confirmation(dispute_id: UUID, body: b.CourtBody, call: Call) -> JSONBody:
+    """`confirmation` on a dispute."""
+    command = ApplyConfirmation(dispute_id, body.court)
+    return await call.run(call.desk.apply_confirmation, command, dispute_id, "confirmation", body)
+
+
+@router.post("/v1/disputes/{dispute_id}/enforcement", responses=DONE)
+async def dispute_enforcement(dispute_id: UUID, body: b.CourtBody, call: Call) -> JSONBody:
+    """`enforcement` on a dispute."""
+    command = RequestEnforcement(dispute_id, body.court)
+    return await call.run(call.desk.request_enforcement, command, dispute_id, "enforcement", body)
+
+
+@router.post("/v1/disputes/{dispute_id}/performed", responses=DONE)
+async def dispute_performed(dispute_id: UUID, body: b.PerformedBody, call: Call) -> JSONBody:
+    """`performed` on a dispute."""
+    command = RecordPerformance(dispute_id, body.amount, body.remittance_ref)
+    return await call.run(call.desk.record_performance, command, dispute_id, "performed", body)
+
+
+@router.post("/v1/disputes/{dispute_id}/withdraw", responses=DONE)
+async def dispute_withdraw(dispute_id: UUID, body: b.ReasonBody, call: Call) -> JSONBody:
+    """`withdraw` on a dispute."""
+    command = WithdrawDispute(dispute_id, body.reason)
+    return await call.run(call.desk.withdraw, command, dispute_id, "withdraw", body)
+
+
+@router.post("/v1/disputes/{dispute_id}/close", responses=DONE)
+async def dispute_close(dispute_id: UUID, body: b.ReasonBody, call: Call) -> JSONBody:
+    """`close` on a dispute."""
+    command = CloseDispute(dispute_id, body.reason)
+    return await call.run(call.desk.close, command, dispute_id, "close", body)
 
 
 @router.get("/v1/disputes", responses=documented(c.DisputesAssigned, "the disputes naming you"))

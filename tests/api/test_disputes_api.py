@@ -229,3 +229,29 @@ def test_a_claim_shows_the_disputes_opened_from_it(api: Api) -> None:
         claim_id="00000000-0000-0000-0000-000000000000",
     )
     assert_problem(unknown, 409)
+
+
+def test_a_staff_command_replays_by_idempotency_key_and_honours_if_match(api: Api) -> None:
+    did = open_dispute(api)
+    etag = api.get(f"/v1/disputes/{did}", who="handler").headers["ETag"]
+    path = f"/v1/disputes/{did}/mediation"
+    body = {"mediator": "mediator-1", "occurred_at": at(1)}
+    headers = {**bearer("handler"), "Idempotency-Key": "mediation-1", "If-Match": etag}
+    first = api.client.post(path, json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["version"] == 2
+    again = api.client.post(path, json=body, headers=headers)
+    assert again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    other = api.client.post(path, json={**body, "mediator": "mediator-2"}, headers=headers)
+    assert_problem(other, 409)
+    stale = api.client.post(
+        f"/v1/disputes/{did}/withdraw",
+        json={"reason": "settled"},
+        headers={**bearer("handler"), "If-Match": etag},
+    )
+    assert_problem(stale, 412)
+    assert api.get(f"/v1/disputes/{did}", who="handler").json()["state"] == "mediating"
+    mine = api.get("/v1/disputes", who="mediator-1", assigned="me").json()["items"]
+    assert [item["id"] for item in mine] == [did]

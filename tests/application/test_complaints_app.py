@@ -21,7 +21,7 @@ from application.services import Services, build_services
 from domain.common import Actor
 from domain.complaints import NotNotified
 from infrastructure.settings import Settings
-from infrastructure.store import build_vault
+from infrastructure.store import build_vault, dispute_rules
 from tests.builders import post
 
 HANDLERS = [
@@ -35,7 +35,10 @@ NOW = datetime.now(tz=UTC)
 @pytest.fixture
 def desk(ledger: Ledger, any_settings: Settings) -> Services:
     return build_services(
-        ledger, build_vault(any_settings, ledger), directory=StaticDirectory(HANDLERS)
+        ledger,
+        build_vault(any_settings, ledger),
+        directory=StaticDirectory(HANDLERS),
+        dispute_rules=dispute_rules(any_settings),
     )
 
 

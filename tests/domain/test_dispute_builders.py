@@ -14,9 +14,11 @@ from uuid import uuid4
 import pytest
 
 from domain.common import CST, Actor
+from domain.dispute_rules import DisputeRules
 from domain.disputes import Dispute
 from domain.personal import Sealed
 
+RULES = DisputeRules()
 STAFF = Actor(name="handler-1", role="handler")
 MEDIATOR = Actor("med-1", "mediator", "med-1", "/partners/med-1", "evt-1")
 MEDIATOR_2 = Actor("med-2", "mediator", "med-2", "/partners/med-2", "evt-2")
@@ -62,8 +64,8 @@ def mediating() -> Dispute:
 def accepted() -> Dispute:
     """Accepted Monday 2026-03-09: the mediation period runs to 2026-04-08."""
     d = mediating()
-    d.mediator_accept(cst(3, 9), MEDIATOR)
-    d.hold_session(cst(3, 12), "rec://med/1", cst(3, 12), MEDIATOR)
+    d.mediator_accept(cst(3, 9), MEDIATOR, rules=RULES)
+    d.hold_session(cst(3, 12), "rec://med/1", cst(3, 12), MEDIATOR, rules=RULES)
     return d
 
 
@@ -77,6 +79,7 @@ def signed(performance_due: date | None = None) -> Dispute:
         cst(3, 16),
         MEDIATOR,
         performance_due=performance_due,
+        rules=RULES,
     )
     return d
 
@@ -84,14 +87,14 @@ def signed(performance_due: date | None = None) -> Dispute:
 def applied() -> Dispute:
     """Staff applied on 03-17 to court-1."""
     d = signed()
-    d.apply_confirmation("court-1", cst(3, 17), STAFF)
+    d.apply_confirmation("court-1", cst(3, 17), STAFF, rules=RULES)
     return d
 
 
 def pending() -> Dispute:
     """The court received the application 03-18 and accepted it 03-19 (decide by 04-03)."""
     d = applied()
-    d.court_accept_confirmation("(2026)沪0101民特1号", cst(3, 18), cst(3, 19), COURT)
+    d.court_accept_confirmation("(2026)沪0101民特1号", cst(3, 18), cst(3, 19), COURT, rules=RULES)
     return d
 
 
@@ -132,6 +135,7 @@ def awarded(issued_at: datetime | None = None, performance_due: date | None = No
         issued_at or cst(4, 10),
         ARBITRATOR,
         performance_due=performance_due,
+        rules=RULES,
     )
     return d
 
@@ -139,7 +143,7 @@ def awarded(issued_at: datetime | None = None, performance_due: date | None = No
 def enforcement_named() -> Dispute:
     """Unpaid past 04-25: staff name court-2 on 04-26."""
     d = awarded()
-    d.request_enforcement("court-2", cst(4, 26), STAFF)
+    d.request_enforcement("court-2", cst(4, 26), STAFF, rules=RULES)
     return d
 
 

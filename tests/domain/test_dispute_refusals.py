@@ -30,6 +30,7 @@ from tests.domain.test_dispute_builders import (
     COURT,
     ENFORCEMENT_COURT,
     MEDIATOR,
+    RULES,
     STAFF,
     accepted,
     applied,
@@ -50,11 +51,13 @@ from tests.domain.test_dispute_builders import (
 
 
 def test_partner_steps_before_staff_request_them_are_refused() -> None:
-    refuses(opened(), StepNotRequested, lambda d: d.mediator_accept(cst(3, 6), MEDIATOR))
+    refuses(
+        opened(), StepNotRequested, lambda d: d.mediator_accept(cst(3, 6), MEDIATOR, rules=RULES)
+    )
     refuses(
         opened(),
         StepNotRequested,
-        lambda d: d.sign_agreement(cst(3, 6), Decimal("1"), "t", cst(3, 6), MEDIATOR),
+        lambda d: d.sign_agreement(cst(3, 6), Decimal("1"), "t", cst(3, 6), MEDIATOR, rules=RULES),
     )
     refuses(opened(), StepNotRequested, lambda d: d.fail_mediation("r", cst(3, 6), MEDIATOR))
     refuses(
@@ -67,13 +70,17 @@ def test_steps_out_of_order_are_refused() -> None:
     refuses(
         mediating(),
         NotAccepted,
-        lambda d: d.sign_agreement(cst(3, 8), Decimal("1"), "t", cst(3, 8), MEDIATOR),
+        lambda d: d.sign_agreement(cst(3, 8), Decimal("1"), "t", cst(3, 8), MEDIATOR, rules=RULES),
     )
     refuses(
-        mediating(), NotAccepted, lambda d: d.hold_session(cst(3, 8), "rec", cst(3, 8), MEDIATOR)
+        mediating(),
+        NotAccepted,
+        lambda d: d.hold_session(cst(3, 8), "rec", cst(3, 8), MEDIATOR, rules=RULES),
     )
     refuses(
-        mediating(), InvalidTransition, lambda d: d.apply_confirmation("court-1", cst(3, 8), STAFF)
+        mediating(),
+        InvalidTransition,
+        lambda d: d.apply_confirmation("court-1", cst(3, 8), STAFF, rules=RULES),
     )
     refuses(
         mediating(),
@@ -81,27 +88,41 @@ def test_steps_out_of_order_are_refused() -> None:
         lambda d: d.request_arbitration("arb-1", True, cst(3, 8), STAFF),
     )
     refuses(signed(), InvalidTransition, lambda d: d.request_mediation("med-2", cst(3, 17), STAFF))
-    refuses(confirmed(), StepNotRequested, lambda d: d.mediator_accept(cst(3, 26), MEDIATOR))
+    refuses(
+        confirmed(),
+        StepNotRequested,
+        lambda d: d.mediator_accept(cst(3, 26), MEDIATOR, rules=RULES),
+    )
     refuses(
         arbitrating(),
         InvalidTransition,
         lambda d: d.request_arbitration("arb-2", True, cst(3, 25), STAFF),
     )
     refuses(
-        accepted(), InvalidInput, lambda d: d.hold_session(cst(3, 8), "rec", cst(3, 12), MEDIATOR)
+        accepted(),
+        InvalidInput,
+        lambda d: d.hold_session(cst(3, 8), "rec", cst(3, 12), MEDIATOR, rules=RULES),
     )
     refuses(
         accepted(),
         InvalidInput,
         lambda d: d.sign_agreement(
-            cst(3, 16), Decimal("1"), "t", cst(3, 16), MEDIATOR, performance_due=date(2026, 3, 15)
+            cst(3, 16),
+            Decimal("1"),
+            "t",
+            cst(3, 16),
+            MEDIATOR,
+            performance_due=date(2026, 3, 15),
+            rules=RULES,
         ),
     )
 
 
 def test_only_the_named_partner_posts_a_step() -> None:
     other = Actor("med-9", "mediator", "med-9")
-    refuses(mediating(), PartnerNotNamed, lambda d: d.mediator_accept(cst(3, 9), other))
+    refuses(
+        mediating(), PartnerNotNamed, lambda d: d.mediator_accept(cst(3, 9), other, rules=RULES)
+    )
     refuses(
         arbitrating(),
         PartnerNotNamed,
@@ -110,12 +131,14 @@ def test_only_the_named_partner_posts_a_step() -> None:
     refuses(
         applied(),
         PartnerNotNamed,
-        lambda d: d.court_accept_confirmation("c", cst(3, 18), cst(3, 19), ENFORCEMENT_COURT),
+        lambda d: d.court_accept_confirmation(
+            "c", cst(3, 18), cst(3, 19), ENFORCEMENT_COURT, rules=RULES
+        ),
     )
     refuses(
         enforcement_named(),
         PartnerNotNamed,
-        lambda d: d.apply_enforcement(cst(4, 27), cst(4, 27), COURT),
+        lambda d: d.apply_enforcement(cst(4, 27), cst(4, 27), COURT, rules=RULES),
     )
 
 
@@ -125,7 +148,7 @@ def test_names_partner_covers_every_partner_named_for_a_step() -> None:
     assert d.names_partner("court-1")
     assert not d.names_partner("court-2")
     assert not d.names_partner("arb-1")
-    d.request_enforcement("court-2", midnight(4, 1), STAFF)
+    d.request_enforcement("court-2", midnight(4, 1), STAFF, rules=RULES)
     assert d.names_partner("court-2")
     assert awarded().names_partner("arb-1")
 
@@ -133,16 +156,16 @@ def test_names_partner_covers_every_partner_named_for_a_step() -> None:
 STEPS: list[Callable[[Dispute], object]] = [
     lambda d: d.request_mediation("med-2", cst(6, 1), STAFF),
     lambda d: d.request_arbitration("arb-1", True, cst(6, 1), STAFF),
-    lambda d: d.apply_confirmation("court-1", cst(6, 1), STAFF),
-    lambda d: d.request_enforcement("court-2", cst(6, 1), STAFF),
+    lambda d: d.apply_confirmation("court-1", cst(6, 1), STAFF, rules=RULES),
+    lambda d: d.request_enforcement("court-2", cst(6, 1), STAFF, rules=RULES),
     lambda d: d.record_performance(Decimal("1"), cst(6, 1), STAFF),
-    lambda d: d.extend_mediation(date(2026, 7, 1), True, cst(6, 1), STAFF),
-    lambda d: d.mediator_accept(cst(6, 1), MEDIATOR),
+    lambda d: d.extend_mediation(date(2026, 7, 1), True, cst(6, 1), STAFF, rules=RULES),
+    lambda d: d.mediator_accept(cst(6, 1), MEDIATOR, rules=RULES),
     lambda d: d.fail_mediation("r", cst(6, 1), MEDIATOR),
     lambda d: d.arbitrator_accept("c", cst(6, 1), ARBITRATOR),
-    lambda d: d.issue_award(cst(6, 1), Decimal("1"), "x", cst(6, 1), ARBITRATOR),
+    lambda d: d.issue_award(cst(6, 1), Decimal("1"), "x", cst(6, 1), ARBITRATOR, rules=RULES),
     lambda d: d.grant_confirmation(cst(6, 1), cst(6, 1), COURT),
-    lambda d: d.apply_enforcement(cst(6, 1), cst(6, 1), ENFORCEMENT_COURT),
+    lambda d: d.apply_enforcement(cst(6, 1), cst(6, 1), ENFORCEMENT_COURT, rules=RULES),
     lambda d: d.record_enforced(Decimal("1"), cst(6, 1), ENFORCEMENT_COURT),
     lambda d: d.withdraw("again", cst(6, 1), STAFF),
     lambda d: d.close("again", cst(6, 1), STAFF),
@@ -182,7 +205,9 @@ def test_a_command_dated_before_the_opening_or_without_offset_is_refused() -> No
     refuses(
         opened(), InvalidInput, lambda d: d.request_mediation("med-1", datetime(2026, 3, 6), STAFF)
     )
-    refuses(mediating(), InvalidInput, lambda d: d.mediator_accept(cst(3, 6, 9), MEDIATOR))
+    refuses(
+        mediating(), InvalidInput, lambda d: d.mediator_accept(cst(3, 6, 9), MEDIATOR, rules=RULES)
+    )
     refuses(opened(), InvalidInput, lambda d: d.withdraw(" ", cst(3, 6), STAFF))
 
 

@@ -8,12 +8,11 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.common import InvalidInput
-from domain.dispute_record import DisputeRecord
 from domain.dispute_values import (
     STATES,
     AlreadyAccepted,
@@ -38,6 +37,7 @@ from tests.domain.test_dispute_builders import (
     MEDIATOR,
     MEDIATOR_2,
     PARTY,
+    RULES,
     STAFF,
     accepted,
     applied,
@@ -202,7 +202,7 @@ def test_a_court_may_still_rule_on_an_agreement_performed_while_pending() -> Non
     d = applied()
     d.record_performance(Decimal("8000"), cst(3, 18), STAFF)
     assert d.state == "performed"
-    d.court_accept_confirmation("case", cst(3, 18), cst(3, 19), COURT)
+    d.court_accept_confirmation("case", cst(3, 18), cst(3, 19), COURT, rules=RULES)
     d.grant_confirmation(cst(3, 25), cst(3, 25), COURT)
     assert d.state == "performed"
     assert d.confirmation is not None
@@ -229,7 +229,7 @@ def test_failed_mediation_then_arbitration_award_and_enforcement() -> None:
     assert d.arbitration.hearings[0].online
     d = enforcement_named()
     assert (d.state, d.enforcement_court, d.court) == ("awarded", "court-2", "court-2")
-    d.apply_enforcement(cst(4, 28), cst(4, 29), ENFORCEMENT_COURT)
+    d.apply_enforcement(cst(4, 28), cst(4, 29), ENFORCEMENT_COURT, rules=RULES)
     assert d.state == "enforcement_applied"
     d.record_enforced(Decimal("9000"), cst(6, 1), ENFORCEMENT_COURT)
     assert d.state == "enforced"
@@ -262,7 +262,9 @@ def test_a_second_award_or_arbitration_after_the_award_is_refused() -> None:
     refuses(
         d,
         AwardAlreadyIssued,
-        lambda d: d.issue_award(cst(4, 11), Decimal("1"), "again", cst(4, 11), ARBITRATOR),
+        lambda d: d.issue_award(
+            cst(4, 11), Decimal("1"), "again", cst(4, 11), ARBITRATOR, rules=RULES
+        ),
     )
     refuses(
         d, AwardAlreadyIssued, lambda d: d.request_arbitration("arb-2", True, cst(4, 11), STAFF)
@@ -274,7 +276,9 @@ def test_an_award_needs_the_arbitrators_acceptance_after_the_staff_request() -> 
     d = failed()
     d.request_arbitration("arb-1", True, cst(3, 23), STAFF)
     refuses(
-        d, NotAccepted, lambda d: d.issue_award(cst(4, 1), Decimal("1"), "x", cst(4, 1), ARBITRATOR)
+        d,
+        NotAccepted,
+        lambda d: d.issue_award(cst(4, 1), Decimal("1"), "x", cst(4, 1), ARBITRATOR, rules=RULES),
     )
     refuses(d, NotAccepted, lambda d: d.hold_hearing(cst(4, 1), "rec", cst(4, 1), ARBITRATOR))
     d.arbitrator_accept("c", cst(3, 24), ARBITRATOR)
@@ -282,16 +286,18 @@ def test_an_award_needs_the_arbitrators_acceptance_after_the_staff_request() -> 
     refuses(
         d,
         InvalidInput,
-        lambda d: d.issue_award(cst(3, 23), Decimal("1"), "x", cst(4, 1), ARBITRATOR),
+        lambda d: d.issue_award(cst(3, 23), Decimal("1"), "x", cst(4, 1), ARBITRATOR, rules=RULES),
     )
 
 
 def test_enforcement_is_requested_only_after_the_performance_deadline_passed_unpaid() -> None:
     refuses(
-        awarded(), PerformanceNotDue, lambda d: d.request_enforcement("court-2", eod(4, 25), STAFF)
+        awarded(),
+        PerformanceNotDue,
+        lambda d: d.request_enforcement("court-2", eod(4, 25), STAFF, rules=RULES),
     )
     d = awarded()
-    d.request_enforcement("court-2", midnight(4, 26), STAFF)
+    d.request_enforcement("court-2", midnight(4, 26), STAFF, rules=RULES)
     assert d.enforcement_court == "court-2"
 
 
@@ -299,16 +305,16 @@ def test_the_court_applies_enforcement_after_the_deadline_and_within_two_years()
     refuses(
         enforcement_named(),
         PerformanceNotDue,
-        lambda d: d.apply_enforcement(eod(4, 25), cst(4, 27), ENFORCEMENT_COURT),
+        lambda d: d.apply_enforcement(eod(4, 25), cst(4, 27), ENFORCEMENT_COURT, rules=RULES),
     )
     late = midnight(4, 26, y=2028)
     refuses(
         enforcement_named(),
         EnforcementWindowClosed,
-        lambda d: d.apply_enforcement(late, late, ENFORCEMENT_COURT),
+        lambda d: d.apply_enforcement(late, late, ENFORCEMENT_COURT, rules=RULES),
     )
     d = enforcement_named()
-    d.apply_enforcement(eod(4, 25, y=2028), eod(4, 25, y=2028), ENFORCEMENT_COURT)
+    d.apply_enforcement(eod(4, 25, y=2028), eod(4, 25, y=2028), ENFORCEMENT_COURT, rules=RULES)
     assert d.state == "enforcement_applied"
 
 
@@ -321,18 +327,21 @@ def test_a_february_29_deadline_gives_until_february_28_two_years_on() -> None:
         cst(4, 10),
         ARBITRATOR,
         performance_due=date(2028, 2, 29),
+        rules=RULES,
     )
     refuses(
-        d, PerformanceNotDue, lambda d: d.request_enforcement("court-2", eod(2, 29, y=2028), STAFF)
+        d,
+        PerformanceNotDue,
+        lambda d: d.request_enforcement("court-2", eod(2, 29, y=2028), STAFF, rules=RULES),
     )
-    d.request_enforcement("court-2", midnight(3, 1, y=2028), STAFF)
+    d.request_enforcement("court-2", midnight(3, 1, y=2028), STAFF, rules=RULES)
     too_late = midnight(3, 1, y=2030)
     refuses(
         d,
         EnforcementWindowClosed,
-        lambda d: d.apply_enforcement(too_late, too_late, ENFORCEMENT_COURT),
+        lambda d: d.apply_enforcement(too_late, too_late, ENFORCEMENT_COURT, rules=RULES),
     )
-    d.apply_enforcement(eod(2, 28, y=2030), eod(2, 28, y=2030), ENFORCEMENT_COURT)
+    d.apply_enforcement(eod(2, 28, y=2030), eod(2, 28, y=2030), ENFORCEMENT_COURT, rules=RULES)
     assert d.enforcement is not None
     assert d.enforcement.applied_at == eod(2, 28, y=2030)
 
@@ -340,15 +349,23 @@ def test_a_february_29_deadline_gives_until_february_28_two_years_on() -> None:
 def test_staff_cannot_name_an_enforcement_court_once_the_window_closed() -> None:
     late = midnight(4, 26, y=2028)
     refuses(
-        awarded(), EnforcementWindowClosed, lambda d: d.request_enforcement("court-2", late, STAFF)
+        awarded(),
+        EnforcementWindowClosed,
+        lambda d: d.request_enforcement("court-2", late, STAFF, rules=RULES),
     )
 
 
 def test_enforcement_needs_a_confirmed_agreement_or_an_award() -> None:
     for d in (opened(), mediating(), signed(), applied(), rejected(), arbitrating()):
-        refuses(d, NotEnforceable, lambda d: d.request_enforcement("court-2", cst(6, 1), STAFF))
+        refuses(
+            d,
+            NotEnforceable,
+            lambda d: d.request_enforcement("court-2", cst(6, 1), STAFF, rules=RULES),
+        )
     d = confirmed()
-    d.request_enforcement("court-2", midnight(4, 1), STAFF)  # the agreement was due 03-31
+    d.request_enforcement(
+        "court-2", midnight(4, 1), STAFF, rules=RULES
+    )  # the agreement was due 03-31
     assert (d.confirmation_court, d.enforcement_court) == ("court-1", "court-2")
 
 
@@ -358,21 +375,25 @@ def test_enforcement_after_full_performance_is_refused() -> None:
     refuses(
         d,
         AlreadyPerformed,
-        lambda d: d.apply_enforcement(cst(4, 28), cst(4, 28), ENFORCEMENT_COURT),
+        lambda d: d.apply_enforcement(cst(4, 28), cst(4, 28), ENFORCEMENT_COURT, rules=RULES),
     )
-    refuses(d, AlreadyPerformed, lambda d: d.request_enforcement("court-3", cst(4, 28), STAFF))
+    refuses(
+        d,
+        AlreadyPerformed,
+        lambda d: d.request_enforcement("court-3", cst(4, 28), STAFF, rules=RULES),
+    )
 
 
 def test_a_partly_paid_award_can_be_enforced_for_the_rest() -> None:
     d = awarded()
     d.record_performance(Decimal("4000"), cst(4, 20), STAFF)
-    d.request_enforcement("court-2", cst(4, 26), STAFF)
-    d.apply_enforcement(cst(4, 27), cst(4, 27), ENFORCEMENT_COURT)
+    d.request_enforcement("court-2", cst(4, 26), STAFF, rules=RULES)
+    d.apply_enforcement(cst(4, 27), cst(4, 27), ENFORCEMENT_COURT, rules=RULES)
     refuses(d, InvalidTransition, lambda d: d.record_performance(Decimal("1"), cst(4, 28), STAFF))
     refuses(
         d,
         InvalidTransition,
-        lambda d: d.apply_enforcement(cst(4, 27), cst(4, 27), ENFORCEMENT_COURT),
+        lambda d: d.apply_enforcement(cst(4, 27), cst(4, 27), ENFORCEMENT_COURT, rules=RULES),
     )
     d.record_enforced(Decimal("5000"), cst(5, 20), ENFORCEMENT_COURT)
     assert (d.state, d.paid) == ("enforced", Decimal("4000.00"))
@@ -382,7 +403,7 @@ def test_the_court_steps_of_enforcement_need_the_staff_request_and_the_applicati
     refuses(
         awarded(),
         StepNotRequested,
-        lambda d: d.apply_enforcement(cst(4, 27), cst(4, 27), ENFORCEMENT_COURT),
+        lambda d: d.apply_enforcement(cst(4, 27), cst(4, 27), ENFORCEMENT_COURT, rules=RULES),
     )
     refuses(
         awarded(),
@@ -403,11 +424,11 @@ def test_a_rejected_confirmation_lets_the_parties_mediate_again() -> None:
     d = rejected()
     assert (d.state, d.title) == ("confirmation_rejected", None)
     d.request_mediation("med-2", cst(3, 26), STAFF)
-    refuses(d, PartnerNotNamed, lambda d: d.mediator_accept(cst(3, 27), MEDIATOR))
-    d.mediator_accept(cst(3, 27), MEDIATOR_2)
-    d.sign_agreement(cst(4, 2), Decimal("7000"), "pays 7,000", cst(4, 2), MEDIATOR_2)
-    d.apply_confirmation("court-1", cst(4, 3), STAFF)
-    d.court_accept_confirmation("case-2", cst(4, 3), cst(4, 3), COURT)
+    refuses(d, PartnerNotNamed, lambda d: d.mediator_accept(cst(3, 27), MEDIATOR, rules=RULES))
+    d.mediator_accept(cst(3, 27), MEDIATOR_2, rules=RULES)
+    d.sign_agreement(cst(4, 2), Decimal("7000"), "pays 7,000", cst(4, 2), MEDIATOR_2, rules=RULES)
+    d.apply_confirmation("court-1", cst(4, 3), STAFF, rules=RULES)
+    d.court_accept_confirmation("case-2", cst(4, 3), cst(4, 3), COURT, rules=RULES)
     d.grant_confirmation(cst(4, 8), cst(4, 8), COURT)
     assert (d.state, len(d.mediations), len(d.confirmations)) == ("confirmed", 2, 2)
     assert d.title is not None
@@ -421,7 +442,7 @@ def test_a_rejected_confirmation_may_go_to_arbitration() -> None:
     d = rejected()
     d.request_arbitration("arb-1", True, cst(3, 26), STAFF)
     d.arbitrator_accept("c", cst(3, 27), ARBITRATOR)
-    d.issue_award(cst(4, 10), Decimal("8000"), "pay", cst(4, 10), ARBITRATOR)
+    d.issue_award(cst(4, 10), Decimal("8000"), "pay", cst(4, 10), ARBITRATOR, rules=RULES)
     assert d.state == "awarded"
 
 
@@ -435,8 +456,8 @@ def test_staff_may_name_another_mediator_until_one_accepts() -> None:
     d = mediating()
     d.request_mediation("med-2", cst(3, 12), STAFF)
     assert d.mediations[0].superseded_at == cst(3, 12)
-    refuses(d, PartnerNotNamed, lambda d: d.mediator_accept(cst(3, 12), MEDIATOR))
-    d.mediator_accept(cst(3, 13), MEDIATOR_2)
+    refuses(d, PartnerNotNamed, lambda d: d.mediator_accept(cst(3, 12), MEDIATOR, rules=RULES))
+    d.mediator_accept(cst(3, 13), MEDIATOR_2, rules=RULES)
     refuses(d, InvalidTransition, lambda d: d.request_mediation("med-3", cst(3, 14), STAFF))
 
 
@@ -461,15 +482,16 @@ def test_replaying_the_events_rebuilds_the_same_dispute() -> None:
     assert isinstance(rebuilt, Dispute)
     state = {k: v for k, v in d.__dict__.items() if k != "_pending_events"}
     assert {k: v for k, v in rebuilt.__dict__.items() if k != "_pending_events"} == state
-    assert rebuilt.windows(cst(5, 1)) == d.windows(cst(5, 1))
+    assert rebuilt.windows(cst(5, 1), RULES) == d.windows(cst(5, 1), RULES)
 
 
 def test_event_classes_are_reachable_from_dispute_with_their_real_topics() -> None:
     d = signed()
     signed_event = d.pending_events[4]
     assert type(signed_event) is getattr(Dispute, "AgreementSigned")  # noqa: B009
-    assert getattr(Dispute, "AgreementSigned") is getattr(DisputeRecord, "AgreementSigned")  # noqa: B009
-    assert get_topic(type(signed_event)) == "domain.dispute_record:DisputeRecord.AgreementSigned"
+    assert get_topic(type(signed_event)) == "domain.disputes:Dispute.AgreementSigned"
+    former = "domain.dispute_record:DisputeRecord.AgreementSigned"
+    assert resolve_topic(former) is type(signed_event)
     assert get_topic(type(d.pending_events[0])) == "domain.disputes:Dispute.Opened"
 
 
@@ -500,12 +522,12 @@ def test_amounts_with_more_than_two_decimals_or_negative_are_refused(amount: Dec
     d = accepted()
     ok = amount >= 0 and amount == amount.quantize(Decimal("0.01"))
     if ok:
-        d.sign_agreement(cst(3, 16), amount, "t", cst(3, 16), MEDIATOR)
+        d.sign_agreement(cst(3, 16), amount, "t", cst(3, 16), MEDIATOR, rules=RULES)
         assert d.title is not None
         assert d.title.amount == amount
     else:
         refuses(
             d,
             InvalidInput,
-            lambda d: d.sign_agreement(cst(3, 16), amount, "t", cst(3, 16), MEDIATOR),
+            lambda d: d.sign_agreement(cst(3, 16), amount, "t", cst(3, 16), MEDIATOR, rules=RULES),
         )

@@ -17,7 +17,13 @@ from typer.testing import CliRunner
 from api.cli import cli
 from application import claims as c
 from application import reference as r
-from application.disputes import OpenDispute, PartnerStep
+from application.disputes import (
+    AcceptMediation,
+    FailMediation,
+    OpenDispute,
+    RequestMediation,
+    SignAgreement,
+)
 from application.gateway import Meta
 from application.ledger import topics_of
 from application.services import Services, build_services
@@ -32,6 +38,7 @@ from infrastructure.store import (
     build_ledger,
     build_projector,
     build_vault,
+    dispute_rules,
     migrate,
 )
 from tests.builders import (
@@ -58,6 +65,7 @@ def services(settings: Settings) -> Iterator[tuple[Services, Settings]]:
             ledger,
             build_vault(settings, ledger),
             retention_days={"claims": 0, "policies": 0},
+            dispute_rules=dispute_rules(settings),
         ),
         settings,
     )
@@ -107,26 +115,17 @@ def history(services: Services) -> None:
         for n, link in enumerate((claim, None, None))
     ]
     for dispute, mediator in zip(ids[:2], ("mediator-1", "mediator-2"), strict=True):
-        desk.act(dispute, "mediation", {"mediator": mediator}, handler)
-        step(services, dispute, mediator, "mediator_accept", {})
-    step(
-        services,
-        ids[0],
-        "mediator-1",
-        "sign_agreement",
-        {"signed_at": datetime.now(tz=UTC), "amount": D("80.00"), "terms": "t"},
-    )
-    step(services, ids[1], "mediator-2", "fail_mediation", {"reason": "no agreement"})
+        desk.request_mediation(RequestMediation(dispute, mediator), handler, None, None)
+        post(services, AcceptMediation(dispute), mediator)
+    signed = SignAgreement(ids[0], datetime.now(tz=UTC), D("80.00"), "t")
+    post(services, signed, "mediator-1")
+    post(services, FailMediation(ids[1], "no agreement"), "mediator-2")
 
 
 def settle(services: Services, encounter: str, when: datetime) -> None:
     """Discharge (the settlement is recorded at `when`, eight hours after discharge)."""
     discharged = when - timedelta(hours=8)
     post(services, c.Discharge(HOSPITAL, encounter, discharged), occurred_at=when)
-
-
-def step(services: Services, dispute: UUID, partner: str, name: str, args: dict[str, Any]) -> None:
-    post(services, PartnerStep(dispute, name, args), partner)
 
 
 def claims_expected(services: Services, label: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from infrastructure.store import (
     build_ledger,
     build_projector,
     build_vault,
+    dispute_rules,
     migrate,
 )
 
@@ -59,7 +60,10 @@ def services(settings: Settings) -> Iterator[tuple[Services, Settings]]:
     )
     migrate(settings)
     ledger = build_ledger(settings)
-    yield build_services(ledger, build_vault(settings, ledger)), settings
+    services = build_services(
+        ledger, build_vault(settings, ledger), dispute_rules=dispute_rules(settings)
+    )
+    yield services, settings
     ledger.close()
 
 

@@ -23,7 +23,7 @@ from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.dialect import Statement
 from infrastructure.projections import Backoff, Cursor, Projector, Runner, lock_for
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_vault, migrate
+from infrastructure.store import build_ledger, build_vault, dispute_rules, migrate
 
 
 @pytest.fixture
@@ -34,6 +34,7 @@ def services(settings: Settings) -> Iterator[Services]:
         ledger,
         build_vault(settings, ledger),
         directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+        dispute_rules=dispute_rules(settings),
     )
     ledger.close()
 

@@ -26,6 +26,7 @@ from infrastructure.store import (
     build_projector,
     build_statistics,
     build_vault,
+    dispute_rules,
     migrate,
 )
 
@@ -42,6 +43,7 @@ def services(settings: Settings) -> Iterator[tuple[Services, Settings]]:
             ledger,
             build_vault(settings, ledger),
             directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+            dispute_rules=dispute_rules(settings),
         ),
         settings,
     )

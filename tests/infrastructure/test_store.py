@@ -22,8 +22,9 @@ from domain.accumulators import (
     accumulator_id,
     policy_year_key,
 )
+from domain.dispute_rules import DisputeRules
 from infrastructure.settings import Settings, SettingsError
-from infrastructure.store import build_ledger, build_vault, migrate
+from infrastructure.store import build_ledger, build_vault, dispute_rules, migrate
 from tests.builders import admit, charge, discharge, issue_policy, seed_reference
 
 D = Decimal
@@ -61,7 +62,9 @@ def test_every_aggregate_shares_one_position_sequence(settings: Settings) -> Non
     migrate(settings)
     migrate(settings)  # idempotent
     ledger = build_ledger(settings)
-    services = build_services(ledger, build_vault(settings, ledger))
+    services = build_services(
+        ledger, build_vault(settings, ledger), dispute_rules=dispute_rules(settings)
+    )
     seed_reference(services)
     issue_policy(services)
     result = admit(services)
@@ -84,7 +87,9 @@ def test_postgres_ledger_is_one_table_named_after_the_application(
 ) -> None:
     settings = Settings(database_url=fresh_postgres, index_key_file=tmp_path / "k")
     ledger = build_ledger(settings)
-    services = build_services(ledger, build_vault(settings, ledger))
+    services = build_services(
+        ledger, build_vault(settings, ledger), dispute_rules=dispute_rules(settings)
+    )
     seed_reference(services)
     admit(services)
     with psycopg.connect(fresh_postgres) as conn:
@@ -108,7 +113,10 @@ def test_racing_discharges_never_consume_the_same_deductible_twice(
     """Two processes' worth of ledgers discharge the same insured person at once."""
     settings = Settings(database_url=fresh_postgres, index_key_file=tmp_path / "k")
     ledgers = [build_ledger(settings) for _ in range(2)]
-    writers = [build_services(ledger, build_vault(settings, ledger)) for ledger in ledgers]
+    writers = [
+        build_services(ledger, build_vault(settings, ledger), dispute_rules=dispute_rules(settings))
+        for ledger in ledgers
+    ]
     seed_reference(writers[0])
     issue_policy(writers[0])
     encounters = [f"E{i}" for i in range(6)]
@@ -146,3 +154,25 @@ def test_racing_discharges_never_consume_the_same_deductible_twice(
     assert acc.total(LIMIT_USED) == sum(paid)
     for services in writers:
         services.ledger.close()
+
+
+def test_the_dispute_rules_are_the_settings_with_the_legal_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert dispute_rules(Settings()) == DisputeRules()
+    monkeypatch.setenv("XIAOBAO_DISPUTE_MEDIATION_PERIOD_DAYS", "20")
+    monkeypatch.setenv("XIAOBAO_DISPUTE_SET_ASIDE_CUTOFF", "2026-06-01")
+    monkeypatch.setenv("XIAOBAO_DISPUTE_HOLIDAYS", '["2026-05-01"]')
+    rules = dispute_rules(Settings())
+    assert rules.mediation_period_days == 20
+    assert rules.set_aside_cutoff == date(2026, 6, 1)
+    assert rules.calendar.is_working_day(date(2026, 5, 1)) is False
+    assert rules.performance_days == DisputeRules().performance_days
+
+
+def test_a_dispute_period_that_cannot_work_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XIAOBAO_DISPUTE_PERFORMANCE_DAYS", "0")
+    with pytest.raises(ValueError, match="positive"):
+        dispute_rules(Settings())

@@ -27,7 +27,14 @@ from infrastructure.proof_service import LedgerDamaged, LedgerProofs
 from infrastructure.proofs import verify_consistency, verify_inclusion
 from infrastructure.sealer import Sealer
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_notary, build_sealer, build_vault, migrate
+from infrastructure.store import (
+    build_ledger,
+    build_notary,
+    build_sealer,
+    build_vault,
+    dispute_rules,
+    migrate,
+)
 from tests.builders import issue_policy, seed_reference, settle_worked_example
 
 
@@ -66,7 +73,9 @@ class World:
 def world(settings: Settings) -> Iterator[World]:
     migrate(settings)
     ledger = build_ledger(settings)
-    services = build_services(ledger, build_vault(settings, ledger))
+    services = build_services(
+        ledger, build_vault(settings, ledger), dispute_rules=dispute_rules(settings)
+    )
     notary = build_notary(settings)
     seed_reference(services)
     issue_policy(services)
