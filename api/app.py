@@ -30,6 +30,7 @@ from api.routes import (
     health,
     knowledge,
     operations,
+    rectifications,
     reference,
     stats,
     subjects,
@@ -50,6 +51,7 @@ from infrastructure.store import (
     build_notary,
     build_projector,
     build_proofs,
+    build_rectification_statistics,
     build_runner,
     build_sealer,
     build_statistics,
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 directory=PrincipalHandlers(principals),
                 complaint_rules=config.complaint_rules(),
                 dispute_rules=dispute_rules(config),
+                rectification_rules=config.rectification_rules(),
             ),
             principals=principals,
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
@@ -110,6 +113,9 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             knowledge=knowledge_base,
             knowledge_statistics=(
                 build_knowledge_statistics(ledger) if proofs is not None else None
+            ),
+            rectification_statistics=(
+                build_rectification_statistics(ledger) if proofs is not None else None
             ),
         )
         with contextlib.ExitStack() as stack:
@@ -168,6 +174,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         claims,
         complaints,
         disputes,
+        rectifications,
         reference,
         knowledge,
         subjects,

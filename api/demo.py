@@ -16,6 +16,7 @@ from uuid import UUID
 import orjson
 
 from api.cloudevents import record_one
+from api.demo_rectification import RECTIFICATION_PRINCIPALS, load_rectification_demo
 from application.commands import CommandKey
 from application.gateway import Meta
 from application.knowledge import (
@@ -61,6 +62,7 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
     {"name": "消保编辑", "role": "editor", "partner_id": None},
     {"name": "消保审核员", "role": "reviewer", "partner_id": None},
     {"name": "示范保险公司App", "role": "consumer_app", "partner_id": None},
+    *RECTIFICATION_PRINCIPALS,
 ]
 ARTICLES_FILE = Path(__file__).with_name("demo_data") / "knowledge_articles.json"
 
@@ -379,6 +381,7 @@ def load_demo(services: Services, notary: Notary) -> dict[str, str]:
         _, result = record_one(services.events, notary, event, _principal(partner))
         if "encounter_id" in data:
             claims[data["encounter_id"]] = result["stream"]["id"]
+    load_rectification_demo(services)
     return claims
 
 

@@ -27,6 +27,7 @@ from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs
+from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.settings import Settings
 
 STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
@@ -50,6 +51,7 @@ class Runtime:
     case_statistics: ClaimAndDisputeStatistics | None = None
     knowledge: Knowledge | None = None
     knowledge_statistics: KnowledgeStatistics | None = None
+    rectification_statistics: RectificationStatistics | None = None
 
 
 async def runtime(request: Request) -> Runtime:

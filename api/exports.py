@@ -60,10 +60,22 @@ DISPUTE_HEADINGS = {
     "amount_paid": "履行金额（元）",
     "average_days_to_resolution": "平均化解天数",
 }
+RECTIFICATION_HEADINGS = {
+    "group": "分组",
+    "opened": "新增整改事项",
+    "closed": "销号事项",
+    "closed_on_time": "按期销号",
+    "closed_late": "逾期销号",
+    "cancelled": "撤销事项",
+    "open": "未完成事项",
+    "overdue": "逾期未完成",
+    "on_time_rate": "按期整改率",
+}
 SHEETS = {
     "complaints": ("投诉统计", COMPLAINT_HEADINGS),
     "claims": ("理赔结算统计", CLAIM_HEADINGS),
     "disputes": ("纠纷化解统计", DISPUTE_HEADINGS),
+    "rectifications": ("整改统计", RECTIFICATION_HEADINGS),
 }
 
 

@@ -22,12 +22,15 @@ from application.knowledge import (
 )
 from application.ledger import Ledger, ProofSource
 from application.personal import Opener, PersonalData, Vault
+from application.rectification import RectificationDesk
+from application.rectification_queries import RectificationQueries
 from application.routing import HandlerDirectory, StaticDirectory
 from application.saving import Saver
 from application.settling import SettlementPlanner
 from domain.complaint_clock import ComplaintRules
 from domain.dispute_rules import DisputeRules
 from domain.knowledge import SearchRules
+from domain.rectification import RectificationRules
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class Services:
     complaint_queries: ComplaintQueries
     disputes: DisputeDesk
     dispute_queries: DisputeQueries
+    rectifications: RectificationDesk
+    rectification_queries: RectificationQueries
 
 
 def build_services(
@@ -54,6 +59,7 @@ def build_services(
     directory: HandlerDirectory | None = None,
     complaint_rules: ComplaintRules = ComplaintRules(),  # frozen: one shared default is safe
     dispute_rules: DisputeRules | None = None,
+    rectification_rules: RectificationRules = RectificationRules(),  # frozen: safe to share
 ) -> Services:
     planner = SettlementPlanner(ledger)
     claims = c.ClaimCommands(ledger, planner, vault)
@@ -90,6 +96,8 @@ def build_services(
         complaint_queries=ComplaintQueries(ledger, vault, handlers, complaint_rules, proofs),
         disputes=disputes,
         dispute_queries=DisputeQueries(ledger, vault, settle_rules, proofs),
+        rectifications=RectificationDesk(ledger, runner, rectification_rules),
+        rectification_queries=RectificationQueries(ledger, proofs),
     )
 
 

@@ -11,8 +11,10 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.complaint_clock import ComplaintRules
+from domain.rectification import RectificationRules
 
 COMPLAINT_DEFAULTS = ComplaintRules()
+RECTIFICATION_DEFAULTS = RectificationRules()
 DEFAULT_DATABASE_URL = "sqlite:///./var/xiaobao.sqlite3"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "api" / "demo_data"
 
@@ -60,6 +62,10 @@ class Settings(BaseSettings):
     complaint_review_decision_days: int = COMPLAINT_DEFAULTS.review_decision_days
     complaint_due_soon_days: int = COMPLAINT_DEFAULTS.due_soon_days
     complaint_urge_escalation_count: int = COMPLAINT_DEFAULTS.urge_escalation_count
+    # Days to rectify by severity: their defaults and checks are `RectificationRules`.
+    rectification_high_days: int = RECTIFICATION_DEFAULTS.high_days
+    rectification_medium_days: int = RECTIFICATION_DEFAULTS.medium_days
+    rectification_low_days: int = RECTIFICATION_DEFAULTS.low_days
     projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
     dispute_holidays: list[date] = Field(default_factory=list, description="非工作日")
     dispute_workdays: list[date] = Field(default_factory=list, description="调休上班日")
@@ -101,8 +107,9 @@ class Settings(BaseSettings):
     access_log: bool = True
 
     @model_validator(mode="after")
-    def _complaint_rules_hold(self) -> Settings:
+    def _rules_hold(self) -> Settings:
         self.complaint_rules()  # refuses periods the rules cannot work with, at start-up
+        self.rectification_rules()
         return self
 
     def complaint_rules(self) -> ComplaintRules:
@@ -113,6 +120,14 @@ class Settings(BaseSettings):
             review_decision_days=self.complaint_review_decision_days,
             due_soon_days=self.complaint_due_soon_days,
             urge_escalation_count=self.complaint_urge_escalation_count,
+        )
+
+    def rectification_rules(self) -> RectificationRules:
+        """Days to rectify by severity (handed to the domain, which requires them)."""
+        return RectificationRules(
+            high_days=self.rectification_high_days,
+            medium_days=self.rectification_medium_days,
+            low_days=self.rectification_low_days,
         )
 
     @property

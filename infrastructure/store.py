@@ -29,6 +29,16 @@ from domain.exposure import Exposure, ExposureReport
 from domain.knowledge import ArticleContent, SearchRules
 from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
+from domain.rectification import (
+    DueExtension,
+    Finding,
+    ItemEvidence,
+    Milestone,
+    ProgressNote,
+    RectificationItem,
+    Source,
+    Verification,
+)
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.case_stats import ClaimAndDisputeStatistics
@@ -51,6 +61,8 @@ from infrastructure.notary import Notary
 from infrastructure.projections import Projector, Runner, View, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.recorder import text_array
+from infrastructure.rectification_facts import RectificationFacts
+from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
@@ -74,6 +86,13 @@ VALUE_TYPES: tuple[type[Any], ...] = (
     Hold,
     Evidence,
     ArticleContent,
+    Source,
+    Finding,
+    ItemEvidence,
+    Milestone,
+    ProgressNote,
+    Verification,
+    DueExtension,
 )
 _ = Accumulator  # accumulators store only plain values
 
@@ -269,6 +288,7 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
             lambda did, v: ledger.find(Dispute, did, version=v), lambda d: dispute_origin(ledger, d)
         ),
         KnowledgeFacts(),
+        RectificationFacts(lambda iid, v: ledger.find(RectificationItem, iid, version=v)),
     ]
 
 
@@ -293,6 +313,11 @@ def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:
 def build_knowledge_statistics(ledger: Ledger) -> KnowledgeStatistics:
     """Knowledge-base figures over their view."""
     return KnowledgeStatistics(ViewStore(ledger.recorder))
+
+
+def build_rectification_statistics(ledger: Ledger) -> RectificationStatistics:
+    """Rectification statistics over their fact view."""
+    return RectificationStatistics(ViewStore(ledger.recorder))
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:

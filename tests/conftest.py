@@ -72,6 +72,7 @@ TABLES = (
     "view_dispute_facts",
     "view_knowledge_articles",
     "view_knowledge_days",
+    "view_rectification_facts",
 )
 
 
@@ -121,5 +122,7 @@ def ledger(any_settings: Settings) -> Iterator[Ledger]:
 @pytest.fixture
 def services(ledger: Ledger, any_settings: Settings) -> Services:
     return build_services(
-        ledger, build_vault(any_settings, ledger), retention_days={"claims": 0, "policies": 0}
+        ledger,
+        build_vault(any_settings, ledger),
+        retention_days={"claims": 0, "policies": 0},
     )
