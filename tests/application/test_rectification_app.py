@@ -12,7 +12,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from application.commands import CommandKey
-from application.complaints import Intake
+from application.complaint_commands import Assign, Decide, Intake, Sent
 from application.gateway import Meta
 from application.ledger import NotFound
 from application.rectification import (
@@ -233,9 +233,17 @@ def decided_complaint(services: Services) -> UUID:
     )
     handler = Meta(datetime.now(tz=UTC), Actor("wang", "handler"))
     cid = UUID(services.complaints.receive(intake, handler, None).body["id"])
-    services.complaints.act(cid, "assign", {"handler": "wang", "evidence": []}, handler)
-    args = {"outcome": "upheld", "redress": "100.00", "facts": "f", "basis": "b", "evidence": []}
-    services.complaints.act(cid, "decide", args, handler)
+    services.complaints.assign(Assign(complaint_id=cid, handler="wang"), Sent(handler))
+    decision = Decide(
+        complaint_id=cid,
+        outcome="upheld",
+        redress=Decimal("100.00"),
+        facts="f",
+        basis="b",
+        root_causes=("sales_practice",),
+        responsible_department="claims",
+    )
+    services.complaints.decide(decision, Sent(handler))
     return cid
 
 
