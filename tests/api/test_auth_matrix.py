@@ -155,6 +155,8 @@ KB_READERS = {
     "admin",
     "editor",
     "reviewer",
+    "compliance",  # every staff role reads published articles (contract)
+    "department",
 }
 KB_STAFF = {"editor", "reviewer", "auditor"}
 ARTICLE_PATH = "/v1/knowledge/articles/{article_id}"
