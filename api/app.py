@@ -31,6 +31,7 @@ from api.routes import (
     health,
     knowledge,
     operations,
+    rectifications,
     reference,
     stats,
     subjects,
@@ -52,6 +53,7 @@ from infrastructure.store import (
     build_notary,
     build_projector,
     build_proofs,
+    build_rectification_statistics,
     build_runner,
     build_sealer,
     build_statistics,
@@ -101,6 +103,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 directory=PrincipalHandlers(principals),
                 complaint_rules=config.complaint_rules(),
                 dispute_rules=dispute_rules(config),
+                rectification_rules=config.rectification_rules(),
             ),
             principals=principals,
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
@@ -116,6 +119,9 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             ),
             education_statistics=(
                 build_education_statistics(ledger, principals) if proofs is not None else None
+            ),
+            rectification_statistics=(
+                build_rectification_statistics(ledger) if proofs is not None else None
             ),
         )
         with contextlib.ExitStack() as stack:
@@ -179,6 +185,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         complaints,
         disputes,
         education,
+        rectifications,
         reference,
         knowledge,
         subjects,

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from urllib.parse import quote
 from uuid import UUID
 
 import orjson
@@ -17,7 +18,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 
-from api import demo
+from api import demo, demo_rectification
 from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
 from api.observability import configure_logging
@@ -42,6 +43,7 @@ from infrastructure.complaint_stats import parse_dimensions, parse_period
 from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.principals import Principals, PrincipalsFileError
+from infrastructure.rectification_stats import DIMENSIONS as RECTIFICATION_DIMENSIONS
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
@@ -50,6 +52,7 @@ from infrastructure.store import (
     build_notary,
     build_projector,
     build_proofs,
+    build_rectification_statistics,
     build_runner,
     build_sealer,
     build_statistics,
@@ -142,6 +145,11 @@ def demo_command() -> None:
         f"  curl -s -G -H 'Authorization: Bearer xb-demo-consumer_app' "
         f"--data-urlencode 'q=买了后悔了钱能拿回来不' {base}/v1/knowledge/ask"
     )
+    console.print(
+        f"  curl -s -H 'Authorization: Bearer xb-demo-compliance' "
+        f"'{base}/v1/rectifications/report?source_kind=inspection&source_ref="
+        f"{quote(demo_rectification.NOTICE)}'"
+    )
 
 
 def _work_until_stopped(
@@ -228,19 +236,17 @@ def projections() -> None:
 
 @cli.command()
 def stats(
-    kind: Annotated[str, typer.Argument(help="complaints, claims, disputes or education")],
+    kind: Annotated[
+        str, typer.Argument(help="complaints, claims, disputes, education or rectifications")
+    ],
     period: Annotated[str, typer.Option(help="2026-07, 2026Q3 or 2026")],
     by: Annotated[str | None, typer.Option(help="up to two dimensions, e.g. cause,channel")] = None,
     format: Annotated[str, typer.Option(help="json or csv")] = "json",
 ) -> None:
     """Print statistics after bringing the views up to the log's head (as the API answers)."""
-    if kind not in ("complaints", "claims", "disputes", "education") or format not in (
-        "json",
-        "csv",
-    ):
-        raise typer.BadParameter(
-            "kind: complaints, claims, disputes or education; format: json or csv"
-        )
+    kinds = ("complaints", "claims", "disputes", "education", "rectifications")
+    if kind not in kinds or format not in ("json", "csv"):
+        raise typer.BadParameter(f"kind: {', '.join(kinds)}; format: json or csv")
     settings = Settings()
     ledger = build_ledger(settings)
     try:
@@ -256,6 +262,9 @@ def stats(
                 dims = parse_dimensions(by, EDUCATION_DIMENSIONS, "education figures")
                 principals = Principals(settings.principals_file)
                 found = build_education_statistics(ledger, principals).figures(asked, dims)
+            elif kind == "rectifications":
+                dims = parse_dimensions(by, RECTIFICATION_DIMENSIONS, kind)
+                found = build_rectification_statistics(ledger).figures(asked, dims, now)
             else:
                 allowed = CLAIM_DIMENSIONS if kind == "claims" else DISPUTE_DIMENSIONS
                 dims = parse_dimensions(by, allowed, kind)

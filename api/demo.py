@@ -17,6 +17,7 @@ import orjson
 
 from api.cloudevents import record_one
 from api.demo_education import EDUCATOR, load_education
+from api.demo_rectification import RECTIFICATION_PRINCIPALS, load_rectification_demo
 from application.commands import CommandKey
 from application.gateway import Meta
 from application.knowledge import (
@@ -63,6 +64,7 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
     {"name": "消保审核员", "role": "reviewer", "partner_id": None},
     {"name": "示范保险公司App", "role": "consumer_app", "partner_id": None},
     EDUCATOR,
+    *RECTIFICATION_PRINCIPALS,
 ]
 ARTICLES_FILE = Path(__file__).with_name("demo_data") / "knowledge_articles.json"
 
@@ -382,6 +384,7 @@ def load_demo(services: Services, notary: Notary) -> dict[str, str]:
         if "encounter_id" in data:
             claims[data["encounter_id"]] = result["stream"]["id"]
     load_education(services)
+    load_rectification_demo(services)
     return claims
 
 

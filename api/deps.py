@@ -28,6 +28,7 @@ from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs
+from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.settings import Settings
 
 STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
@@ -53,6 +54,7 @@ class Runtime:
     knowledge: Knowledge | None = None
     knowledge_statistics: KnowledgeStatistics | None = None
     education_statistics: EducationStatistics | None = None
+    rectification_statistics: RectificationStatistics | None = None
 
 
 async def runtime(request: Request) -> Runtime:

@@ -76,11 +76,23 @@ EDUCATION_HEADINGS = {
     "coverage": "培训覆盖率",
     "hours_per_person": "人均培训学时",
 }
+RECTIFICATION_HEADINGS = {
+    "group": "分组",
+    "opened": "新增整改事项",
+    "closed": "销号事项",
+    "closed_on_time": "按期销号",
+    "closed_late": "逾期销号",
+    "cancelled": "撤销事项",
+    "open": "未完成事项",
+    "overdue": "逾期未完成",
+    "on_time_rate": "按期整改率",
+}
 SHEETS = {
     "complaints": ("投诉统计", COMPLAINT_HEADINGS),
     "claims": ("理赔结算统计", CLAIM_HEADINGS),
     "disputes": ("纠纷化解统计", DISPUTE_HEADINGS),
     "education": ("消保宣教统计", EDUCATION_HEADINGS),
+    "rectifications": ("整改统计", RECTIFICATION_HEADINGS),
 }
 
 

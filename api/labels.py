@@ -63,6 +63,16 @@ ROOT_CAUSES = {  # 投诉溯源 (domain.md section 7)
     "other": "其他",
 }
 COMPANY_TYPES = {"property": "财产险公司", "life_health": "人身险公司"}
+RECTIFICATION_SOURCES = {
+    "inspection": "监管检查",
+    "evaluation": "消保监管评价",
+    "internal_audit": "内部审计",
+    "complaint": "投诉溯源",
+    "report": "举报查实",
+    "self_inspection": "自查",
+    "mystery_shopping": "神秘人暗访",
+}
+SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
 DIMENSIONS = {
     "cause": "投诉原因",
     "channel": "渠道",
@@ -72,6 +82,9 @@ DIMENSIONS = {
     "kind": "活动形式",
     "campaign": "宣传主题",
     "audience": "受众",
+    "source": "整改来源",
+    "department": "责任部门",
+    "severity": "风险等级",
 }
 CODES: dict[str, dict[str, str]] = {
     "cause": DEFAULT_CAUSES,
@@ -81,6 +94,8 @@ CODES: dict[str, dict[str, str]] = {
     "kind": KINDS,
     "campaign": CAMPAIGNS,
     "audience": AUDIENCES,
+    "source": RECTIFICATION_SOURCES,
+    "severity": SEVERITIES,
 }
 
 

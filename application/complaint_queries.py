@@ -25,6 +25,7 @@ from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 from domain.dispute_links import DisputeLinks, links_id
 from domain.disputes import Dispute
+from domain.rectification_links import RectificationLinks, rectification_links_id
 
 RECEIVED_TOPIC = get_topic(getattr(Complaint, "Received"))  # noqa: B009 - made by the library
 DISPUTE_OPENED_TOPIC = get_topic(getattr(Dispute, "Opened"))  # noqa: B009
@@ -73,7 +74,14 @@ class ComplaintQueries:
         complaint = self.ledger.then(self._get(complaint_id), as_of_version, as_of, "complaint")
         view = complaint_view(complaint, as_of or now, self.rules, self.opener)
         links = self.ledger.find(DisputeLinks, links_id("complaint", str(complaint_id)))
-        return {**view, "disputes": [str(d) for d in links.disputes] if links else []}
+        traced = self.ledger.find(
+            RectificationLinks, rectification_links_id("complaint", str(complaint_id))
+        )
+        return {
+            **view,
+            "disputes": [str(d) for d in links.disputes] if links else [],
+            "rectification_items": [str(i) for i in traced.items] if traced else [],
+        }
 
     def history(self, complaint_id: UUID, proofs: bool = False) -> list[dict[str, Any]]:
         self._get(complaint_id)

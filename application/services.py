@@ -23,12 +23,15 @@ from application.knowledge import (
 )
 from application.ledger import Ledger, ProofSource
 from application.personal import Opener, PersonalData, Vault
+from application.rectification import RectificationDesk
+from application.rectification_queries import RectificationQueries
 from application.routing import HandlerDirectory, StaticDirectory
 from application.saving import Saver
 from application.settling import SettlementPlanner
 from domain.complaint_clock import ComplaintRules
 from domain.dispute_rules import DisputeRules
 from domain.knowledge import SearchRules
+from domain.rectification import RectificationRules
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Services:
     dispute_queries: d.DisputeQueries
     education: EducationDesk
     education_queries: EducationQueries
+    rectifications: RectificationDesk
+    rectification_queries: RectificationQueries
 
 
 def build_services(
@@ -58,6 +63,7 @@ def build_services(
     complaint_rules: ComplaintRules = ComplaintRules(),  # frozen: one shared default is safe
     *,
     dispute_rules: DisputeRules,
+    rectification_rules: RectificationRules = RectificationRules(),  # frozen: safe to share
 ) -> Services:
     planner = SettlementPlanner(ledger)
     claims = c.ClaimCommands(ledger, planner, vault)
@@ -106,6 +112,8 @@ def build_services(
         dispute_queries=d.DisputeQueries(ledger, vault, dispute_rules, proofs),
         education=EducationDesk(ledger, runner),
         education_queries=EducationQueries(ledger, proofs),
+        rectifications=RectificationDesk(ledger, runner, rectification_rules),
+        rectification_queries=RectificationQueries(ledger, proofs),
     )
 
 

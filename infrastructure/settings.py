@@ -12,8 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.complaint_clock import ComplaintRules
 from domain.dispute_rules import DisputeRules
+from domain.rectification import RectificationRules
 
 COMPLAINT_DEFAULTS = ComplaintRules()
+RECTIFICATION_DEFAULTS = RectificationRules()
 DEFAULT_DATABASE_URL = "sqlite:///./var/xiaobao.sqlite3"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "api" / "demo_data"
 # The dispute periods' defaults and legal sources live in `DisputeRules`; each is a setting.
@@ -76,6 +78,10 @@ class Settings(BaseSettings):
     complaint_review_decision_days: int = COMPLAINT_DEFAULTS.review_decision_days
     complaint_due_soon_days: int = COMPLAINT_DEFAULTS.due_soon_days
     complaint_urge_escalation_count: int = COMPLAINT_DEFAULTS.urge_escalation_count
+    # Days to rectify by severity: their defaults and checks are `RectificationRules`.
+    rectification_high_days: int = RECTIFICATION_DEFAULTS.high_days
+    rectification_medium_days: int = RECTIFICATION_DEFAULTS.medium_days
+    rectification_low_days: int = RECTIFICATION_DEFAULTS.low_days
     projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
     projection_retry_first_seconds: float = Field(
         default=1.0, gt=0, description="a failing view is tried again after this, doubling"
@@ -143,8 +149,9 @@ class Settings(BaseSettings):
     access_log: bool = True
 
     @model_validator(mode="after")
-    def _complaint_rules_hold(self) -> Settings:
+    def _rules_hold(self) -> Settings:
         self.complaint_rules()  # refuses periods the rules cannot work with, at start-up
+        self.rectification_rules()
         return self
 
     def complaint_rules(self) -> ComplaintRules:
@@ -155,6 +162,14 @@ class Settings(BaseSettings):
             review_decision_days=self.complaint_review_decision_days,
             due_soon_days=self.complaint_due_soon_days,
             urge_escalation_count=self.complaint_urge_escalation_count,
+        )
+
+    def rectification_rules(self) -> RectificationRules:
+        """Days to rectify by severity (handed to the domain, which requires them)."""
+        return RectificationRules(
+            high_days=self.rectification_high_days,
+            medium_days=self.rectification_medium_days,
+            low_days=self.rectification_low_days,
         )
 
     @property

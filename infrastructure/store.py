@@ -30,6 +30,16 @@ from domain.education import EducationActivity, EvidenceFile, Figures
 from domain.exposure import Exposure, ExposureReport
 from domain.knowledge import ArticleContent, SearchRules
 from domain.personal import Hold, Sealed
+from domain.rectification import (
+    DueExtension,
+    Finding,
+    ItemEvidence,
+    Milestone,
+    ProgressNote,
+    RectificationItem,
+    Source,
+    Verification,
+)
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from domain.training import staff_keys
@@ -56,6 +66,8 @@ from infrastructure.principals import Principals, PrincipalsFileError
 from infrastructure.projections import Backoff, Projector, Runner, View, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.recorder import text_array
+from infrastructure.rectification_facts import RectificationFacts
+from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
@@ -81,6 +93,13 @@ VALUE_TYPES: tuple[type[Any], ...] = (
     ArticleContent,
     EvidenceFile,
     Figures,
+    Source,
+    Finding,
+    ItemEvidence,
+    Milestone,
+    ProgressNote,
+    Verification,
+    DueExtension,
 )
 _ = Accumulator  # accumulators store only plain values
 
@@ -289,6 +308,7 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
         KnowledgeFacts(),
         ActivityFacts(lambda aid, v: ledger.find(EducationActivity, aid, version=v)),
         TrainingFacts(),
+        RectificationFacts(lambda iid, v: ledger.find(RectificationItem, iid, version=v)),
     ]
 
 
@@ -322,6 +342,11 @@ def build_education_statistics(ledger: Ledger, principals: Principals) -> Educat
             return frozenset()
 
     return EducationStatistics(ViewStore(ledger.recorder), staff)
+
+
+def build_rectification_statistics(ledger: Ledger) -> RectificationStatistics:
+    """Rectification statistics over their fact view."""
+    return RectificationStatistics(ViewStore(ledger.recorder))
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:

@@ -76,6 +76,7 @@ TABLES = (
     "view_education_activities",
     "view_training_sessions",
     "view_training_attendees",
+    "view_rectification_facts",
 )
 
 

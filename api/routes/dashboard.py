@@ -195,6 +195,7 @@ def _render(stats: ComplaintStatistics, rt: Runtime, now: datetime) -> str:
                     ("60日以上", float(timeliness["later"])),
                 ],
             ),
+            _rectification_charts(rt, quarters, now),
         ]
     )
     position = stats.tracked()
@@ -245,6 +246,23 @@ def _education_panel(rt: Runtime, period: Period) -> str:
 def _percent(rate: str | None) -> str:
     """ "0.4500" → "45.0%"; no activities (or no staff) → "—"."""
     return "—" if rate is None else f"{Decimal(rate) * 100:.1f}%"
+
+
+def _rectification_charts(rt: Runtime, quarters: list[str], now: datetime) -> str:
+    """Overdue rectification items by department (now), and the share of items closed on
+    time per quarter (percent of those closed in it)."""
+    rect = rt.rectification_statistics
+    if rect is None:
+        return ""
+    current = rect.figures(parse_period(quarters[-1], now), ("department",), now)
+    overdue = [
+        (g["key"]["department"], float(g["overdue"])) for g in current["groups"] if g["overdue"]
+    ]
+    trend = []
+    for q in quarters:
+        rate = rect.figures(parse_period(q, now), (), now)["totals"]["on_time_rate"]
+        trend.append((q, float(rate) * 100 if rate is not None else 0.0))
+    return bars("逾期整改事项（按部门）", overdue) + bars("按期整改率（按季度）", trend, unit="%")
 
 
 def _page(title: str, body: str) -> str:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from api import education_models as em
 from api import knowledge_models as km
 from api import read_models as m
+from api import rectification_models as r
 from api.deps import ProofsDep, Runtime, roles, runtime
 from api.errors import Problem
 from api.exports import metadata_headers, to_csv, to_xlsx
@@ -36,6 +37,8 @@ from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
 from infrastructure.education_stats import EducationStatistics
 from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.principals import Principal
+from infrastructure.rectification_stats import DIMENSIONS as RECTIFICATION_DIMENSIONS
+from infrastructure.rectification_stats import RectificationStatistics
 
 router = APIRouter(tags=["statistics"])
 Reader = Annotated[Principal, Depends(roles("regulator", "supervisor", "auditor", "admin"))]
@@ -300,3 +303,45 @@ async def education_figures(
         "groups": found["groups"],
     }
     return _formatted(body, "education", query.format)
+
+
+async def rectification_statistics(
+    rt: Annotated[Runtime, Depends(runtime)],
+) -> RectificationStatistics:
+    if rt.rectification_statistics is None:
+        raise Problem(503, "statistics need SQLite or PostgreSQL")
+    return rt.rectification_statistics
+
+
+@router.get("/v1/stats/rectifications", responses=_responses(r.RectificationStatistics))
+async def rectification_figures(
+    caller: Reader,
+    stats: Annotated[RectificationStatistics, Depends(rectification_statistics)],
+    proofs: ProofsDep,
+    query: Annotated[CaseQuery, Depends(case_query)],
+) -> Response:
+    """Rectification items opened, closed (on time, late) and cancelled in the period; open
+    and overdue at `evaluated_at`; by up to two of source, department, severity."""
+    now = utc_now()
+    asked = parse_period(query.period, now)
+    dimensions = parse_dimensions(query.by, RECTIFICATION_DIMENSIONS, "rectification items")
+    target = (
+        query.position
+        if query.position is not None
+        else await run_in_threadpool(current_position, proofs)
+    )
+    deadline = time.monotonic() + (query.wait if query.position is not None else 0)
+    while await run_in_threadpool(stats.tracked) < target and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    found = await run_in_threadpool(stats.figures, asked, dimensions, now)
+    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
+    body = {
+        "period": query.period,
+        "position": found["position"],  # read with the figures, in one snapshot
+        "caught_up": found["position"] >= target,
+        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
+        "evaluated_at": rfc3339(found["evaluated_at"]),
+        "totals": found["totals"],
+        "groups": found["groups"],
+    }
+    return _formatted(body, "rectifications", query.format)

@@ -34,6 +34,8 @@ PRINCIPALS: list[dict[str, Any]] = [
     {"name": "Reviewer", "role": "reviewer", "partner_id": None},
     {"name": "Consumer App", "role": "consumer_app", "partner_id": None},
     {"name": "Educator", "role": "educator", "partner_id": None},
+    {"name": "Compliance", "role": "compliance", "partner_id": None},
+    {"name": "Claims Department", "role": "department", "partner_id": None, "department": "claims"},
 ]
 TOKENS = {p["partner_id"] or p["role"]: f"token-{p['partner_id'] or p['role']}" for p in PRINCIPALS}
 _ids = itertools.count(1)

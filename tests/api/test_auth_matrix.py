@@ -102,6 +102,32 @@ COMMAND_ROWS = {
 }
 
 
+RECTIFICATION: dict[str, Any] = {
+    "source": {"kind": "inspection", "ref": "MATRIX-1"},
+    "finding": {"summary": "s", "description": "d", "basis": "b", "severity": "high"},
+    "department": "claims",
+    "owner": "Claims Department",
+}
+RECTIFICATION_STEPS: dict[str, tuple[dict[str, Any], frozenset[str]]] = {
+    "plan": ({"measures": ["m"]}, frozenset({"compliance", "department"})),
+    "progress": ({"note": "n"}, frozenset({"compliance", "department"})),
+    "submit": (
+        {"evidence": [{"name": "e", "sha256": "c" * 64, "ref": "r"}]},
+        frozenset({"compliance", "department"}),
+    ),
+    "verify": ({"outcome": "rejected", "comment": "c"}, frozenset({"compliance"})),
+    "extend": ({"due_date": "2099-12-31", "reason": "r"}, frozenset({"supervisor"})),
+    "cancel": ({"reason": "r"}, frozenset({"compliance", "supervisor"})),
+}
+RECTIFICATION_READERS = {"compliance": 200, "supervisor": 200, "department": 200, "auditor": 200}
+RECTIFICATION_ROWS = {
+    ("POST", f"/v1/rectifications/{{item_id}}/{step}"): Row(
+        post_json(f"/v1/rectifications/{{item}}/{step}", body), dict.fromkeys(roles, LET_THROUGH)
+    )
+    for step, (body, roles) in RECTIFICATION_STEPS.items()
+}
+
+
 def get(path: str) -> Callable[[Api, dict[str, str], dict[str, str]], Any]:
     return lambda api, ids, headers: api.client.get(path.format(**ids), headers=headers)
 
@@ -130,6 +156,8 @@ KB_READERS = {
     "editor",
     "reviewer",
     "educator",
+    "compliance",  # every staff role reads published articles (contract)
+    "department",
 }
 KB_STAFF = {"editor", "reviewer", "auditor"}
 ARTICLE_PATH = "/v1/knowledge/articles/{article_id}"
@@ -355,12 +383,31 @@ TABLE: dict[tuple[str, str], Row] = {
         get("/v1/stats/complaints?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
     ),
+    ("GET", "/v1/stats/rectifications"): Row(
+        get("/v1/stats/rectifications?period=2026"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
     ("GET", "/v1/regulator/feed"): Row(get("/v1/regulator/feed?after=0"), {"cbirc-12378": 200}),
     ("GET", "/v1/risk/customers"): Row(
         get("/v1/risk/customers"),
         {"handler": 200, "supervisor": 200, "regulator": 200, "auditor": 200},
     ),
     **COMMAND_ROWS,
+    ("POST", "/v1/rectifications"): Row(
+        post_json("/v1/rectifications", RECTIFICATION), {"compliance": 201, "supervisor": 201}
+    ),
+    **RECTIFICATION_ROWS,
+    ("GET", "/v1/rectifications"): Row(get("/v1/rectifications"), RECTIFICATION_READERS),
+    ("GET", "/v1/rectifications/report"): Row(
+        get("/v1/rectifications/report?source_kind=inspection&source_ref=MATRIX-1"),
+        RECTIFICATION_READERS,
+    ),
+    ("GET", "/v1/rectifications/{item_id}"): Row(
+        get("/v1/rectifications/{item}"), RECTIFICATION_READERS
+    ),
+    ("GET", "/v1/rectifications/{item_id}/history"): Row(
+        get("/v1/rectifications/{item}/history"), RECTIFICATION_READERS
+    ),
     ("GET", "/v1/ledger/checkpoint"): Row(get("/v1/ledger/checkpoint"), dict.fromkeys(WHO, 200)),
     ("GET", "/v1/ledger/public-key"): Row(get("/v1/ledger/public-key"), dict.fromkeys(WHO, 200)),
     ("GET", "/v1/ledger/entries"): Row(get("/v1/ledger/entries?start=0&end=2"), {"auditor": 200}),
@@ -486,6 +533,9 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
     training = api.client.post(
         "/v1/education/trainings", json=TRAINING, headers=bearer("educator")
     ).json()["id"]
+    item = api.client.post(
+        "/v1/rectifications", json=RECTIFICATION, headers=bearer("compliance")
+    ).json()["id"]
     ids = {
         "claim": claim,
         "seq": "",
@@ -494,6 +544,7 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
         **knowledge_ids(api),
         "activity": activity,
         "training": training,
+        "item": item,
     }
     for (method, path), row in TABLE.items():
         anonymous = row.call(api, ids, {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from domain.common import CST
 from tests.api.conftest import TOKENS, Api, bearer
@@ -73,3 +73,39 @@ def test_other_roles_are_refused(api: Api) -> None:
     assert_problem(api.client.get("/dashboard", headers=bearer("handler")), 403)
     assert_problem(api.client.get("/dashboard"), 401)
     assert api.client.get("/dashboard", headers=bearer("supervisor")).status_code == 200
+
+
+def test_the_dashboard_shows_overdue_rectification_by_department_and_the_on_time_trend(
+    api: Api,
+) -> None:
+    long_ago = datetime.now(tz=UTC) - timedelta(days=40)
+    finding = {"summary": "s", "description": "d", "basis": "b", "severity": "high"}
+    overdue = {
+        "source": {"kind": "inspection", "ref": "N-1"},
+        "finding": finding,
+        "department": "claims",
+        "owner": "Claims Department",
+        "due_date": long_ago.astimezone(CST).date().isoformat(),
+        "occurred_at": long_ago.isoformat(),
+    }
+    opened = api.client.post("/v1/rectifications", json=overdue, headers=bearer("compliance"))
+    assert opened.status_code == 201
+    on_time = {k: v for k, v in overdue.items() if k not in ("due_date", "occurred_at")}
+    item = api.client.post("/v1/rectifications", json=on_time, headers=bearer("supervisor"))
+    item_id = item.json()["id"]
+    evidence = [{"name": "e", "sha256": "f" * 64, "ref": "r"}]
+    for path, body, who in (
+        ("plan", {"measures": ["m"]}, "department"),
+        ("submit", {"evidence": evidence}, "department"),
+        ("verify", {"outcome": "accepted"}, "compliance"),
+    ):
+        done = api.client.post(
+            f"/v1/rectifications/{item_id}/{path}", json=body, headers=bearer(who)
+        )
+        assert done.status_code == 200, done.text
+    api.get("/v1/stats/rectifications", "regulator", period="2026", position=api.count(), wait=10)
+    page = api.client.get("/dashboard", headers=bearer("regulator")).text
+    assert "逾期整改事项（按部门）" in page
+    assert ">claims<" in page  # the department with the overdue item
+    assert "按期整改率（按季度）" in page
+    assert ">100%<" in page  # the item closed this quarter, on time
