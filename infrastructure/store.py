@@ -29,6 +29,7 @@ from domain.exposure import Exposure, ExposureReport
 from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
+from domain.reports import ReportSubject
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.checkpoints import load_or_create_signing_key
@@ -68,6 +69,7 @@ VALUE_TYPES: tuple[type[Any], ...] = (
     Sealed,
     Hold,
     Evidence,
+    ReportSubject,
 )
 _ = Accumulator  # accumulators store only plain values
 
