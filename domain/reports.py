@@ -20,21 +20,14 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.codes import DEFAULT_REPORT_CATEGORIES
 from domain.common import Actor, DomainError, InvalidInput, stream_id
 from domain.complaints import CHANNELS as COMPLAINT_CHANNELS
 from domain.complaints import Evidence
 from domain.personal import Sealed
 from domain.report_clock import ReportClock, ReportRules, report_clock
 
-CATEGORIES = (
-    "sales_misrepresentation",  # 销售误导
-    "unlicensed_agent",  # 违规代理
-    "fraud",  # 欺诈
-    "data_misuse",  # 个人信息违规
-    "claims_obstruction",  # 惜赔拖赔
-    "misappropriation",  # 侵占挪用
-    "other",  # 其他
-)
+CATEGORIES = tuple(DEFAULT_REPORT_CATEGORIES)  # the defaults; admins may add more
 CHANNELS = (*COMPLAINT_CHANNELS, "email", "internal")
 REGULATOR_CHANNEL = "12378"
 SUBJECT_KINDS = ("staff", "agent", "intermediary", "department", "product")

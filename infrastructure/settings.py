@@ -39,7 +39,12 @@ class Settings(BaseSettings):
         description="the ledger's verifier key an auditor pins for `xiaobao verify --bundle`",
     )
     retention_days: dict[str, int] = Field(
-        default_factory=lambda: {"claims": 3650, "policies": 3650, "complaints": 3650},
+        default_factory=lambda: {
+            "claims": 3650,
+            "policies": 3650,
+            "complaints": 3650,
+            "reports": 3650,
+        },
         description="days a closed record is kept before its subject may be erased",
     )
     host: str = "127.0.0.1"
@@ -59,6 +64,10 @@ class Settings(BaseSettings):
     complaint_review_decision_days: int = COMPLAINT_DEFAULTS.review_decision_days
     complaint_due_soon_days: int = COMPLAINT_DEFAULTS.due_soon_days
     complaint_urge_escalation_count: int = COMPLAINT_DEFAULTS.urge_escalation_count
+    report_acceptance_days: int = Field(default=15, ge=1, description="举报受理期限")
+    report_conclusion_days: int = Field(default=60, ge=1, description="受理后办结期限")
+    report_extension_days: int = Field(default=30, ge=1, description="延期（一次）")
+    report_due_soon_days: int = Field(default=3, ge=0)
     projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
     dispute_holidays: list[date] = Field(default_factory=list, description="非工作日")
     dispute_workdays: list[date] = Field(default_factory=list, description="调休上班日")

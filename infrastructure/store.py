@@ -29,6 +29,7 @@ from domain.exposure import Exposure, ExposureReport
 from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
+from domain.report_clock import ReportRules
 from domain.reports import ReportSubject
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.case_stats import ClaimAndDisputeStatistics
@@ -175,6 +176,16 @@ def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:
     """The personal-data vault beside this ledger (keys in the same database)."""
     return AesGcmVault(
         key_store_for(ledger.recorder), load_or_create_index_key(settings.index_key_file)
+    )
+
+
+def report_rules(settings: Settings) -> ReportRules:
+    """The report clocks' periods from the settings."""
+    return ReportRules(
+        acceptance_days=settings.report_acceptance_days,
+        conclusion_days=settings.report_conclusion_days,
+        extension_days=settings.report_extension_days,
+        due_soon_days=settings.report_due_soon_days,
     )
 
 
