@@ -30,12 +30,13 @@ from api.routes import (
     health,
     operations,
     reference,
+    reports,
     stats,
     subjects,
 )
 from api.routes import ledger as ledger_routes
-from application.services import build_services
-from infrastructure.principals import PrincipalHandlers, Principals
+from application.services import build_report_services, build_services
+from infrastructure.principals import PrincipalHandlers, PrincipalInvestigators, Principals
 from infrastructure.projections import running as projecting
 from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
@@ -51,6 +52,7 @@ from infrastructure.store import (
     build_vault,
     dispute_rules,
     migrate,
+    report_rules,
 )
 
 DESCRIPTION = """Xiaobao Ledger (消保账本): the event-sourced record of an insurer's
@@ -71,17 +73,27 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         proofs = build_proofs(ledger)
         principals = Principals(config.principals_file)
         principals.check()
+        vault = build_vault(config, ledger)
+        services = build_services(
+            ledger,
+            vault,
+            max_attempts=config.save_attempts,
+            retention_days=config.retention_days,
+            proofs=proofs,
+            directory=PrincipalHandlers(principals),
+            complaint_rules=config.complaint_rules(),
+            dispute_rules=dispute_rules(config),
+        )
         app.state.runtime = Runtime(
             settings=config,
-            services=build_services(
-                ledger,
-                build_vault(config, ledger),
+            services=services,
+            reports=build_report_services(
+                services,
+                vault,
+                report_rules(config),
+                PrincipalInvestigators(principals),
                 max_attempts=config.save_attempts,
-                retention_days=config.retention_days,
                 proofs=proofs,
-                directory=PrincipalHandlers(principals),
-                complaint_rules=config.complaint_rules(),
-                dispute_rules=dispute_rules(config),
             ),
             principals=principals,
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
@@ -137,6 +149,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         complaints,
         disputes,
         reference,
+        reports,
         subjects,
         ledger_routes,
         stats,

@@ -19,7 +19,7 @@ from api.responses import JSONBody
 from application.commands import CommandKey, CommandResult
 from application.gateway import Meta
 from application.ledger import utc_now
-from application.services import Services
+from application.services import ReportServices, Services
 from domain.common import Actor, check_occurred_at
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.complaint_stats import ComplaintStatistics
@@ -40,6 +40,7 @@ class Runtime:
 
     settings: Settings
     services: Services
+    reports: ReportServices
     principals: Principals
     limiter: RateLimiter
     metrics: Metrics
@@ -96,7 +97,12 @@ async def notary(rt: Annotated[Runtime, Depends(runtime)]) -> Notary:
     return rt.notary
 
 
+async def reports(rt: Annotated[Runtime, Depends(runtime)]) -> ReportServices:
+    return rt.reports
+
+
 ServicesDep = Annotated[Services, Depends(services)]
+ReportsDep = Annotated[ReportServices, Depends(reports)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
 NotaryDep = Annotated[Notary, Depends(notary)]
 

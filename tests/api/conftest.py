@@ -30,6 +30,12 @@ PRINCIPALS: list[dict[str, Any]] = [
     {"name": "Auditor", "role": "auditor", "partner_id": None},
     {"name": "Regulator", "role": "regulator", "partner_id": None},
     {"name": "Admin", "role": "admin", "partner_id": None},
+    {
+        "name": "Report Officer",
+        "role": "report_officer",
+        "partner_id": None,
+        "department": "consumer-protection",
+    },
 ]
 TOKENS = {p["partner_id"] or p["role"]: f"token-{p['partner_id'] or p['role']}" for p in PRINCIPALS}
 _ids = itertools.count(1)

@@ -102,6 +102,41 @@ COMMAND_ROWS = {
 }
 
 
+REPORT: dict[str, Any] = {
+    "channel": "hotline",
+    "anonymous": False,
+    "reporter": {"id": "r-1", "name": "李四", "phone": "13800000000"},
+    "category": "fraud",
+    "subject": {"kind": "staff", "ref": "S-1", "department": "sales"},
+    "facts": "虚构理赔",
+}
+REPORT_BODIES: dict[str, dict[str, Any]] = {
+    "decline": {"reason": "duplicate"},
+    "assign": {"investigator": "Supervisor"},
+    "findings": {"summary": "s"},
+    "extend": {"reason": "complex"},
+    "conclude": {"finding": "substantiated", "basis": "b"},
+    "notify": {"delivery": {"method": "sms", "delivered_at": "2026-01-01T00:00:00Z"}},
+}
+REPORT_ROWS = {
+    ("POST", f"/v1/reports/{{report_id}}/{action}"): Row(
+        post_json(f"/v1/reports/{{report}}/{action}", REPORT_BODIES.get(action, {})),
+        {"supervisor": LET_THROUGH} if action == "extend" else {"report_officer": LET_THROUGH},
+    )
+    for action in (
+        "accept",
+        "decline",
+        "assign",
+        "findings",
+        "extend",
+        "conclude",
+        "notify",
+        "close",
+    )
+}
+REPORT_READERS = {"report_officer": 200, "supervisor": 200, "auditor": 200}
+
+
 def get(path: str) -> Callable[[Api, dict[str, str], dict[str, str]], Any]:
     return lambda api, ids, headers: api.client.get(path.format(**ids), headers=headers)
 
@@ -272,6 +307,13 @@ TABLE: dict[tuple[str, str], Row] = {
         {"handler": 200, "supervisor": 200, "regulator": 200, "auditor": 200},
     ),
     **COMMAND_ROWS,
+    **REPORT_ROWS,
+    ("POST", "/v1/reports"): Row(post_json("/v1/reports", REPORT), {"report_officer": 201}),
+    ("GET", "/v1/reports"): Row(get("/v1/reports?queue=open"), REPORT_READERS),
+    ("GET", "/v1/reports/{report_id}"): Row(get("/v1/reports/{report}"), REPORT_READERS),
+    ("GET", "/v1/reports/{report_id}/history"): Row(
+        get("/v1/reports/{report}/history"), REPORT_READERS
+    ),
     ("GET", "/v1/ledger/checkpoint"): Row(get("/v1/ledger/checkpoint"), dict.fromkeys(WHO, 200)),
     ("GET", "/v1/ledger/public-key"): Row(get("/v1/ledger/public-key"), dict.fromkeys(WHO, 200)),
     ("GET", "/v1/ledger/entries"): Row(get("/v1/ledger/entries?start=0&end=2"), {"auditor": 200}),
@@ -326,7 +368,14 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
         json={"mediator": "mediator-1"},
         headers=bearer("handler"),
     )
-    ids = {"claim": claim, "seq": "", "complaint": complaint.json()["id"], "dispute": dispute}
+    report = api.client.post("/v1/reports", json=REPORT, headers=bearer("report_officer"))
+    ids = {
+        "claim": claim,
+        "seq": "",
+        "complaint": complaint.json()["id"],
+        "dispute": dispute,
+        "report": report.json()["id"],
+    }
     for (method, path), row in TABLE.items():
         anonymous = row.call(api, ids, {})
         if row.public_status is not None:
