@@ -46,6 +46,7 @@ from infrastructure.store import (
     build_notary,
     build_projector,
     build_proofs,
+    build_report_statistics,
     build_runner,
     build_sealer,
     build_statistics,
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             proofs=proofs,
             statistics=build_statistics(ledger) if proofs is not None else None,
             case_statistics=(build_case_statistics(ledger) if proofs is not None else None),
+            report_statistics=build_report_statistics(ledger) if proofs is not None else None,
         )
         with contextlib.ExitStack() as stack:
             if config.run_sealer and proofs is not None:

@@ -26,6 +26,7 @@ from infrastructure.complaint_stats import ComplaintStatistics
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs
+from infrastructure.report_stats import ReportStatistics
 from infrastructure.settings import Settings
 
 STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
@@ -48,6 +49,7 @@ class Runtime:
     proofs: LedgerProofs | None
     statistics: ComplaintStatistics | None = None
     case_statistics: ClaimAndDisputeStatistics | None = None
+    report_statistics: ReportStatistics | None = None
 
 
 async def runtime(request: Request) -> Runtime:

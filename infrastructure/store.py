@@ -30,7 +30,7 @@ from domain.lines import HEALTH
 from domain.personal import Hold, Sealed
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
 from domain.report_clock import ReportRules
-from domain.reports import ReportSubject
+from domain.reports import Report, ReportSubject
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.checkpoints import load_or_create_signing_key
@@ -48,6 +48,8 @@ from infrastructure.notary import Notary
 from infrastructure.projections import Projector, Runner, View, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.recorder import text_array
+from infrastructure.report_facts import ReportFacts
+from infrastructure.report_stats import ReportStatistics
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
@@ -244,6 +246,7 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
         DisputeFactsView(
             lambda did, v: ledger.find(Dispute, did, version=v), lambda d: dispute_origin(ledger, d)
         ),
+        ReportFacts(report_rules(settings), lambda rid, v: ledger.find(Report, rid, version=v)),
     ]
 
 
@@ -263,6 +266,11 @@ def dispute_origin(ledger: Ledger, d: Dispute) -> tuple[str | None, str | None, 
 def build_case_statistics(ledger: Ledger) -> ClaimAndDisputeStatistics:
     """Claim and dispute statistics over their fact views."""
     return ClaimAndDisputeStatistics(ViewStore(ledger.recorder))
+
+
+def build_report_statistics(ledger: Ledger) -> ReportStatistics:
+    """Report statistics over the report fact view."""
+    return ReportStatistics(ViewStore(ledger.recorder))
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:

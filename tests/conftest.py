@@ -70,6 +70,7 @@ TABLES = (
     "view_offline_claims",
     "view_exposure_facts",
     "view_dispute_facts",
+    "view_report_facts",
 )
 
 

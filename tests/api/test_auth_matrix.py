@@ -289,6 +289,10 @@ TABLE: dict[tuple[str, str], Row] = {
         public_status=401,
     ),
     ("GET", "/dashboard"): Row(get("/dashboard"), {"regulator": 200, "supervisor": 200}),
+    ("GET", "/v1/stats/reports"): Row(
+        get("/v1/stats/reports?period=2026"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
     ("GET", "/v1/stats/claims"): Row(
         get("/v1/stats/claims?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from domain.common import CST
 from tests.api.conftest import Api, bearer
 
 REPORTER = {"id": "110101199001011234", "name": "王小明", "phone": "13912345678"}
@@ -249,3 +250,30 @@ def test_a_12378_report_is_idempotent_and_its_progress_reaches_the_feed(api: Api
 def test_a_staff_report_stays_out_of_the_feed(api: Api) -> None:
     new_report(api)
     assert api.get("/v1/regulator/feed", who="cbirc-12378", after=0).json()["items"] == []
+
+
+def test_report_statistics_count_without_reporter_data_and_export_in_chinese(api: Api) -> None:
+    rid = new_report(api)
+    step(api, rid, "accept")
+    new_report(api, channel="email", category="fraud")
+    year = datetime.now(tz=UTC).astimezone(CST).strftime("%Y")
+    params = {"period": year, "by": "category,channel", "position": api.count(), "wait": 10}
+    answer = api.get("/v1/stats/reports", who="regulator", **params)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["caught_up"] is True
+    assert (body["totals"]["received"], body["totals"]["accepted"]) == (2, 1)
+    assert body["totals"]["acceptance_timeliness"] == "1.0000"
+    assert {tuple(g["key"].values()): g["received"] for g in body["groups"]} == {
+        ("fraud", "email"): 1,
+        ("sales_misrepresentation", "hotline"): 1,
+    }
+    assert body["evaluated_at"].endswith("Z")
+    csv = api.get("/v1/stats/reports", who="regulator", format="csv", **params)
+    assert "受理举报量" in csv.text
+    for value in REPORTER.values():
+        assert value not in answer.text
+        assert value not in csv.text
+    assert_problem(
+        api.get("/v1/stats/reports", who="regulator", period=year, by="region"), 422, "by"
+    )
