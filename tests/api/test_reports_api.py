@@ -277,3 +277,19 @@ def test_report_statistics_count_without_reporter_data_and_export_in_chinese(api
     assert_problem(
         api.get("/v1/stats/reports", who="regulator", period=year, by="region"), 422, "by"
     )
+
+
+def test_the_dashboard_shows_reports_by_category_without_the_reporter(api: Api) -> None:
+    new_report(api, category="fraud")
+    new_report(api, category="fraud", channel="email")
+    year = datetime.now(tz=UTC).astimezone(CST).strftime("%Y")
+    api.get("/v1/stats/reports", who="regulator", period=year, position=api.count(), wait=10)
+    page = api.client.get("/dashboard", headers=bearer("supervisor"))
+    assert page.status_code == 200
+    assert "举报类别分布" in page.text
+    chart = page.text[page.text.index("举报类别分布") :]
+    chart = chart[: chart.index("</svg>")]
+    assert "欺诈" in chart
+    assert ">2<" in chart
+    for value in REPORTER.values():
+        assert value not in page.text
