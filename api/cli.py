@@ -17,12 +17,12 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 
-from api import demo
+from api import demo, demo_reports
 from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
 from api.observability import configure_logging
 from application.ledger import Ledger, utc_now
-from application.services import build_services
+from application.services import build_report_services, build_services
 from application.views import rfc3339
 from domain.common import InvalidInput
 from infrastructure.audit import (
@@ -49,6 +49,7 @@ from infrastructure.store import (
     build_statistics,
     build_vault,
     migrate,
+    report_rules,
 )
 
 cli = typer.Typer(help="Xiaobao Ledger (消保账本) operations.", no_args_is_help=True)
@@ -97,8 +98,14 @@ def demo_command() -> None:
     migrate(settings)
     ledger = build_ledger(settings)
     try:
-        services = build_services(ledger, build_vault(settings, ledger))
-        claims = demo.load_demo(services, build_notary(settings))
+        vault = build_vault(settings, ledger)
+        services = build_services(ledger, vault)
+        notary = build_notary(settings)
+        claims = demo.load_demo(services, notary)
+        reports = build_report_services(
+            services, vault, report_rules(settings), demo_reports.DEMO_INVESTIGATORS
+        )
+        report_ids = demo_reports.load_reports(reports, services.events, notary)
     finally:
         ledger.close()
     base = f"http://{settings.host}:{settings.port}"
@@ -120,6 +127,14 @@ def demo_command() -> None:
     console.print(
         f"  curl -s -H 'Authorization: Bearer xb-demo-hosp-hz-001' "
         f"'{base}/v1/hospitals/hosp-hz-001/statement?date=2026-11-06'"
+    )
+    console.print(
+        f"  curl -s -H 'Authorization: Bearer xb-demo-report_officer' "
+        f"{base}/v1/reports/{report_ids['closed']}"
+    )
+    console.print(
+        f"  curl -s -H 'Authorization: Bearer xb-demo-report_officer' "
+        f"'{base}/v1/reports?queue=overdue'"
     )
 
 

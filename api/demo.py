@@ -48,6 +48,7 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
     {"name": "审计员", "role": "auditor", "partner_id": None},
     {"name": "监管员", "role": "regulator", "partner_id": None},
     {"name": "管理员", "role": "admin", "partner_id": None},
+    {"name": "举报专员", "role": "report_officer", "partner_id": None, "department": "消保部"},
 ]
 
 
