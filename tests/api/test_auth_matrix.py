@@ -203,6 +203,16 @@ TABLE: dict[tuple[str, str], Row] = {
         ),
         {"admin": 201},
     ),
+    ("PUT", "/v1/reference/report-categories/{code}"): Row(
+        lambda api, ids, headers: api.client.put(
+            "/v1/reference/report-categories/matrix", json={"name": "矩阵"}, headers=headers
+        ),
+        {"admin": 201},
+    ),
+    ("GET", "/v1/reference/report-categories"): Row(
+        get("/v1/reference/report-categories"),
+        dict.fromkeys(STAFF_READERS, 200) | {"report_officer": 200},
+    ),
     ("GET", "/v1/reference/causes"): Row(
         get("/v1/reference/causes"), dict.fromkeys(STAFF_READERS, 200)
     ),

@@ -293,3 +293,17 @@ def test_the_dashboard_shows_reports_by_category_without_the_reporter(api: Api) 
     assert ">2<" in chart
     for value in REPORTER.values():
         assert value not in page.text
+
+
+def test_an_admin_adds_a_report_category_that_intake_then_accepts(api: Api) -> None:
+    assert_problem(post(api, "/v1/reports", {**REPORT, "category": "kickbacks"}), 422, "category")
+    added = api.client.put(
+        "/v1/reference/report-categories/kickbacks",
+        json={"name": "商业贿赂"},
+        headers=bearer("admin"),
+    )
+    assert added.status_code == 201
+    listed = api.get("/v1/reference/report-categories", who=OFFICER).json()["codes"]
+    assert {"code": "kickbacks", "name": "商业贿赂"} in listed
+    assert {"code": "fraud", "name": "欺诈"} in listed
+    new_report(api, category="kickbacks")
