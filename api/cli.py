@@ -37,6 +37,7 @@ from infrastructure.checkpoints import VerifierKeyError, parse_verifier_key
 from infrastructure.complaint_stats import parse_dimensions, parse_period
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.principals import Principals, PrincipalsFileError
+from infrastructure.report_stats import REPORT_DIMENSIONS
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
@@ -44,6 +45,7 @@ from infrastructure.store import (
     build_notary,
     build_projector,
     build_proofs,
+    build_report_statistics,
     build_runner,
     build_sealer,
     build_statistics,
@@ -192,14 +194,19 @@ def rebuild() -> None:
 
 @cli.command()
 def stats(
-    kind: Annotated[str, typer.Argument(help="complaints, claims or disputes")],
+    kind: Annotated[str, typer.Argument(help="complaints, claims, disputes or reports")],
     period: Annotated[str, typer.Option(help="2026-07, 2026Q3 or 2026")],
     by: Annotated[str | None, typer.Option(help="up to two dimensions, e.g. cause,channel")] = None,
     format: Annotated[str, typer.Option(help="json or csv")] = "json",
 ) -> None:
     """Print statistics after bringing the views up to the log's head (as the API answers)."""
-    if kind not in ("complaints", "claims", "disputes") or format not in ("json", "csv"):
-        raise typer.BadParameter("kind: complaints, claims or disputes; format: json or csv")
+    if kind not in ("complaints", "claims", "disputes", "reports") or format not in (
+        "json",
+        "csv",
+    ):
+        raise typer.BadParameter(
+            "kind: complaints, claims, disputes or reports; format: json or csv"
+        )
     settings = Settings()
     ledger = build_ledger(settings)
     try:
@@ -211,6 +218,9 @@ def stats(
             asked = parse_period(period, now)
             if kind == "complaints":
                 found = build_statistics(ledger).figures(asked, parse_dimensions(by), now)
+            elif kind == "reports":
+                dims = parse_dimensions(by, REPORT_DIMENSIONS, kind)
+                found = build_report_statistics(ledger).figures(asked, dims, now)
             else:
                 allowed = CLAIM_DIMENSIONS if kind == "claims" else DISPUTE_DIMENSIONS
                 dims = parse_dimensions(by, allowed, kind)

@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import orjson
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import cli
 from application.gateway import Meta
 from application.ledger import topics_of
 from application.reports import (
@@ -244,3 +247,26 @@ def test_report_dimensions_are_category_and_channel_only() -> None:
     )
     with pytest.raises(InvalidInput):
         parse_dimensions("region", REPORT_DIMENSIONS, "reports")
+
+
+def test_cli_stats_reports_prints_the_same_figures(
+    world: tuple[Services, ReportServices, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services, reports, settings = world
+    history(reports)
+    for name, value in (
+        ("XIAOBAO_DATABASE_URL", settings.database_url),
+        ("XIAOBAO_SIGNING_KEY_FILE", str(settings.signing_key_file)),
+        ("XIAOBAO_INDEX_KEY_FILE", str(settings.index_key_file)),
+    ):
+        monkeypatch.setenv(name, value)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["stats", "reports", "--period", "2026Q1", "--by", "category"])
+    assert result.exit_code == 0, result.output
+    body = orjson.loads(result.output)
+    stats = build_report_statistics(services.ledger)
+    assert body["totals"] == stats.figures(parse_period("2026Q1", NOW), (), NOW)["totals"]
+    assert body["totals"]["received"] == 6
+    csv = runner.invoke(cli, ["stats", "reports", "--period", "2026", "--format", "csv"])
+    assert "受理举报量" in csv.output
+    assert REPORTER["name"] not in csv.output
