@@ -13,7 +13,9 @@ from domain.personal import Sealed
 from domain.report_clock import ReportRules
 from domain.reports import (
     CATEGORIES,
+    AlreadyConcluded,
     AlreadyDecided,
+    AlreadyNotified,
     AnonymousReport,
     ConflictOfInterest,
     ExtensionAlreadyGranted,
@@ -406,3 +408,41 @@ def test_a_declined_report_is_never_overdue() -> None:
 def test_rules_refuse_non_positive_periods() -> None:
     with pytest.raises(ValueError, match="positive"):
         ReportRules(acceptance_days=0, conclusion_days=60, extension_days=30, due_soon_days=3)
+
+
+def test_assignment_before_acceptance_and_steps_after_the_conclusion_are_refused() -> None:
+    with pytest.raises(NotAccepted):
+        receive().assign("inv-1", "audit", cst(2026, 2, 1), OFFICER)
+    report = concluded()
+    with pytest.raises(AlreadyConcluded) as refused:
+        report.record_findings("late", [], cst(2026, 3, 3), OFFICER)
+    assert refused.value.rule == "report_already_concluded"
+    with pytest.raises(AlreadyConcluded):
+        report.extend("late", cst(2026, 3, 3), SUPERVISOR)
+    with pytest.raises(AlreadyConcluded):
+        report.assign("inv-2", "audit", cst(2026, 3, 3), OFFICER)
+
+
+def test_a_declined_report_is_not_investigated() -> None:
+    report = receive()
+    report.decline("duplicate", cst(2026, 2, 1), OFFICER)
+    with pytest.raises(NotAccepted):
+        report.assign("inv-1", "audit", cst(2026, 2, 2), OFFICER)
+
+
+def test_the_reporter_is_notified_once_and_not_before_the_decision() -> None:
+    report = concluded()
+    with pytest.raises(InvalidInput) as early:
+        report.notify("sms", cst(2026, 3, 1), cst(2026, 3, 3), OFFICER)
+    assert early.value.field == "delivery.delivered_at"
+    report.notify("sms", cst(2026, 3, 3), cst(2026, 3, 3), OFFICER)
+    with pytest.raises(AlreadyNotified):
+        report.notify("sms", cst(2026, 3, 4), cst(2026, 3, 4), OFFICER)
+
+
+def test_a_step_dated_before_the_acceptance_is_invalid() -> None:
+    report = receive()
+    report.accept(cst(2026, 2, 10), OFFICER)
+    with pytest.raises(InvalidInput) as refused:
+        report.assign("inv-1", "audit", cst(2026, 2, 9), OFFICER)
+    assert refused.value.field == "occurred_at"
