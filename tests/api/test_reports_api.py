@@ -10,8 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
+from api import read_models as rm
+from api import report_models as m
 from domain.common import CST
 from tests.api.conftest import Api, bearer
+from tests.api.test_read_models import conforms
 
 REPORTER = {"id": "110101199001011234", "name": "王小明", "phone": "13912345678"}
 REPORT: dict[str, Any] = {
@@ -307,3 +310,20 @@ def test_an_admin_adds_a_report_category_that_intake_then_accepts(api: Api) -> N
     assert {"code": "kickbacks", "name": "商业贿赂"} in listed
     assert {"code": "fraud", "name": "欺诈"} in listed
     new_report(api, category="kickbacks")
+
+
+def test_report_reads_send_what_openapi_describes(api: Api) -> None:
+    named = new_report(api)
+    investigate(api, named)
+    step(api, named, "extend", {"reason": "复杂"}, who="supervisor")
+    step(api, named, "conclude", {"finding": "substantiated", "basis": "b", "actions": ["整改"]})
+    step(api, named, "notify", {"delivery": {"method": "app", "delivered_at": now()}})
+    anonymous = new_report(api, anonymous=True, reporter=None)
+    for rid in (named, anonymous):
+        for who in (OFFICER, "auditor"):
+            conforms(m.Report, api.get(f"/v1/reports/{rid}", who=who))
+        conforms(rm.History, api.get(f"/v1/reports/{rid}/history", who="auditor"))
+    conforms(m.ReportQueue, api.get("/v1/reports", who=OFFICER, queue="open"))
+    year = datetime.now(tz=UTC).astimezone(CST).strftime("%Y")
+    stats = api.get("/v1/stats/reports", who="regulator", period=year, by="category")
+    conforms(m.ReportStatistics, stats)
