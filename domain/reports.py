@@ -308,6 +308,12 @@ class Report(Aggregate):
         return self.state != CLOSED
 
     @property
+    def substantiated(self) -> bool:
+        """Concluded as substantiated or partly substantiated: rectification may follow."""
+        found = self.conclusion.finding if self.conclusion else None
+        return found in ("substantiated", "partly_substantiated")
+
+    @property
     def decided_at(self) -> datetime | None:
         """When acceptance was decided: accepted or declined."""
         return self.accepted_at or self.declined_at

@@ -446,3 +446,15 @@ def test_a_step_dated_before_the_acceptance_is_invalid() -> None:
     with pytest.raises(InvalidInput) as refused:
         report.assign("inv-1", "audit", cst(2026, 2, 9), OFFICER)
     assert refused.value.field == "occurred_at"
+
+
+def test_only_a_substantiated_or_partly_substantiated_conclusion_counts_as_substantiated() -> None:
+    report = investigating()
+    assert not report.substantiated
+    report.record_findings("f", [], cst(2026, 3, 1), OFFICER)
+    report.conclude("partly_substantiated", "b", [], cst(2026, 3, 2), OFFICER)
+    assert report.substantiated
+    other = investigating()
+    other.record_findings("f", [], cst(2026, 3, 1), OFFICER)
+    other.conclude("not_substantiated", "b", [], cst(2026, 3, 2), OFFICER)
+    assert not other.substantiated
