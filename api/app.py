@@ -33,14 +33,15 @@ from api.routes import (
     operations,
     rectifications,
     reference,
+    reports,
     stats,
     subjects,
 )
 from api.routes import ledger as ledger_routes
-from application.services import build_knowledge, build_services
+from application.services import build_knowledge, build_report_services, build_services
 from infrastructure.knowledge_follower import following
 from infrastructure.knowledge_search import load_synonym_file
-from infrastructure.principals import PrincipalHandlers, Principals
+from infrastructure.principals import PrincipalHandlers, PrincipalInvestigators, Principals
 from infrastructure.projections import running as projecting
 from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
@@ -54,12 +55,14 @@ from infrastructure.store import (
     build_projector,
     build_proofs,
     build_rectification_statistics,
+    build_report_statistics,
     build_runner,
     build_sealer,
     build_statistics,
     build_vault,
     dispute_rules,
     migrate,
+    report_rules,
     search_rules,
 )
 
@@ -92,18 +95,27 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             max_attempts=config.save_attempts,
             proofs=proofs,
         )
+        services = build_services(
+            ledger,
+            vault,
+            max_attempts=config.save_attempts,
+            retention_days=config.retention_days,
+            proofs=proofs,
+            directory=PrincipalHandlers(principals),
+            complaint_rules=config.complaint_rules(),
+            dispute_rules=dispute_rules(config),
+            rectification_rules=config.rectification_rules(),
+        )
         app.state.runtime = Runtime(
             settings=config,
-            services=build_services(
-                ledger,
+            services=services,
+            reports=build_report_services(
+                services,
                 vault,
+                report_rules(config),
+                PrincipalInvestigators(principals),
                 max_attempts=config.save_attempts,
-                retention_days=config.retention_days,
                 proofs=proofs,
-                directory=PrincipalHandlers(principals),
-                complaint_rules=config.complaint_rules(),
-                dispute_rules=dispute_rules(config),
-                rectification_rules=config.rectification_rules(),
             ),
             principals=principals,
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
@@ -123,6 +135,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             rectification_statistics=(
                 build_rectification_statistics(ledger) if proofs is not None else None
             ),
+            report_statistics=build_report_statistics(ledger) if proofs is not None else None,
         )
         with contextlib.ExitStack() as stack:
             if config.run_sealer and proofs is not None:
@@ -188,6 +201,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         rectifications,
         reference,
         knowledge,
+        reports,
         subjects,
         ledger_routes,
         stats,

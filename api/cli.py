@@ -18,7 +18,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 
-from api import demo, demo_rectification
+from api import demo, demo_rectification, demo_reports
 from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
 from api.observability import configure_logging
@@ -27,7 +27,7 @@ from application.commands import CommandRunner
 from application.knowledge import KnowledgeDesk
 from application.ledger import Ledger, utc_now
 from application.saving import Saver
-from application.services import build_services
+from application.services import build_report_services, build_services
 from application.views import rfc3339
 from domain.common import InvalidInput
 from infrastructure.audit import (
@@ -44,6 +44,7 @@ from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.principals import Principals, PrincipalsFileError
 from infrastructure.rectification_stats import DIMENSIONS as RECTIFICATION_DIMENSIONS
+from infrastructure.report_stats import REPORT_DIMENSIONS
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
@@ -53,12 +54,14 @@ from infrastructure.store import (
     build_projector,
     build_proofs,
     build_rectification_statistics,
+    build_report_statistics,
     build_runner,
     build_sealer,
     build_statistics,
     build_vault,
     dispute_rules,
     migrate,
+    report_rules,
 )
 
 cli = typer.Typer(help="Xiaobao Ledger (消保账本) operations.", no_args_is_help=True)
@@ -110,14 +113,17 @@ def demo_command() -> None:
     migrate(settings)
     ledger = build_ledger(settings)
     try:
-        services = build_services(
-            ledger, build_vault(settings, ledger), dispute_rules=dispute_rules(settings)
-        )
-        claims = demo.load_demo(services, build_notary(settings))
         vault = build_vault(settings, ledger)
+        services = build_services(ledger, vault, dispute_rules=dispute_rules(settings))
+        notary = build_notary(settings)
+        claims = demo.load_demo(services, notary)
         articles = demo.load_knowledge(
             KnowledgeDesk(ledger, CommandRunner(ledger, vault, Saver(ledger, 10)))
         )
+        reports = build_report_services(
+            services, vault, report_rules(settings), demo_reports.DEMO_INVESTIGATORS
+        )
+        report_ids = demo_reports.load_reports(reports, services.events, notary)
     finally:
         ledger.close()
     base = f"http://{settings.host}:{settings.port}"
@@ -149,6 +155,14 @@ def demo_command() -> None:
         f"  curl -s -H 'Authorization: Bearer xb-demo-compliance' "
         f"'{base}/v1/rectifications/report?source_kind=inspection&source_ref="
         f"{quote(demo_rectification.NOTICE)}'"
+    )
+    console.print(
+        f"  curl -s -H 'Authorization: Bearer xb-demo-report_officer' "
+        f"{base}/v1/reports/{report_ids['closed']}"
+    )
+    console.print(
+        f"  curl -s -H 'Authorization: Bearer xb-demo-report_officer' "
+        f"'{base}/v1/reports?queue=overdue'"
     )
 
 
@@ -237,14 +251,15 @@ def projections() -> None:
 @cli.command()
 def stats(
     kind: Annotated[
-        str, typer.Argument(help="complaints, claims, disputes, education or rectifications")
+        str,
+        typer.Argument(help="complaints, claims, disputes, education, rectifications or reports"),
     ],
     period: Annotated[str, typer.Option(help="2026-07, 2026Q3 or 2026")],
     by: Annotated[str | None, typer.Option(help="up to two dimensions, e.g. cause,channel")] = None,
     format: Annotated[str, typer.Option(help="json or csv")] = "json",
 ) -> None:
     """Print statistics after bringing the views up to the log's head (as the API answers)."""
-    kinds = ("complaints", "claims", "disputes", "education", "rectifications")
+    kinds = ("complaints", "claims", "disputes", "education", "rectifications", "reports")
     if kind not in kinds or format not in ("json", "csv"):
         raise typer.BadParameter(f"kind: {', '.join(kinds)}; format: json or csv")
     settings = Settings()
@@ -265,6 +280,9 @@ def stats(
             elif kind == "rectifications":
                 dims = parse_dimensions(by, RECTIFICATION_DIMENSIONS, kind)
                 found = build_rectification_statistics(ledger).figures(asked, dims, now)
+            elif kind == "reports":
+                dims = parse_dimensions(by, REPORT_DIMENSIONS, kind)
+                found = build_report_statistics(ledger).figures(asked, dims, now)
             else:
                 allowed = CLAIM_DIMENSIONS if kind == "claims" else DISPUTE_DIMENSIONS
                 dims = parse_dimensions(by, allowed, kind)

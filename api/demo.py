@@ -65,6 +65,7 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
     {"name": "示范保险公司App", "role": "consumer_app", "partner_id": None},
     EDUCATOR,
     *RECTIFICATION_PRINCIPALS,
+    {"name": "举报专员", "role": "report_officer", "partner_id": None, "department": "消保部"},
 ]
 ARTICLES_FILE = Path(__file__).with_name("demo_data") / "knowledge_articles.json"
 

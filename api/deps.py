@@ -19,7 +19,7 @@ from api.responses import JSONBody
 from application.commands import CommandKey, CommandResult
 from application.gateway import Meta
 from application.ledger import utc_now
-from application.services import Knowledge, Services
+from application.services import Knowledge, ReportServices, Services
 from domain.common import Actor, check_occurred_at
 from infrastructure.case_stats import ClaimAndDisputeStatistics
 from infrastructure.complaint_stats import ComplaintStatistics
@@ -29,6 +29,7 @@ from infrastructure.notary import Notary
 from infrastructure.principals import Principal, Principals
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.rectification_stats import RectificationStatistics
+from infrastructure.report_stats import ReportStatistics
 from infrastructure.settings import Settings
 
 STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
@@ -43,6 +44,7 @@ class Runtime:
 
     settings: Settings
     services: Services
+    reports: ReportServices
     principals: Principals
     limiter: RateLimiter
     auth_failures: FailureThrottle
@@ -55,6 +57,7 @@ class Runtime:
     knowledge_statistics: KnowledgeStatistics | None = None
     education_statistics: EducationStatistics | None = None
     rectification_statistics: RectificationStatistics | None = None
+    report_statistics: ReportStatistics | None = None
 
 
 async def runtime(request: Request) -> Runtime:
@@ -124,7 +127,12 @@ async def notary(rt: Annotated[Runtime, Depends(runtime)]) -> Notary:
     return rt.notary
 
 
+async def reports(rt: Annotated[Runtime, Depends(runtime)]) -> ReportServices:
+    return rt.reports
+
+
 ServicesDep = Annotated[Services, Depends(services)]
+ReportsDep = Annotated[ReportServices, Depends(reports)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
 NotaryDep = Annotated[Notary, Depends(notary)]
 

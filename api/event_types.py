@@ -22,10 +22,12 @@ from api.fields import (
     WireModel,
     exact_json,
 )
+from api.report_bodies import TransferredReport
 from application import claims as c
 from application import disputes as ds
 from application import reference as r
 from application.complaint_commands import Intake, TransferComplaint, UrgeComplaint
+from application.reports import TransferReport
 from domain.claims import validate_lines
 from domain.common import ZERO, cst_date
 from domain.settlement import ChargeLine
@@ -279,6 +281,11 @@ EVENT_TYPES: dict[str, EventType] = {
     "xiaobao.court.enforced.v1": EventType("court", db.Enforced, _record_enforced),
     "xiaobao.regulator.complaint-transferred.v1": EventType(
         "regulator_platform", TransferData, _transfer
+    ),
+    "xiaobao.regulator.report-transferred.v1": EventType(
+        "regulator_platform",
+        TransferredReport,
+        lambda d, partner: TransferReport(d.intake()),
     ),
     "xiaobao.regulator.urged.v1": EventType(
         "regulator_platform",

@@ -87,12 +87,29 @@ RECTIFICATION_HEADINGS = {
     "overdue": "逾期未完成",
     "on_time_rate": "按期整改率",
 }
+REPORT_HEADINGS = {
+    "group": "分组",
+    "received": "受理举报量",
+    "accepted": "受理件数",
+    "declined": "不予受理件数",
+    "substantiated": "属实",
+    "partly_substantiated": "部分属实",
+    "not_substantiated": "不属实",
+    "overdue": "超期未办结",
+    "accepted_on_time": "按时受理",
+    "accepted_late": "逾期受理",
+    "acceptance_timeliness": "受理及时率",
+    "concluded_on_time": "按时办结",
+    "concluded_late": "逾期办结",
+    "conclusion_timeliness": "办结及时率",
+}
 SHEETS = {
     "complaints": ("投诉统计", COMPLAINT_HEADINGS),
     "claims": ("理赔结算统计", CLAIM_HEADINGS),
     "disputes": ("纠纷化解统计", DISPUTE_HEADINGS),
     "education": ("消保宣教统计", EDUCATION_HEADINGS),
     "rectifications": ("整改统计", RECTIFICATION_HEADINGS),
+    "reports": ("举报处理统计", REPORT_HEADINGS),
 }
 
 

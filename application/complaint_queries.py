@@ -19,6 +19,7 @@ from eventsourcing.utils import get_topic
 from application.complaint_views import closure_report, complaint_view, summary
 from application.ledger import Ledger, ProofSource, topics_of
 from application.personal import Opener, Vault
+from application.report_queries import feed_item as report_feed_item
 from application.routing import HandlerDirectory
 from application.views import history_entry, rfc3339, with_proofs
 from domain.complaint_clock import ComplaintRules
@@ -26,11 +27,14 @@ from domain.complaints import Complaint
 from domain.dispute_links import DisputeLinks, links_id
 from domain.disputes import Dispute
 from domain.rectification_links import RectificationLinks, rectification_links_id
+from domain.reports import Report
 
 RECEIVED_TOPIC = get_topic(getattr(Complaint, "Received"))  # noqa: B009 - made by the library
 DISPUTE_OPENED_TOPIC = get_topic(getattr(Dispute, "Opened"))  # noqa: B009
 QUEUES = ("mine", "team", "escalated", "overdue", "due-soon", "open")
 FEED_PAGE = 500
+REPORT_TOPICS = frozenset(topics_of(Report))
+FEED_TOPICS = [*topics_of(Complaint), *sorted(REPORT_TOPICS)]
 
 
 @dataclass(frozen=True)
@@ -150,20 +154,24 @@ class ComplaintQueries:
         }
 
     def feed(self, after: int) -> dict[str, Any]:
-        """State changes of 12378 transfers after a position, oldest first (≤ 500)."""
+        """State changes of 12378 transfers after a position, oldest first (≤ 500): complaint
+        entries as before, report entries marked `"kind": "report"`."""
         items: list[dict[str, Any]] = []
         last = after
         start = after + 1
         while len(items) < FEED_PAGE:
-            batch = self.ledger.recorder.select_notifications(
-                start, FEED_PAGE, topics=topics_of(Complaint)
-            )
+            batch = self.ledger.recorder.select_notifications(start, FEED_PAGE, topics=FEED_TOPICS)
             if not batch:
                 break
-            cases = self._cases_then({n.originator_id for n in batch})
+            report_ids = {n.originator_id for n in batch if n.topic in REPORT_TOPICS}
+            cases = self._cases_then({n.originator_id for n in batch} - report_ids)
+            reports = self._reports_then(report_ids)
             for n in batch:
-                for transfer, followed in cases.get((n.originator_id, n.originator_version), []):
+                key = (n.originator_id, n.originator_version)
+                for transfer, followed in cases.get(key, []):
                     items.append(_feed_item(transfer, followed, n.id))
+                if key in reports:
+                    items.append({**reports[key], "position": n.id})
                 last = n.id
                 if len(items) >= FEED_PAGE:
                     break
@@ -183,6 +191,19 @@ class ComplaintQueries:
                 assert state is not None
                 reports[(complaint_id, event.originator_version)] = self._transfers_of(state)
         return reports
+
+    def _reports_then(self, ids: set[Any]) -> dict[tuple[Any, int], dict[str, Any]]:
+        """For each (report, version) of a 12378-transferred report, its feed entry then
+        (taken at once: replay moves the one report object on)."""
+        states: dict[tuple[Any, int], dict[str, Any]] = {}
+        for report_id in ids:
+            state: Report | None = None
+            for event in self.ledger.stream(report_id):
+                state = event.mutate(state)
+                assert state is not None
+                if state.transfer_id is not None:
+                    states[(report_id, event.originator_version)] = report_feed_item(state, 0)
+        return states
 
     def _transfers_of(self, state: Complaint) -> list[tuple[Complaint, Complaint]]:
         pairs = [(state, state)] if state.transfer_id else []

@@ -17,6 +17,7 @@ from domain.complaints import Complaint
 from domain.disputes import Dispute
 from domain.personal import ERASED, Hold, Sealed, Subject, subject_stream_id
 from domain.policies import Policy
+from domain.reports import Report
 
 
 class Vault(Protocol):
@@ -151,7 +152,7 @@ class PersonalData:
 
 
 def _ended_at(record: Any) -> datetime | None:
-    """When a record stops being live: a claim when closed, a policy when it ends."""
+    """When a record stops being live: a claim or report when closed, a policy when it ends."""
     if isinstance(record, Claim):
         return record.closed_at
     if isinstance(record, Policy):
@@ -162,4 +163,6 @@ def _ended_at(record: Any) -> datetime | None:
         return ended
     if isinstance(record, Dispute):
         return record.ended_at
+    if isinstance(record, Report):
+        return record.closed_at
     return None

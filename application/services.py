@@ -25,6 +25,8 @@ from application.ledger import Ledger, ProofSource
 from application.personal import Opener, PersonalData, Vault
 from application.rectification import RectificationDesk
 from application.rectification_queries import RectificationQueries
+from application.report_queries import ReportQueries
+from application.reports import InvestigatorDirectory, ReportDesk, TransferReport
 from application.routing import HandlerDirectory, StaticDirectory
 from application.saving import Saver
 from application.settling import SettlementPlanner
@@ -32,6 +34,7 @@ from domain.complaint_clock import ComplaintRules
 from domain.dispute_rules import DisputeRules
 from domain.knowledge import SearchRules
 from domain.rectification import RectificationRules
+from domain.report_clock import ReportRules
 
 
 @dataclass(frozen=True)
@@ -145,3 +148,26 @@ def build_knowledge(
         reference=KnowledgeReference(ledger, runner, default_synonyms),
         log=log,
     )
+
+
+@dataclass(frozen=True)
+class ReportServices:
+    """Reports of misconduct (举报): the officers' desk and the reads."""
+
+    desk: ReportDesk
+    queries: ReportQueries
+
+
+def build_report_services(
+    services: Services,
+    vault: Vault,
+    rules: ReportRules,
+    investigators: InvestigatorDirectory,
+    max_attempts: int = 10,
+    proofs: ProofSource | None = None,
+) -> ReportServices:
+    """The report services over the same ledger; 12378 transfers go through its gateway."""
+    runner = CommandRunner(services.ledger, vault, Saver(services.ledger, max_attempts))
+    desk = ReportDesk(services.ledger, vault, investigators, runner, rules)
+    services.events.register(TransferReport, desk.receive_transfer)
+    return ReportServices(desk, ReportQueries(services.ledger, vault, rules, proofs))

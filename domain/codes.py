@@ -1,5 +1,6 @@
 """Code lists kept as reference data: complaint causes (default list modelled on the insurance
-complaint causes of GB/T 43568-2023), extended or renamed by admins, never deleted."""
+complaint causes of GB/T 43568-2023) and report categories (domain.md §6), extended or
+renamed by admins, never deleted."""
 
 from __future__ import annotations
 
@@ -21,8 +22,18 @@ DEFAULT_CAUSES: dict[str, str] = {
     "marketing": "营销扰民",
     "other": "其他",
 }
+DEFAULT_REPORT_CATEGORIES: dict[str, str] = {
+    "sales_misrepresentation": "销售误导",
+    "unlicensed_agent": "违规代理",
+    "fraud": "欺诈",
+    "data_misuse": "个人信息违规",
+    "claims_obstruction": "惜赔拖赔",
+    "misappropriation": "侵占挪用",
+    "other": "其他",
+}
 DEFAULTS: dict[str, dict[str, str]] = {
     "causes": DEFAULT_CAUSES,
+    "report_categories": DEFAULT_REPORT_CATEGORIES,
     "knowledge_categories": DEFAULT_CATEGORIES,
     "audiences": DEFAULT_AUDIENCES,
 }

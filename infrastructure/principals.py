@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 
+from application.reports import Investigator
 from application.routing import Handler
 
 log = logging.getLogger("xiaobao.principals")
@@ -42,6 +43,9 @@ ROLES = frozenset(
         "department",
     }
 )
+
+
+INVESTIGATOR_ROLES = frozenset({"report_officer", "supervisor", "compliance", "handler"})
 
 
 class PrincipalsFileError(ValueError):
@@ -168,3 +172,16 @@ class PrincipalHandlers:
 
     def team_of(self, name: str) -> str | None:
         return next((p.team for p in self.principals.all() if p.name == name), None)
+
+
+class PrincipalInvestigators:
+    """Staff of the principals file who may investigate reports, with their departments."""
+
+    def __init__(self, principals: Principals) -> None:
+        self.principals = principals
+
+    def investigator(self, name: str) -> Investigator | None:
+        for p in self.principals.all():
+            if p.name == name and p.role in INVESTIGATOR_ROLES:
+                return Investigator(p.name, p.department)
+        return None

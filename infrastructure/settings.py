@@ -45,7 +45,12 @@ class Settings(BaseSettings):
         description="the ledger's verifier key an auditor pins for `xiaobao verify --bundle`",
     )
     retention_days: dict[str, int] = Field(
-        default_factory=lambda: {"claims": 3650, "policies": 3650, "complaints": 3650},
+        default_factory=lambda: {
+            "claims": 3650,
+            "policies": 3650,
+            "complaints": 3650,
+            "reports": 3650,
+        },
         description="days a closed record is kept before its subject may be erased",
     )
     host: str = "127.0.0.1"
@@ -82,6 +87,10 @@ class Settings(BaseSettings):
     rectification_high_days: int = RECTIFICATION_DEFAULTS.high_days
     rectification_medium_days: int = RECTIFICATION_DEFAULTS.medium_days
     rectification_low_days: int = RECTIFICATION_DEFAULTS.low_days
+    report_acceptance_days: int = Field(default=15, ge=1, description="举报受理期限")
+    report_conclusion_days: int = Field(default=60, ge=1, description="受理后办结期限")
+    report_extension_days: int = Field(default=30, ge=1, description="延期（一次）")
+    report_due_soon_days: int = Field(default=3, ge=0)
     projection_max_lag: int = Field(default=10_000, ge=0, description="/readyz tolerance")
     projection_retry_first_seconds: float = Field(
         default=1.0, gt=0, description="a failing view is tried again after this, doubling"

@@ -41,6 +41,8 @@ from domain.rectification import (
     Verification,
 )
 from domain.reference import LevelTerms, ProductVersion, SchemeVersion
+from domain.report_clock import ReportRules
+from domain.reports import Report, ReportSubject
 from domain.settlement import ChargeLine, ProductTerms, SchemeTerms, SettlementInputs, Split
 from domain.training import staff_keys
 from infrastructure.case_stats import ClaimAndDisputeStatistics
@@ -68,6 +70,8 @@ from infrastructure.proof_service import LedgerProofs
 from infrastructure.recorder import text_array
 from infrastructure.rectification_facts import RectificationFacts
 from infrastructure.rectification_stats import RectificationStatistics
+from infrastructure.report_facts import ReportFacts
+from infrastructure.report_stats import ReportStatistics
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
 from infrastructure.settings import Settings
 from infrastructure.transcoder import OrjsonTranscoder
@@ -100,6 +104,7 @@ VALUE_TYPES: tuple[type[Any], ...] = (
     ProgressNote,
     Verification,
     DueExtension,
+    ReportSubject,
 )
 _ = Accumulator  # accumulators store only plain values
 
@@ -208,6 +213,16 @@ def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:
     )
 
 
+def report_rules(settings: Settings) -> ReportRules:
+    """The report clocks' periods from the settings."""
+    return ReportRules(
+        acceptance_days=settings.report_acceptance_days,
+        conclusion_days=settings.report_conclusion_days,
+        extension_days=settings.report_extension_days,
+        due_soon_days=settings.report_due_soon_days,
+    )
+
+
 def dispute_rules(settings: Settings) -> DisputeRules:
     """The dispute windows from the settings, with their holiday calendar."""
     return DisputeRules(
@@ -309,6 +324,7 @@ def fact_views(settings: Settings, ledger: Ledger) -> list[View]:
         ActivityFacts(lambda aid, v: ledger.find(EducationActivity, aid, version=v)),
         TrainingFacts(),
         RectificationFacts(lambda iid, v: ledger.find(RectificationItem, iid, version=v)),
+        ReportFacts(report_rules(settings), lambda rid, v: ledger.find(Report, rid, version=v)),
     ]
 
 
@@ -347,6 +363,11 @@ def build_education_statistics(ledger: Ledger, principals: Principals) -> Educat
 def build_rectification_statistics(ledger: Ledger) -> RectificationStatistics:
     """Rectification statistics over their fact view."""
     return RectificationStatistics(ViewStore(ledger.recorder))
+
+
+def build_report_statistics(ledger: Ledger) -> ReportStatistics:
+    """Report statistics over the report fact view."""
+    return ReportStatistics(ViewStore(ledger.recorder))
 
 
 def build_statistics(ledger: Ledger) -> ComplaintStatistics:

@@ -77,6 +77,7 @@ TABLES = (
     "view_training_sessions",
     "view_training_attendees",
     "view_rectification_facts",
+    "view_report_facts",
 )
 
 

@@ -1,7 +1,7 @@
 """The regulators' and supervisors' dashboard: headline figures, quarterly trend, breakdowns
-by cause and channel, timeliness, 12378 transfers and the early-warning count — server-rendered
-HTML and SVG in Chinese, working offline. A login form takes a token once and sets an
-HttpOnly session cookie."""
+by cause and channel, reports of misconduct by category, timeliness, 12378 transfers and the
+early-warning count — server-rendered HTML and SVG in Chinese, working offline. A login form
+takes a token once and sets an HttpOnly session cookie."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from api.labels import code
 from api.routes.stats import statistics
 from api.svg import bars
 from application.ledger import utc_now
-from domain.codes import DEFAULT_CAUSES
+from domain.codes import DEFAULT_CAUSES, DEFAULT_REPORT_CATEGORIES
 from domain.common import CST
 from infrastructure.complaint_stats import ComplaintStatistics, Period, parse_period
 from infrastructure.principals import Principal
@@ -35,6 +35,7 @@ COOKIE = "xiaobao_session"
 ROLES = ("regulator", "supervisor")
 SESSION_SECONDS = 8 * 3600
 CAUSES = DEFAULT_CAUSES  # the default labels of the cause codes (domain/codes.py)
+REPORT_CATEGORIES = DEFAULT_REPORT_CATEGORIES
 CHANNELS = {
     "12378": "12378转办",
     "hotline": "热线",
@@ -155,6 +156,11 @@ def _render(stats: ComplaintStatistics, rt: Runtime, now: datetime) -> str:
     by_cause = stats.figures(current, ("cause",), now)["groups"]
     by_channel = stats.figures(current, ("channel",), now)["groups"]
     warnings = rt.services.complaint_queries.risk(now, "high", pseudonymous=True)
+    by_category = (
+        rt.report_statistics.figures(current, ("category",), now)["groups"]
+        if rt.report_statistics is not None
+        else []
+    )
     timeliness = totals["timeliness"]
     headline = [
         ("received", "本季度受理投诉", totals["received"]),
@@ -184,6 +190,16 @@ def _render(stats: ComplaintStatistics, rt: Runtime, now: datetime) -> str:
                 [
                     (CHANNELS.get(g["key"]["channel"], g["key"]["channel"]), float(g["received"]))
                     for g in by_channel
+                ],
+            ),
+            bars(
+                "举报类别分布（本季度受理）",
+                [
+                    (
+                        REPORT_CATEGORIES.get(g["key"]["category"], g["key"]["category"]),
+                        float(g["received"]),
+                    )
+                    for g in by_category
                 ],
             ),
             bars(

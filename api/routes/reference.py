@@ -138,6 +138,7 @@ class CodeBody(WireModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+CategoryReader = Annotated[Principal, Depends(roles(*STAFF_READERS, "report_officer"))]
 CodeKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
@@ -211,6 +212,32 @@ async def get_audiences(caller: Reader, services: ServicesDep) -> dict[str, Any]
 async def get_causes(caller: Reader, services: ServicesDep) -> dict[str, Any]:
     """Every complaint cause code with its name."""
     return await run_in_threadpool(services.reference.codes, "causes")
+
+
+@router.put("/v1/reference/report-categories/{code}", status_code=201, responses=PUT_RESPONSES)
+async def put_report_category(
+    code: CodeKey,
+    body: CodeBody,
+    caller: Admin,
+    services: ServicesDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONBody:
+    """Add a report category (举报类别) or rename one; the defaults are domain.md §6's."""
+    result = await run_in_threadpool(
+        services.reference.put_code,
+        "report_categories",
+        code,
+        body.name,
+        _meta(caller),
+        command_key(caller, idempotency_key, f"report-categories/{code}", body.model_dump()),
+    )
+    return command_response(result)
+
+
+@router.get("/v1/reference/report-categories", response_model=m.CodeList)
+async def get_report_categories(caller: CategoryReader, services: ServicesDep) -> dict[str, Any]:
+    """Every report category with its name."""
+    return await run_in_threadpool(services.reference.codes, "report_categories")
 
 
 @router.get("/v1/reference/schemes/{scheme_id}", response_model=m.SchemeVersions)

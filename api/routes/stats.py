@@ -16,6 +16,7 @@ from api import education_models as em
 from api import knowledge_models as km
 from api import read_models as m
 from api import rectification_models as r
+from api import report_models as rm
 from api.deps import ProofsDep, Runtime, roles, runtime
 from api.errors import Problem
 from api.exports import metadata_headers, to_csv, to_xlsx
@@ -39,6 +40,7 @@ from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.principals import Principal
 from infrastructure.rectification_stats import DIMENSIONS as RECTIFICATION_DIMENSIONS
 from infrastructure.rectification_stats import RectificationStatistics
+from infrastructure.report_stats import REPORT_DIMENSIONS, ReportStatistics
 
 router = APIRouter(tags=["statistics"])
 Reader = Annotated[Principal, Depends(roles("regulator", "supervisor", "auditor", "admin"))]
@@ -345,3 +347,46 @@ async def rectification_figures(
         "groups": found["groups"],
     }
     return _formatted(body, "rectifications", query.format)
+
+
+async def report_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ReportStatistics:
+    if rt.report_statistics is None:
+        raise Problem(503, "statistics need SQLite or PostgreSQL")
+    return rt.report_statistics
+
+
+@router.get("/v1/stats/reports", responses=_responses(rm.ReportStatistics))
+async def report_figures(
+    caller: Reader,
+    stats: Annotated[ReportStatistics, Depends(report_statistics)],
+    proofs: ProofsDep,
+    query: Annotated[CaseQuery, Depends(case_query)],
+) -> Any:
+    """Reports of misconduct (举报) in the period: received, accepted, declined, concluded by
+    finding, overdue at `evaluated_at`, and the timeliness of acceptance and conclusion; by
+    category and channel. No reporter data."""
+    now = utc_now()
+    asked = parse_period(query.period, now)
+    dimensions = parse_dimensions(query.by, REPORT_DIMENSIONS, "reports")
+    target = (
+        query.position
+        if query.position is not None
+        else await run_in_threadpool(current_position, proofs)
+    )
+    deadline = time.monotonic() + (query.wait if query.position is not None else 0)
+    while await run_in_threadpool(stats.tracked) < target:
+        if time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(0.05)
+    found = await run_in_threadpool(stats.figures, asked, dimensions, now)
+    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
+    body = {
+        "period": query.period,
+        "position": found["position"],  # read with the figures, in one snapshot
+        "caught_up": found["position"] >= target,
+        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
+        "evaluated_at": rfc3339(found["evaluated_at"]),
+        "totals": found["totals"],
+        "groups": found["groups"],
+    }
+    return _formatted(body, "reports", query.format)

@@ -36,6 +36,12 @@ PRINCIPALS: list[dict[str, Any]] = [
     {"name": "Educator", "role": "educator", "partner_id": None},
     {"name": "Compliance", "role": "compliance", "partner_id": None},
     {"name": "Claims Department", "role": "department", "partner_id": None, "department": "claims"},
+    {
+        "name": "Report Officer",
+        "role": "report_officer",
+        "partner_id": None,
+        "department": "consumer-protection",
+    },
 ]
 TOKENS = {p["partner_id"] or p["role"]: f"token-{p['partner_id'] or p['role']}" for p in PRINCIPALS}
 _ids = itertools.count(1)

@@ -126,6 +126,39 @@ RECTIFICATION_ROWS = {
     )
     for step, (body, roles) in RECTIFICATION_STEPS.items()
 }
+REPORT: dict[str, Any] = {
+    "channel": "hotline",
+    "anonymous": False,
+    "reporter": {"id": "r-1", "name": "李四", "phone": "13800000000"},
+    "category": "fraud",
+    "subject": {"kind": "staff", "ref": "S-1", "department": "sales"},
+    "facts": "虚构理赔",
+}
+REPORT_BODIES: dict[str, dict[str, Any]] = {
+    "decline": {"reason": "duplicate"},
+    "assign": {"investigator": "Supervisor"},
+    "findings": {"summary": "s"},
+    "extend": {"reason": "complex"},
+    "conclude": {"finding": "substantiated", "basis": "b"},
+    "notify": {"delivery": {"method": "sms", "delivered_at": "2026-01-01T00:00:00Z"}},
+}
+REPORT_ROWS = {
+    ("POST", f"/v1/reports/{{report_id}}/{action}"): Row(
+        post_json(f"/v1/reports/{{report}}/{action}", REPORT_BODIES.get(action, {})),
+        {"supervisor": LET_THROUGH} if action == "extend" else {"report_officer": LET_THROUGH},
+    )
+    for action in (
+        "accept",
+        "decline",
+        "assign",
+        "findings",
+        "extend",
+        "conclude",
+        "notify",
+        "close",
+    )
+}
+REPORT_READERS = {"report_officer": 200, "supervisor": 200, "auditor": 200}
 
 
 def get(path: str) -> Callable[[Api, dict[str, str], dict[str, str]], Any]:
@@ -281,6 +314,16 @@ TABLE: dict[tuple[str, str], Row] = {
         ),
         {"admin": 201},
     ),
+    ("PUT", "/v1/reference/report-categories/{code}"): Row(
+        lambda api, ids, headers: api.client.put(
+            "/v1/reference/report-categories/matrix", json={"name": "矩阵"}, headers=headers
+        ),
+        {"admin": 201},
+    ),
+    ("GET", "/v1/reference/report-categories"): Row(
+        get("/v1/reference/report-categories"),
+        dict.fromkeys(STAFF_READERS, 200) | {"report_officer": 200},
+    ),
     ("GET", "/v1/reference/causes"): Row(
         get("/v1/reference/causes"), dict.fromkeys(STAFF_READERS, 200)
     ),
@@ -367,6 +410,10 @@ TABLE: dict[tuple[str, str], Row] = {
         public_status=401,
     ),
     ("GET", "/dashboard"): Row(get("/dashboard"), {"regulator": 200, "supervisor": 200}),
+    ("GET", "/v1/stats/reports"): Row(
+        get("/v1/stats/reports?period=2026"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
     ("GET", "/v1/stats/claims"): Row(
         get("/v1/stats/claims?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
@@ -407,6 +454,13 @@ TABLE: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/v1/rectifications/{item_id}/history"): Row(
         get("/v1/rectifications/{item}/history"), RECTIFICATION_READERS
+    ),
+    **REPORT_ROWS,
+    ("POST", "/v1/reports"): Row(post_json("/v1/reports", REPORT), {"report_officer": 201}),
+    ("GET", "/v1/reports"): Row(get("/v1/reports?queue=open"), REPORT_READERS),
+    ("GET", "/v1/reports/{report_id}"): Row(get("/v1/reports/{report}"), REPORT_READERS),
+    ("GET", "/v1/reports/{report_id}/history"): Row(
+        get("/v1/reports/{report}/history"), REPORT_READERS
     ),
     ("GET", "/v1/ledger/checkpoint"): Row(get("/v1/ledger/checkpoint"), dict.fromkeys(WHO, 200)),
     ("GET", "/v1/ledger/public-key"): Row(get("/v1/ledger/public-key"), dict.fromkeys(WHO, 200)),
@@ -536,6 +590,7 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
     item = api.client.post(
         "/v1/rectifications", json=RECTIFICATION, headers=bearer("compliance")
     ).json()["id"]
+    report = api.client.post("/v1/reports", json=REPORT, headers=bearer("report_officer"))
     ids = {
         "claim": claim,
         "seq": "",
@@ -545,6 +600,7 @@ def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
         "activity": activity,
         "training": training,
         "item": item,
+        "report": report.json()["id"],
     }
     for (method, path), row in TABLE.items():
         anonymous = row.call(api, ids, {})
