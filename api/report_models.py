@@ -91,6 +91,9 @@ class Report(ReadModel):
     reporter: Reporter | None = Field(
         default=None, description="present only in report officers' reads of named reports"
     )
+    rectification_items: list[str] = Field(
+        default_factory=list, description="rectification items opened from this report"
+    )
 
 
 class ReportLine(ReadModel):

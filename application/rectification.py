@@ -29,12 +29,19 @@ from domain.rectification import (
     Source,
 )
 from domain.rectification_links import RectificationLinks, rectification_links_id, source_key
+from domain.reports import Report
 
 
 class ComplaintNotDecided(DomainError):
     """Root-cause tracing starts from decided complaints."""
 
     rule = "complaint_not_decided"
+
+
+class ReportNotSubstantiated(DomainError):
+    """Rectification from a report starts from its substantiated (or partly) conclusion."""
+
+    rule = "report_not_substantiated"
 
 
 @dataclass(frozen=True)
@@ -98,9 +105,6 @@ class Conditions:
     if_match: int | None = None
 
 
-ReportCheck = Callable[[Reads, UUID], None]
-
-
 class RectificationDesk:
     """The compliance department's and the responsible departments' commands."""
 
@@ -109,12 +113,10 @@ class RectificationDesk:
         ledger: Ledger,
         runner: CommandRunner,
         rules: RectificationRules,
-        report_check: ReportCheck | None = None,
     ) -> None:
         self.ledger = ledger
         self.runner = runner
         self.rules = rules
-        self.report_check = report_check
 
     def open(self, cmd: OpenItem, meta: Meta, key: CommandKey | None) -> CommandResult:
         """Open an item: 201 with its id and due date; links saved in the same transaction."""
@@ -125,7 +127,8 @@ class RectificationDesk:
             links_ids += [rectification_links_id("complaint", str(c)) for c in cmd.complaint_ids]
             if cmd.report_id is not None:
                 links_ids.append(rectification_links_id("report", str(cmd.report_id)))
-            reads.prefetch(*cmd.complaint_ids, *links_ids)
+            reports = [cmd.report_id] if cmd.report_id is not None else []
+            reads.prefetch(*cmd.complaint_ids, *reports, *links_ids)
             item = RectificationItem.open(
                 source=cmd.source,
                 finding=cmd.finding,
@@ -157,9 +160,13 @@ class RectificationDesk:
         return self.runner.run(key, attempt)
 
     def _check_report(self, reads: Reads, report_id: UUID) -> None:
-        if self.report_check is None:
+        report = reads.get(Report, report_id)
+        if report is None:
             raise UnknownRecord(f"unknown report {report_id}")
-        self.report_check(reads, report_id)
+        if not report.substantiated:
+            raise ReportNotSubstantiated(
+                f"report {report_id} is not concluded as substantiated or partly substantiated"
+            )
 
     def _linked(self, reads: Reads, kind: str, key: str, item_id: UUID) -> RectificationLinks:
         links = reads.get(RectificationLinks, rectification_links_id(kind, key))

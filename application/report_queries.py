@@ -19,6 +19,7 @@ from application.ledger import Ledger, NotFound, ProofSource
 from application.personal import Opener, Vault
 from application.report_views import next_due, report_line, report_view
 from application.views import history_entry, rfc3339, with_proofs
+from domain.rectification_links import RectificationLinks, rectification_links_id
 from domain.report_clock import ReportRules
 from domain.reports import CLOSED, CONCLUDED, DECLINED, Report
 
@@ -81,7 +82,13 @@ class ReportQueries:
         reporter = None
         if reader.sees_reporter and report.reporter is not None:
             reporter = self.opener.reveal(report.reporter)
-        return report_view(report, as_of or now, self.rules, reporter)
+        traced = self.ledger.find(
+            RectificationLinks, rectification_links_id("report", str(report_id))
+        )
+        return {
+            **report_view(report, as_of or now, self.rules, reporter),
+            "rectification_items": [str(i) for i in traced.items] if traced else [],
+        }
 
     def history(
         self, report_id: UUID, reader: ReportReader, proofs: bool = False

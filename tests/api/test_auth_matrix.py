@@ -191,6 +191,7 @@ KB_READERS = {
     "educator",
     "compliance",  # every staff role reads published articles (contract)
     "department",
+    "report_officer",
 }
 KB_STAFF = {"editor", "reviewer", "auditor"}
 ARTICLE_PATH = "/v1/knowledge/articles/{article_id}"

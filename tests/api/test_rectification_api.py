@@ -376,3 +376,28 @@ def test_every_rectification_read_sends_what_openapi_describes(api: Api) -> None
     for model, response in checks:
         assert response.status_code == 200, response.text
         model.model_validate(response.json())
+
+
+def test_an_item_traced_from_a_substantiated_report_is_listed_on_the_report(api: Api) -> None:
+    from tests.api.test_reports_api import investigate, new_report
+    from tests.api.test_reports_api import step as report_step
+
+    report = new_report(api)
+    source = {"kind": "report", "ref": "举报核查 2026-01"}
+    early = post(api, "/v1/rectifications", body(source=source, report_id=report), "compliance")
+    assert early.status_code == 409
+    assert early.json()["type"] == "urn:xiaobao:rule:report_not_substantiated"
+    assert report in early.json()["detail"]
+    investigate(api, report)
+    concluded = report_step(
+        api, report, "conclude", {"finding": "partly_substantiated", "basis": "录音"}
+    )
+    assert concluded.status_code == 200, concluded.text
+    item = open_item(api, "compliance", source=source, report_id=report)
+    read = api.get(f"/v1/reports/{report}", "report_officer").json()
+    assert read["rectification_items"] == [item]
+    assert api.get(f"/v1/rectifications/{item}", "compliance").json()["report_id"] == report
+    missing = str(uuid4())
+    unknown = post(api, "/v1/rectifications", body(source=source, report_id=missing), "compliance")
+    assert unknown.status_code == 409
+    assert missing in unknown.json()["detail"]
