@@ -5,10 +5,6 @@ takes a token once and sets an HttpOnly session cookie."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from html import escape
@@ -22,18 +18,16 @@ from api.deps import Runtime, authenticate, runtime
 from api.errors import Problem
 from api.labels import code
 from api.routes.stats import statistics
+from api.sessions import COOKIE, session_principal, start_session
 from api.svg import bars
 from application.ledger import utc_now
 from domain.codes import DEFAULT_CAUSES, DEFAULT_REPORT_CATEGORIES
 from domain.common import CST
 from infrastructure.complaint_stats import ComplaintStatistics, Period, parse_period
 from infrastructure.principals import Principal
-from infrastructure.vault import load_or_create_index_key
 
 router = APIRouter(tags=["dashboard"])
-COOKIE = "xiaobao_session"
 ROLES = ("regulator", "supervisor")
-SESSION_SECONDS = 8 * 3600
 CAUSES = DEFAULT_CAUSES  # the default labels of the cause codes (domain/codes.py)
 REPORT_CATEGORIES = DEFAULT_REPORT_CATEGORIES
 CHANNELS = {
@@ -46,45 +40,13 @@ CHANNELS = {
 }
 
 
-def _secret(rt: Runtime) -> bytes:
-    """Derived from the server's own secret (the blind-index key file, mode 0600)."""
-    secret = load_or_create_index_key(rt.settings.index_key_file)
-    return hmac.new(secret, b"dashboard-session", hashlib.sha256).digest()
-
-
-def _session(rt: Runtime, name: str) -> str:
-    """`name|expiry|mac`, the name base64url-encoded (cookies carry ASCII only)."""
-    expires = int(time.time()) + SESSION_SECONDS
-    payload = f"{base64.urlsafe_b64encode(name.encode()).decode()}|{expires}"
-    mac = hmac.new(_secret(rt), payload.encode(), hashlib.sha256).hexdigest()
-    return f"{payload}|{mac}"
-
-
-def _from_session(rt: Runtime, cookie: str | None) -> Principal | None:
-    if not cookie or cookie.count("|") != 2 or not cookie.isascii():
-        return None
-    name, expires, mac = cookie.split("|")
-    expected = hmac.new(_secret(rt), f"{name}|{expires}".encode(), hashlib.sha256).hexdigest()
-    if (
-        not hmac.compare_digest(mac, expected)
-        or not expires.isdigit()
-        or int(expires) < time.time()
-    ):
-        return None
-    try:
-        decoded = base64.urlsafe_b64decode(name.encode()).decode()
-    except ValueError:
-        return None
-    return next((p for p in rt.principals.all() if p.name == decoded), None)
-
-
 async def viewer(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Principal | None:
     """The caller by bearer token or session cookie; None sends them to the login form."""
     header = request.headers.get("authorization", "")
     found = (
         authenticate(rt, request, header[7:].strip())
         if header.lower().startswith("bearer ")
-        else _from_session(rt, request.cookies.get(COOKIE))
+        else session_principal(rt, request.cookies.get(COOKIE))
     )
     if found is not None and found.role not in ROLES:
         raise Problem(403, f"the {found.role} role may not use the dashboard")
@@ -113,10 +75,7 @@ def login(
     if found.role not in ROLES:
         raise Problem(403, f"the {found.role} role may not use the dashboard")
     response = RedirectResponse("/dashboard", status_code=303)
-    response.set_cookie(
-        COOKIE, _session(rt, found.name), httponly=True, samesite="strict", max_age=SESSION_SECONDS
-    )
-    return response
+    return start_session(response, rt, found)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
