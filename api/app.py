@@ -21,6 +21,7 @@ from api.middleware import Gateway
 from api.observability import Metrics
 from api.ratelimit import FailureThrottle, RateLimiter
 from api.routes import (
+    audit,
     claims,
     complaints,
     dashboard,
@@ -206,6 +207,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
         ledger_routes,
         stats,
         dashboard,
+        audit,
         operations,
     ):
         app.include_router(module.router)

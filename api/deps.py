@@ -16,6 +16,7 @@ from api.errors import Problem
 from api.observability import Metrics
 from api.ratelimit import FailureThrottle, RateLimiter, retry_after
 from api.responses import JSONBody
+from api.sessions import COOKIE, session_principal
 from application.commands import CommandKey, CommandResult
 from application.gateway import Meta
 from application.ledger import utc_now
@@ -95,10 +96,19 @@ async def principal(
     rt: Annotated[Runtime, Depends(runtime)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller; 401 when the token is missing or unknown (429 after many unknown ones)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    """The caller; 401 when the token is missing or unknown (429 after many unknown ones). A
+    read (GET) without a token may carry the session cookie of the staff pages instead (the
+    auditor's console reads the contract's routes from the browser that way); writes always
+    need the token."""
+    if credentials is None and request.method in ("GET", "HEAD") and COOKIE in request.cookies:
+        session = session_principal(rt, request.cookies[COOKIE])
+        if session is None:
+            raise Problem(401, "the session has expired or is not valid")
+        found = session
+    elif credentials is None or credentials.scheme.lower() != "bearer":
         raise Problem(401, "a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
-    found = authenticate(rt, request, credentials.credentials, {"WWW-Authenticate": "Bearer"})
+    else:
+        found = authenticate(rt, request, credentials.credentials, {"WWW-Authenticate": "Bearer"})
     wait = rt.limiter.take(found.name)
     if wait > 0:
         raise Problem(

@@ -17,8 +17,9 @@ from api.observability import Metrics, request_id
 log = logging.getLogger("xiaobao.http")
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 WRITES = frozenset({"POST", "PUT", "PATCH"})
-# Routes that read their own media types: CloudEvents, and the dashboard's login form.
-OWN_MEDIA_TYPES = frozenset({"/v1/events", "/dashboard/login"})
+# Routes that read their own media types: CloudEvents, and the login forms of the dashboard
+# and the auditor's console.
+OWN_MEDIA_TYPES = frozenset({"/v1/events", "/dashboard/login", "/audit/login"})
 
 
 class Gateway:

@@ -415,6 +415,21 @@ TABLE: dict[tuple[str, str], Row] = {
         get("/v1/stats/reports?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
     ),
+    ("GET", "/audit/login"): Row(get("/audit/login"), {}, public=True),
+    ("POST", "/audit/login"): Row(
+        lambda api, ids, headers: api.client.post(
+            "/audit/login", data={"token": "none"}, headers=headers
+        ),
+        {},
+        public_status=401,
+    ),
+    ("POST", "/audit/logout"): Row(
+        lambda api, ids, headers: api.client.post("/audit/logout", headers=headers),
+        {},
+        public=True,
+    ),
+    ("GET", "/audit/console.js"): Row(get("/audit/console.js"), {}, public=True),
+    ("GET", "/audit"): Row(get("/audit"), {"auditor": 200}),
     ("GET", "/v1/stats/claims"): Row(
         get("/v1/stats/claims?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
