@@ -128,6 +128,6 @@ def _page(title: str, body: str) -> str:
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;"
         "font-size:13px;text-align:left}tr[data-version]{cursor:pointer}"
         ".ok{color:#176117}.bad{color:#b00020;font-weight:bold}"
-        "pre{background:#f6f6f6;padding:8px;max-height:400px;overflow:auto}"
+        "pre{background:#f6f6f6;padding:8px;max-height:400px;overflow:auto}pre:empty{display:none}"
         f"</style></head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )

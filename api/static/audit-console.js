@@ -177,6 +177,17 @@ function beijing(text) {
   const two = (n) => String(n).padStart(2, "0");
   return `${t.getUTCFullYear()}-${two(t.getUTCMonth() + 1)}-${two(t.getUTCDate())} ${two(t.getUTCHours())}:${two(t.getUTCMinutes())} 北京时间`;
 }
+const ROLES = {
+  hospital: "医院", insurer: "保险公司", regulator_platform: "12378平台", mediator: "调解组织",
+  arbitrator: "仲裁机构", court: "法院", handler: "投诉处理人员", supervisor: "主管",
+  auditor: "审计人员", regulator: "监管人员", admin: "管理员", system: "系统",
+};
+function actorName(actor) {
+  if (!actor) return "—";
+  if (typeof actor !== "object") return String(actor);
+  const role = ROLES[actor.role] || actor.role || "";
+  return `${actor.name || actor.partner_id || "—"}（${role}）`;
+}
 async function getJson(path) {
   const response = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
   let body = null;
@@ -221,7 +232,16 @@ async function loadKey() {
 
 async function checkConsistency() {
   const out = $("consistency");
+  out.removeAttribute("data-checked");
   out.textContent = "";
+  try {
+    await consistency(out);
+  } finally {
+    out.setAttribute("data-checked", "true");
+  }
+}
+
+async function consistency(out) {
   if (!pinned) { out.className = "bad"; out.textContent = "未固定验证密钥，未做一致性检查。"; return; }
   try {
     const current = await signedCheckpoint(undefined);
@@ -273,7 +293,9 @@ async function showState(kind, id, version) {
 }
 
 async function lookUp(kind, id) {
+  id = id.toLowerCase();
   const result = $("result");
+  result.removeAttribute("data-done");
   result.textContent = "";
   $("state").textContent = "";
   let history;
@@ -281,6 +303,7 @@ async function lookUp(kind, id) {
     history = await getJson(`/v1/${kind}/${encodeURIComponent(id)}/history?proofs=true`);
   } catch (e) {
     result.append(el("p", { class: "bad", id: "not-found" }, e.status === 404 || e.status === 422 ? `未找到${KINDS[kind]}：${id}` : "查询失败：" + e.message));
+    result.setAttribute("data-done", "true");
     return;
   }
   const events = history.events;
@@ -298,7 +321,7 @@ async function lookUp(kind, id) {
     const row = el("tr", { "data-version": String(event.version), "data-position": String(event.position) },
       el("td", {}, String(event.version)), el("td", {}, String(event.position)), el("td", {}, event.type),
       el("td", {}, beijing(event.occurred_at)), el("td", {}, beijing(event.recorded_at)),
-      el("td", {}, String(event.actor ?? "—")), verdict);
+      el("td", { class: "actor" }, actorName(event.actor)), verdict);
     row.addEventListener("click", () => { $("version").value = String(event.version); showState(kind, id, event.version); });
     table.append(row);
     if (!pinned) continue;
@@ -325,6 +348,7 @@ async function findClaim(encounter, hospital) {
 document.addEventListener("DOMContentLoaded", async () => {
   $("key-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    $("consistency").removeAttribute("data-checked");
     const text = $("key").value.trim();
     try {
       await parseVerifierKey(text);
