@@ -83,3 +83,24 @@ def test_the_script_is_served_by_the_service_and_names_no_other_host(api: Api) -
     assert "http://" not in script.text
     assert "https://" not in script.text
     assert "public-key" not in script.text  # never fetches the server's verifier key
+
+
+def test_the_session_reads_complaint_and_dispute_histories_with_proofs_and_past_states(
+    api: Api,
+) -> None:
+    complaint = api.client.post("/v1/complaints", json=COMPLAINT, headers=bearer("handler"))
+    dispute = api.client.post(
+        "/v1/disputes",
+        json={"party": {"id": "p", "name": "n"}, "amount": "1.00", "matter": "m"},
+        headers=bearer("handler"),
+    )
+    seal(api)
+    api.client.post("/audit/login", data={"token": TOKENS["auditor"]})
+    for kind, created in (("complaints", complaint), ("disputes", dispute)):
+        record = created.json()["id"]
+        events = api.client.get(f"/v1/{kind}/{record}/history", params={"proofs": "true"})
+        assert events.status_code == 200
+        assert events.json()["events"]
+        assert all(e["proof"]["index"] >= 0 for e in events.json()["events"])
+        past = api.client.get(f"/v1/{kind}/{record}", params={"as_of_version": 1})
+        assert past.json()["version"] == 1

@@ -54,12 +54,15 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     driver.quit()
 
 
-def sealed_claim(server: Server) -> tuple[str, list[dict[str, object]]]:
+def sealed_claim(
+    server: Server, encounter: str = "ZY1", seed: bool = True
+) -> tuple[str, list[dict[str, object]]]:
     """A settled claim whose every event the sealer has sealed."""
     with httpx.Client(base_url=server.url, timeout=20) as client:
         api = Api(client)  # type: ignore[arg-type]  # the same calls over real HTTP
-        api.seed()
-        claim = str(api.settle().json()["stream"]["id"])
+        if seed:
+            api.seed()
+        claim = str(api.settle(encounter).json()["stream"]["id"])
         auditor = {"Authorization": f"Bearer {TOKENS['auditor']}"}
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -154,6 +157,14 @@ def test_the_console_verifies_every_event_in_the_browser_and_a_tampered_one_turn
     if keep:
         shutil.copy(screenshot, Path(keep) / "audit-console.png")
 
+    # The same claim found by its encounter and hospital.
+    browser.find_element(By.ID, "encounter").send_keys("ZY1")
+    browser.find_element(By.ID, "hospital").send_keys("hosp-1")
+    browser.find_element(By.ID, "find-encounter").click()
+    by_encounter = verdicts(browser)
+    assert claim in browser.find_element(By.CSS_SELECTOR, "#result h2").text
+    assert all(text.startswith(VERIFIED) for _, text in by_encounter.values())
+
     # Time travel: the state at version 1.
     browser.find_element(By.ID, "version").clear()
     browser.find_element(By.ID, "version").send_keys("1")
@@ -162,10 +173,19 @@ def test_the_console_verifies_every_event_in_the_browser_and_a_tampered_one_turn
         lambda b: "版本 1 时的状态" in b.find_element(By.ID, "state").text
     )
 
-    # A reload: the key stays pinned and the last checkpoint seen is checked for consistency.
+    # The ledger grows; on a reload the key stays pinned and the checkpoint seen last is
+    # proved a prefix of the current one.
+    first = int(
+        browser.execute_script(
+            'return JSON.parse(localStorage.getItem("xiaobao-audit-last-checkpoint")).size'
+        )
+    )
+    sealed_claim(server, "ZY2", seed=False)
     browser.refresh()
     WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
-    assert "一致性已验证" in browser.find_element(By.ID, "consistency").text
+    checked = browser.find_element(By.ID, "consistency").text
+    assert f"一致性已验证：检查点 {first} → 检查点 " in checked
+    assert f"检查点 {first} → 检查点 {first}（" not in checked  # a larger tree, a real proof
 
     # One stored payload changed behind the ledger's back: that event, and only it, is red.
     charges = next(e for e in events if e["version"] == 2)
