@@ -288,7 +288,7 @@ async function showState(kind, id, version) {
     const state = await getJson(`/v1/${kind}/${id}?as_of_version=${version}`);
     out.textContent = `版本 ${version} 时的状态：\n` + JSON.stringify(state, null, 2);
   } catch (e) {
-    out.textContent = e.status === 404 ? `没有版本 ${version}。` : "读取失败：" + e.message;
+    out.textContent = [404, 409, 422].includes(e.status) ? `没有版本 ${version} 的状态。` : "读取失败：" + e.message;
   }
 }
 
@@ -309,7 +309,7 @@ async function lookUp(kind, id) {
   const events = history.events;
   result.append(el("h2", {}, `${KINDS[kind]} ${id}（${events.length} 个事件）`));
   const travel = el("form", { id: "travel" },
-    el("label", {}, "时间回溯：版本 ", el("input", { type: "number", id: "version", min: "1", max: String(events.length), value: String(events.length) })),
+    el("label", {}, "时间回溯：版本 ", el("input", { type: "number", id: "version", min: "1", value: String(events.length) })),
     " ", el("button", { type: "submit", id: "travel-go" }, "查看该版本状态"));
   travel.addEventListener("submit", (e) => { e.preventDefault(); showState(kind, id, Number($("version").value)); });
   result.append(travel);

@@ -172,6 +172,12 @@ def test_the_console_verifies_every_event_in_the_browser_and_a_tampered_one_turn
     WebDriverWait(browser, 20).until(
         lambda b: "版本 1 时的状态" in b.find_element(By.ID, "state").text
     )
+    browser.find_element(By.ID, "version").clear()
+    browser.find_element(By.ID, "version").send_keys("99")
+    browser.find_element(By.ID, "travel-go").click()
+    WebDriverWait(browser, 20).until(
+        lambda b: "没有版本 99 的状态" in b.find_element(By.ID, "state").text
+    )
 
     # The ledger grows; on a reload the key stays pinned and the checkpoint seen last is
     # proved a prefix of the current one.
