@@ -12,13 +12,13 @@ from __future__ import annotations
 from functools import cache
 from html import escape
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import Runtime, runtime
-from api.errors import Problem
+from api.errors import PROBLEM_RESPONSES, Problem
 from api.sessions import COOKIE, session_principal, start_session
 from infrastructure.principals import Principal
 
@@ -26,6 +26,17 @@ router = APIRouter(tags=["auditor's console"])
 ROLE = "auditor"
 SCRIPT = Path(__file__).parent.parent / "static" / "audit-console.js"
 NOT_AUDITOR = "此页面仅供审计人员使用：当前令牌的角色（{role}）无权使用审计控制台。"
+# A refused browser gets a Chinese page; an API client without any credentials, problem+json.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": f"{PROBLEM_RESPONSES[status]['description']}: a Chinese page for a browser",
+        "content": {
+            **PROBLEM_RESPONSES[status]["content"],
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+    for status in (401, 403)
+}
 
 
 @cache
@@ -45,7 +56,7 @@ def login_form() -> str:
     return _page("审计控制台 · 登录", _LOGIN)
 
 
-@router.post("/audit/login", response_class=HTMLResponse)
+@router.post("/audit/login", response_class=HTMLResponse, responses=REFUSALS)
 def login(
     token: Annotated[str, Form(max_length=500)], rt: Annotated[Runtime, Depends(runtime)]
 ) -> Response:
@@ -66,7 +77,7 @@ def logout() -> Response:
     return response
 
 
-@router.get("/audit", response_class=HTMLResponse)
+@router.get("/audit", response_class=HTMLResponse, responses=REFUSALS)
 def console(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Response:
     """The console's page; the script does the looking up and the verifying."""
     header = request.headers.get("authorization", "")
