@@ -134,9 +134,9 @@ def test_a_regulator_gets_the_figures_but_neither_posts_nor_reads_records(api: A
     assert (totals["activities"], totals["participants"], totals["views"]) == (2, 160, 0)
     assert totals["one_old_one_young_share"] == "0.5000"
     assert (totals["training_sessions"], totals["training_hours"]) == (1, "2.00")
-    # Handler, of the four staff (Handler, Supervisor, Educator, Compliance; not the auditor,
-    # the admin or a department's contact).
-    assert (totals["staff"], totals["trained_staff"], totals["coverage"]) == (4, 1, "0.2500")
+    # Handler, of the five staff (Handler, Supervisor, Educator, Compliance, Report Officer;
+    # not the auditor, the admin or a department's contact).
+    assert (totals["staff"], totals["trained_staff"], totals["coverage"]) == (5, 1, "0.2000")
     assert [g["key"]["audience"] for g in body["groups"]] == ["elderly", "general", "rural"]
     csv = api.get(
         "/v1/stats/education", "regulator", period="2026-03", by="channel,audience", format="csv"
