@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,8 +57,12 @@ class Accuracy:
         )
 
 
-def evaluate(questions: dict[str, Any], workdir: Path, **overrides: Any) -> Accuracy:
-    """Load the demo articles into an in-memory ledger and ask every question."""
+@contextmanager
+def demo_queries(
+    workdir: Path, **overrides: Any
+) -> Iterator[tuple[KnowledgeQueries, dict[str, str]]]:
+    """The demo articles loaded into an in-memory ledger through the aggregate, followed as in
+    the service; yields the queries and each article id's slug."""
     settings = Settings(
         database_url="memory://",
         index_key_file=workdir / "index-key",
@@ -75,7 +81,14 @@ def evaluate(questions: dict[str, Any], workdir: Path, **overrides: Any) -> Accu
         follower.encode_missing()
         queries = KnowledgeQueries(ledger, follower, search_rules(settings), AskLog())
         articles = json.loads(ARTICLES_FILE.read_text(encoding="utf-8"))
-        slugs = {article_id: entry["slug"] for article_id, entry in zip(ids, articles, strict=True)}
+        yield queries, {i: entry["slug"] for i, entry in zip(ids, articles, strict=True)}
+    finally:
+        ledger.close()
+
+
+def evaluate(questions: dict[str, Any], workdir: Path, **overrides: Any) -> Accuracy:
+    """Load the demo articles into an in-memory ledger and ask every question."""
+    with demo_queries(workdir, **overrides) as (queries, slugs):
         top1 = top3 = answerable_handoff = 0
         for item in questions["answerable"]:
             asked = queries.ask(item["q"], 3)
@@ -85,7 +98,7 @@ def evaluate(questions: dict[str, Any], workdir: Path, **overrides: Any) -> Accu
             answerable_handoff += asked.handoff
         handed_off = sum(queries.ask(item["q"], 3).handoff for item in questions["unanswerable"])
         return Accuracy(
-            len(ids),
+            len(slugs),
             len(questions["answerable"]),
             top1,
             top3,
@@ -93,8 +106,6 @@ def evaluate(questions: dict[str, Any], workdir: Path, **overrides: Any) -> Accu
             len(questions["unanswerable"]),
             handed_off,
         )
-    finally:
-        ledger.close()
 
 
 def main() -> None:

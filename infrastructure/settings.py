@@ -139,7 +139,7 @@ class Settings(BaseSettings):
     knowledge_rrf_k: int = Field(default=10, ge=1, description="reciprocal-rank fusion constant")
     knowledge_dense_weight: float = Field(default=1.5, ge=0)
     knowledge_lexical_confidence_weight: float = Field(
-        default=0.5, ge=0, description="weight of the lexical coverage in the confidence"
+        default=0.1, ge=0, description="weight of the lexical coverage in the confidence"
     )
     knowledge_dense_floor: float = Field(default=0.82, description="cosine scored 0")
     knowledge_dense_ceiling: float = Field(default=0.90, description="cosine scored 1")

@@ -27,3 +27,23 @@ def test_answers_reach_the_accuracy_targets_on_the_evaluation_set(
     assert found.top3 / n >= 0.85
     assert found.unanswerable_handed_off / unanswerable >= 0.80
     assert found.answerable_handed_off / n <= 0.25
+
+
+DEV = Path(__file__).parents[1] / "data" / "knowledge_dev.json"
+
+
+def test_paraphrased_questions_are_answered_and_off_topic_ones_handed_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The development set: questions sharing no content word with their article's title or
+    keywords, and off-topic or insurance-adjacent ones no article answers."""
+    found = evaluate(json.loads(DEV.read_text(encoding="utf-8")), tmp_path)
+    with capsys.disabled():
+        print(f"\nknowledge accuracy on paraphrases: {found.line()}")
+    n, unanswerable = found.answerable, found.unanswerable
+    assert n >= 80
+    assert unanswerable >= 20
+    assert found.top3 / n >= 0.75
+    assert found.top1 / n >= 0.50
+    assert found.answerable_handed_off / n <= 0.25
+    assert found.unanswerable_handed_off / unanswerable >= 0.80
