@@ -138,6 +138,9 @@ class Complaint(ReadModel):
     created_at: Instant
     updated_at: Instant
     disputes: list[str] = Field(description="ids of the disputes about this complaint")
+    rectification_items: list[str] = Field(
+        default_factory=list, description="rectification items traced from this complaint"
+    )
 
 
 class Deadlines(ReadModel):
