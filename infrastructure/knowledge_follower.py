@@ -191,6 +191,9 @@ class KnowledgeFollower:
         while not stop.is_set():
             _guarded(self.catch_up, "knowledge follower failed; retrying")
             self.wake.wait(poll)
+            # A burst of saves notifies once per save: gather it (a publish is still seen
+            # within about 2 × poll) instead of reading the log after every save.
+            stop.wait(poll)
             self.wake.clear()
             tallies = time.monotonic() - tallied >= flush_every
             if tallies:
