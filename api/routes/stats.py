@@ -6,6 +6,8 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -38,6 +40,7 @@ from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
 from infrastructure.education_stats import EducationStatistics
 from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.principals import Principal
+from infrastructure.proof_service import LedgerProofs
 from infrastructure.rectification_stats import DIMENSIONS as RECTIFICATION_DIMENSIONS
 from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.report_stats import REPORT_DIMENSIONS, ReportStatistics
@@ -172,6 +175,33 @@ def _formatted(body: dict[str, Any], kind: str, format: str) -> Response:
     return ReadBody(body)
 
 
+async def _read_attested(
+    tracked: Callable[[], int],
+    read: Callable[[], dict[str, Any]],
+    proofs: LedgerProofs,
+    period: str,
+    position: int | None,
+    wait: float,
+    evaluated_at: datetime,
+) -> dict[str, Any]:
+    """Wait (up to `wait` s) for a view to reach `position`, read its figures, and attest
+    them: the position read with them, whether it caught up, the latest checkpoint."""
+    target = position if position is not None else await run_in_threadpool(current_position, proofs)
+    deadline = time.monotonic() + (wait if position is not None else 0)
+    while await run_in_threadpool(tracked) < target and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    found = await run_in_threadpool(read)
+    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
+    return {
+        "period": period,
+        "position": found["position"],  # read with the figures, in one snapshot
+        "caught_up": found["position"] >= target,
+        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
+        "evaluated_at": rfc3339(found.get("evaluated_at", evaluated_at)),
+        **{key: found[key] for key in ("totals", "groups", "days") if key in found},
+    }
+
+
 @dataclass(frozen=True)
 class CaseQuery:
     """The query of a claim or dispute statistics request."""
@@ -244,22 +274,15 @@ async def knowledge_base_statistics(
     handed off (转人工) per CST day of the period."""
     now = utc_now()
     asked = parse_period(period, now)
-    target = position if position is not None else await run_in_threadpool(current_position, proofs)
-    deadline = time.monotonic() + (wait if position is not None else 0)
-    while await run_in_threadpool(stats.tracked) < target and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    found = await run_in_threadpool(stats.figures, asked)
-    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
-    return {
-        "period": period,
-        "position": found["position"],
-        "caught_up": found["position"] >= target,
-        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
-        "evaluated_at": rfc3339(min(asked.end, now)),
-        "totals": found["totals"],
-        "groups": found["groups"],
-        "days": found["days"],
-    }
+    return await _read_attested(
+        stats.tracked,
+        partial(stats.figures, asked),
+        proofs,
+        period,
+        position,
+        wait,
+        min(asked.end, now),
+    )
 
 
 async def education_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> EducationStatistics:
@@ -283,27 +306,15 @@ async def education_figures(
     now = utc_now()
     asked = parse_period(query.period, now)
     dimensions = parse_dimensions(query.by, EDUCATION_DIMENSIONS, "education figures")
-    target = (
-        query.position
-        if query.position is not None
-        else await run_in_threadpool(current_position, proofs)
+    body = await _read_attested(
+        stats.tracked,
+        partial(stats.figures, asked, dimensions),
+        proofs,
+        query.period,
+        query.position,
+        query.wait,
+        min(asked.end, now),
     )
-    deadline = time.monotonic() + (query.wait if query.position is not None else 0)
-    while await run_in_threadpool(stats.tracked) < target:
-        if time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(0.05)
-    found = await run_in_threadpool(stats.figures, asked, dimensions)
-    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
-    body = {
-        "period": query.period,
-        "position": found["position"],  # read with the figures, in one snapshot
-        "caught_up": found["position"] >= target,
-        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
-        "evaluated_at": rfc3339(min(asked.end, now)),
-        "totals": found["totals"],
-        "groups": found["groups"],
-    }
     return _formatted(body, "education", query.format)
 
 
@@ -327,25 +338,15 @@ async def rectification_figures(
     now = utc_now()
     asked = parse_period(query.period, now)
     dimensions = parse_dimensions(query.by, RECTIFICATION_DIMENSIONS, "rectification items")
-    target = (
-        query.position
-        if query.position is not None
-        else await run_in_threadpool(current_position, proofs)
+    body = await _read_attested(
+        stats.tracked,
+        partial(stats.figures, asked, dimensions, now),
+        proofs,
+        query.period,
+        query.position,
+        query.wait,
+        min(asked.end, now),
     )
-    deadline = time.monotonic() + (query.wait if query.position is not None else 0)
-    while await run_in_threadpool(stats.tracked) < target and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    found = await run_in_threadpool(stats.figures, asked, dimensions, now)
-    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
-    body = {
-        "period": query.period,
-        "position": found["position"],  # read with the figures, in one snapshot
-        "caught_up": found["position"] >= target,
-        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
-        "evaluated_at": rfc3339(found["evaluated_at"]),
-        "totals": found["totals"],
-        "groups": found["groups"],
-    }
     return _formatted(body, "rectifications", query.format)
 
 
@@ -368,25 +369,13 @@ async def report_figures(
     now = utc_now()
     asked = parse_period(query.period, now)
     dimensions = parse_dimensions(query.by, REPORT_DIMENSIONS, "reports")
-    target = (
-        query.position
-        if query.position is not None
-        else await run_in_threadpool(current_position, proofs)
+    body = await _read_attested(
+        stats.tracked,
+        partial(stats.figures, asked, dimensions, now),
+        proofs,
+        query.period,
+        query.position,
+        query.wait,
+        min(asked.end, now),
     )
-    deadline = time.monotonic() + (query.wait if query.position is not None else 0)
-    while await run_in_threadpool(stats.tracked) < target:
-        if time.monotonic() >= deadline:
-            break
-        await asyncio.sleep(0.05)
-    found = await run_in_threadpool(stats.figures, asked, dimensions, now)
-    latest = await run_in_threadpool(proofs.store.latest_checkpoint)
-    body = {
-        "period": query.period,
-        "position": found["position"],  # read with the figures, in one snapshot
-        "caught_up": found["position"] >= target,
-        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
-        "evaluated_at": rfc3339(found["evaluated_at"]),
-        "totals": found["totals"],
-        "groups": found["groups"],
-    }
     return _formatted(body, "reports", query.format)
