@@ -37,16 +37,17 @@ STEP_NAMES = {
 def complaint_view(
     c: Complaint, now: datetime, rules: ComplaintRules, opener: Opener
 ) -> dict[str, Any]:
-    """The case as staff see it: state, people (opened), decision, notice and live clocks."""
+    """The case as staff see it: state, people and free texts (opened in one key look-up;
+    `[erased]` once the complainant is erased), decision, notice and live clocks."""
     clock = c.clock(now, rules)
-    return {
+    view = {
         "id": str(c.id),
         "version": c.version,
         "status": c.status,
         "channel": c.channel,
         "transfer_id": c.transfer_id,
-        "complainant": opener.reveal(c.complainant),
-        "agent": opener.reveal(c.agent) if c.agent else None,
+        "complainant": c.complainant,
+        "agent": c.agent,
         "matter": c.matter,
         "request": c.request,
         "facts": c.facts,
@@ -75,7 +76,7 @@ def complaint_view(
         "root_causes": list(c.decision.root_causes) if c.decision else [],
         "responsible_department": c.decision.responsible_department if c.decision else None,
         "notice": json_ready(c.notice),
-        "review": json_ready(c.review),
+        "review": c.review,
         "review_due_date": clock.review_due_date.isoformat() if clock.review_due_date else None,
         "closed_at": json_ready(c.closed_at),
         "merged_into": str(c.merged_into) if c.merged_into else None,
@@ -84,12 +85,24 @@ def complaint_view(
         "created_at": rfc3339(c.created_on),
         "updated_at": rfc3339(c.modified_on),
     }
+    opened: dict[str, Any] = opener.reveal(view)
+    return opened
 
 
 def _decision(c: Complaint) -> dict[str, Any] | None:
-    if c.decision is None:
+    """The decision, its (possibly sealed) texts left for the opener."""
+    d = c.decision
+    if d is None:
         return None
-    return {**json_ready(c.decision), "redress": money(c.decision.redress)}
+    return {
+        "outcome": d.outcome,
+        "redress": money(d.redress),
+        "facts": d.facts,
+        "basis": d.basis,
+        "decided_at": d.decided_at,
+        "root_causes": d.root_causes,
+        "responsible_department": d.responsible_department,
+    }
 
 
 def summary(c: Complaint, now: datetime, rules: ComplaintRules) -> dict[str, Any]:
@@ -136,12 +149,12 @@ def closure_report(
         }
         for e in events
     ]
-    return {
+    report = {
         "complaint_id": str(c.id),
         "status": c.status,
         "channel": c.channel,
         "transfer_id": c.transfer_id,
-        "complainant": opener.reveal(c.complainant),
+        "complainant": c.complainant,
         "matter": c.matter,
         "request": c.request,
         "cause": c.cause,
@@ -174,10 +187,12 @@ def closure_report(
             }
             for d in duplicates
         ],
-        "review": json_ready(c.review),
+        "review": c.review,
         "timeline": timeline,
         "generated_at": rfc3339(now),
     }
+    opened: dict[str, Any] = opener.reveal(report)
+    return opened
 
 
 _DETAIL_FIELDS = (
@@ -198,4 +213,5 @@ _DETAIL_FIELDS = (
 
 
 def _detail(event: Any) -> dict[str, Any]:
-    return {k: json_ready(getattr(event, k)) for k in _DETAIL_FIELDS if hasattr(event, k)}
+    """The step's own fields (sealed texts left for the opener)."""
+    return {k: getattr(event, k) for k in _DETAIL_FIELDS if hasattr(event, k)}

@@ -40,7 +40,7 @@ from application.complaint_commands import (
 from application.complaint_views import complaint_view
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, Reads, utc_now
-from application.personal import Opener, Vault
+from application.personal import Opener, Vault, seal_texts
 from application.routing import HandlerDirectory, Workload, choose, workload_id
 from domain.claims import Claim
 from domain.codes import CodeList, all_codes, code_list_id
@@ -132,6 +132,11 @@ class ComplaintDesk:
         reads = Reads(self.ledger)
         reads.prefetch(*(matter_index_id(k) for k in keys), subject_stream_id(ref))
         indexes = [reads.get(MatterIndex, matter_index_id(k)) or MatterIndex(key=k) for k in keys]
+        texts = seal_texts(
+            self.vault,
+            ref,
+            {"matter": intake.matter, "request": intake.request, "facts": intake.facts},
+        )
         complaint = Complaint.receive(
             complaint_id=case_id,
             channel=intake.channel,
@@ -142,9 +147,9 @@ class ComplaintDesk:
                 if intake.agent
                 else None
             ),
-            matter=intake.matter,
-            request=intake.request,
-            facts=intake.facts,
+            matter=texts["matter"],
+            request=texts["request"],
+            facts=texts["facts"],
             cause=intake.cause,
             line=intake.line,
             region=intake.region,
@@ -252,9 +257,12 @@ class ComplaintDesk:
 
     def urge(self, cmd: Urge, sent: Sent) -> Result:
         """The complainant (or the regulator, through staff) urges the case (催办)."""
-        return self._on_case(
-            cmd, sent, lambda c, at, by: c.urge(cmd.by, cmd.note, at, by, cmd.evidence)
-        )
+
+        def step(c: Complaint, at: datetime, by: Actor) -> None:
+            note = self._sealed(c, "note", cmd.note)
+            c.urge(cmd.by, note, at, by, cmd.evidence)
+
+        return self._on_case(cmd, sent, step)
 
     def escalate(self, cmd: Escalate, sent: Sent) -> Result:
         """A supervisor escalates the case."""
@@ -280,19 +288,24 @@ class ComplaintDesk:
 
     def add_new_facts(self, cmd: AddNewFacts, sent: Sent) -> Result:
         """New facts or reasons: the clock restarts from their receipt."""
-        return self._on_case(
-            cmd, sent, lambda c, at, by: c.add_new_facts(cmd.summary, at, by, cmd.evidence)
-        )
+
+        def step(c: Complaint, at: datetime, by: Actor) -> None:
+            c.add_new_facts(self._sealed(c, "summary", cmd.summary), at, by, cmd.evidence)
+
+        return self._on_case(cmd, sent, step)
 
     def decide(self, cmd: Decide, sent: Sent) -> Result:
         """Record the decision, with the root causes and department it is traced to."""
 
         def step(c: Complaint, at: datetime, by: Actor) -> None:
+            texts = seal_texts(
+                self.vault, c.complainant_ref, {"facts": cmd.facts, "basis": cmd.basis}
+            )
             c.decide(
                 cmd.outcome,
                 cmd.redress,
-                cmd.facts,
-                cmd.basis,
+                texts["facts"],
+                texts["basis"],
                 at,
                 by,
                 cmd.root_causes,
@@ -330,17 +343,23 @@ class ComplaintDesk:
         """Ask for a review (核查) within the window after the notice (the desk's rules)."""
 
         def step(c: Complaint, at: datetime, by: Actor) -> None:
-            c.request_review(cmd.reason, at, by, rules=self.rules, evidence=cmd.evidence)
+            reason = self._sealed(c, "reason", cmd.reason)
+            c.request_review(reason, at, by, rules=self.rules, evidence=cmd.evidence)
 
         return self._on_case(cmd, sent, step)
 
     def decide_review(self, cmd: DecideReview, sent: Sent) -> Result:
         """Record the review's outcome and basis."""
-        return self._on_case(
-            cmd,
-            sent,
-            lambda c, at, by: c.decide_review(cmd.outcome, cmd.basis, at, by, cmd.evidence),
-        )
+
+        def step(c: Complaint, at: datetime, by: Actor) -> None:
+            basis = self._sealed(c, "basis", cmd.basis)
+            c.decide_review(cmd.outcome, basis, at, by, cmd.evidence)
+
+        return self._on_case(cmd, sent, step)
+
+    def _sealed(self, complaint: Complaint, field: str, text: str | None) -> Any:
+        """A free text of the complainant's case, sealed under their key (None stays None)."""
+        return seal_texts(self.vault, complaint.complainant_ref, {field: text})[field]
 
     def _on_case(
         self,
@@ -430,7 +449,8 @@ class ComplaintDesk:
         if complaint.merged_into is not None:
             master = self.ledger.find(Complaint, complaint.merged_into)
             complaint = master or complaint
-        complaint.urge("regulator", cmd.note, meta.occurred_at, meta.actor)
+        note = self._sealed(complaint, "note", cmd.note)
+        complaint.urge("regulator", note, meta.occurred_at, meta.actor)
         return Outcome(KIND, complaint, [complaint])
 
 

@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate
 from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, NotFound, Reads, utc_now
-from application.personal import Opener, Vault
+from application.personal import Opener, Vault, seal_texts
 from application.views import history_entry, json_ready, money, rfc3339, with_proofs
 from domain.claims import Claim
 from domain.common import StaleVersion, UnknownRecord
@@ -213,7 +213,7 @@ class DisputeDesk:
                 party_ref=ref,
                 party={k: self.vault.seal(ref, v) for k, v in cmd.party.items()},
                 amount=cmd.amount,
-                matter=cmd.matter,
+                matter=seal_texts(self.vault, ref, {"matter": cmd.matter})["matter"],
                 complaint_id=cmd.complaint_id,
                 claim_id=cmd.claim_id,
                 occurred_at=meta.occurred_at,
@@ -308,7 +308,8 @@ class DisputeDesk:
         """The consumer withdraws the dispute."""
 
         def change(d: Dispute) -> None:
-            d.withdraw(cmd.reason, meta.occurred_at, meta.actor)
+            reason = seal_texts(self.vault, d.party_ref, {"reason": cmd.reason})["reason"]
+            d.withdraw(reason, meta.occurred_at, meta.actor)
 
         return self._staff(cmd.dispute_id, change, key, if_match)
 
@@ -366,7 +367,7 @@ class DisputeDesk:
         d.sign_agreement(
             cmd.signed_at,
             cmd.amount,
-            cmd.terms,
+            seal_texts(self.vault, d.party_ref, {"terms": cmd.terms})["terms"],
             meta.occurred_at,
             meta.actor,
             performance_due=cmd.performance_due,
@@ -396,7 +397,7 @@ class DisputeDesk:
         d.issue_award(
             cmd.issued_at,
             cmd.amount,
-            cmd.decision,
+            seal_texts(self.vault, d.party_ref, {"decision": cmd.decision})["decision"],
             meta.occurred_at,
             meta.actor,
             performance_due=cmd.performance_due,
@@ -492,15 +493,17 @@ class DisputeQueries:
     def assigned(self, partner: str, now: datetime) -> list[dict[str, Any]]:
         ids = [UUID(d) for d in self.linked("partner", partner)]
         found = self.ledger.find_many(ids)
-        return [
+        lines = [
             summary(d, now, self.rules)
             for d in (found.get(i) for i in ids)
             if isinstance(d, Dispute) and d.names_partner(partner)
         ]
+        opened: list[dict[str, Any]] = self.opener.reveal(lines)
+        return opened
 
 
 def summary(d: Dispute, now: datetime, rules: DisputeRules) -> dict[str, Any]:
-    """A list line without personal data."""
+    """A list line without the party (its matter, sealed, is left for the opener)."""
     return {
         "id": str(d.id),
         "state": d.state,
@@ -510,13 +513,14 @@ def summary(d: Dispute, now: datetime, rules: DisputeRules) -> dict[str, Any]:
 
 
 def dispute_view(d: Dispute, now: datetime, rules: DisputeRules, opener: Opener) -> dict[str, Any]:
-    """The dispute with its state and every window: due date, instant, met or missed."""
-    return {
+    """The dispute with its state and every window: due date, instant, met or missed; the
+    party and the free texts (matter, terms, award) opened in one key look-up."""
+    view = {
         "id": str(d.id),
         "version": d.version,
         "state": d.state,
         "origin": d.origin,
-        "party": opener.reveal(d.party),
+        "party": d.party,
         "amount": money(d.amount),
         "matter": d.matter,
         "complaint_id": json_ready(d.complaint_id),
@@ -525,8 +529,8 @@ def dispute_view(d: Dispute, now: datetime, rules: DisputeRules, opener: Opener)
         "arbitrator": d.arbitrator,
         "confirmation_court": d.confirmation_court,
         "enforcement_court": d.enforcement_court,
-        "mediations": json_ready(d.mediations),
-        "arbitrations": json_ready(d.arbitrations),
+        "mediations": d.mediations,
+        "arbitrations": d.arbitrations,
         "confirmations": json_ready(d.confirmations),
         "title": json_ready(d.title),
         "paid": money(d.paid),
@@ -551,3 +555,5 @@ def dispute_view(d: Dispute, now: datetime, rules: DisputeRules, opener: Opener)
         "created_at": rfc3339(d.created_on),
         "updated_at": rfc3339(d.modified_on),
     }
+    opened: dict[str, Any] = opener.reveal(view)
+    return opened

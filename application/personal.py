@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,15 @@ from domain.claims import Claim
 from domain.common import InvalidInput, end_of_day
 from domain.complaints import Complaint
 from domain.disputes import Dispute
-from domain.personal import ERASED, Hold, Sealed, Subject, subject_stream_id
+from domain.personal import (
+    ERASED,
+    Hold,
+    Sealed,
+    Subject,
+    Text,
+    check_free_text,
+    subject_stream_id,
+)
 from domain.policies import Policy
 from domain.reports import Report
 
@@ -48,15 +57,38 @@ class Vault(Protocol):
         ...
 
 
+def seal_texts(vault: Vault, ref: str | None, texts: dict[str, str | None]) -> dict[str, Any]:
+    """The free texts of a person's record, each checked (not blank) and then sealed under
+    the person's key with one key look-up, so that erasing them covers their words too.
+    Absent texts stay None; a record with no person (`ref` None) keeps its texts plain."""
+    present = {name: v for name, v in texts.items() if v is not None}
+    for name, value in present.items():
+        check_free_text(name, value)
+    if ref is None or not present:
+        return dict(texts)
+    sealed: dict[str, Text | None] = dict(vault.seal_many(ref, present))
+    return {name: sealed.get(name) for name in texts}
+
+
+def _parts(value: Any) -> dict[str, Any] | None:
+    """The fields of a value dataclass (not a sealed value), shallowly, else None."""
+    if isinstance(value, Sealed | type):
+        return None
+    if dataclasses.is_dataclass(value):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return None
+
+
 def collect_sealed(value: Any) -> list[Sealed]:
-    """Every sealed value inside a (nested) structure."""
+    """Every sealed value inside a (nested) structure, value dataclasses included."""
     if isinstance(value, Sealed):
         return [value]
     if isinstance(value, dict):
         return [s for v in value.values() for s in collect_sealed(v)]
     if isinstance(value, list | tuple):
         return [s for v in value for s in collect_sealed(v)]
-    return []
+    parts = _parts(value)
+    return collect_sealed(parts) if parts is not None else []
 
 
 class Opener:
@@ -79,6 +111,9 @@ def _replace(value: Any, opened: dict[Sealed, str | None]) -> Any:
         return {k: _replace(v, opened) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_replace(v, opened) for v in value]
+    parts = _parts(value)
+    if parts is not None:
+        return _replace(parts, opened)
     return json_ready(value)
 
 

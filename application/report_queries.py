@@ -85,10 +85,13 @@ class ReportQueries:
         traced = self.ledger.find(
             RectificationLinks, rectification_links_id("report", str(report_id))
         )
-        return {
-            **report_view(report, as_of or now, self.rules, reporter),
-            "rectification_items": [str(i) for i in traced.items] if traced else [],
-        }
+        view: dict[str, Any] = self.opener.reveal(
+            {
+                **report_view(report, as_of or now, self.rules, reporter),
+                "rectification_items": [str(i) for i in traced.items] if traced else [],
+            }
+        )
+        return view
 
     def history(
         self, report_id: UUID, reader: ReportReader, proofs: bool = False

@@ -27,7 +27,9 @@ def _at(instant: datetime | None) -> str | None:
 def report_view(
     report: Report, now: datetime, rules: ReportRules, reporter: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The report as it stands, clocks evaluated at `now`; `reporter` only if given."""
+    """The report as it stands, clocks evaluated at `now`; `reporter` only if given. The
+    free texts (facts, findings, basis) of a named report are sealed: the caller opens them
+    (`Opener.reveal`)."""
     clock = report.clock(now, rules)
     view: dict[str, Any] = {
         "id": str(report.id),
@@ -46,9 +48,9 @@ def report_view(
         "decline_reason": report.decline_reason,
         "investigator": report.investigator,
         "assigned_at": _at(report.assigned_at),
-        "findings": json_ready(report.findings),
+        "findings": report.findings,
         "extension": json_ready(report.extension),
-        "conclusion": json_ready(report.conclusion),
+        "conclusion": report.conclusion,
         "delivery": json_ready(report.delivery),
         "notified_at": _at(report.notified_at),
         "closed_at": _at(report.closed_at),

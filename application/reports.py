@@ -20,7 +20,7 @@ from eventsourcing.domain import Aggregate
 from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, utc_now
-from application.personal import Vault
+from application.personal import Opener, Vault, seal_texts
 from application.report_views import report_view
 from domain.codes import CodeList, all_codes, code_list_id
 from domain.common import MAX_FUTURE_SKEW, DomainError, InvalidInput, StaleVersion, UnknownRecord
@@ -155,6 +155,7 @@ class ReportDesk:
     ) -> None:
         self.ledger = ledger
         self.vault = vault
+        self.opener = Opener(vault)
         self.investigators = investigators
         self.runner = runner
         self.rules = rules
@@ -206,7 +207,7 @@ class ReportDesk:
             ),
             category=intake.category,
             subject=intake.subject,
-            facts=intake.facts,
+            facts=seal_texts(self.vault, ref, {"facts": intake.facts})["facts"],
             evidence=list(intake.evidence),
             transfer_id=intake.transfer_id,
             occurred_at=meta.occurred_at,
@@ -248,7 +249,10 @@ class ReportDesk:
             cmd.report_id,
             cond,
             lambda r: r.record_findings(
-                cmd.summary, list(cmd.evidence), meta.occurred_at, meta.actor
+                self._sealed(r, "summary", cmd.summary),
+                list(cmd.evidence),
+                meta.occurred_at,
+                meta.actor,
             ),
         )
 
@@ -264,7 +268,11 @@ class ReportDesk:
             cmd.report_id,
             cond,
             lambda r: r.conclude(
-                cmd.finding, cmd.basis, list(cmd.actions), meta.occurred_at, meta.actor
+                cmd.finding,
+                self._sealed(r, "basis", cmd.basis),
+                list(cmd.actions),
+                meta.occurred_at,
+                meta.actor,
             ),
         )
 
@@ -292,7 +300,15 @@ class ReportDesk:
             if cond.if_match is not None and report.version != cond.if_match:
                 raise StaleVersion("the report changed since it was read; read it again")
             step(report)
-            body: dict[str, Any] = report_view(report, utc_now(), self.rules, reporter=None)
-            return Answer([report], False, body)
+            body: dict[str, Any] = self.opener.reveal(
+                report_view(report, utc_now(), self.rules, reporter=None)
+            )
+            # The body shows the (named) reporter's words: its stored replay is sealed too.
+            return Answer([report], False, body, report.reporter_ref)
 
         return self.runner.run(cond.key, attempt)
+
+    def _sealed(self, report: Report, field: str, text: str) -> Any:
+        """A free text of a named reporter's report, sealed under their key (an anonymous
+        report has no person to erase: its texts stay plain)."""
+        return seal_texts(self.vault, report.reporter_ref, {field: text})[field]

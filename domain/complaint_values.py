@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from domain.common import CENT, DomainError, InvalidInput
-from domain.personal import Sealed
+from domain.personal import Sealed, Text
 
 CHANNELS = ("12378", "hotline", "app", "online", "letter", "visit")
 REGULATOR_CHANNEL = "12378"
@@ -143,8 +143,8 @@ class Decision:
 
     outcome: str
     redress: Decimal
-    facts: str
-    basis: str
+    facts: Text
+    basis: Text
     decided_at: datetime
     root_causes: tuple[str, ...] = ()
     responsible_department: str | None = None
@@ -169,15 +169,17 @@ class Notice:
 class Review:
     """A review (核查) of the decision, requested after the notice."""
 
-    reason: str
+    reason: Text
     requested_at: datetime
     outcome: str | None = None
-    basis: str | None = None
+    basis: Text | None = None
     decided_at: datetime | None = None
 
 
-def check_text(field: str, value: str | None) -> None:
-    """Refuse a missing or blank text field."""
+def check_text(field: str, value: Text | None) -> None:
+    """Refuse a missing or blank text field (a sealed one was checked before sealing)."""
+    if isinstance(value, Sealed):
+        return
     if value is None or not value.strip():
         raise InvalidInput(field, "must not be empty")
 

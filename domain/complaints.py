@@ -60,7 +60,7 @@ from domain.complaint_values import NotPaused as NotPaused
 from domain.complaint_values import Review as Review
 from domain.complaint_values import ReviewWindowClosed as ReviewWindowClosed
 from domain.complaint_values import matter_keys as matter_keys
-from domain.personal import Sealed
+from domain.personal import Sealed, Text
 
 BEFORE_DECISION = frozenset({"received", "assigned", "contacted"})
 IN_PROGRESS = BEFORE_DECISION | {"decided"}
@@ -123,15 +123,15 @@ class Complaint(Aggregate):
         channel: str,
         complainant_ref: str,
         complainant: dict[str, Sealed],
-        matter: str,
-        request: str,
+        matter: Text,
+        request: Text,
         cause: str,
         line: str,
         region: str,
         occurred_at: datetime,
         actor: Actor,
         agent: dict[str, Sealed] | None = None,
-        facts: str | None = None,
+        facts: Text | None = None,
         policy_id: str | None = None,
         claim_id: str | None = None,
         transfer_id: str | None = None,
@@ -183,9 +183,9 @@ class Complaint(Aggregate):
         complainant_ref: str,
         complainant: dict[str, Sealed],
         agent: dict[str, Sealed] | None,
-        matter: str,
-        request: str,
-        facts: str | None,
+        matter: Text,
+        request: Text,
+        facts: Text | None,
         cause: str,
         line: str,
         region: str,
@@ -335,7 +335,7 @@ class Complaint(Aggregate):
 
     @event("Urged")
     def urge(
-        self, by: str, note: str | None, occurred_at: datetime, actor: Actor, evidence: Ev = ()
+        self, by: str, note: Text | None, occurred_at: datetime, actor: Actor, evidence: Ev = ()
     ) -> None:
         """The complainant or the regulator urges the case (催办)."""
         self._require("urge", OPEN, occurred_at)
@@ -421,7 +421,7 @@ class Complaint(Aggregate):
 
     @event("NewFactsReceived")
     def add_new_facts(
-        self, summary: str, occurred_at: datetime, actor: Actor, evidence: Ev = ()
+        self, summary: Text, occurred_at: datetime, actor: Actor, evidence: Ev = ()
     ) -> None:
         """New facts or reasons: the clock restarts from their receipt (levels and pauses anew)."""
         self._refuse_if_decided()
@@ -442,8 +442,8 @@ class Complaint(Aggregate):
         self,
         outcome: str,
         redress: Decimal,
-        facts: str,
-        basis: str,
+        facts: Text,
+        basis: Text,
         occurred_at: datetime,
         actor: Actor,
         root_causes: Sequence[str] = (),
@@ -589,7 +589,7 @@ class Complaint(Aggregate):
 
     def request_review(
         self,
-        reason: str,
+        reason: Text,
         occurred_at: datetime,
         actor: Actor,
         *,
@@ -612,7 +612,7 @@ class Complaint(Aggregate):
 
     @event("ReviewRequested")
     def _review_requested(
-        self, reason: str, occurred_at: datetime, actor: Actor, evidence: Evs
+        self, reason: Text, occurred_at: datetime, actor: Actor, evidence: Evs
     ) -> None:
         self.review = Review(reason, requested_at=occurred_at)
         self.status = "review_requested"
@@ -620,7 +620,7 @@ class Complaint(Aggregate):
 
     @event("ReviewDecided")
     def decide_review(
-        self, outcome: str, basis: str, occurred_at: datetime, actor: Actor, evidence: Ev = ()
+        self, outcome: str, basis: Text, occurred_at: datetime, actor: Actor, evidence: Ev = ()
     ) -> None:
         """Record the review's outcome (upheld, partly upheld, not upheld) and basis."""
         if self.status in ("notified", "closed", "review_decided"):

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from domain.common import CENT, Actor, DomainError, InvalidInput
-from domain.personal import Sealed
+from domain.personal import Sealed, Text
 
 STATES = (
     "open",
@@ -193,7 +193,7 @@ class Mediation:
     extended_until: date | None = None
     sessions: tuple[Session, ...] = ()
     agreement: Title | None = None
-    terms: str | None = None
+    terms: Text | None = None
     failed_at: datetime | None = None
     failure_reason: str | None = None
     superseded_at: datetime | None = None
@@ -232,7 +232,7 @@ class Arbitration:
     accepted_at: datetime | None = None
     hearings: tuple[Session, ...] = ()
     award: Title | None = None
-    decision: str | None = None
+    decision: Text | None = None
     superseded_at: datetime | None = None
 
 

@@ -70,7 +70,7 @@ from domain.dispute_values import (
     check_text,
 )
 from domain.dispute_windows import DisputeFacts, Window, dispute_facts, dispute_windows
-from domain.personal import Sealed
+from domain.personal import Sealed, Text, check_free_text
 
 ENFORCEABLE = ("confirmed", "awarded")
 # Until issue 14 the events other than `Opened` were recorded by mutators of `DisputeRecord`
@@ -123,7 +123,7 @@ class Dispute(Aggregate):
         party_ref: str,
         party: dict[str, Sealed],
         amount: Decimal,
-        matter: str,
+        matter: Text,
         occurred_at: datetime,
         actor: Actor,
         complaint_id: UUID | None = None,
@@ -132,7 +132,7 @@ class Dispute(Aggregate):
         """Check and open a dispute ("Opened"), from a complaint, a claim or directly."""
         check_party(party)
         check_text("party_ref", party_ref)
-        check_text("matter", matter)
+        check_free_text("matter", matter)
         check_aware("occurred_at", occurred_at)
         return cls(
             dispute_id=dispute_id,
@@ -154,7 +154,7 @@ class Dispute(Aggregate):
         party_ref: str,
         party: dict[str, Sealed],
         amount: Decimal,
-        matter: str,
+        matter: Text,
         complaint_id: UUID | None,
         claim_id: UUID | None,
         occurred_at: datetime,
@@ -175,7 +175,7 @@ class Dispute(Aggregate):
         self.payments: list[Payment] = []
         self.enforcement: Enforcement | None = None
         self.ended_at: datetime | None = None
-        self.end_reason: str | None = None
+        self.end_reason: Text | None = None
 
     # -- queries -----------------------------------------------------------------------------
 
@@ -361,7 +361,7 @@ class Dispute(Aggregate):
         self,
         signed_at: datetime,
         amount: Decimal,
-        terms: str,
+        terms: Text,
         occurred_at: datetime,
         actor: Actor,
         *,
@@ -372,7 +372,7 @@ class Dispute(Aggregate):
         m = accepted(self._mediation_step("sign an agreement on", occurred_at, actor))
         check_within_mediation(m, signed_at, "signed_at", rules)
         paid = check_money("amount", amount)
-        check_text("terms", terms)
+        check_free_text("terms", terms)
         due = due_to_perform(signed_at, performance_due, rules)
         self._agreement_signed(m.round, signed_at, paid, terms, due, occurred_at, actor)
 
@@ -382,7 +382,7 @@ class Dispute(Aggregate):
         round: int,
         signed_at: datetime,
         amount: Decimal,
-        terms: str,
+        terms: Text,
         performance_due: date,
         occurred_at: datetime,
         actor: Actor,
@@ -570,7 +570,7 @@ class Dispute(Aggregate):
         self,
         issued_at: datetime,
         amount: Decimal,
-        decision: str,
+        decision: Text,
         occurred_at: datetime,
         actor: Actor,
         *,
@@ -583,7 +583,7 @@ class Dispute(Aggregate):
         a = accepted(self._arbitration_step("issue an award on", occurred_at, actor))
         check_not_before("issued_at", issued_at, a.accepted_at or issued_at, "the acceptance")
         paid = check_money("amount", amount)
-        check_text("decision", decision)
+        check_free_text("decision", decision)
         due = due_to_perform(issued_at, performance_due, rules)
         self._award_issued(a.round, issued_at, paid, decision, due, occurred_at, actor)
 
@@ -593,7 +593,7 @@ class Dispute(Aggregate):
         round: int,
         issued_at: datetime,
         amount: Decimal,
-        decision: str,
+        decision: Text,
         performance_due: date,
         occurred_at: datetime,
         actor: Actor,
@@ -701,13 +701,13 @@ class Dispute(Aggregate):
 
     # -- ending ------------------------------------------------------------------------------
 
-    def withdraw(self, reason: str, occurred_at: datetime, actor: Actor) -> None:
+    def withdraw(self, reason: Text, occurred_at: datetime, actor: Actor) -> None:
         """The consumer withdraws the dispute (any time before it is resolved)."""
         self._require("withdraw", set(STATES) - ENDED - RESOLVED, occurred_at)
-        self._withdrawn(check_text("reason", reason), occurred_at, actor)
+        self._withdrawn(check_free_text("reason", reason), occurred_at, actor)
 
     @event("Withdrawn")
-    def _withdrawn(self, reason: str, occurred_at: datetime, actor: Actor) -> None:
+    def _withdrawn(self, reason: Text, occurred_at: datetime, actor: Actor) -> None:
         self.state = "withdrawn"
         self.ended_at = occurred_at
         self.end_reason = reason

@@ -24,7 +24,7 @@ from domain.codes import DEFAULT_REPORT_CATEGORIES
 from domain.common import Actor, DomainError, InvalidInput, stream_id
 from domain.complaints import CHANNELS as COMPLAINT_CHANNELS
 from domain.complaints import Evidence
-from domain.personal import Sealed
+from domain.personal import Sealed, Text, check_free_text
 from domain.report_clock import ReportClock, ReportRules, report_clock
 
 CATEGORIES = tuple(DEFAULT_REPORT_CATEGORIES)  # the defaults; admins may add more
@@ -135,7 +135,7 @@ class ReportSubject:
 class Findings:
     """One record of the investigation's findings."""
 
-    summary: str
+    summary: Text
     evidence: tuple[Evidence, ...]
     recorded_at: datetime
     investigator: str
@@ -155,7 +155,7 @@ class Conclusion:
     """The outcome of the investigation."""
 
     finding: str
-    basis: str
+    basis: Text
     actions: tuple[str, ...]
     concluded_at: datetime
 
@@ -223,7 +223,7 @@ class Report(Aggregate):
         reporter: dict[str, Sealed] | None,
         category: str,
         subject: ReportSubject,
-        facts: str,
+        facts: Text,
         evidence: list[Evidence],
         transfer_id: str | None,
         occurred_at: datetime,
@@ -243,7 +243,7 @@ class Report(Aggregate):
         if not anonymous:
             check_text("reporter.id", reporter_ref)
         check_subject(subject)
-        check_text("facts", facts)
+        check_free_text("facts", facts)
         check_aware("occurred_at", occurred_at)
         return cls(
             report_id=report_id,
@@ -271,7 +271,7 @@ class Report(Aggregate):
         reporter: dict[str, Sealed] | None,
         category: str,
         subject: ReportSubject,
-        facts: str,
+        facts: Text,
         evidence: list[Evidence],
         transfer_id: str | None,
         occurred_at: datetime,
@@ -370,13 +370,13 @@ class Report(Aggregate):
 
     @event("FindingsRecorded")
     def record_findings(
-        self, summary: str, evidence: list[Evidence], occurred_at: datetime, actor: Actor
+        self, summary: Text, evidence: list[Evidence], occurred_at: datetime, actor: Actor
     ) -> None:
         """Record what the investigation found (any number of times before the conclusion)."""
         self._require_investigation(occurred_at)
         if self.investigator is None:
             raise NoInvestigator("assign an investigator before recording findings")
-        check_text("summary", summary)
+        check_free_text("summary", summary)
         self.findings.append(Findings(summary, tuple(evidence), occurred_at, actor.name))
 
     @event("Extended")
@@ -394,7 +394,7 @@ class Report(Aggregate):
     def conclude(
         self,
         finding: str,
-        basis: str,
+        basis: Text,
         actions: list[str],
         occurred_at: datetime,
         actor: Actor,
@@ -403,7 +403,7 @@ class Report(Aggregate):
         self._require_investigation(occurred_at)
         if finding not in FINDINGS:
             raise InvalidInput("finding", f"must be one of {', '.join(FINDINGS)}")
-        check_text("basis", basis)
+        check_free_text("basis", basis)
         for action in actions:
             check_text("actions", action)
         if self.investigator is None:
