@@ -2,18 +2,64 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
 import pytest
 
+from api.closure_html import render
 from application import claims as c
+from application import complaint_commands as cc
+from application import disputes as d
 from application import reference as r
-from application.gateway import Meta
+from application.complaint_commands import Intake
+from application.gateway import Meta, PartnerEvent
 from application.ledger import NotFound
-from application.services import Services
-from domain.common import Actor
+from application.report_queries import ReportReader
+from application.reports import (
+    AcceptReport,
+    AssignInvestigator,
+    CloseReport,
+    ConcludeReport,
+    Conditions,
+    Investigator,
+    NotifyReporter,
+    RecordFindings,
+    ReportIntake,
+    StaticInvestigators,
+)
+from application.routing import Handler, StaticDirectory
+from application.services import ReportServices, Services, build_report_services, build_services
+from domain.common import CST, Actor
 from domain.personal import ERASED, Subject, subject_stream_id
+from domain.reports import ReportSubject
+from infrastructure.audit import verify_ledger
+from infrastructure.complaint_stats import parse_period
+from infrastructure.merkle import leaf_hash
+from infrastructure.merkle_store import merkle_store_for
+from infrastructure.notary import Notary
+from infrastructure.projections import Projector
+from infrastructure.proof_service import LedgerProofs
+from infrastructure.proofs import verify_inclusion
+from infrastructure.sealer import Sealer
+from infrastructure.settings import Settings
+from infrastructure.store import (
+    build_case_statistics,
+    build_ledger,
+    build_notary,
+    build_projector,
+    build_report_statistics,
+    build_sealer,
+    build_statistics,
+    build_vault,
+    dispute_rules,
+    migrate,
+    report_rules,
+)
 from tests.builders import (
     HOSPITAL,
     INSURER,
@@ -128,3 +174,288 @@ def test_retention_period_defers_erasure_of_a_closed_claim(services: Services) -
 def test_erasing_an_unknown_person_is_not_found(services: Services) -> None:
     with pytest.raises(NotFound):
         services.personal.erase("nobody", "request", admin())
+
+
+# -- free text (issue 17 item 8) ---------------------------------------------------------------
+
+PERSON = {"id": "110101198001010011", "name": "Zhao Liu", "phone": "13900000001"}
+# Every free text the person's records hold, each unique so that a leak is found anywhere.
+TEXTS = {
+    "matter": "赵六的理赔被拒-matter",
+    "request": "赵六要求赔付-request",
+    "intake_facts": "赵六住院三天-intake-facts",
+    "note": "赵六来电催办-urge-note",
+    "new_facts": "赵六补充病历-new-facts",
+    "facts": "核实赵六病历-decided-facts",
+    "basis": "条款第七条-赵六-basis",
+    "review_reason": "赵六不服-review-reason",
+    "review_basis": "维持原决定-赵六-review-basis",
+    "dispute_matter": "赵六纠纷事项-dispute-matter",
+    "terms": "赔付赵六一千元-terms",
+    "award": "裁决赔付赵六-award",
+    "withdrawal": "赵六已和解-withdrawal",
+    "report_facts": "代理人向赵六承诺保本-report-facts",
+    "findings": "录音证实赵六所述-findings",
+    "conclusion": "违反销售规定-赵六-conclusion",
+}
+STAFF = Actor(name="wang", role="handler")
+MEDIATOR = "med-1"
+ARBITRATOR = "arb-1"
+OFFICER = Actor("officer-1", "report_officer")
+
+
+def at_now(actor: Actor = STAFF) -> Meta:
+    return Meta(datetime.now(tz=UTC), actor)
+
+
+def partner(s: Services, command: object, partner_id: str, role: str) -> None:
+    """A step a mediator or arbitrator posts through the partner gateway."""
+    event_id = f"evt-{type(command).__name__}-{id(command)}"
+    source = f"/partners/{partner_id}"
+    actor = Actor(partner_id, role, partner_id=partner_id, source=source, event_id=event_id)
+    event = PartnerEvent(source, event_id, type(command).__name__, event_id, command, at_now(actor))
+    s.events.record(event)
+
+
+@dataclass
+class World:
+    """Every desk over one real store, with the Merkle log and the fact views."""
+
+    settings: Settings
+    services: Services
+    reports: ReportServices
+    proofs: LedgerProofs
+    sealer: Sealer
+    notary: Notary
+    projector: Projector
+
+
+@pytest.fixture
+def world(settings: Settings) -> Iterator[World]:
+    migrate(settings)
+    ledger = build_ledger(settings)
+    vault = build_vault(settings, ledger)
+    proofs = LedgerProofs(ledger.recorder, merkle_store_for(ledger.recorder))
+    services = build_services(
+        ledger,
+        vault,
+        retention_days={"complaints": 0, "disputes": 0, "reports": 0},
+        proofs=proofs,
+        directory=StaticDirectory([Handler("wang", "east", (), (), ())]),
+        dispute_rules=dispute_rules(settings),
+    )
+    reports = build_report_services(
+        services,
+        vault,
+        report_rules(settings),
+        StaticInvestigators((Investigator("inv-audit", "audit"),)),
+        proofs=proofs,
+    )
+    notary = build_notary(settings)
+    yield World(
+        settings,
+        services,
+        reports,
+        proofs,
+        build_sealer(settings, ledger, notary),
+        notary,
+        build_projector(settings, ledger),
+    )
+    ledger.close()
+
+
+def complaint_of_the_person(s: Services) -> UUID:
+    """A complaint through intake, urging, new facts, decision, notice, closure and review."""
+    desk = s.complaints
+    intake = Intake(
+        channel="hotline",
+        complainant=dict(PERSON),
+        matter=TEXTS["matter"],
+        request=TEXTS["request"],
+        cause="claims",
+        line="health",
+        region="330100",
+        facts=TEXTS["intake_facts"],
+    )
+    cid = UUID(str(desk.receive(intake, at_now(), None).body["id"]))
+
+    def sent() -> cc.Sent:
+        return cc.Sent(at_now())
+
+    desk.contact(cc.Contact(complaint_id=cid), sent())
+    desk.urge(cc.Urge(complaint_id=cid, note=TEXTS["note"]), sent())
+    desk.add_new_facts(cc.AddNewFacts(complaint_id=cid, summary=TEXTS["new_facts"]), sent())
+    decide = cc.Decide(
+        complaint_id=cid,
+        outcome="partly_upheld",
+        redress=Decimal("800.00"),
+        facts=TEXTS["facts"],
+        basis=TEXTS["basis"],
+        root_causes=("claims_service",),
+    )
+    desk.decide(decide, sent())
+    desk.notify(cc.Notify(complaint_id=cid), sent())
+    desk.close(cc.Close(complaint_id=cid), sent())
+    desk.request_review(cc.RequestReview(complaint_id=cid, reason=TEXTS["review_reason"]), sent())
+    review = cc.DecideReview(complaint_id=cid, outcome="not_upheld", basis=TEXTS["review_basis"])
+    desk.decide_review(review, sent())
+    return cid
+
+
+def disputes_of_the_person(s: Services, complaint_id: UUID) -> list[UUID]:
+    """A mediated dispute (agreement terms), an arbitrated one (award), a withdrawn one."""
+    desk = s.disputes
+
+    def opened(matter: str) -> UUID:
+        party = {"id": PERSON["id"], "name": PERSON["name"]}
+        cmd = d.OpenDispute(party, Decimal("1000.00"), matter, complaint_id=complaint_id)
+        return UUID(desk.open(cmd, at_now(), None).body["id"])
+
+    mediated = opened(TEXTS["dispute_matter"])
+    desk.request_mediation(d.RequestMediation(mediated, MEDIATOR), at_now(), None, None)
+    partner(s, d.AcceptMediation(mediated), MEDIATOR, "mediator")
+    now = datetime.now(tz=UTC)
+    agreement = d.SignAgreement(mediated, now, Decimal("1000.00"), TEXTS["terms"])
+    partner(s, agreement, MEDIATOR, "mediator")
+    desk.close(d.CloseDispute(mediated, "agreement signed"), at_now(), None, None)
+    arbitrated = opened(TEXTS["dispute_matter"])
+    arbitration = d.RequestArbitration(arbitrated, ARBITRATOR, True)
+    desk.request_arbitration(arbitration, at_now(), None, None)
+    partner(s, d.AcceptArbitration(arbitrated, "ARB-1"), ARBITRATOR, "arbitrator")
+    award = d.IssueAward(arbitrated, datetime.now(tz=UTC), Decimal("900.00"), TEXTS["award"])
+    partner(s, award, ARBITRATOR, "arbitrator")
+    desk.close(d.CloseDispute(arbitrated, "award issued"), at_now(), None, None)
+    withdrawn = opened(TEXTS["dispute_matter"])
+    desk.withdraw(d.WithdrawDispute(withdrawn, TEXTS["withdrawal"]), at_now(), None, None)
+    return [mediated, arbitrated, withdrawn]
+
+
+def report_of_the_person(reports: ReportServices) -> UUID:
+    """A named report (举报) from receipt through findings and conclusion to closing."""
+    desk, none = reports.desk, Conditions()
+    intake = ReportIntake(
+        channel="hotline",
+        anonymous=False,
+        reporter=dict(PERSON),
+        category="sales_misrepresentation",
+        subject=ReportSubject("agent", "AG-9", "sales-hz"),
+        facts=TEXTS["report_facts"],
+    )
+    rid = UUID(desk.receive(intake, at_now(OFFICER), None).body["id"])
+    desk.accept(AcceptReport(rid), at_now(OFFICER), none)
+    desk.assign(AssignInvestigator(rid, "inv-audit"), at_now(OFFICER), none)
+    desk.record_findings(RecordFindings(rid, TEXTS["findings"], ()), at_now(OFFICER), none)
+    conclude = ConcludeReport(rid, "substantiated", TEXTS["conclusion"], ("rectify",))
+    desk.conclude(conclude, at_now(OFFICER), none)
+    desk.notify(NotifyReporter(rid, "sms", datetime.now(tz=UTC)), at_now(OFFICER), none)
+    desk.close(CloseReport(rid), at_now(OFFICER), none)
+    return rid
+
+
+def everything_read(w: World, cid: UUID, dids: list[UUID], rid: UUID) -> list[Any]:
+    """Every read of the person's records: views now and at every version, histories (with
+    proofs), the closure report as JSON and HTML, partner lists, report reads of both kinds."""
+    s, now = w.services, datetime.now(tz=UTC)
+    reads: list[Any] = []
+    complaint = s.complaint_queries.view(cid, now)
+    reads += [complaint, s.complaint_queries.history(cid, proofs=True)]
+    reads += [s.complaint_queries.view(cid, now, v) for v in range(1, complaint["version"] + 1)]
+    closure = s.complaint_queries.closure_report(cid, now)
+    reads += [closure, render(closure)]
+    for did in dids:
+        dispute = s.dispute_queries.view(did, None, now)
+        reads += [dispute, s.dispute_queries.history(did, None, proofs=True)]
+        reads += [s.dispute_queries.view(did, None, now, v) for v in range(1, dispute["version"])]
+    reads += [s.dispute_queries.assigned("med-1", now), s.dispute_queries.assigned("arb-1", now)]
+    for reader in (ReportReader("officer-1", True), ReportReader("auditor-1", False)):
+        report = w.reports.queries.view(rid, reader, now)
+        reads += [report, w.reports.queries.history(rid, reader, proofs=True)]
+        reads += [w.reports.queries.view(rid, reader, now, v) for v in range(1, report["version"])]
+    return reads
+
+
+def figures(w: World) -> dict[str, Any]:
+    """Complaint, dispute and report statistics of this year, in total and by group."""
+    now = datetime.now(tz=UTC)
+    period = parse_period(f"{now.astimezone(CST).year}", now)
+    ledger = w.services.ledger
+    answers = {
+        "complaints": build_statistics(ledger).figures(period, ("channel", "cause"), now),
+        "disputes": build_case_statistics(ledger).disputes_figures(period, ("channel",)),
+        "reports": build_report_statistics(ledger).figures(period, ("category",), now),
+    }
+    # Only the figures: not the log position they were read at, nor when.
+    return {
+        kind: {k: v for k, v in answer.items() if k in ("totals", "groups")}
+        for kind, answer in answers.items()
+    }
+
+
+def test_free_text_is_sealed_and_erasure_covers_it_with_the_figures_unchanged(
+    world: World,
+) -> None:
+    s = world.services
+    cid = complaint_of_the_person(s)
+    dids = disputes_of_the_person(s, cid)
+    rid = report_of_the_person(world.reports)
+    # Sealed at intake: no free text (nor name or id) reaches the log in clear, replays included.
+    raw = stored_bytes(s)
+    for text in (*TEXTS.values(), PERSON["name"], PERSON["id"]):
+        assert text.encode() not in raw, text
+    # Before erasure every reader sees the words.
+    shown = str(everything_read(world, cid, dids, rid))
+    for text in TEXTS.values():
+        assert text in shown, text
+    closure = s.complaint_queries.closure_report(cid, datetime.now(tz=UTC))
+    assert (closure["matter"], closure["facts"]) == (TEXTS["matter"], TEXTS["facts"])
+    world.projector.catch_up()
+    before = figures(world)
+    world.sealer.catch_up()
+    log_before = stored_bytes(s)
+
+    outcome = s.personal.erase(PERSON["id"], "data subject request", admin())
+    assert outcome.status == "erased", outcome.holds
+
+    reads = everything_read(world, cid, dids, rid)
+    leaked = [t for t in (*TEXTS.values(), PERSON["name"]) if t in str(reads)]
+    assert leaked == []
+    complaint = reads[0]
+    assert [complaint[k] for k in ("matter", "request", "facts")] == [ERASED] * 3
+    assert (complaint["decision"]["facts"], complaint["decision"]["basis"]) == (ERASED, ERASED)
+    assert complaint["decision"]["redress"] == "800.00"  # figures are not personal
+    assert (complaint["review"]["reason"], complaint["review"]["basis"]) == (ERASED, ERASED)
+    closure = s.complaint_queries.closure_report(cid, datetime.now(tz=UTC))
+    assert closure["matter"] == closure["request"] == closure["facts"] == ERASED
+    assert closure["basis"] == ERASED
+    assert closure["outcome"] == "partly_upheld"
+    assert ERASED in render(closure)
+    details = [step["detail"] for step in closure["timeline"]]
+    assert {"note": ERASED} in [{k: v for k, v in x.items() if k == "note"} for x in details]
+    mediated = s.dispute_queries.view(dids[0], None, datetime.now(tz=UTC))
+    assert (mediated["matter"], mediated["mediations"][0]["terms"]) == (ERASED, ERASED)
+    awarded = s.dispute_queries.view(dids[1], None, datetime.now(tz=UTC))
+    assert awarded["arbitrations"][0]["decision"] == ERASED
+    assert s.dispute_queries.view(dids[2], None, datetime.now(tz=UTC))["end_reason"] == ERASED
+    report = world.reports.queries.view(rid, ReportReader("officer-1", True), datetime.now(tz=UTC))
+    assert report["facts"] == report["findings"][0]["summary"] == ERASED
+    assert report["conclusion"]["basis"] == ERASED
+    assert report["conclusion"]["finding"] == "substantiated"
+
+    # The log is unchanged byte for byte, still verifies, and every proof still holds.
+    assert stored_bytes(s).startswith(log_before)
+    world.sealer.catch_up()
+    assert verify_ledger(s.ledger.recorder, world.proofs.store, world.notary.verifier_key).ok
+    history = s.complaint_queries.history(cid, proofs=True)
+    for entry in history:
+        proof = entry["proof"]
+        leaf = world.proofs.leaves([entry["position"]])[entry["position"]]
+        hashes = [bytes.fromhex(h) for h in proof["hashes"]]
+        root = bytes.fromhex(proof["root"])
+        assert verify_inclusion(leaf_hash(leaf), proof["index"], proof["size"], hashes, root)
+    # Statistics are the same, caught up and rebuilt from the log after the erasure.
+    world.projector.catch_up()
+    assert figures(world) == before
+    for view in world.projector.views:
+        world.projector.rebuild(view)
+    world.projector.catch_up()
+    assert figures(world) == before
