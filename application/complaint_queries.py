@@ -18,7 +18,7 @@ from eventsourcing.utils import get_topic
 
 from application.complaint_views import closure_report, complaint_view, summary
 from application.ledger import Ledger, ProofSource, topics_of
-from application.personal import Opener, Vault
+from application.personal import Opener, Vault, erased_since, mask_plain_texts
 from application.report_queries import feed_item as report_feed_item
 from application.routing import HandlerDirectory
 from application.views import history_entry, rfc3339, with_proofs
@@ -76,7 +76,9 @@ class ComplaintQueries:
     ) -> dict[str, Any]:
         """The case now, or as it was (clocks evaluated at `now`, or at `as_of`)."""
         complaint = self.ledger.then(self._get(complaint_id), as_of_version, as_of, "complaint")
-        view = complaint_view(complaint, as_of or now, self.rules, self.opener)
+        view = self._erased(
+            complaint, complaint_view(complaint, as_of or now, self.rules, self.opener)
+        )
         links = self.ledger.find(DisputeLinks, links_id("complaint", str(complaint_id)))
         traced = self.ledger.find(
             RectificationLinks, rectification_links_id("complaint", str(complaint_id))
@@ -87,27 +89,38 @@ class ComplaintQueries:
             "rectification_items": [str(i) for i in traced.items] if traced else [],
         }
 
+    def _erased(self, complaint: Complaint, read: Any) -> Any:
+        """A read with the older plain free texts of an erased complainant shown as erased."""
+        ref, created = complaint.complainant_ref, complaint.created_on
+        if erased_since(self.ledger, ref, created, complaint.matter):
+            return mask_plain_texts(read)
+        return read
+
     def history(self, complaint_id: UUID, proofs: bool = False) -> list[dict[str, Any]]:
-        self._get(complaint_id)
+        complaint = self._get(complaint_id)
         positions = self.ledger.positions.of(complaint_id)
         entries = [
             history_entry(e, positions.get(e.originator_version))
             for e in self.ledger.stream(complaint_id)
         ]
-        revealed: list[dict[str, Any]] = list(self.opener.reveal(entries))
+        revealed: list[dict[str, Any]] = self._erased(complaint, self.opener.reveal(entries))
         return with_proofs(revealed, self.proofs) if proofs else revealed
 
     def closure_report(self, complaint_id: UUID, now: datetime) -> dict[str, Any]:
         complaint = self._get(complaint_id)
         duplicates = self.ledger.find_many(complaint.duplicates)
-        return closure_report(
+        report: dict[str, Any] = self._erased(
             complaint,
-            self.ledger.stream(complaint_id),
-            [d for d in duplicates.values() if isinstance(d, Complaint)],
-            now,
-            self.rules,
-            self.opener,
+            closure_report(
+                complaint,
+                self.ledger.stream(complaint_id),
+                [d for d in duplicates.values() if isinstance(d, Complaint)],
+                now,
+                self.rules,
+                self.opener,
+            ),
         )
+        return report
 
     def all_complaints(self) -> Iterator[Complaint]:
         """Every complaint, in order of receipt."""

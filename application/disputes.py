@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate
 from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, NotFound, Reads, utc_now
-from application.personal import Opener, Vault, seal_texts
+from application.personal import Opener, Vault, erased_since, mask_plain_texts, seal_texts
 from application.views import history_entry, json_ready, money, rfc3339, with_proofs
 from domain.claims import Claim
 from domain.common import StaleVersion, UnknownRecord
@@ -471,18 +471,26 @@ class DisputeQueries:
         dispute = self.ledger.then(
             self._visible(dispute_id, partner), as_of_version, as_of, "dispute"
         )
-        return dispute_view(dispute, as_of or now, self.rules, self.opener)
+        view = dispute_view(dispute, as_of or now, self.rules, self.opener)
+        shown: dict[str, Any] = self._erased(dispute, view)
+        return shown
+
+    def _erased(self, dispute: Dispute, read: Any) -> Any:
+        """A read with the older plain free texts of an erased party shown as erased."""
+        if erased_since(self.ledger, dispute.party_ref, dispute.created_on, dispute.matter):
+            return mask_plain_texts(read)
+        return read
 
     def history(
         self, dispute_id: UUID, partner: str | None, proofs: bool = False
     ) -> list[dict[str, Any]]:
-        self._visible(dispute_id, partner)
+        dispute = self._visible(dispute_id, partner)
         positions = self.ledger.positions.of(dispute_id)
         entries = [
             history_entry(e, positions.get(e.originator_version))
             for e in self.ledger.stream(dispute_id)
         ]
-        revealed: list[dict[str, Any]] = list(self.opener.reveal(entries))
+        revealed: list[dict[str, Any]] = self._erased(dispute, self.opener.reveal(entries))
         return with_proofs(revealed, self.proofs) if proofs else revealed
 
     def linked(self, kind: str, key: str) -> list[str]:
@@ -494,7 +502,7 @@ class DisputeQueries:
         ids = [UUID(d) for d in self.linked("partner", partner)]
         found = self.ledger.find_many(ids)
         lines = [
-            summary(d, now, self.rules)
+            self._erased(d, summary(d, now, self.rules))
             for d in (found.get(i) for i in ids)
             if isinstance(d, Dispute) and d.names_partner(partner)
         ]

@@ -117,6 +117,49 @@ def _replace(value: Any, opened: dict[Sealed, str | None]) -> Any:
     return json_ready(value)
 
 
+# Keys of the free texts sealed since issue 17. Events stored before hold them in clear; once
+# their person is erased, a plain value under one of these keys (at any depth of a read of
+# that person's record) reads as erased too — the stored bytes stay as they are.
+FREE_TEXT_KEYS = frozenset(
+    {"matter", "request", "facts", "basis", "note", "summary", "terms", "decision"}
+)
+# `reason` is the person's own words only in these steps (elsewhere it is staff's): a review
+# request of a complaint, a dispute's withdrawal.
+PERSONAL_REASONS = frozenset({"ReviewRequested", "Withdrawn", "review"})
+
+
+def erased_since(ledger: Ledger, ref: str | None, created: datetime, plain: object) -> bool:
+    """Whether a record stored with plain free text (`plain`, its first: older events) was
+    created before its person's erasure. Records sealed from the start need no look-up."""
+    if ref is None or not isinstance(plain, str):
+        return False
+    subject = ledger.find(Subject, subject_stream_id(ref))
+    return subject is not None and subject.erased_at is not None and subject.erased_at >= created
+
+
+def mask_plain_texts(value: Any, reason: bool = False) -> Any:
+    """A read (JSON-ready) of an erased person's record with its older plain free texts shown
+    as erased, like the sealed ones (`reason` masks a `reason` key at this level)."""
+    if isinstance(value, list):
+        return [mask_plain_texts(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    step = value.get("type") or value.get("step")
+    personal_step = step in PERSONAL_REASONS
+    masked: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, str) and (
+            key in FREE_TEXT_KEYS
+            or (key == "reason" and reason)
+            or (key == "end_reason" and value.get("state") == "withdrawn")
+        ):
+            masked[key] = ERASED
+        else:
+            nested = personal_step and key in ("data", "detail")
+            masked[key] = mask_plain_texts(item, nested or key in PERSONAL_REASONS)
+    return masked
+
+
 @dataclass(frozen=True)
 class ErasureOutcome:
     """What an erasure request did: erased, or deferred with the holds that apply."""

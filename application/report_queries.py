@@ -16,7 +16,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from application.ledger import Ledger, NotFound, ProofSource
-from application.personal import Opener, Vault
+from application.personal import Opener, Vault, erased_since, mask_plain_texts
 from application.report_views import next_due, report_line, report_view
 from application.views import history_entry, rfc3339, with_proofs
 from domain.rectification_links import RectificationLinks, rectification_links_id
@@ -85,28 +85,37 @@ class ReportQueries:
         traced = self.ledger.find(
             RectificationLinks, rectification_links_id("report", str(report_id))
         )
-        view: dict[str, Any] = self.opener.reveal(
-            {
-                **report_view(report, as_of or now, self.rules, reporter),
-                "rectification_items": [str(i) for i in traced.items] if traced else [],
-            }
+        view: dict[str, Any] = self._erased(
+            report,
+            self.opener.reveal(
+                {
+                    **report_view(report, as_of or now, self.rules, reporter),
+                    "rectification_items": [str(i) for i in traced.items] if traced else [],
+                }
+            ),
         )
         return view
+
+    def _erased(self, report: Report, read: Any) -> Any:
+        """A read with the older plain free texts of an erased reporter shown as erased."""
+        if erased_since(self.ledger, report.reporter_ref, report.created_on, report.facts):
+            return mask_plain_texts(read)
+        return read
 
     def history(
         self, report_id: UUID, reader: ReportReader, proofs: bool = False
     ) -> list[dict[str, Any]]:
         """Every event in order; the reporter's identity opened only for report officers."""
-        self._get(report_id)
+        report = self._get(report_id)
         positions = self.ledger.positions.of(report_id)
         entries = [
             history_entry(e, positions.get(e.originator_version))
             for e in self.ledger.stream(report_id)
         ]
         if reader.sees_reporter:
-            shown: list[dict[str, Any]] = list(self.opener.reveal(entries))
+            shown: list[dict[str, Any]] = self._erased(report, self.opener.reveal(entries))
         else:
-            shown = list(self.opener.reveal([_masked(e) for e in entries]))
+            shown = self._erased(report, self.opener.reveal([_masked(e) for e in entries]))
         return with_proofs(shown, self.proofs) if proofs else shown
 
     def all_reports(self) -> Iterator[Report]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -35,8 +35,11 @@ from application.reports import (
 from application.routing import Handler, StaticDirectory
 from application.services import ReportServices, Services, build_report_services, build_services
 from domain.common import CST, Actor
+from domain.complaint_clock import ComplaintRules
+from domain.complaints import Complaint
+from domain.disputes import Dispute
 from domain.personal import ERASED, Subject, subject_stream_id
-from domain.reports import ReportSubject
+from domain.reports import Report, ReportSubject
 from infrastructure.audit import verify_ledger
 from infrastructure.complaint_stats import parse_period
 from infrastructure.merkle import leaf_hash
@@ -457,5 +460,149 @@ def test_free_text_is_sealed_and_erasure_covers_it_with_the_figures_unchanged(
     assert figures(world) == before
     for view in world.projector.views:
         world.projector.rebuild(view)
+    world.projector.catch_up()
+    assert figures(world) == before
+
+
+OLD_PERSON = {"id": "110101197001010022", "name": "Qian Qi"}
+# Free text as events stored before issue 17 held it: in clear.
+OLD = {
+    "matter": "钱七旧投诉事项-old-matter",
+    "request": "钱七旧请求-old-request",
+    "intake_facts": "钱七旧事实-old-intake-facts",
+    "note": "钱七旧催办-old-note",
+    "facts": "钱七旧核实-old-facts",
+    "basis": "钱七旧依据-old-basis",
+    "review_reason": "钱七旧核查理由-old-review-reason",
+    "review_basis": "钱七旧核查依据-old-review-basis",
+    "dispute_matter": "钱七旧纠纷-old-dispute-matter",
+    "terms": "钱七旧协议-old-terms",
+    "withdrawal": "钱七旧撤回理由-old-withdrawal",
+    "report_facts": "钱七旧举报-old-report-facts",
+    "findings": "钱七旧调查-old-findings",
+    "conclusion": "钱七旧结论-old-conclusion",
+}
+
+
+def stored_before_sealing(w: World) -> tuple[UUID, list[UUID], UUID]:
+    """A complaint, two disputes and a named report recorded as the code before issue 17
+    recorded them — the person's fields sealed, the free text plain — and saved through the
+    store's recorder: rows in the old format."""
+    s, vault, now = w.services, build_vault(w.settings, w.services.ledger), datetime.now(tz=UTC)
+    ref = vault.ref(OLD_PERSON["id"])
+    complaint = Complaint.receive(
+        complaint_id=uuid4(),
+        channel="hotline",
+        complainant_ref=ref,
+        complainant=vault.seal_many(ref, OLD_PERSON),
+        matter=OLD["matter"],
+        request=OLD["request"],
+        facts=OLD["intake_facts"],
+        cause="claims",
+        line="health",
+        region="330100",
+        occurred_at=now,
+        actor=STAFF,
+    )
+    complaint.assign("wang", now, STAFF)
+    complaint.contact(now, STAFF)
+    complaint.urge("complainant", OLD["note"], now, STAFF)
+    complaint.decide("upheld", Decimal("100.00"), OLD["facts"], OLD["basis"], now, STAFF)
+    complaint.notify("letter", None, now, STAFF)
+    complaint.close(now, STAFF)
+    complaint.request_review(OLD["review_reason"], now, STAFF, rules=ComplaintRules())
+    complaint.decide_review("not_upheld", OLD["review_basis"], now, STAFF)
+    party = vault.seal_many(ref, OLD_PERSON)
+    rules = dispute_rules(w.settings)
+
+    def opened() -> Dispute:
+        return Dispute.open(
+            dispute_id=uuid4(),
+            party_ref=ref,
+            party=party,
+            amount=Decimal("500.00"),
+            matter=OLD["dispute_matter"],
+            occurred_at=now,
+            actor=STAFF,
+            complaint_id=complaint.id,
+        )
+
+    mediated, withdrawn = opened(), opened()
+    mediated.request_mediation(MEDIATOR, now, STAFF)
+    mediated.mediator_accept(now, STAFF, rules=rules)
+    mediated.sign_agreement(now, Decimal("500.00"), OLD["terms"], now, STAFF, rules=rules)
+    mediated.close("agreement signed", now, STAFF)
+    withdrawn.withdraw(OLD["withdrawal"], now, STAFF)
+    report = Report.receive(
+        report_id=uuid4(),
+        channel="hotline",
+        anonymous=False,
+        reporter_ref=ref,
+        reporter=vault.seal_many(ref, OLD_PERSON),
+        category="sales_misrepresentation",
+        subject=ReportSubject("agent", "AG-3", "sales-hz"),
+        facts=OLD["report_facts"],
+        evidence=[],
+        transfer_id=None,
+        occurred_at=now,
+        actor=OFFICER,
+        categories=("sales_misrepresentation",),
+    )
+    report.accept(now, OFFICER)
+    report.assign("inv-audit", "audit", now, OFFICER)
+    report.record_findings(OLD["findings"], [], now, OFFICER)
+    report.conclude("substantiated", OLD["conclusion"], ["rectify"], now, OFFICER)
+    report.notify("sms", now, now, OFFICER)
+    report.close(now, OFFICER)
+    subject = Subject(ref=ref)
+    for kind, record in (
+        ("complaints", complaint),
+        ("disputes", mediated),
+        ("disputes", withdrawn),
+        ("reports", report),
+    ):
+        subject.list_record(kind, record.id)
+    s.ledger.save(complaint, mediated, withdrawn, report, subject)
+    return complaint.id, [mediated.id, withdrawn.id], report.id
+
+
+def test_free_text_stored_in_clear_before_sealing_reads_and_is_covered_by_erasure(
+    world: World,
+) -> None:
+    s = world.services
+    cid, dids, rid = stored_before_sealing(world)
+    raw = stored_bytes(s)
+    assert all(text.encode() in raw for text in OLD.values())  # the old format: plain text
+    shown = str(everything_read(world, cid, dids, rid))
+    for text in OLD.values():
+        assert text in shown, text  # older rows read as they always did
+    complaint = s.complaint_queries.view(cid, datetime.now(tz=UTC))
+    assert (complaint["matter"], complaint["review"]["reason"]) == (
+        OLD["matter"],
+        OLD["review_reason"],
+    )
+    world.projector.catch_up()
+    before = figures(world)
+    world.sealer.catch_up()
+
+    assert s.personal.erase(OLD_PERSON["id"], "request", admin()).status == "erased"
+
+    reads = everything_read(world, cid, dids, rid)
+    assert [t for t in (*OLD.values(), OLD_PERSON["name"]) if t in str(reads)] == []
+    complaint = s.complaint_queries.view(cid, datetime.now(tz=UTC))
+    assert [complaint[k] for k in ("matter", "request", "facts")] == [ERASED] * 3
+    assert complaint["review"] == {**complaint["review"], "reason": ERASED, "basis": ERASED}
+    assert complaint["review"]["outcome"] == "not_upheld"
+    assert complaint["status"] == "review_decided"  # what is not free text stays
+    closure = s.complaint_queries.closure_report(cid, datetime.now(tz=UTC))
+    assert ERASED in render(closure)
+    assert closure["redress"] == "100.00"
+    history = s.dispute_queries.history(dids[1], None)
+    assert history[-1]["type"] == "Withdrawn"
+    assert history[-1]["data"]["reason"] == ERASED
+    mediated = s.dispute_queries.history(dids[0], None)
+    assert mediated[-1]["data"]["reason"] == "agreement signed"  # staff's words stay
+    world.sealer.catch_up()
+    assert verify_ledger(s.ledger.recorder, world.proofs.store, world.notary.verifier_key).ok
     world.projector.catch_up()
     assert figures(world) == before
