@@ -34,7 +34,7 @@ from application.reports import (
 )
 from application.routing import Handler, StaticDirectory
 from application.services import ReportServices, Services, build_report_services, build_services
-from domain.common import CST, Actor
+from domain.common import CST, Actor, InvalidInput
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 from domain.disputes import Dispute
@@ -606,3 +606,25 @@ def test_free_text_stored_in_clear_before_sealing_reads_and_is_covered_by_erasur
     assert verify_ledger(s.ledger.recorder, world.proofs.store, world.notary.verifier_key).ok
     world.projector.catch_up()
     assert figures(world) == before
+
+
+def test_a_blank_free_text_is_refused_before_it_is_sealed(services: Services) -> None:
+    """The domain sees only the sealed text: the plain one is checked first (422 naming it)."""
+    blank = Intake(
+        channel="hotline",
+        complainant={"id": "c-9", "name": "Sun Ba"},
+        matter="   ",
+        request="pay",
+        cause="claims",
+        line="health",
+        region="330100",
+    )
+    with pytest.raises(InvalidInput) as refused:
+        services.complaints.receive(blank, at_now(), None)
+    assert refused.value.field == "matter"
+    assert services.ledger.position() == 0  # nothing recorded
+    cmd = d.OpenDispute({"id": "c-9", "name": "Sun Ba"}, Decimal("1.00"), "\n\t")
+    with pytest.raises(InvalidInput) as refused:
+        services.disputes.open(cmd, at_now(), None)
+    assert refused.value.field == "matter"
+    assert services.ledger.position() == 0
