@@ -117,6 +117,11 @@ class SQLiteKeyStore:
             )
 
     def get_or_create(self, subject: str) -> bytes:
+        """The person's key: read first (most seals are of a person already known, and a
+        read takes no write lock), else inserted."""
+        found = self.get_many([subject]).get(subject)
+        if found is not None:
+            return found
         with self.datastore.transaction(commit=True) as c:
             c.execute(
                 "INSERT OR IGNORE INTO subject_keys (subject, key) VALUES (?, ?)",
