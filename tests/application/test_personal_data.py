@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -40,7 +41,7 @@ from domain.complaints import Complaint
 from domain.disputes import Dispute
 from domain.personal import ERASED, Subject, subject_stream_id
 from domain.reports import Report, ReportSubject
-from infrastructure.audit import verify_ledger
+from infrastructure.audit import export_bundle, verify_bundle, verify_ledger
 from infrastructure.complaint_stats import parse_period
 from infrastructure.merkle import leaf_hash
 from infrastructure.merkle_store import merkle_store_for
@@ -455,6 +456,14 @@ def test_free_text_is_sealed_and_erasure_covers_it_with_the_figures_unchanged(
         hashes = [bytes.fromhex(h) for h in proof["hashes"]]
         root = bytes.fromhex(proof["root"])
         assert verify_inclusion(leaf_hash(leaf), proof["index"], proof["size"], hashes, root)
+    # The exported bundle of the person's records holds no free text and verifies offline.
+    streams = [cid, *dids, rid]
+    positions = [p for x in streams for p in s.ledger.positions.of(x).values()]
+    bundle = export_bundle(world.proofs, world.notary.verifier_key, positions)
+    assert len(bundle["entries"]) == len(positions)
+    exported = b"".join(base64.b64decode(e["leaf"]) for e in bundle["entries"])
+    assert [t for t in TEXTS.values() if t.encode() in exported] == []
+    assert verify_bundle(bundle, world.notary.verifier_key).ok
     # Statistics are the same, caught up and rebuilt from the log after the erasure.
     world.projector.catch_up()
     assert figures(world) == before
