@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -46,6 +47,9 @@ from infrastructure.merkle import ProofRangeError
 from infrastructure.proof_service import LedgerDamaged, NoCheckpoint
 
 PROBLEM_JSON = "application/problem+json"
+# The database cannot be reached: the library's wrappers and psycopg's own errors (queries
+# of our own, the pool's timeout), answered 503 with Retry-After.
+UNAVAILABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
 log = logging.getLogger("xiaobao.api")
 
 TITLES = {
@@ -192,7 +196,9 @@ def problem_for(exc: Exception) -> Problem:
     if isinstance(exc, RequestValidationError):
         errors = validation_errors(list(exc.errors()), drop=1)
         return Problem(422, "the request does not match its schema", errors)
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, UNAVAILABLE):
+        # One line (the request id is in the log record), never a traceback: an outage
+        # answers every request with this, and the database's own log says why.
         log.error("database unavailable: %s", type(exc).__name__)
         return Problem(503, "the ledger database is not reachable", headers={"Retry-After": "1"})
     if isinstance(exc, StarletteHTTPException):
@@ -216,6 +222,7 @@ def install(app: FastAPI) -> None:
         ProofRangeError,
         NoCheckpoint,
         LedgerDamaged,
+        *UNAVAILABLE,  # handled here, not by the server-error middleware that re-raises
     ):
         app.add_exception_handler(kind, _handle)
     app.add_exception_handler(Exception, _handle)

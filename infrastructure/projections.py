@@ -39,6 +39,7 @@ from infrastructure.sealer import AdvisoryLock, FileLock, SingleActive
 
 log = logging.getLogger("xiaobao.projections")
 LOCK_RETRY_SECONDS = 5.0
+OUTAGE_RETRY_MOST_SECONDS = 5.0  # the longest wait between two tries of a lost database
 
 CREATE_TRACKING = Statement(
     "CREATE TABLE IF NOT EXISTS projection_tracking "
@@ -561,24 +562,25 @@ class Runner:
             listener.start()
         retry_at: dict[str, float] = {}
         broken_told_at: float | None = None
+        broken = 0  # database failures in a row
         with contextlib.suppress(Exception):  # a failure recorded before a restart
             for failure in self.projector.store.failures()[0].values():
                 self.retrying[failure.view] = _Retrying(failure, 0.0, None)
         while not stop.is_set():
             stop.wait(self.settle)  # let a burst of events arrive: one batch, not many
             now = self.clock()
-            held = []
-            for view in self.projector.views:
-                if now < retry_at.get(view.name, 0):
-                    continue  # another runner is active; ask again later, not on every event
-                if not self.locks[view.name].acquire():
-                    retry_at[view.name] = now + LOCK_RETRY_SECONDS
-                elif (retrying := self.retrying.get(view.name)) is None or (
-                    now >= retrying.retry_at
-                ):
-                    held.append(view)  # a failing view keeps its lock while it waits
+            held: list[View] = []
             worked = False
             try:
+                for view in self.projector.views:
+                    if now < retry_at.get(view.name, 0):
+                        continue  # another runner is active; ask again later
+                    if not self.locks[view.name].acquire():
+                        retry_at[view.name] = now + LOCK_RETRY_SECONDS
+                    elif (retrying := self.retrying.get(view.name)) is None or (
+                        now >= retrying.retry_at
+                    ):
+                        held.append(view)  # a failing view keeps its lock while it waits
                 advanced, failed = self.projector.cycle(held)
                 worked = advanced > 0
                 self._failed(failed)
@@ -586,13 +588,19 @@ class Runner:
                 if broken_told_at is not None:
                     broken_told_at = None
                     log.warning("projections work again")
-            except Exception:  # the database itself (a view's own failure is recorded above)
+            except Exception as error:  # the database itself (a view's failure is recorded)
                 now = self.clock()
+                broken += 1
                 if broken_told_at is None or now - broken_told_at >= self.backoff.remind:
-                    log.exception("projections failed; retrying")  # once, then a reminder
+                    # once, then a reminder; one line: an outage is not a bug in this code
+                    log.error("projections failed (%s); retrying", type(error).__name__)
                     broken_told_at = now
-                for view in held:
-                    self.locks[view.name].release()
+                for lock in self.locks.values():  # a lost session lost its locks too
+                    lock.release()
+                retry_at.clear()
+                stop.wait(min(OUTAGE_RETRY_MOST_SECONDS, self.backoff.delay(broken)))  # doubling
+                continue
+            broken = 0
             if not worked:
                 now = self.clock()  # a failing view's next try may come before the poll's
                 due = [r.retry_at - now for r in self.retrying.values() if r.retry_at > now]

@@ -42,20 +42,40 @@ class SingleActive(Protocol):
 class AdvisoryLock:
     """A PostgreSQL session advisory lock on a connection of its own."""
 
-    def __init__(self, conninfo: str, key: int = LOCK_KEY) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        key: int = LOCK_KEY,
+        check_every: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.conninfo = conninfo
         self.key = key
+        self.check_every = check_every
+        self.clock = clock
+        self.checked_at = float("-inf")
         self.connection: psycopg.Connection[tuple[object, ...]] | None = None
 
     def acquire(self) -> bool:
+        """Hold the lock (True), or another session does (False); raises when the database
+        cannot be reached. A held lock's session is checked now and then: a session the
+        server lost (a restart) lost the lock with it, so it is taken anew."""
         if self.connection is not None and not self.connection.closed:
-            return True
+            if self.clock() - self.checked_at < self.check_every:
+                return True
+            try:
+                self.connection.execute("SELECT 1")
+                self.checked_at = self.clock()
+                return True
+            except psycopg.Error:
+                self.release()
         connection = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
         row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         if row is None or not row[0]:
             connection.close()
             return False
         self.connection = connection
+        self.checked_at = self.clock()
         return True
 
     def release(self) -> None:
@@ -181,21 +201,32 @@ class Sealer:
             total += sealed
         return total
 
-    def run(self, stop: threading.Event, poll: float = 0.2) -> None:
-        """Seal while entries arrive, as the one active sealer, until `stop` is set."""
+    def run(self, stop: threading.Event, poll: float = 0.2, most: float = 5.0) -> None:
+        """Seal while entries arrive, as the one active sealer, until `stop` is set.
+
+        The database may go away at any moment (taking the lock's session with it): the
+        sealer then retries with a doubling wait up to `most` seconds, for as long as the
+        outage lasts, says so in the log once (and again when it works again), and takes the
+        lock anew; it never exits on its own."""
+        failures = 0
         while not stop.is_set():
-            if not self.lock.acquire():
-                stop.wait(poll * 10)
-                continue
             try:
+                if not self.lock.acquire():
+                    stop.wait(poll * 10)  # another sealer is active
+                    continue
                 sealed = self.seal_once()
+                if failures:
+                    log.warning("sealing works again after %d failed attempts", failures)
+                    failures = 0
                 # Idle or a partial batch: let entries gather before the next round.
                 stop.wait(0 if sealed == self.batch else poll)
-            except Exception:
-                log.exception("sealing failed; retrying")
+            except Exception as error:
+                failures += 1
+                if failures == 1:
+                    log.error("sealing failed (%s); retrying", type(error).__name__)
                 self.loaded = False
                 self.lock.release()
-                stop.wait(poll * 10)
+                stop.wait(min(most, poll * 2.0 ** min(failures, 16)))
         self.lock.release()
 
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     max_overflow: int = Field(default=8, ge=0)
     lock_timeout_seconds: int = Field(default=5, ge=0)
     save_attempts: int = Field(default=10, ge=1)
+    database_unavailable_seconds: float = Field(
+        default=10.0, gt=0, description="a request the database cannot serve answers 503 by then"
+    )
     max_body_bytes: int = 5 * 1024 * 1024
     max_header_bytes: int = Field(default=65_536, ge=1024, description="a request's head")
     header_timeout_seconds: float = Field(

@@ -67,7 +67,7 @@ from infrastructure.notary import Notary
 from infrastructure.principals import Principals, PrincipalsFileError
 from infrastructure.projections import Backoff, Projector, Runner, View, ViewStore, lock_for
 from infrastructure.proof_service import LedgerProofs
-from infrastructure.recorder import text_array
+from infrastructure.recorder import LedgerRecorder, text_array
 from infrastructure.rectification_facts import RectificationFacts
 from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.report_facts import ReportFacts
@@ -199,11 +199,14 @@ def build_ledger(settings: Settings, create_table: bool = False) -> Ledger:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return Ledger(
+    ledger = Ledger(
         env=settings.eventsourcing_env(create_table=create_table),
         transcoder=OrjsonTranscoder(VALUE_TYPES),
         reader=reader_for,
     )
+    if isinstance(ledger.recorder, LedgerRecorder):
+        ledger.recorder.unavailable_after = settings.database_unavailable_seconds
+    return ledger
 
 
 def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:
