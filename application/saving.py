@@ -78,9 +78,9 @@ class Saver:
     ) -> T:
         """Run and save until the save goes through; `first` is asked after a refusal or a
         conflict and returns the first answer when the request was already recorded."""
-        for attempt in range(self.max_attempts):
-            if attempt:
-                self._pause(attempt)
+        for tries in range(self.max_attempts):
+            if tries:
+                self._pause(tries)
             try:
                 attempt = run()
             except DomainError:
