@@ -108,7 +108,8 @@ def test_sixteen_concurrent_intakes_all_go_through_and_the_workload_counts_each(
     ids = {UUID(str(a.body["id"])) for a in answers if not isinstance(a, ConcurrencyExhausted)}
     assert len(ids) == 16
     workload = desk.ledger.find(Workload, workload_id("wang"))
-    assert workload is not None and workload.open == 16
+    assert workload is not None
+    assert workload.open == 16
 
 
 def test_fifty_writers_on_one_complaint_lose_no_update(desk: Services) -> None:
@@ -122,7 +123,8 @@ def test_fifty_writers_on_one_complaint_lose_no_update(desk: Services) -> None:
     accepted = [a for a in answers if not isinstance(a, ConcurrencyExhausted)]
     assert accepted  # most go through; the others were refused with 409, not lost
     complaint = desk.ledger.find(Complaint, case)
-    assert complaint is not None and complaint.urges == len(accepted)
+    assert complaint is not None
+    assert complaint.urges == len(accepted)
 
 
 def test_two_hospitals_discharging_one_person_fifty_times_lose_no_amount(desk: Services) -> None:
@@ -144,7 +146,8 @@ def test_two_hospitals_discharging_one_person_fifty_times_lose_no_amount(desk: S
         Accumulator,
         accumulator_id(POLICY_YEAR, policy_year_key("P1", datetime(2026, 1, 1).date())),
     )
-    assert fund is not None and year is not None
+    assert fund is not None
+    assert year is not None
     assert fund.total(FUND_PAID) == sum(
         (money(a, "social_insurance_paid") for a in settled), Decimal(0)
     )

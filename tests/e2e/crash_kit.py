@@ -277,7 +277,7 @@ class Load:
         try:
             response = http.post(path, content=content, headers=headers)
         except httpx.TransportError:
-            status, body = 0, {}
+            status, body = 0, dict[str, Any]()
         else:
             status = response.status_code
             body = orjson.loads(response.content) if response.content else {}
