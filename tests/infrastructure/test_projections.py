@@ -474,4 +474,7 @@ def test_a_runner_whose_database_fails_logs_it_once_not_once_a_cycle(
     finally:
         stop.set()
         thread.join(timeout=5)
-    assert logged(caplog) == ["projections failed; retrying", "projections work again"]
+    assert logged(caplog) == [
+        "projections failed (ConnectionError); retrying",
+        "projections work again",
+    ]
