@@ -5,7 +5,7 @@ refused as `concurrent_update` (409), never an unexpected error (500)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -52,9 +52,11 @@ HANDLERS = [Handler("wang", "east", ("330100",), ("claims",), ("health",))]  # o
 
 
 @pytest.fixture
-def real_ledger(settings: Settings) -> Ledger:
+def real_ledger(settings: Settings) -> Iterator[Ledger]:
     migrate(settings)
-    return build_ledger(settings)
+    ledger = build_ledger(settings)
+    yield ledger
+    ledger.close()  # its pool's connections go back to the shared server
 
 
 @pytest.fixture

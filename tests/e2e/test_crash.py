@@ -47,7 +47,7 @@ from tests.e2e.crash_kit import (
 )
 
 REGULATOR = next(e for e in DEMO_PRINCIPALS if e["role"] == "regulator")
-UNAVAILABLE_SECONDS = 4  # XIAOBAO_DATABASE_UNAVAILABLE_SECONDS in these tests
+UNAVAILABLE_SECONDS = 8  # XIAOBAO_DATABASE_UNAVAILABLE_SECONDS: 2 s of retries, then 503
 OUTAGE_EVENT = {
     "specversion": "1.0",
     "id": "sent-during-the-outage",
@@ -168,6 +168,11 @@ def statistics(url: str) -> dict[str, Any]:
 
 
 def assert_each_acknowledged_once(load: Load, url: str) -> None:
+    first = sum(a.status == 201 for a in load.acknowledged)
+    print(  # shown with -s, and on a failure
+        f"acknowledged {len(load.acknowledged)} events ({first} answered 201) and "
+        f"{len(load.complaints)} complaints; statuses seen {load.statuses}"
+    )
     assert load.acknowledged
     assert not load.refused
     assert 500 not in load.statuses
