@@ -18,7 +18,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 
-from api import demo, demo_rectification, demo_reports
+from api import demo, demo_rectification, demo_reports, demo_year
 from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
 from api.observability import configure_logging
@@ -106,8 +106,13 @@ def serve(
 
 
 @cli.command("demo")
-def demo_command() -> None:
-    """Load demonstration data and print how to reach the service."""
+def demo_command(
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="share of the full demonstration year")
+    ] = 1.0,
+) -> None:
+    """Load demonstration data (a seeded year, 2026, up to today) and print how to reach
+    the service. Running it again records nothing."""
     settings = Settings()
     wrote = demo.write_principals(settings.principals_file)
     migrate(settings)
@@ -117,6 +122,14 @@ def demo_command() -> None:
         services = build_services(ledger, vault, dispute_rules=dispute_rules(settings))
         notary = build_notary(settings)
         claims = demo.load_demo(services, notary)
+        with Progress(console=console) as progress:
+            task = progress.add_task("demo year 2026", total=None)
+            year = demo_year.load_year(
+                services,
+                notary,
+                demo_year.Scale(scale),
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
         articles = demo.load_knowledge(
             KnowledgeDesk(ledger, CommandRunner(ledger, vault, Saver(ledger, 10)))
         )
@@ -130,6 +143,10 @@ def demo_command() -> None:
     console.print(f"[bold]Xiaobao Ledger demo data loaded[/] into {settings.database_url}")
     if not wrote:
         console.print(f"(principals file {settings.principals_file} kept as it was)")
+    console.print(
+        f"Year 2026 up to {year.cutoff.date()}: {len(year.settled)} stays settled, "
+        f"{len(year.complaints)} complaints received, {year.disputes} disputes opened"
+    )
     console.print(f"Knowledge base: {len(articles)} articles published (editor → reviewer)")
     console.print(f"API: {base}   docs: {base}/docs   contract: {base}/openapi.json")
     console.print(f"Dashboard: {base}/dashboard (log in with the regulator or supervisor token)")
