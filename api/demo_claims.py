@@ -64,6 +64,8 @@ class Policy:
     patient: Patient
     start: date
     cancelled: date | None
+    offline_paid: str | None  # a claim the insurer paid outside the one-stop channel
+    offline_after_days: int
 
 
 @dataclass(frozen=True)
@@ -157,8 +159,17 @@ def claim_plan(scale: Scale, seed: int = SEED) -> ClaimPlan:
             product = "HMB-HZ-2026" if patient.region == "330100" and rng.random() < 0.3 else ""
             start = date(2026, 1, 1) + timedelta(days=rng.randrange(90))
             cancelled = start + timedelta(days=rng.randrange(150, 250)) if n % 97 == 0 else None
+            offline = _money(rng, 800, 9000) if n % 11 == 0 and not cancelled else None
             policies.append(
-                Policy(f"P-2026-{n + 100:05d}", product or "BWYL-2026", patient, start, cancelled)
+                Policy(
+                    f"P-2026-{n + 100:05d}",
+                    product or "BWYL-2026",
+                    patient,
+                    start,
+                    cancelled,
+                    offline,
+                    rng.randrange(30, 320),
+                )
             )
     by_region = {r: [p for p in patients if p.region == r] for r in ID_PREFIX}
     hospitals = list(HOSPITALS)
@@ -218,6 +229,23 @@ def _policy(demo: Demo, p: Policy) -> None:
                 "period_end": (p.start + timedelta(days=364)).isoformat(),
             },
         )
+    if p.offline_paid is not None:
+        paid = datetime(p.start.year, p.start.month, p.start.day, 15, tzinfo=CST) + timedelta(
+            days=p.offline_after_days
+        )
+        if demo.past(paid):
+            demo.post(
+                INSURER,
+                f"demo-y-policy-{p.policy_id}-offline",
+                "insurer.offline-claim-paid.v1",
+                paid,
+                {
+                    "policy_id": p.policy_id,
+                    "paid_at": paid.isoformat(),
+                    "amount": p.offline_paid,
+                    "deductible_applied": "0.00",
+                },
+            )
     if p.cancelled is not None:
         at = datetime(p.cancelled.year, p.cancelled.month, p.cancelled.day, 14, tzinfo=CST)
         if demo.past(at):
@@ -338,7 +366,7 @@ def _encounter(demo: Demo, e: Encounter) -> None:
             {"encounter_id": e.code, "amount": f"{copay:.2f}"},
         )
     commercial = Decimal(settlement["commercial_paid"])
-    demo.settled.append((e.code, claim_id, settlement))
+    demo.settled.append((e.code, claim_id, settlement, discharged))
     remitted = discharged + timedelta(days=e.remit_after_days, hours=5)
     if commercial > 0 and demo.past(remitted):
         demo.post(

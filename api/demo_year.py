@@ -81,7 +81,8 @@ class Demo:
     notary: Notary
     cutoff: datetime
     claims: dict[str, str] = field(default_factory=dict)  # encounter code → claim id
-    settled: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    # every settled stay: encounter code, claim id, settlement, when it was discharged
+    settled: list[tuple[str, str, dict[str, str], datetime]] = field(default_factory=list)
     complaints: list[str] = field(default_factory=list)  # ids of the cases received
     disputes: int = 0
 
