@@ -81,6 +81,10 @@ class Encounter:
     cancelled: bool
     remit_after_days: int
 
+    @property
+    def discharged(self) -> datetime:
+        return self.admitted.replace(hour=10) + timedelta(days=self.days)
+
 
 @dataclass(frozen=True)
 class ClaimPlan:
@@ -343,7 +347,7 @@ def _encounter(demo: Demo, e: Encounter) -> None:
             charged + timedelta(hours=1),
             {"encounter_id": e.code, "line_ids": [e.reversed_line["line_id"]]},
         )
-    discharged = e.admitted.replace(hour=10) + timedelta(days=e.days)
+    discharged = e.discharged
     if not demo.past(discharged + timedelta(hours=3)):
         return
     settlement = _discharge(demo, e, f"{ev}-discharge", discharged)

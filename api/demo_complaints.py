@@ -107,11 +107,14 @@ def complaint_plan(scale: Scale, seed: int = SEED) -> list[Case]:
     cases = []
     for n in range(total):
         region = "330100" if rng.random() < 0.6 else "110000"
-        path = rng.choices(list(PATHS), list(PATHS.values()))[0]
+        # The first cases take every path once, so each appears at any scale.
+        path = _pick(rng, n, tuple(PATHS), tuple(PATHS.values()))
         received = day_in_year(n / total, rng.randint(8, 17), rng.choice((0, 15, 30, 45)))
         if path == "overdue" and received.month > 10:
             path = "normal"  # a case received lately is simply still open
         outcome = rng.choices(("upheld", "partly_upheld", "not_upheld"), (40, 25, 35))[0]
+        if n == 0:
+            outcome = "not_upheld"  # and reviewed: the first case shows a review
         redress = Decimal(0)
         if outcome != "not_upheld":
             redress = Decimal(rng.randrange(20_000, 2_000_000)) / 100
@@ -139,11 +142,11 @@ def complaint_plan(scale: Scale, seed: int = SEED) -> list[Case]:
                 redress=redress,
                 duplicate_via=(
                     rng.choice(("12378", "hotline", "app"))
-                    if path in ("normal", "extended") and rng.random() < 0.07
+                    if path in ("normal", "extended") and (n == 0 or rng.random() < 0.07)
                     else None
                 ),
-                urged=rng.random() < 0.08,
-                reviewed=path == "normal" and outcome != "upheld" and rng.random() < 0.1,
+                urged=n == 0 or rng.random() < 0.08,
+                reviewed=path == "normal" and outcome != "upheld" and (n < 9 or rng.random() < 0.1),
             )
         )
     return cases
