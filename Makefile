@@ -21,7 +21,7 @@ install: $(STAMP)
 run: install
 	@echo "==> loading the demonstration year 2026 into ./var (under a minute; again: nothing new)"
 	$(BIN)/xiaobao demo
-	@echo "==> serving on http://127.0.0.1:8000 (Ctrl-C stops it)"
+	@echo "==> serving at the URL printed above (Ctrl-C stops it)"
 	$(BIN)/xiaobao serve
 
 lint: install
