@@ -17,11 +17,14 @@ from api.demo_year import Scale, cutoff_for
 from application.ledger import utc_now
 from domain.common import CST
 from infrastructure.complaint_stats import parse_period
+from infrastructure.principals import Principals
 from infrastructure.settings import Settings
 from infrastructure.store import (
     build_case_statistics,
+    build_education_statistics,
     build_ledger,
     build_projector,
+    build_rectification_statistics,
     build_statistics,
 )
 
@@ -73,6 +76,12 @@ def test_a_sample_year_loads_through_the_application_once_and_shows_in_the_stati
         size = ledger.recorder.max_notification_id()
         build_projector(settings, ledger).catch_up()
         complaints, cases = build_statistics(ledger), build_case_statistics(ledger)
+        education = build_education_statistics(ledger, Principals(settings.principals_file))
+        rectification = build_rectification_statistics(ledger)
+        for q in QUARTERS:  # education and rectification in every quarter too
+            asked = parse_period(q, now)
+            assert education.figures(asked, ())["totals"]["activities"] > 0, q
+            assert rectification.figures(asked, (), now)["totals"]["opened"] > 0, q
         figures = {
             q: (
                 complaints.figures(parse_period(q, now), (), now)["totals"],
