@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -113,10 +113,6 @@ class Demo:
     def key(actor: Actor, name: str) -> CommandKey:
         """Each staff step's fixed Idempotency-Key: a second run replays, records nothing."""
         return CommandKey(actor.name, f"demo-year:{name}", f"demo-year:{name}")
-
-
-def iso(day: date) -> str:
-    return day.isoformat()
 
 
 def fast_sqlite_writes(ledger: Ledger) -> None:
