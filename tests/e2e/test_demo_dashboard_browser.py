@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,18 @@ from tests.e2e.test_server import Server
 REGULATOR = {"Authorization": "Bearer xb-demo-regulator"}
 
 
+def caught_up(url: str, limit: float = 240) -> None:
+    """Wait until every view of the server has reached the log's head (the demo's thousands
+    of events take the views a while on a busy machine)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        lags = httpx.get(f"{url}/readyz", timeout=10).json().get("projection_lag", {})
+        if lags and not any(lags.values()):
+            return
+        time.sleep(1)
+    raise AssertionError(f"the views did not catch up with the demo within {limit} s")
+
+
 def test_the_dashboard_shows_the_demo_years_figures(
     settings: Settings,
     tmp_path: Path,
@@ -34,6 +47,7 @@ def test_the_dashboard_shows_the_demo_years_figures(
     server = Server(settings, tmp_path)
     server.start()
     try:
+        caught_up(server.url)
         browser.get(f"{server.url}/dashboard?period=2026")
         WebDriverWait(browser, 20).until(
             expected_conditions.presence_of_element_located((By.ID, "token"))
