@@ -25,14 +25,19 @@ from tests.e2e.test_server import Server
 REGULATOR = {"Authorization": "Bearer xb-demo-regulator"}
 
 
-def caught_up(url: str, limit: float = 240) -> None:
+def caught_up(url: str, limit: float = 240) -> int:
     """Wait until every view of the server has reached the log's head (the demo's thousands
-    of events take the views a while on a busy machine)."""
+    of events take the views a while on a busy machine); that head's position."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
-        lags = httpx.get(f"{url}/readyz", timeout=10).json().get("projection_lag", {})
+        try:
+            ready = httpx.get(f"{url}/readyz", timeout=10).json()
+        except httpx.TransportError:
+            time.sleep(1)
+            continue
+        lags = ready.get("projection_lag", {})
         if lags and not any(lags.values()):
-            return
+            return int(ready["position"])
         time.sleep(1)
     raise AssertionError(f"the views did not catch up with the demo within {limit} s")
 
@@ -47,7 +52,7 @@ def test_the_dashboard_shows_the_demo_years_figures(
     server = Server(settings, tmp_path)
     server.start()
     try:
-        caught_up(server.url)
+        position = caught_up(server.url)
         browser.get(f"{server.url}/dashboard?period=2026")
         WebDriverWait(browser, 20).until(
             expected_conditions.presence_of_element_located((By.ID, "token"))
@@ -62,10 +67,17 @@ def test_the_dashboard_shows_the_demo_years_figures(
         period = browser.find_element(By.CSS_SELECTOR, '[data-figure="period"]').text
         api = httpx.get(
             f"{server.url}/v1/stats/complaints",
-            params={"period": period, "wait": 10},
+            params={"period": period, "position": position, "wait": 10},
             headers=REGULATOR,
             timeout=30,
         ).json()
+        assert api["caught_up"] is True
+        browser.refresh()
+        WebDriverWait(browser, 30).until(
+            expected_conditions.presence_of_element_located(
+                (By.CSS_SELECTOR, '[data-figure="received"]')
+            )
+        )
         shown = browser.find_element(By.CSS_SELECTOR, '[data-figure="received"]').text
         assert shown == str(api["totals"]["received"])
         assert api["totals"]["received"] > 0  # the demo year, not an empty ledger
