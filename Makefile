@@ -6,16 +6,22 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
 .PHONY: install run test lint bench clean browser
 
+# pip prints a line per package it collects and installs: progress, never a silent minute.
 $(STAMP): pyproject.toml
+	@echo "==> [1/3] virtual environment in $(VENV)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	@echo "==> [2/3] upgrading pip"
+	$(BIN)/pip install --progress-bar on --upgrade pip
+	@echo "==> [3/3] installing xiaobao-ledger and its dependencies (a few minutes the first time)"
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
 
 run: install
+	@echo "==> loading the demonstration year 2026 into ./var (under a minute; again: nothing new)"
 	$(BIN)/xiaobao demo
+	@echo "==> serving at the URL printed above (Ctrl-C stops it)"
 	$(BIN)/xiaobao serve
 
 lint: install

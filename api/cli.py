@@ -18,16 +18,12 @@ import uvicorn
 from rich.console import Console
 from rich.progress import Progress
 
-from api import demo, demo_rectification, demo_reports
+from api import demo, demo_loader, demo_rectification, demo_year
 from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
 from api.observability import configure_logging
 from api.server import TimedHttpToolsProtocol
-from application.commands import CommandRunner
-from application.knowledge import KnowledgeDesk
 from application.ledger import Ledger, utc_now
-from application.saving import Saver
-from application.services import build_report_services, build_services
 from application.views import rfc3339
 from domain.common import InvalidInput
 from infrastructure.audit import (
@@ -58,10 +54,7 @@ from infrastructure.store import (
     build_runner,
     build_sealer,
     build_statistics,
-    build_vault,
-    dispute_rules,
     migrate,
-    report_rules,
 )
 
 cli = typer.Typer(help="Xiaobao Ledger (消保账本) operations.", no_args_is_help=True)
@@ -106,30 +99,36 @@ def serve(
 
 
 @cli.command("demo")
-def demo_command() -> None:
-    """Load demonstration data and print how to reach the service."""
+def demo_command(
+    scale: Annotated[
+        float, typer.Option(min=0.01, max=1.0, help="share of the full demonstration year")
+    ] = 1.0,
+) -> None:
+    """Load demonstration data (a seeded year, 2026, up to today) and print how to reach
+    the service. Running it again records nothing."""
     settings = Settings()
     wrote = demo.write_principals(settings.principals_file)
-    migrate(settings)
-    ledger = build_ledger(settings)
-    try:
-        vault = build_vault(settings, ledger)
-        services = build_services(ledger, vault, dispute_rules=dispute_rules(settings))
-        notary = build_notary(settings)
-        claims = demo.load_demo(services, notary)
-        articles = demo.load_knowledge(
-            KnowledgeDesk(ledger, CommandRunner(ledger, vault, Saver(ledger, 10)))
+    with Progress(console=console) as progress:
+        task = progress.add_task("demo year 2026", total=None)
+        loaded = demo_loader.load_everything(
+            settings,
+            demo_year.Scale(scale),
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-        reports = build_report_services(
-            services, vault, report_rules(settings), demo_reports.DEMO_INVESTIGATORS
-        )
-        report_ids = demo_reports.load_reports(reports, services.events, notary)
-    finally:
-        ledger.close()
+    claims, year, articles, report_ids = (
+        loaded.claims,
+        loaded.year,
+        loaded.articles,
+        loaded.reports,
+    )
     base = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold]Xiaobao Ledger demo data loaded[/] into {settings.database_url}")
     if not wrote:
         console.print(f"(principals file {settings.principals_file} kept as it was)")
+    console.print(
+        f"Year 2026 up to {year.cutoff.date()}: {len(year.settled)} stays settled, "
+        f"{len(year.complaints)} complaints received, {year.disputes} disputes opened"
+    )
     console.print(f"Knowledge base: {len(articles)} articles published (editor → reviewer)")
     console.print(f"API: {base}   docs: {base}/docs   contract: {base}/openapi.json")
     console.print(f"Dashboard: {base}/dashboard (log in with the regulator or supervisor token)")

@@ -39,9 +39,21 @@ from infrastructure.principals import Principal, token_digest
 
 D = Decimal
 
+# More handlers for the demonstration year's caseload, each with a token of its own.
+HANDLERS: list[dict[str, Any]] = [
+    {"name": name, "role": "handler", "partner_id": None, "team": team, "token": token}
+    for name, team, token in (
+        ("赵处理", "east", "handler-zhao"),
+        ("钱处理", "east", "handler-qian"),
+        ("孙处理", "north", "handler-sun"),
+        ("周处理", "north", "handler-zhou"),
+        ("吴处理", "north", "handler-wu"),
+    )
+]
 DEMO_PRINCIPALS: list[dict[str, Any]] = [
     {"name": "示范第一人民医院", "role": "hospital", "partner_id": "hosp-hz-001"},
     {"name": "示范第二医院", "role": "hospital", "partner_id": "hosp-bj-002"},
+    {"name": "示范第三医院", "role": "hospital", "partner_id": "hosp-hz-003"},
     {"name": "示范保险公司理赔系统", "role": "insurer", "partner_id": "insurer-001"},
     {"name": "12378 平台", "role": "regulator_platform", "partner_id": "cbirc-12378"},
     {"name": "调解中心", "role": "mediator", "partner_id": "mediator-001"},
@@ -56,6 +68,7 @@ DEMO_PRINCIPALS: list[dict[str, Any]] = [
         "causes": ["claims"],
         "lines": ["health"],
     },
+    *HANDLERS,
     {"name": "李主管", "role": "supervisor", "partner_id": None, "team": "east"},
     {"name": "审计员", "role": "auditor", "partner_id": None},
     {"name": "监管员", "role": "regulator", "partner_id": None},
@@ -72,7 +85,7 @@ ARTICLES_FILE = Path(__file__).with_name("demo_data") / "knowledge_articles.json
 
 def demo_token(entry: dict[str, Any]) -> str:
     """Demo tokens are public by design: never use them outside a demonstration."""
-    suffix = entry["partner_id"] or entry["role"]
+    suffix = entry.get("token") or entry["partner_id"] or entry["role"]
     return f"xb-demo-{suffix}"
 
 
@@ -81,7 +94,13 @@ def write_principals(path: Path) -> bool:
     if path.exists():
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    entries = [{**e, "token_sha256": token_digest(demo_token(e))} for e in DEMO_PRINCIPALS]
+    entries = [
+        {
+            **{k: v for k, v in e.items() if k != "token"},
+            "token_sha256": token_digest(demo_token(e)),
+        }
+        for e in DEMO_PRINCIPALS
+    ]
     path.write_bytes(orjson.dumps(entries, option=orjson.OPT_INDENT_2))
     return True
 

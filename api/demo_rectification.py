@@ -48,8 +48,15 @@ def _evidence(name: str, digest: str) -> ItemEvidence:
     return ItemEvidence(name, digest * 64, f"dms://demo/rectification/{name}")
 
 
-def _open(services: Services, name: str, at: datetime, finding: Finding, **more: Any) -> str:
-    cmd = OpenItem(Source("inspection", NOTICE), finding, DEPARTMENT, OWNER.name, **more)
+def _open(
+    services: Services,
+    name: str,
+    at: datetime,
+    finding: Finding,
+    source: Source = Source("inspection", NOTICE),
+    **more: Any,
+) -> str:
+    cmd = OpenItem(source, finding, DEPARTMENT, OWNER.name, **more)
     result = services.rectifications.open(cmd, Meta(at, COMPLIANCE), _key(COMPLIANCE, name))
     return str(result.body["id"])
 
@@ -133,4 +140,53 @@ def load_rectification_demo(services: Services) -> list[str]:
         Finding("退保告知书缺失", "抽查 30 件退保，2 件无书面告知。", "公司退保管理办法", "low"),
         due_date=date(2026, 10, 31),
     )
+    _earlier_sources(services)
     return [closed, working, overdue]
+
+
+def _earlier_sources(services: Services) -> None:
+    """The first half-year's items: a self-inspection closed on time (Q1) and a mystery
+    shopping finding closed after its due date (Q2)."""
+    _worked_item(
+        services,
+        "self-check",
+        Source("self_inspection", "2026年一季度消保自查"),
+        Finding(
+            "理赔时效告知不到位",
+            "自查 50 件理赔案件，8 件未告知理赔时效。",
+            "《保险法》第二十三条",
+            "medium",
+        ),
+        (_at(2, 10), _at(2, 20), _at(3, 18), _at(3, 25)),
+    )
+    _worked_item(
+        services,
+        "mystery",
+        Source("mystery_shopping", "2026年二季度神秘客户暗访"),
+        Finding(
+            "柜面未主动提示犹豫期",
+            "暗访 12 个网点，4 个未提示犹豫期权利。",
+            "《人身保险业务基本服务规定》",
+            "high",
+        ),
+        (_at(5, 8), _at(5, 12), _at(6, 20), _at(6, 25)),
+    )
+
+
+def _worked_item(
+    services: Services,
+    name: str,
+    source: Source,
+    finding: Finding,
+    times: tuple[datetime, datetime, datetime, datetime],
+) -> None:
+    """Open an item, plan, submit and verify it at the given times."""
+    desk = services.rectifications
+    opened, planned, submitted, verified = times
+    item = UUID(_open(services, name, opened, finding, source))
+    plan = PlanItem(item, ("修订服务规范", "专项培训"))
+    _step(f"{name}-plan", OWNER, planned, lambda m, c, k: desk.plan(plan, m, c, k))
+    submit = SubmitItem(item, (_evidence(f"{name}-整改报告.pdf", "c"),))
+    _step(f"{name}-submit", OWNER, submitted, lambda m, c, k: desk.submit(submit, m, c, k))
+    verify = VerifyItem(item, "accepted", "复核通过，予以销号")
+    _step(f"{name}-verify", COMPLIANCE, verified, lambda m, c, k: desk.verify(verify, m, c, k))

@@ -1,6 +1,7 @@
 """Demonstration reports of misconduct (举报), handled through the application: one closed
 after notice, one anonymous closed after its conclusion, one under investigation with an
-extension, one never decided (overdue), and one transferred from 12378.
+extension, one never decided (overdue), one transferred from 12378, and from the first
+half-year one partly substantiated and one declined.
 
 Running it twice changes nothing: each staff command carries a fixed Idempotency-Key, and
 the 12378 transfer a fixed event id.
@@ -22,6 +23,7 @@ from application.reports import (
     CloseReport,
     ConcludeReport,
     Conditions,
+    DeclineReport,
     ExtendReport,
     Investigator,
     NotifyReporter,
@@ -170,6 +172,48 @@ def load_reports(reports: ReportServices, events: PartnerEvents, notary: Notary)
         _intake("fraud", "letter", "理赔部", "虚构保险事故骗取赔款", named), _at(11, 10)
     )
     ids["overdue"] = overdue.report_id
+
+    spring = _Script(reports, "spring")
+    spring.receive(
+        _intake("claims_obstruction", "visit", "理赔部", "理赔员索要好处费后才受理", named),
+        _at(2, 3),
+    )
+    sid = UUID(spring.report_id)
+    spring.step("accept", _at(2, 9), lambda m, c: desk.accept(AcceptReport(sid), m, c))
+    spring.step(
+        "assign", _at(2, 10), lambda m, c: desk.assign(AssignInvestigator(sid, "举报专员"), m, c)
+    )
+    spring.step(
+        "findings",
+        _at(3, 20),
+        lambda m, c: desk.record_findings(RecordFindings(sid, "调取录音与转账记录", ()), m, c),
+    )
+    spring.step(
+        "conclude",
+        _at(3, 27),
+        lambda m, c: desk.conclude(
+            ConcludeReport(sid, "partly_substantiated", "公司员工行为守则", ("问责理赔员",)),
+            m,
+            c,
+        ),
+    )
+    spring.step(
+        "notify",
+        _at(3, 30),
+        lambda m, c: desk.notify(NotifyReporter(sid, "phone", _at(3, 30)), m, c),
+    )
+    spring.step("close", _at(3, 31), lambda m, c: desk.close(CloseReport(sid), m, c))
+    ids["spring"] = spring.report_id
+
+    declined = _Script(reports, "declined")
+    declined.receive(_intake("other", "online", "客服部", "服务态度不好", None), _at(5, 18))
+    did = UUID(declined.report_id)
+    declined.step(
+        "decline",
+        _at(5, 25),
+        lambda m, c: desk.decline(DeclineReport(did, "无具体违法违规事实，转投诉渠道处理"), m, c),
+    )
+    ids["declined"] = declined.report_id
 
     transfer: dict[str, Any] = {
         "specversion": "1.0",

@@ -40,6 +40,8 @@ def test_demo_reports_load_once_and_show_each_stage(
         "extended": "investigating",
         "overdue": "received",
         "transferred": "received",
+        "spring": "closed",
+        "declined": "declined",
     }
     overdue = api.get("/v1/reports", who="report_officer", queue="overdue").json()["items"]
     assert ids["overdue"] in {i["id"] for i in overdue}
