@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from hypothesis import strategies as st
 from schemathesis import checks
 
 from api.app import create_app
+from api.fields import DEFAULT_DATE_FLOOR, LAST_PLANNED_DAY
+from domain.common import CST
 from infrastructure.principals import token_digest
 from infrastructure.settings import Settings
 from tests.api.conftest import PRINCIPALS, TOKENS, Api, admission, bearer
@@ -245,16 +248,21 @@ def resolve(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def scalar_kind(doc: dict[str, Any], schema: dict[str, Any]) -> str | None:
-    """`integer`, `date`, `date-time` (or None) of a schema, looking through `anyOf` nulls."""
+def scalar(doc: dict[str, Any], schema: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """`integer`, `date` or `date-time` and its schema (or None), through `anyOf` nulls."""
     schema = resolve(doc, schema)
     for option in schema.get("anyOf", [schema]):
         option = resolve(doc, option)
         if option.get("type") == "integer":
-            return "integer"
+            return "integer", option
         if option.get("format") in ("date", "date-time"):
-            return str(option["format"])
+            return str(option["format"]), option
     return None
+
+
+def scalar_kind(doc: dict[str, Any], schema: dict[str, Any]) -> str | None:
+    found = scalar(doc, schema)
+    return None if found is None else found[0]
 
 
 def leaf_fields(
@@ -268,9 +276,9 @@ def leaf_fields(
         if resolve(doc, option).get("type") == "object":
             yield from leaf_fields(doc, option, depth + 1)
     for name, prop in schema.get("properties", {}).items():
-        kind = scalar_kind(doc, prop)
-        if kind is not None:
-            yield (name,), kind, resolve(doc, prop)
+        found = scalar(doc, prop)
+        if found is not None:
+            yield (name,), *found
             continue
         prop = resolve(doc, prop)
         nested = [resolve(doc, o) for o in prop.get("anyOf", [prop])]
@@ -280,9 +288,9 @@ def leaf_fields(
                     yield (name, *path), k, s
             elif option.get("type") == "array" and "items" in option:
                 item = resolve(doc, option["items"])
-                item_kind = scalar_kind(doc, item)
-                if item_kind is not None:
-                    yield (name, 0), item_kind, item
+                found = scalar(doc, item)
+                if found is not None:
+                    yield (name, 0), *found
                 for path, k, s in leaf_fields(doc, item, depth + 1):
                     yield (name, 0, *path), k, s
 
@@ -462,3 +470,83 @@ def test_every_query_integer_and_instant_at_the_extremes(api: Api) -> None:
                         assert answer.status_code == (200 if value.startswith("9999") else 404)
     assert tried >= 100
     assert api.count() == before
+
+
+def body_fields(doc: dict[str, Any]) -> list[tuple[str, str, str, tuple[str | int, ...], str, Any]]:
+    """(method, path or event type, caller, field path, kind, schema) of every field."""
+    found: list[tuple[str, str, str, tuple[str | int, ...], str, Any]] = []
+    for method, path, schema in request_bodies(doc):
+        who = caller_for(method, path)
+        for field_path, kind, field_schema in leaf_fields(doc, schema):
+            found.append((method, path, who, field_path, kind, field_schema))
+    for type_name, who, schema in event_data(doc):
+        for field_path, kind, field_schema in leaf_fields(doc, schema):
+            found.append(("event", type_name, who, field_path, kind, field_schema))
+    return found
+
+
+OFFSETS = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
+ANY_INSTANT = st.builds(
+    lambda moment, zone: moment.replace(tzinfo=zone),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    OFFSETS,
+)
+
+
+def in_bounds(kind: str, schema: dict[str, Any], value: Any, now: datetime) -> bool:
+    if kind == "integer":
+        if "enum" in schema:
+            return value in schema["enum"]
+        return bool(schema.get("minimum", -(2**200)) <= value <= schema.get("maximum", 2**200))
+    if kind == "date":
+        return bool(DEFAULT_DATE_FLOOR <= value <= LAST_PLANNED_DAY)
+    floor = datetime.combine(DEFAULT_DATE_FLOOR, datetime.min.time(), tzinfo=CST)
+    return bool(floor <= value <= now + timedelta(minutes=4))
+
+
+@settings(
+    max_examples=80,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_any_value_of_any_integer_or_date_field_is_422_naming_it_or_not_refused_for_it(
+    api: Api, data: st.DataObject
+) -> None:
+    doc = api.client.get("/openapi.json").json()
+    fields = body_fields(doc)
+    method, target, who, field_path, kind, schema = data.draw(st.sampled_from(fields))
+    value: Any
+    if kind == "integer":
+        value = data.draw(st.integers(min_value=-(2**70), max_value=2**70) | st.integers(-3, 3))
+        wire: Any = value
+    elif kind == "date":
+        value = data.draw(st.dates())
+        wire = value.isoformat()
+    else:
+        value = data.draw(ANY_INSTANT)
+        wire = value.isoformat()
+    before = api.count()
+    now = datetime.now(UTC)
+    body = carrying(field_path, wire)
+    if method == "event":
+        event = {"specversion": "1.0", "id": "p", "source": f"/partners/{who}", "type": target}
+        answer = post_raw(api, {**event, "data": body}, who)
+        field = f"data.{dotted(field_path)}"
+    else:
+        path = concrete(
+            target, dict.fromkeys(PATH_IDS.values(), "00000000-0000-4000-8000-000000000000")
+        )
+        answer = api.client.request(method.upper(), path, json=body, headers=bearer(who))
+        field = dotted(field_path)
+    assert answer.status_code < 500, answer.text
+    if in_bounds(kind, schema, value, now):
+        assert not named(answer, field), (target, field, wire, answer.text)
+    else:
+        assert answer.status_code == 422, (target, field, wire, answer.text)
+        assert named(answer, field), (target, field, wire, answer.text)
+        assert api.count() == before
