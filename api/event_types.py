@@ -20,6 +20,7 @@ from api.fields import (
     PositiveMoney,
     Ratio,
     RegionCode,
+    ReportingPeriod,
     Text,
     WireModel,
     exact_json,
@@ -33,8 +34,6 @@ from application.reports import TransferReport
 from domain.claims import validate_lines
 from domain.common import ZERO, cst_date
 from domain.settlement import ChargeLine
-
-PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$"
 
 
 class Person(WireModel):
@@ -132,7 +131,7 @@ class OfflineClaimPaid(WireModel):
 
 
 class ExposureReported(WireModel):
-    period: str = Field(pattern=PERIOD_PATTERN)
+    period: ReportingPeriod
     line: Literal["health", "life", "accident", "motor", "property", "guarantee", "other"]
     premium: Money = Field(description="at most 999999999999999.99 (15 digits before the point)")
     policies: Count

@@ -309,6 +309,23 @@ LongText = Annotated[
     Field(min_length=1, max_length=4000, json_schema_extra={"pattern": f"^[^{_LINE_RANGES}]*$"}),
     AfterValidator(lambda value: _visible(value, "\n\r\t")),
 ]
+PERIOD_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])|Q[1-4])?$"
+
+
+def check_period_year(period: str) -> str:
+    """A reporting period (`2026`, `2026Q3`, `2026-07`) of a year from the floor to 2100."""
+    if not _BOUNDS.floor.year <= int(period[:4]) <= LAST_PLANNED_DAY.year:
+        raise ValueError(
+            f"the year must lie between {_BOUNDS.floor.year} and {LAST_PLANNED_DAY.year}"
+        )
+    return period
+
+
+ReportingPeriod = Annotated[
+    str,
+    Field(pattern=PERIOD_PATTERN, description="2026, 2026Q3 or 2026-07; year up to 2100"),
+    AfterValidator(check_period_year),
+]
 RegionCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="GB/T 2260 region code")]
 
 

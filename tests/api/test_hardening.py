@@ -524,3 +524,21 @@ def test_a_resent_event_is_compared_as_parsed_json(api: Api) -> None:
     )
     assert_problem(other, 409)
     assert api.count() == count
+
+
+def test_an_exposure_period_is_of_a_year_from_the_floor_to_2100_in_ascii_digits(
+    api: Api,
+) -> None:
+    exposure = {"line": "health", "premium": "1.00", "policies": 1, "insured_persons": 1}
+    before = api.count()
+    for period in ("0000", "1999Q4", "2101", "9999-12", "２０２６", "\u0662\u0660\u0662\u0666"):
+        answer = api.send(
+            "insurer.exposure-reported.v1", {**exposure, "period": period}, "insurer-1"
+        )
+        assert_problem(answer, 422, "data.period")
+    assert api.count() == before
+    for period in ("2000", "2100Q4"):
+        answer = api.send(
+            "insurer.exposure-reported.v1", {**exposure, "period": period}, "insurer-1"
+        )
+        assert answer.status_code == 201, answer.text
