@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import Field, PlainValidator, WithJsonSchema
 
-from api.fields import Instant, LongText, Text, WireModel, parse_decimal
+from api.fields import Instant, LongText, RegionCode, Text, WireModel, parse_decimal
 from domain.education import AUDIENCES, CAMPAIGNS, CHANNELS, KINDS, MAX_FIGURE, EvidenceFile
 
 Hours = Annotated[
@@ -54,7 +54,7 @@ class ActivityBody(EducationCommand):
     kind: Kind
     channel: Channel
     campaign: Campaign
-    region: str = Field(description="GB/T 2260 region code, six digits")
+    region: RegionCode
     audiences: list[Audience] = Field(max_length=len(AUDIENCES) * 2)
     started_at: Instant
     ended_at: Instant

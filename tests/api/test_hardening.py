@@ -18,7 +18,7 @@ from api.ratelimit import FailureThrottle
 from infrastructure.principals import PrincipalsFileError, token_digest
 from infrastructure.settings import Settings
 from tests.api.conftest import PATIENT, PRINCIPALS, PRODUCT, TOKENS, Api, admission, bearer
-from tests.api.test_auth_matrix import COMPLAINT
+from tests.api.test_auth_matrix import ACTIVITY, COMPLAINT
 from tests.api.test_partner_events import assert_problem
 
 
@@ -491,6 +491,9 @@ def test_money_and_decimals_only_in_ascii_digits(api: Api) -> None:
     }
     answer = api.client.post("/v1/education/trainings", json=training, headers=bearer("educator"))
     assert_problem(answer, 422, "hours")
+    activity = {**ACTIVITY, "region": "３３０１０６"}
+    answer = api.client.post("/v1/education/activities", json=activity, headers=bearer("educator"))
+    assert_problem(answer, 422, "region")
     assert api.count() == before
 
 
