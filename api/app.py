@@ -17,6 +17,7 @@ from api import errors
 from api.deps import Runtime
 from api.errors import PROBLEM_RESPONSES
 from api.event_types import EVENT_TYPES
+from api.fields import configure_date_floor
 from api.middleware import Gateway
 from api.observability import Metrics
 from api.ratelimit import FailureThrottle, RateLimiter
@@ -75,6 +76,7 @@ and regulators read state, history and proofs. Errors are RFC 9457 problem+json.
 def create_app(settings: Settings | None = None, run_migrations: bool = True) -> FastAPI:
     """Build the app; nothing touches the database until the lifespan starts."""
     config = settings or Settings()
+    configure_date_floor(config.date_floor)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from api import demo, demo_loader, demo_rectification, demo_year
-from api.event_types import PERIOD_PATTERN
 from api.exports import to_csv
+from api.fields import PERIOD_PATTERN
 from api.observability import configure_logging
 from api.server import TimedHttpToolsProtocol
 from application.ledger import Ledger, utc_now

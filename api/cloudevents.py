@@ -13,11 +13,11 @@ from pydantic import ValidationError
 
 from api.errors import Problem, problem_for, validation_errors
 from api.event_types import EVENT_TYPES
-from api.fields import parse_instant
+from api.fields import canonical_json, identifier_problem, instant_problem, parse_instant
 from api.observability import Metrics
 from application.gateway import EventResult, Meta, PartnerEvent, PartnerEvents
 from application.ledger import utc_now
-from domain.common import Actor, InvalidInput, check_occurred_at
+from domain.common import Actor
 from infrastructure.notary import Notary
 from infrastructure.principals import Principal
 
@@ -54,8 +54,10 @@ def binary_event(headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
 
 
 def digest(event: dict[str, Any]) -> str:
-    """Events compare as parsed JSON: keys sorted, so formatting never matters."""
-    return hashlib.sha256(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    """Events compare as parsed JSON: keys sorted and each number in one form (`3` and
+    `3.0` are the same number), so formatting never matters."""
+    canonical = orjson.dumps(canonical_json(event), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def to_partner_event(raw: Any, principal: Principal, now: datetime) -> PartnerEvent:
@@ -76,6 +78,16 @@ def to_partner_event(raw: Any, principal: Principal, now: datetime) -> PartnerEv
         for name in ("specversion", "id", "source", "type")
         if not isinstance(raw[name], str)
     ]
+    # The event id (and the optional subject) name the event for good: a bounded,
+    # printable identifier, so no control or bidi character reaches a receipt or a log.
+    wrong.extend(
+        {"field": name, "message": problem}
+        for name, given in (
+            ("id", isinstance(raw["id"], str)),
+            ("subject", raw.get("subject") is not None),
+        )
+        if given and (problem := identifier_problem(raw[name])) is not None
+    )
     if raw["specversion"] != "1.0":
         wrong.append({"field": "specversion", "message": 'must be "1.0"'})
     if not isinstance(raw["data"], dict):
@@ -95,13 +107,10 @@ def to_partner_event(raw: Any, principal: Principal, now: datetime) -> PartnerEv
         raise Problem(403, f"events of type {raw['type']} are posted by the {kind.role} role")
     occurred_at = now
     if raw.get("time") is not None:
-        try:
-            occurred_at = parse_instant(raw["time"])
-            check_occurred_at(occurred_at, now)
-        except (ValueError, InvalidInput) as exc:
-            raise Problem(
-                422, "time is not acceptable", [{"field": "time", "message": str(exc)}]
-            ) from exc
+        problem = instant_problem(raw["time"], now)
+        if problem is not None:
+            raise Problem(422, "time is not acceptable", [{"field": "time", "message": problem}])
+        occurred_at = parse_instant(raw["time"])
     try:
         data = kind.model.model_validate(raw["data"])
     except ValidationError as exc:

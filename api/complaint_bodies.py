@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, field_validator, model_validator
 
-from api.fields import Instant, LongText, Money, RegionCode, Text, WireModel
+from api.fields import Identifier, Instant, LongText, Money, RegionCode, Text, WireModel
 from domain.complaints import ROOT_CAUSES, Evidence
 
 Cause = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="a cause code")]
@@ -31,7 +31,7 @@ class EvidenceRef(WireModel):
 
 
 class Complainant(WireModel):
-    id: Text
+    id: Identifier
     name: Text
     phone: Phone | None = None
 
@@ -61,9 +61,9 @@ class ComplaintBody(Command):
     cause: Cause
     line: Line
     region: RegionCode
-    policy_id: Text | None = None
-    claim_id: Text | None = None
-    transfer_id: Text | None = None
+    policy_id: Identifier | None = None
+    claim_id: Identifier | None = None
+    transfer_id: Identifier | None = None
     new_facts: bool = False
 
     @model_validator(mode="after")
@@ -132,15 +132,15 @@ class ReviewDecisionBody(Command):
 class TransferData(WireModel):
     """`xiaobao.regulator.complaint-transferred.v1`."""
 
-    transfer_id: Text
+    transfer_id: Identifier
     complainant: Complainant
     matter: LongText
     request: LongText
     cause: Cause
     line: Line
     region: RegionCode
-    policy_id: Text | None = None
-    claim_id: Text | None = None
+    policy_id: Identifier | None = None
+    claim_id: Identifier | None = None
     facts: LongText | None = None
     new_facts: bool = False
 
@@ -149,7 +149,7 @@ class UrgedData(WireModel):
     """`xiaobao.regulator.urged.v1`: `complaint_id` or `transfer_id`."""
 
     complaint_id: UUID | None = None
-    transfer_id: Text | None = None
+    transfer_id: Identifier | None = None
     note: LongText
 
     @field_validator("complaint_id", mode="before")

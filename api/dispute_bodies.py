@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import Field, field_validator
 
 from api.complaint_bodies import Command
-from api.fields import Day, Instant, LongText, Money, PositiveMoney, Text, WireModel
+from api.fields import Day, Identifier, Instant, LongText, Money, PositiveMoney, Text, WireModel
 
 
 def _uuid(value: object) -> object:
@@ -21,7 +21,7 @@ def _uuid(value: object) -> object:
 
 
 class Party(WireModel):
-    id: Text
+    id: Identifier
     name: Text
 
 
@@ -93,7 +93,7 @@ class Failed(DisputeRef):
 
 
 class CaseAccepted(DisputeRef):
-    case_no: Text
+    case_no: Identifier
 
 
 class AwardIssued(DisputeRef):
@@ -104,7 +104,7 @@ class AwardIssued(DisputeRef):
 
 
 class ConfirmationAccepted(DisputeRef):
-    case_no: Text
+    case_no: Identifier
     applied_at: Instant
 
 

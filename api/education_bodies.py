@@ -5,43 +5,29 @@ field in a 422; the schema lists them as enums for partners' generated clients."
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated
 
 from pydantic import Field, PlainValidator, WithJsonSchema
 
-from api.fields import Instant, LongText, Text, WireModel
-from domain.education import AUDIENCES, CAMPAIGNS, CHANNELS, KINDS, EvidenceFile
-
-
-def parse_decimal(value: Any) -> Decimal:
-    """A decimal given as a string ("2.5") or an exact JSON number."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError('must be a decimal such as "2.5"')
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ValueError("must be a decimal number") from exc
-    if not number.is_finite():
-        raise ValueError("must be a finite number")
-    return number
-
+from api.fields import Instant, LongText, RegionCode, Text, WireModel, parse_decimal
+from domain.education import AUDIENCES, CAMPAIGNS, CHANNELS, KINDS, MAX_FIGURE, EvidenceFile
 
 Hours = Annotated[
     Decimal,
     PlainValidator(parse_decimal),
-    WithJsonSchema({"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["2.5"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]{1,2})?$", "examples": ["2.5"]}),
 ]
 Score = Annotated[
     Decimal,
     PlainValidator(parse_decimal),
-    WithJsonSchema({"type": "string", "examples": ["92.5"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?$", "examples": ["92.5"]}),
 ]
 Kind = Annotated[str, Field(json_schema_extra={"enum": list(KINDS)})]
 Channel = Annotated[str, Field(json_schema_extra={"enum": list(CHANNELS)})]
 Campaign = Annotated[str, Field(json_schema_extra={"enum": list(CAMPAIGNS)})]
 Audience = Annotated[str, Field(json_schema_extra={"enum": list(AUDIENCES)})]
-Count = Annotated[int, Field(description="a head count or a number of views (not negative)")]
+Count = Annotated[int, Field(ge=0, le=MAX_FIGURE, description="a head count or a number of views")]
 
 
 class EvidenceBody(WireModel):
@@ -68,7 +54,7 @@ class ActivityBody(EducationCommand):
     kind: Kind
     channel: Channel
     campaign: Campaign
-    region: str = Field(description="GB/T 2260 region code, six digits")
+    region: RegionCode
     audiences: list[Audience] = Field(max_length=len(AUDIENCES) * 2)
     started_at: Instant
     ended_at: Instant
@@ -99,4 +85,4 @@ class TrainingBody(EducationCommand):
     hours: Hours
     held_at: Instant
     attendees: list[Text] = Field(max_length=2000, description="principal names or staff ids")
-    scores: dict[str, Score] = Field(default_factory=dict, description="attendee → test score")
+    scores: dict[Text, Score] = Field(default_factory=dict, description="attendee → test score")

@@ -12,12 +12,15 @@ from pydantic import Field, field_validator, model_validator
 from api import dispute_bodies as db
 from api.complaint_bodies import TransferData, UrgedData
 from api.fields import (
+    Count,
     Day,
+    Identifier,
     Instant,
     Money,
     PositiveMoney,
     Ratio,
     RegionCode,
+    ReportingPeriod,
     Text,
     WireModel,
     exact_json,
@@ -32,29 +35,27 @@ from domain.claims import validate_lines
 from domain.common import ZERO, cst_date
 from domain.settlement import ChargeLine
 
-PERIOD_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])|Q[1-4])?$"
-
 
 class Person(WireModel):
-    id: Text
+    id: Identifier
     name: Text
 
 
 class Admission(WireModel):
-    encounter_id: Text
+    encounter_id: Identifier
     patient: Person
     region: RegionCode
     person_type: Literal["employee", "retiree", "resident"]
     hospital_level: Literal[1, 2, 3]
     social_insurance: bool
     admitted_at: Instant
-    policy_id: Text | None = None
+    policy_id: Identifier | None = None
     diagnoses: list[Text] = Field(default_factory=list, max_length=50)
 
 
 class ChargeItem(WireModel):
-    line_id: Text
-    code: Text
+    line_id: Identifier
+    code: Identifier
     name: Text
     category: Literal["A", "B", "C"]
     amount: Money
@@ -64,13 +65,13 @@ class ChargeItem(WireModel):
 
 
 class Charges(WireModel):
-    encounter_id: Text
+    encounter_id: Identifier
     items: list[ChargeItem] = Field(min_length=1, max_length=1000)
 
 
 class Reversal(WireModel):
-    encounter_id: Text
-    line_ids: list[Text] = Field(min_length=1, max_length=1000)
+    encounter_id: Identifier
+    line_ids: list[Identifier] = Field(min_length=1, max_length=1000)
 
 
 class PlatformResult(WireModel):
@@ -78,34 +79,34 @@ class PlatformResult(WireModel):
     (other fields are dropped: they could carry personal data in clear)."""
 
     fund_paid: Money
-    settlement_no: Text | None = None
+    settlement_no: Identifier | None = None
     self_paid: Money | None = None
 
 
 class DischargeData(WireModel):
-    encounter_id: Text
+    encounter_id: Identifier
     discharged_at: Instant
     social_insurance_result: PlatformResult | None = None
 
 
 class PolicyNamed(WireModel):
-    encounter_id: Text
-    policy_id: Text
+    encounter_id: Identifier
+    policy_id: Identifier
 
 
 class SettlementCancelled(WireModel):
-    encounter_id: Text
+    encounter_id: Identifier
     reason: Text
 
 
 class CopayCollected(WireModel):
-    encounter_id: Text
+    encounter_id: Identifier
     amount: PositiveMoney
 
 
 class PolicyIssued(WireModel):
-    policy_id: Text
-    product_code: Text
+    policy_id: Identifier
+    product_code: Identifier
     insured: Person
     period_start: Day
     period_end: Day
@@ -118,28 +119,23 @@ class PolicyIssued(WireModel):
 
 
 class PolicyCancelled(WireModel):
-    policy_id: Text
+    policy_id: Identifier
     effective: Day
 
 
 class OfflineClaimPaid(WireModel):
-    policy_id: Text
+    policy_id: Identifier
     paid_at: Instant
     amount: PositiveMoney
     deductible_applied: Money
 
 
-# A count a partner reports: far above any insurer's book, and summed over every period and
-# line still within the 64-bit integers of every store and view (and exact in JSON doubles).
-MAX_REPORTED_COUNT = 10**12
-
-
 class ExposureReported(WireModel):
-    period: str = Field(pattern=PERIOD_PATTERN)
+    period: ReportingPeriod
     line: Literal["health", "life", "accident", "motor", "property", "guarantee", "other"]
     premium: Money = Field(description="at most 999999999999999.99 (15 digits before the point)")
-    policies: int = Field(ge=0, le=MAX_REPORTED_COUNT)
-    insured_persons: int = Field(ge=0, le=MAX_REPORTED_COUNT)
+    policies: Count
+    insured_persons: Count
 
 
 class RemittancePaid(WireModel):

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from api.complaint_bodies import Complainant, EvidenceRef
-from api.fields import Instant, LongText, Text, WireModel
+from api.fields import Identifier, Instant, LongText, Text, WireModel
 from application.reports import ReportIntake
 from domain.reports import ReportSubject
 
@@ -36,7 +36,7 @@ class ReportData(WireModel):
     subject: Subject
     facts: LongText
     evidence: list[EvidenceRef] = Field(default_factory=list, max_length=50)
-    transfer_id: Text | None = None
+    transfer_id: Identifier | None = None
 
     def intake(self) -> ReportIntake:
         return ReportIntake(
@@ -61,7 +61,7 @@ class TransferredReport(ReportData):
     """`xiaobao.regulator.report-transferred.v1`: always 12378, always with `transfer_id`."""
 
     channel: Channel = "12378"
-    transfer_id: Text
+    transfer_id: Identifier
 
 
 class Command(WireModel):

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
         default=10.0, gt=0, description="a request the database cannot serve answers 503 by then"
     )
     max_body_bytes: int = 5 * 1024 * 1024
+    date_floor: date = Field(
+        default=date(2000, 1, 1),
+        description="the earliest date a body may carry (what happened, or a planned date)",
+    )
     max_header_bytes: int = Field(default=65_536, ge=1024, description="a request's head")
     header_timeout_seconds: float = Field(
         default=10.0, gt=0, description="a request head must arrive within this, or closed"

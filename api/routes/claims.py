@@ -9,11 +9,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 
 from api import read_models as m
 from api.deps import CLAIM_READERS, ServicesDep, hospital_scope, roles
 from api.errors import Problem
+from api.fields import AsOf
 from api.responses import ReadBody
 from infrastructure.principals import Principal
 
@@ -46,9 +46,7 @@ async def get_claim(
     services: ServicesDep,
     caller: Reader,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
-    ] = None,
+    as_of: Annotated[AsOf | None, Query(description="RFC 3339; what the ledger knew then")] = None,
 ) -> ReadBody:
     """The claim's state, now or as the ledger knew it then (time travel)."""
     view = await run_in_threadpool(

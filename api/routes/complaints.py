@@ -9,7 +9,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 
 from api import case_read_models as cases
 from api import complaint_bodies as b
@@ -25,6 +24,7 @@ from api.deps import (
     if_match_version,
     roles,
 )
+from api.fields import AsOf, Position
 from api.read_models import documented
 from api.responses import JSONBody, ReadBody
 from application import complaint_commands as c
@@ -243,9 +243,7 @@ async def get_complaint(
     caller: Reader,
     services: ServicesDep,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
-    ] = None,
+    as_of: Annotated[AsOf | None, Query(description="RFC 3339; what the ledger knew then")] = None,
 ) -> ReadBody:
     """The case with its clocks (`due_at`, `overdue`, `extension_level`, escalation...)."""
     view = await run_in_threadpool(
@@ -292,7 +290,7 @@ async def closure_report(
 async def regulator_feed(
     caller: Annotated[Principal, Depends(roles("regulator_platform"))],
     services: ServicesDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[Position, Query()] = 0,
 ) -> ReadBody:
     """Each 12378 transfer's state changes after a position, oldest first (≤ 500)."""
     return ReadBody(await run_in_threadpool(services.complaint_queries.feed, after))

@@ -10,7 +10,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 
 from api import case_read_models as c
 from api import dispute_bodies as b
@@ -27,6 +26,7 @@ from api.deps import (
     roles,
 )
 from api.errors import Problem
+from api.fields import AsOf
 from api.read_models import documented
 from api.responses import JSONBody, ReadBody
 from application.commands import CommandKey, CommandResult
@@ -205,7 +205,7 @@ async def get_dispute(
     caller: Reader,
     services: ServicesDep,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339")] = None,
+    as_of: Annotated[AsOf | None, Query(description="RFC 3339")] = None,
 ) -> ReadBody:
     """The dispute with its `state` and every window's due date and whether it was met."""
     view = await run_in_threadpool(

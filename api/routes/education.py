@@ -6,7 +6,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 
 from api import education_bodies as b
 from api import education_models as em
@@ -20,6 +19,7 @@ from api.deps import (
     if_match_version,
     roles,
 )
+from api.fields import AsOf
 from api.responses import JSONBody, ReadBody
 from application.education import (
     PAGE_LIMIT,
@@ -134,7 +134,7 @@ async def get_activity(
     caller: Reader,
     services: ServicesDep,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: Annotated[AwareDatetime | None, Query(description="RFC 3339")] = None,
+    as_of: Annotated[AsOf | None, Query(description="RFC 3339")] = None,
 ) -> ReadBody:
     """The activity with its current figures (or as it stood: `as_of_version`, `as_of`)."""
     view = await run_in_threadpool(

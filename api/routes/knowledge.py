@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api import knowledge_models as km
 from api import read_models as m
@@ -25,7 +25,7 @@ from api.deps import (
     runtime,
 )
 from api.errors import Problem
-from api.fields import Instant, Text, WireModel
+from api.fields import AsOf, Instant, Text, WireModel
 from api.responses import JSONBody
 from application.knowledge import (
     DraftArticle,
@@ -301,9 +301,7 @@ async def get_article(
     response: Response,
     version: Annotated[int | None, Query(ge=1, description="a content version")] = None,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
-    ] = None,
+    as_of: Annotated[AsOf | None, Query(description="RFC 3339; what the ledger knew then")] = None,
 ) -> dict[str, Any]:
     """The published version (staff of the knowledge base: the latest, or `?version=N`)."""
     drafts = caller.role in DRAFT_READERS

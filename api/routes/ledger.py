@@ -23,7 +23,9 @@ Index = Annotated[int, Query(ge=0, le=2**62)]
 async def checkpoint(
     caller: CallerDep,
     proofs: ProofsDep,
-    size: Annotated[int | None, Query(ge=0, description="show an earlier checkpoint")] = None,
+    size: Annotated[
+        int | None, Query(ge=0, le=2**62, description="show an earlier checkpoint")
+    ] = None,
 ) -> m.Checkpoint:
     """The latest signed checkpoint (or the one at `size`): size, root, time, signed note."""
     latest = await run_in_threadpool(proofs.checkpoint, size)

@@ -13,7 +13,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 
 from api import rectification_bodies as b
 from api import rectification_models as r
@@ -27,6 +26,7 @@ from api.deps import (
     if_match_version,
     roles,
 )
+from api.fields import AsOf
 from api.read_models import History, documented
 from api.rectification_html import render
 from api.responses import JSONBody, ReadBody
@@ -249,9 +249,7 @@ async def get_item(
     caller: Reader,
     services: ServicesDep,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
-    ] = None,
+    as_of: Annotated[AsOf | None, Query(description="RFC 3339; what the ledger knew then")] = None,
 ) -> ReadBody:
     """The item with `state`, `due_date`, `overdue` and `closed_late` (time travel with
     `as_of_version` or `as_of`)."""

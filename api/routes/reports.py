@@ -11,7 +11,6 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 
 from api import read_models as rm
 from api import report_bodies as b
@@ -26,6 +25,7 @@ from api.deps import (
     if_match_version,
     roles,
 )
+from api.fields import AsOf
 from api.responses import JSONBody, ReadBody
 from application import reports as r
 from application.ledger import utc_now
@@ -225,9 +225,7 @@ async def get_report(
     caller: Reader,
     reports: ReportsDep,
     as_of_version: Annotated[int | None, Query(ge=1)] = None,
-    as_of: Annotated[
-        AwareDatetime | None, Query(description="RFC 3339; what the ledger knew then")
-    ] = None,
+    as_of: Annotated[AsOf | None, Query(description="RFC 3339; what the ledger knew then")] = None,
 ) -> ReadBody:
     """The report with its clocks (`acceptance_due`, `conclusion_due`, `overdue`); the
     reporter only for report officers."""

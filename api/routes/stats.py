@@ -22,6 +22,7 @@ from api import report_models as rm
 from api.deps import ProofsDep, Runtime, roles, runtime
 from api.errors import Problem
 from api.exports import metadata_headers, to_csv, to_xlsx
+from api.fields import Position
 from api.responses import ReadBody
 from application.ledger import utc_now
 from application.views import rfc3339
@@ -82,9 +83,7 @@ async def complaint_statistics(
     by: Annotated[
         str | None, Query(description="up to two of cause, line, region, channel, company_type")
     ] = None,
-    position: Annotated[
-        int | None, Query(ge=0, description="wait until the views reach it")
-    ] = None,
+    position: Annotated[Position | None, Query(description="wait until the views reach it")] = None,
     wait: Annotated[float, Query(ge=0, le=10)] = 2,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
 ) -> Response:
@@ -216,9 +215,7 @@ class CaseQuery:
 async def case_query(
     period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
     by: Annotated[str | None, Query(description="up to two dimensions that apply")] = None,
-    position: Annotated[
-        int | None, Query(ge=0, description="wait until the views reach it")
-    ] = None,
+    position: Annotated[Position | None, Query(description="wait until the views reach it")] = None,
     wait: Annotated[float, Query(ge=0, le=10)] = 2,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
 ) -> CaseQuery:
@@ -266,7 +263,7 @@ async def knowledge_base_statistics(
     proofs: ProofsDep,
     period: Annotated[str, Query(description="2026-07, 2026Q3 or 2026")],
     position: Annotated[
-        int | None, Query(ge=0, description="wait until the view reaches it")
+        Position | None, Query(description="wait until the view reaches it")
     ] = None,
     wait: Annotated[float, Query(ge=0, le=10)] = 2,
 ) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import orjson
@@ -17,6 +18,7 @@ from api.ratelimit import FailureThrottle
 from infrastructure.principals import PrincipalsFileError, token_digest
 from infrastructure.settings import Settings
 from tests.api.conftest import PATIENT, PRINCIPALS, PRODUCT, TOKENS, Api, admission, bearer
+from tests.api.test_auth_matrix import ACTIVITY, COMPLAINT
 from tests.api.test_partner_events import assert_problem
 
 
@@ -305,3 +307,241 @@ def test_a_damaged_ledger_is_named_not_a_500() -> None:
 def test_a_missing_principals_file_answers_401_not_500(api: Api, settings: Settings) -> None:
     settings.principals_file.unlink()
     assert_problem(api.get("/v1/ledger/public-key", who="auditor"), 401)
+
+
+# Issue 17 item 2: dates within their bounds, as_of any instant, positions within 64 bits.
+
+FUTURE = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+
+def test_dates_outside_their_bounds_are_422_naming_the_field_and_record_nothing(
+    api: Api,
+) -> None:
+    api.seed()
+    before = api.count()
+    for admitted_at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", FUTURE):
+        answer = api.send("hospital.admission.v1", admission("ZY9", admitted_at=admitted_at))
+        assert_problem(answer, 422, "data.admitted_at")
+    for occurred_at in ("0001-01-01T00:00:00+14:00", "1999-12-31T23:59:59+08:00", FUTURE):
+        answer = api.client.post(
+            "/v1/complaints",
+            json={**COMPLAINT, "occurred_at": occurred_at},
+            headers=bearer("handler"),
+        )
+        assert_problem(answer, 422, "occurred_at")
+        event = api.send("hospital.admission.v1", admission("ZY9"), time=occurred_at)
+        assert_problem(event, 422, "time")
+    policy = {"policy_id": "P9", "product_code": "BWYL", "insured": PATIENT}
+    for start, end, field in (
+        ("1999-12-31", "2026-12-31", "data.period_start"),
+        ("2026-01-01", "2101-01-01", "data.period_end"),
+        ("0001-01-01", "9999-12-31", "data.period_end"),
+    ):
+        answer = api.send(
+            "insurer.policy-issued.v1",
+            {**policy, "period_start": start, "period_end": end},
+            "insurer-1",
+        )
+        assert_problem(answer, 422, field)
+    assert api.count() == before
+
+
+def test_dates_at_their_bounds_are_recorded_and_read_back(api: Api) -> None:
+    api.seed()
+    policy = {
+        "policy_id": "P-LONG",
+        "product_code": "BWYL",
+        "insured": {"id": "330102200001011234", "name": "王五"},
+        "period_start": "2000-01-01",
+        "period_end": "2100-12-31",
+    }
+    assert api.send("insurer.policy-issued.v1", policy, "insurer-1").status_code == 201
+    complaint = api.client.post(
+        "/v1/complaints",
+        json={**COMPLAINT, "occurred_at": "2000-01-01T00:00:00+08:00"},
+        headers=bearer("handler"),
+    )
+    assert complaint.status_code == 201, complaint.text
+    read = api.get(f"/v1/complaints/{complaint.json()['id']}", who="handler")
+    assert read.status_code == 200
+    assert read.json()["overdue"] is True
+    soon = (datetime.now(UTC) + timedelta(minutes=4)).isoformat()
+    assert api.send("hospital.admission.v1", admission("ZY2"), time=soon).status_code == 201
+
+
+def test_the_date_floor_is_a_setting_and_the_openapi_states_it(settings: Settings) -> None:
+    with client_with(settings, date_floor=date(2020, 1, 1)) as client:
+        api = Api(client)
+        answer = api.client.post(
+            "/v1/complaints",
+            json={**COMPLAINT, "occurred_at": "2019-12-31T23:00:00+08:00"},
+            headers=bearer("handler"),
+        )
+        body = assert_problem(answer, 422, "occurred_at")
+        assert "2020-01-01" in body["errors"][0]["message"]
+        schemas = api.client.get("/openapi.json").json()["components"]["schemas"]
+        admitted = schemas["Admission"]["properties"]["admitted_at"]
+        assert admitted["format"] == "date-time"
+        assert "2020-01-01" in admitted["description"]
+        assert "2100-12-31" in schemas["PolicyIssued"]["properties"]["period_end"]["description"]
+        assert api.count() == 0
+    with client_with(settings) as client:  # back to the default floor
+        assert "2000-01-01" in Api(client).client.get("/openapi.json").text
+
+
+def test_as_of_any_instant_reads_complaints_and_disputes_clamped_to_the_log(api: Api) -> None:
+    complaint = api.client.post("/v1/complaints", json=COMPLAINT, headers=bearer("handler"))
+    dispute = api.client.post(
+        "/v1/disputes",
+        json={"party": {"id": "p", "name": "n"}, "amount": "1.00", "matter": "m"},
+        headers=bearer("handler"),
+    )
+    for path in (
+        f"/v1/complaints/{complaint.json()['id']}",
+        f"/v1/disputes/{dispute.json()['id']}",
+    ):
+        now = api.get(path, who="handler").json()
+        for late in ("9999-12-31T23:59:59-14:00", "9999-12-31T23:59:59Z"):
+            then = api.get(path, who="handler", as_of=late)
+            assert then.status_code == 200, then.text
+            assert then.json()["version"] == now["version"]
+        assert_problem(api.get(path, who="handler", as_of="0001-01-01T00:00:00+14:00"), 404)
+
+
+def test_positions_beyond_64_bits_are_422_naming_the_parameter(api: Api) -> None:
+    for after in (2**63 - 1, 2**63, 2**64):
+        answer = api.get("/v1/regulator/feed", who="cbirc-12378", after=after)
+        assert_problem(answer, 422, "after")
+    assert api.get("/v1/regulator/feed", who="cbirc-12378", after=2**63 - 2).status_code == 200
+    answer = api.get("/v1/stats/complaints", who="regulator", period="2026", position=2**63)
+    assert_problem(answer, 422, "position")
+
+
+# Issue 17 item 7: identifiers, text, money in ASCII digits, resent events as parsed JSON.
+
+HIDDEN = ("A\u202eB", "A\u200fB", "A\u2066B", "A\x00B", "A\x1bB", "A\nB", "A\u200bB")
+
+
+def test_partner_identifiers_have_a_length_and_a_character_set(api: Api) -> None:
+    api.seed()
+    before = api.count()
+    transfer = {**{k: v for k, v in COMPLAINT.items() if k != "channel"}, "transfer_id": "T-1"}
+    for bad in (*HIDDEN, "x" * 129, " ZY1", "ZY1 ", "\u3000ZY1"):
+        answer = api.send("hospital.admission.v1", admission(bad))
+        assert_problem(answer, 422, "data.encounter_id")
+        answer = api.send("hospital.admission.v1", admission("ZY1"), id=bad)
+        assert_problem(answer, 422, "id")
+        answer = api.send(
+            "regulator.complaint-transferred.v1", {**transfer, "transfer_id": bad}, "cbirc-12378"
+        )
+        assert_problem(answer, 422, "data.transfer_id")
+    answer = api.send("hospital.admission.v1", admission("ZY1"), subject="s\u202e")
+    assert_problem(answer, 422, "subject")
+    assert api.count() == before
+    longest = "编" * 128  # printable characters of any script, up to 128
+    assert api.send("hospital.admission.v1", admission(longest), id=longest).status_code == 201
+
+
+def test_text_refuses_control_and_bidi_characters_but_keeps_line_breaks(api: Api) -> None:
+    before = api.count()
+    for bad in HIDDEN:
+        named = {**COMPLAINT, "complainant": {"id": "c-1", "name": bad}}
+        answer = api.client.post("/v1/complaints", json=named, headers=bearer("handler"))
+        assert_problem(answer, 422, "complainant.name")
+    for bad in (h for h in HIDDEN if h != "A\nB"):
+        answer = api.client.post(
+            "/v1/complaints", json={**COMPLAINT, "matter": bad}, headers=bearer("handler")
+        )
+        assert_problem(answer, 422, "matter")
+    assert api.count() == before
+    kept = api.client.post(
+        "/v1/complaints",
+        json={
+            **COMPLAINT,
+            "matter": "第一行\n第二行\t完",
+            "complainant": {"id": "c", "name": "李\ue000"},
+        },
+        headers=bearer("handler"),
+    )
+    assert kept.status_code == 201, kept.text  # line breaks, tabs, private-use name characters
+
+
+def test_money_and_decimals_only_in_ascii_digits(api: Api) -> None:
+    api.seed()
+    assert api.send("hospital.admission.v1", admission("ZY1")).status_code == 201
+    before = api.count()
+    for digits in ("１２３.00", "\u0661\u0662\u0663.00", "\u06f1\u06f2.00", "12\u0967.00", "１"):
+        item = {"line_id": "L1", "code": "A", "name": "n", "category": "A", "amount": digits}
+        answer = api.send("hospital.charges.v1", {"encounter_id": "ZY1", "items": [item]})
+        assert_problem(answer, 422, "data.items[0].amount")
+        ratio = {**item, "amount": "1.00", "category": "B", "prepay_ratio": "０.５"}
+        answer = api.send("hospital.charges.v1", {"encounter_id": "ZY1", "items": [ratio]})
+        assert_problem(answer, 422, "data.items[0].prepay_ratio")
+        answer = api.send("hospital.copay-collected.v1", {"encounter_id": "ZY1", "amount": digits})
+        assert_problem(answer, 422, "data.amount")
+        dispute = {"party": {"id": "p", "name": "n"}, "amount": digits, "matter": "m"}
+        answer = api.client.post("/v1/disputes", json=dispute, headers=bearer("handler"))
+        assert_problem(answer, 422, "amount")
+    training = {
+        "topic": "t",
+        "trainer": "r",
+        "hours": "２",
+        "held_at": "2026-03-05T14:00:00+08:00",
+        "attendees": ["Handler"],
+    }
+    answer = api.client.post("/v1/education/trainings", json=training, headers=bearer("educator"))
+    assert_problem(answer, 422, "hours")
+    activity = {**ACTIVITY, "region": "３３０１０６"}
+    answer = api.client.post("/v1/education/activities", json=activity, headers=bearer("educator"))
+    assert_problem(answer, 422, "region")
+    assert api.count() == before
+
+
+def test_a_resent_event_is_compared_as_parsed_json(api: Api) -> None:
+    api.seed()
+    assert api.send("hospital.admission.v1", admission("ZY1")).status_code == 201
+    headers = {**bearer("hosp-1"), "Content-Type": "application/json"}
+    first = (
+        b'{"specversion": "1.0", "id": "c-1", "source": "/partners/hosp-1",'
+        b' "type": "xiaobao.hospital.charges.v1", "x-batch": 3, "data": {"encounter_id": "ZY1",'
+        b' "items": [{"line_id": "L1", "code": "B1", "name": "n", "category": "B",'
+        b' "amount": "100.00", "prepay_ratio": 1}]}}'
+    )
+    recorded = api.client.post("/v1/events", content=first, headers=headers)
+    assert recorded.status_code == 201, recorded.text
+    count = api.count()
+    # The same event: other spacing and key order, 3.0 for 3 and 1.0 / 1e0 for 1.
+    same = (
+        b'{"data":{"items":[{"prepay_ratio":1.0,"amount":"100.00","category":"B","name":"n",'
+        b'"code":"B1","line_id":"L1"}],"encounter_id":"ZY1"},"x-batch":3.0,'
+        b'"type":"xiaobao.hospital.charges.v1","source":"/partners/hosp-1","id":"c-1",'
+        b'"specversion":"1.0"}'
+    )
+    for body in (same, same.replace(b'"prepay_ratio":1.0', b'"prepay_ratio":1e0')):
+        again = api.client.post("/v1/events", content=body, headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.json()["duplicate"] is True
+        assert again.json()["position"] == recorded.json()["position"]
+    other = api.client.post(
+        "/v1/events", content=same.replace(b'"x-batch":3.0', b'"x-batch":3.5'), headers=headers
+    )
+    assert_problem(other, 409)
+    assert api.count() == count
+
+
+def test_an_exposure_period_is_of_a_year_from_the_floor_to_2100_in_ascii_digits(
+    api: Api,
+) -> None:
+    exposure = {"line": "health", "premium": "1.00", "policies": 1, "insured_persons": 1}
+    before = api.count()
+    for period in ("0000", "1999Q4", "2101", "9999-12", "２０２６", "\u0662\u0660\u0662\u0666"):
+        answer = api.send(
+            "insurer.exposure-reported.v1", {**exposure, "period": period}, "insurer-1"
+        )
+        assert_problem(answer, 422, "data.period")
+    assert api.count() == before
+    for period in ("2000", "2100Q4"):
+        answer = api.send(
+            "insurer.exposure-reported.v1", {**exposure, "period": period}, "insurer-1"
+        )
+        assert answer.status_code == 201, answer.text
