@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from api.knowledge_models import CategoryGroup, KnowledgeDay
 from api.read_models import Figures, Instant, ReadModel
 
 
@@ -77,10 +78,18 @@ class EducationTotals(ActivityFigures):
     trained_staff: int
     coverage: str | None = Field(description="trained staff / staff; null without staff")
     hours_per_person: str | None = Field(description="the staff's training hours / staff")
+    published_articles: int = Field(description="knowledge articles published now")
+    questions_answered: int = Field(description="questions asked of the knowledge base")
+    questions_handed_off: int = Field(description="of which handed off (转人工)")
 
 
 class EducationGroup(ActivityFigures):
     key: dict[str, str | None] = Field(description="the group's value of each dimension")
+
+
+class EducationKnowledge(ReadModel):
+    categories: list[CategoryGroup] = Field(description="published articles per category, now")
+    days: list[KnowledgeDay] = Field(description="questions per CST day of the period")
 
 
 class EducationStatistics(Figures):
@@ -88,3 +97,4 @@ class EducationStatistics(Figures):
     groups: list[EducationGroup] = Field(
         description="activity figures per group (an activity counts in each of its audiences)"
     )
+    knowledge: EducationKnowledge

@@ -75,6 +75,9 @@ EDUCATION_HEADINGS = {
     "trained_staff": "参训消保工作人员数",
     "coverage": "培训覆盖率",
     "hours_per_person": "人均培训学时",
+    "published_articles": "已发布知识文章",
+    "questions_answered": "知识库答复问题数",
+    "questions_handed_off": "转人工问题数",
 }
 RECTIFICATION_HEADINGS = {
     "group": "分组",

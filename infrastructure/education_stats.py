@@ -133,6 +133,24 @@ class Sums:
         }
 
 
+def with_knowledge(education: dict[str, Any], knowledge: dict[str, Any]) -> dict[str, Any]:
+    """The education figures with the knowledge base's (`KnowledgeStatistics.figures`):
+    published articles, questions answered and handed off in the totals, per category and
+    per day under `knowledge`; the position is the lower of the two views'."""
+    known = knowledge["totals"]
+    return {
+        **education,
+        "position": min(education["position"], knowledge["position"]),
+        "totals": {
+            **education["totals"],
+            "published_articles": known["published_articles"],
+            "questions_answered": known["answered"],
+            "questions_handed_off": known["handed_off"],
+        },
+        "knowledge": {"categories": knowledge["groups"], "days": knowledge["days"]},
+    }
+
+
 def _keys(by: tuple[str, ...], fields: dict[str, str], audiences: Key) -> list[Key]:
     """The groups an activity counts in: one per audience when grouped by audience."""
     if not by:

@@ -38,7 +38,7 @@ from infrastructure.complaint_stats import (
     parse_period,
 )
 from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
-from infrastructure.education_stats import EducationStatistics
+from infrastructure.education_stats import EducationStatistics, with_knowledge
 from infrastructure.knowledge_stats import KnowledgeStatistics
 from infrastructure.principals import Principal
 from infrastructure.proof_service import LedgerProofs
@@ -197,7 +197,7 @@ async def _read_attested(
         "caught_up": found["position"] >= target,
         "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
         "evaluated_at": rfc3339(found.get("evaluated_at", evaluated_at)),
-        **{key: found[key] for key in ("totals", "groups", "days") if key in found},
+        **{key: found[key] for key in ("totals", "groups", "days", "knowledge") if key in found},
     }
 
 
@@ -292,6 +292,7 @@ async def education_statistics(rt: Annotated[Runtime, Depends(runtime)]) -> Educ
 async def education_figures(
     caller: Reader,
     stats: Annotated[EducationStatistics, Depends(education_statistics)],
+    knowledge: Annotated[KnowledgeStatistics, Depends(knowledge_statistics)],
     proofs: ProofsDep,
     query: Annotated[CaseQuery, Depends(case_query)],
 ) -> Any:
@@ -299,13 +300,18 @@ async def education_figures(
     views and the 一老一小 share, by kind, channel, campaign, region or audience (an activity
     counts once in each of its audiences); training sessions held in the period, hours, hours
     per person and coverage of the consumer-protection staff (the principals of the roles
-    handler, supervisor, report_officer, compliance and educator)."""
+    handler, supervisor, report_officer, compliance and educator); and the knowledge base:
+    published articles per category (now), questions answered and handed off per CST day."""
     now = utc_now()
     asked = parse_period(query.period, now)
     dimensions = parse_dimensions(query.by, EDUCATION_DIMENSIONS, "education figures")
+
+    def read() -> dict[str, Any]:
+        return with_knowledge(stats.figures(asked, dimensions), knowledge.figures(asked))
+
     body = await _read_attested(
-        stats.tracked,
-        partial(stats.figures, asked, dimensions),
+        lambda: min(stats.tracked(), knowledge.tracked()),
+        read,
         proofs,
         query.period,
         query.position,
