@@ -5,8 +5,8 @@ and read on the other half, whose articles it never saw.
 
     .venv/bin/python -m bench.knowledge_split [--questions FILE ...] [--splits N]
 
-Defaults to the two tuning files (tests/data/knowledge_eval.json, knowledge_dev.json); never
-run it on the held-out set.
+Defaults to the tuning files (tests/data/knowledge_eval.json, knowledge_dev.json,
+knowledge_colloquial.json); never run it on the held-out set.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bench.knowledge_accuracy import demo_queries
 TUNING = [
     Path(__file__).parents[1] / "tests" / "data" / "knowledge_eval.json",
     Path(__file__).parents[1] / "tests" / "data" / "knowledge_dev.json",
+    Path(__file__).parents[1] / "tests" / "data" / "knowledge_colloquial.json",
 ]
 THRESHOLDS = [round(0.40 + 0.005 * i, 3) for i in range(81)]
 OFF_TOPIC_TARGET = 0.85

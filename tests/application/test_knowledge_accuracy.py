@@ -30,14 +30,20 @@ def test_answers_reach_the_accuracy_targets_on_the_evaluation_set(
 
 
 DEV = Path(__file__).parents[1] / "data" / "knowledge_dev.json"
+COLLOQUIAL = Path(__file__).parents[1] / "data" / "knowledge_colloquial.json"
 
 
 def test_paraphrased_questions_are_answered_and_off_topic_ones_handed_off(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The development set: questions sharing no content word with their article's title or
-    keywords, and off-topic or insurance-adjacent ones no article answers."""
-    found = evaluate(json.loads(DEV.read_text(encoding="utf-8")), tmp_path)
+    """The development sets: questions sharing no content word with their article's title or
+    keywords (some with typos or traditional characters), and off-topic or
+    insurance-adjacent ones no article answers."""
+    sets = [json.loads(p.read_text(encoding="utf-8")) for p in (DEV, COLLOQUIAL)]
+    questions = {
+        kind: [q for s in sets for q in s[kind]] for kind in ("answerable", "unanswerable")
+    }
+    found = evaluate(questions, tmp_path)
     with capsys.disabled():
         print(f"\nknowledge accuracy on paraphrases: {found.line()}")
     n, unanswerable = found.answerable, found.unanswerable
