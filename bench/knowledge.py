@@ -185,6 +185,21 @@ def publish_delay(
     return delays
 
 
+def encoded(count: int, timeout: float = 3600) -> float:
+    """Wait until the API process's encoder thread has cached a passage vector for `count`
+    articles; returns the seconds waited (dense answers before then use fewer articles)."""
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(URL, autocommit=True) as conn:
+        while time.monotonic() - started < timeout:
+            row = conn.execute("SELECT count(*) FROM knowledge_vectors").fetchone()
+            if row is not None and int(row[0]) >= count:
+                break
+            time.sleep(1)
+    return time.monotonic() - started
+
+
 def report(name: str, timings: list[float]) -> None:
     print(
         f"{name:<34} p50 {statistics.median(timings):7.2f} ms   "
@@ -220,6 +235,9 @@ def main() -> None:
         try:
             with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
                 label = "dense + BM25" if dense else "lexical only"
+                if dense:
+                    waited = encoded(len(contents))
+                    print(f"passage vectors of {len(contents)} articles encoded in {waited:.0f} s")
                 report(f"ask, {label} (HTTP)", ask_latency(client, questions, args.asks))
                 report("bare bm25s query (same tokens)", bare_bm25(contents, questions, args.asks))
                 if not dense:
