@@ -25,6 +25,7 @@ def test_answers_reach_the_accuracy_targets_on_the_evaluation_set(
     assert n >= 80
     assert unanswerable >= 10
     assert found.top3 / n >= 0.85
+    assert found.top1 / n >= 0.75  # measured 79.8%
     assert found.unanswerable_handed_off / unanswerable >= 0.80
     assert found.answerable_handed_off / n <= 0.25
 
@@ -49,7 +50,7 @@ def test_paraphrased_questions_are_answered_and_off_topic_ones_handed_off(
     n, unanswerable = found.answerable, found.unanswerable
     assert n >= 80
     assert unanswerable >= 20
-    assert found.top3 / n >= 0.75
-    assert found.top1 / n >= 0.50
+    assert found.top3 / n >= 0.85  # measured 88.8% (lexical + e5 alone: about 80% on dev)
+    assert found.top1 / n >= 0.65  # measured 71.2%
     assert found.answerable_handed_off / n <= 0.25
     assert found.unanswerable_handed_off / unanswerable >= 0.80
