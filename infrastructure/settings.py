@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     knowledge_dense_weight: float = Field(
         default=1.0, ge=0, description="multiplies the weights of the dense rankings"
     )
+    knowledge_query_use: bool = Field(
+        default=True,
+        description="encode questions with USE as well as e5 (more accurate, ~2x the time)",
+    )
     knowledge_unknown_token_weight: float = Field(
         default=2.0, ge=0, description="weight of a question word no article has"
     )

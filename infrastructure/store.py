@@ -266,7 +266,7 @@ def build_knowledge_follower(settings: Settings, ledger: Ledger) -> KnowledgeFol
         ledger.recorder,
         ledger.mapper,
         shared_analyzer(settings.knowledge_dictionary_file),
-        shared_encoder() if rules.dense else None,
+        shared_encoder(settings.knowledge_query_use) if rules.dense else None,
         rules,
         load_synonym_file(settings.knowledge_synonyms_file),
         vector_cache_for(ledger.recorder),

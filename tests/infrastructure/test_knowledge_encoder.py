@@ -1,0 +1,56 @@
+"""The knowledge base's language handling: question normalisation (traditional characters,
+homophone typos of insurance terms) and the dense encoder's passage layout and modes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infrastructure.knowledge_search import (
+    CHUNKS,
+    E5_DIM,
+    _passage_parts,
+    load_synonym_file,
+    shared_analyzer,
+    shared_encoder,
+)
+from infrastructure.settings import Settings
+
+
+def test_questions_are_simplified_and_homophone_typos_of_terms_put_right() -> None:
+    settings = Settings()
+    analyzer = shared_analyzer(settings.knowledge_dictionary_file)
+    analyzer.use_synonyms(load_synonym_file(settings.knowledge_synonyms_file))
+    assert analyzer.corrected("理陪要多久到账") == "理赔要多久到账"
+    assert analyzer.corrected("尤豫期能退全款吗") == "犹豫期能退全款吗"
+    assert analyzer.corrected("報銷需要什麽材料") == "报销需要什么材料"
+    # never cut into a word jieba knows, never change a stop word (的 → 得)
+    assert analyzer.corrected("天天有人打电话推销保险") == "天天有人打电话推销保险"
+    assert analyzer.corrected("以前得过的病没说") == "以前得过的病没说"
+
+
+def test_a_long_body_is_read_in_at_most_eight_chunks_each_with_its_title() -> None:
+    body = "。".join(f"第{i}句话讲的是退保的第{i}个注意事项，请仔细阅读" for i in range(60))
+    head, chunks = _passage_parts(f"退保须知\n退保、犹豫期\n{body}")
+    assert head.startswith("退保须知。退保、犹豫期。第0句")
+    assert 1 < len(chunks) <= CHUNKS
+    assert all(c.startswith("退保须知。") for c in chunks)
+    assert "第59句" in chunks[-1]
+
+
+def test_questions_encoded_by_e5_alone_rank_on_the_same_e5_blocks() -> None:
+    both, e5_only = shared_encoder(True), shared_encoder(False)
+    passages = [
+        "犹豫期内退保能退多少钱\n犹豫期、退保\n犹豫期内解除合同，退还全部保费。",
+        "车险理赔怎么走流程\n车险理赔、定损\n出险后先报案，再定损维修。",
+    ]
+    vectors = both.passages(passages)
+    assert vectors.shape == (2, both.dim)
+    question = "买了后悔了钱能拿回来不"
+    full, short = both.query(question), e5_only.query(question)
+    assert full.shape[0] > short.shape[0] == E5_DIM
+    blocks, e5_blocks = both.similarities(vectors, full), e5_only.similarities(vectors, short)
+    assert (len(blocks), len(e5_blocks)) == (3, 2)
+    np.testing.assert_allclose(blocks[0], e5_blocks[0], rtol=1e-5)
+    np.testing.assert_allclose(blocks[2], e5_blocks[1], rtol=1e-5)
+    for encoder, found in ((both, blocks), (e5_only, e5_blocks)):
+        assert 0 < encoder.confidence([float(b[0]) for b in found]) < 1
