@@ -292,8 +292,10 @@ async def regulator_feed(
     services: ServicesDep,
     after: Annotated[Position, Query()] = 0,
 ) -> ReadBody:
-    """Each 12378 transfer's state changes after a position, oldest first (≤ 500)."""
-    return ReadBody(await run_in_threadpool(services.complaint_queries.feed, after))
+    """The state changes of the 12378 transfers the caller posted, after a position, oldest
+    first (≤ 500); another platform partner's transfers are not in it."""
+    feed = services.complaint_queries.feed
+    return ReadBody(await run_in_threadpool(feed, after, caller.partner_id))
 
 
 @router.get("/v1/risk/customers", responses=documented(cases.RiskCustomers, "the warning"))
