@@ -12,6 +12,7 @@ import orjson
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.access import RULES, roles_of
 from api.errors import Problem
 from api.observability import Metrics
 from api.ratelimit import FailureThrottle, RateLimiter, retry_after
@@ -33,8 +34,8 @@ from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.report_stats import ReportStatistics
 from infrastructure.settings import Settings
 
-STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
-CLAIM_READERS = ("hospital", "insurer", "handler", "supervisor", "auditor")
+STAFF_READERS = RULES["reference.read"].roles
+CLAIM_READERS = RULES["claims.read"].roles
 
 bearer = HTTPBearer(auto_error=False, description="Bearer token from the principals file")
 
@@ -126,6 +127,13 @@ def roles(*allowed: str) -> Callable[[Principal], Awaitable[Principal]]:
         return caller
 
     check.allowed_roles = allowed  # type: ignore[attr-defined]
+    return check
+
+
+def allow(row: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting the roles of one row of the route table (api/access.py)."""
+    check = roles(*roles_of(row))
+    check.access_row = row  # type: ignore[attr-defined]
     return check
 
 

@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api import read_models as m
-from api.deps import CLAIM_READERS, ServicesDep, hospital_scope, roles
+from api.deps import ServicesDep, allow, hospital_scope
 from api.errors import Problem
 from api.fields import AsOf
 from api.responses import ReadBody
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["claims"])
-Reader = Annotated[Principal, Depends(roles(*CLAIM_READERS))]
+Reader = Annotated[Principal, Depends(allow("claims.read"))]
 
 
 @router.get("/v1/claims", responses=m.documented(m.ClaimsFound, "the claims found"))

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api import read_models as m
-from api.deps import CallerDep, NotaryDep, ProofsDep, roles
+from api.deps import CallerDep, NotaryDep, ProofsDep, allow
 from api.responses import ReadBody
 from application.views import rfc3339
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["verifiable ledger"])
-Auditor = Annotated[Principal, Depends(roles("auditor"))]
-ProofReader = Annotated[Principal, Depends(roles("auditor", "regulator"))]
+Auditor = Annotated[Principal, Depends(allow("ledger.entries"))]
+ProofReader = Annotated[Principal, Depends(allow("ledger.proofs"))]
 Index = Annotated[int, Query(ge=0, le=2**62)]
 
 

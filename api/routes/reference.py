@@ -14,6 +14,7 @@ from api.deps import (
     IdempotencyKey,
     IfMatch,
     ServicesDep,
+    allow,
     command_key,
     command_response,
     if_match_version,
@@ -30,8 +31,8 @@ from domain.settlement import ProductTerms
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["reference data"])
-Admin = Annotated[Principal, Depends(roles("admin"))]
-Reader = Annotated[Principal, Depends(roles(*STAFF_READERS))]
+Admin = Annotated[Principal, Depends(allow("reference.write"))]
+Reader = Annotated[Principal, Depends(allow("reference.read"))]
 Key = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
 
 

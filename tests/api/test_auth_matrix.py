@@ -11,12 +11,13 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
+from api.access import roles_of
 from tests.api.conftest import PRINCIPALS, PRODUCT, Api, admission, bearer, cloud_event
 from tests.api.test_ledger_api import seal
 
 WHO = [p["partner_id"] or p["role"] for p in PRINCIPALS]  # hosp-1 owns the claim; hosp-2 not
-CLAIM_READERS = {"hosp-1", "insurer-1", "handler", "supervisor", "auditor"}
-STAFF_READERS = {"admin", "handler", "supervisor", "auditor", "insurer-1", "regulator"}
+CLAIM_READERS = {"hosp-1", "insurer-1", "insurer-2", "handler", "supervisor", "auditor"}
+STAFF_READERS = {"admin", "handler", "supervisor", "auditor", "insurer-1", "insurer-2", "regulator"}
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ ARTICLE: dict[str, Any] = {
 KB_READERS = {
     "consumer_app",
     "insurer-1",
+    "insurer-2",
     "handler",
     "supervisor",
     "auditor",
@@ -372,7 +374,9 @@ TABLE: dict[tuple[str, str], Row] = {
             "mediator-1": 200,
             "mediator-2": 200,
             "arbitrator-1": 200,
+            "arbitrator-2": 200,
             "court-1": 200,
+            "court-2": 200,
             "handler": 422,
             "supervisor": 422,
             "auditor": 422,
@@ -387,7 +391,9 @@ TABLE: dict[tuple[str, str], Row] = {
             "mediator-1": 200,
             "mediator-2": 404,
             "arbitrator-1": 404,
+            "arbitrator-2": 404,
             "court-1": 404,
+            "court-2": 404,
         },
     ),
     ("GET", "/v1/disputes/{dispute_id}/history"): Row(
@@ -399,7 +405,9 @@ TABLE: dict[tuple[str, str], Row] = {
             "mediator-1": 200,
             "mediator-2": 404,
             "arbitrator-1": 404,
+            "arbitrator-2": 404,
             "court-1": 404,
+            "court-2": 404,
         },
     ),
     ("GET", "/dashboard/login"): Row(get("/dashboard/login"), {}, public=True),
@@ -410,7 +418,9 @@ TABLE: dict[tuple[str, str], Row] = {
         {},
         public_status=401,
     ),
-    ("GET", "/dashboard"): Row(get("/dashboard"), {"regulator": 200, "supervisor": 200}),
+    ("GET", "/dashboard"): Row(
+        get("/dashboard"), {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200}
+    ),
     ("GET", "/v1/stats/reports"): Row(
         get("/v1/stats/reports?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
@@ -450,7 +460,9 @@ TABLE: dict[tuple[str, str], Row] = {
         get("/v1/stats/rectifications?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
     ),
-    ("GET", "/v1/regulator/feed"): Row(get("/v1/regulator/feed?after=0"), {"cbirc-12378": 200}),
+    ("GET", "/v1/regulator/feed"): Row(
+        get("/v1/regulator/feed?after=0"), {"cbirc-12378": 200, "cbirc-12378-2": 200}
+    ),
     ("GET", "/v1/risk/customers"): Row(
         get("/v1/risk/customers"),
         {"handler": 200, "supervisor": 200, "regulator": 200, "auditor": 200},
@@ -580,6 +592,38 @@ def knowledge_ids(api: Api) -> dict[str, str]:
 
 def test_every_served_route_has_a_row(api: Api) -> None:
     assert served_routes(api) - set(TABLE) == set()
+
+
+ROLE_OF = {p["partner_id"] or p["role"]: p["role"] for p in PRINCIPALS}
+
+
+def access_rows(api: Api) -> dict[tuple[str, str], str]:
+    """The route table's row (api/access.py) each served route checks its caller with."""
+    found = {}
+    for route in flatten(api.client.app.routes):  # type: ignore[attr-defined]
+        if not isinstance(route, APIRoute):
+            continue
+        rows = {
+            d.call.access_row  # type: ignore[union-attr]
+            for d in route.dependant.dependencies
+            if hasattr(d.call, "access_row")
+        }
+        for method in route.methods or ():
+            if rows:
+                (found[(method, route.path)],) = rows
+    return found
+
+
+def test_the_matrix_lets_through_exactly_the_roles_of_the_route_table(api: Api) -> None:
+    """The one table (api/access.py) drives the checks; this matrix's let-through callers
+    for every route checked by a row are exactly the principals of that row's roles."""
+    rows = access_rows(api)
+    assert rows, "no route is checked by the route table"
+    assert ("GET", "/dashboard") not in rows  # the dashboard reads the same row itself
+    checked = {**rows, ("GET", "/dashboard"): "stats"}
+    for key, name in checked.items():
+        let_through = {ROLE_OF[who] for who in TABLE[key].allowed}
+        assert let_through == set(roles_of(name)) & set(ROLE_OF.values()), (key, name)
 
 
 def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:
