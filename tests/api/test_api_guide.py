@@ -190,7 +190,7 @@ def test_every_example_in_the_partner_guide_is_accepted(client: TestClient) -> N
             court=court,
         ),
     }
-    posted = set()
+    posted: set[str] = set()
     for example in examples():
         text = orjson.dumps(example).decode()
         for placeholder, real in ids.items():
