@@ -170,6 +170,11 @@ def hospital_scope(caller: Principal) -> str | None:
     return caller.partner_id or "" if caller.role == "hospital" else None
 
 
+def insurer_scope(caller: Principal) -> str | None:
+    """An insurer sees only the claims under its own policies; other readers are not scoped."""
+    return caller.partner_id or "" if caller.role == "insurer" else None
+
+
 def command_key(caller: Principal, key: str | None, path: str, body: Any) -> CommandKey | None:
     """The Idempotency-Key of a staff write, scoped to the caller, with the request's digest."""
     if key is None:

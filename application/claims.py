@@ -101,6 +101,17 @@ class PayRemittance:
 KIND = "claims"
 
 
+def insured_by(ledger: Ledger, claim: Claim, insurer: str | None) -> bool:
+    """A claim is an insurer's when its settlement used (or, unsettled, its admission named)
+    a policy that insurer issued; a claim without a policy is no insurer's."""
+    settled = claim.settlement.versions.policy_id if claim.settlement else None
+    policy_id = settled or claim.policy_id
+    if policy_id is None:
+        return False
+    policy = ledger.find(Policy, policy_stream_id(policy_id))
+    return policy is not None and policy.issued_by(insurer)
+
+
 class ClaimCommands:
     """Handlers of the claim events; each returns what changed for the gateway to save."""
 
@@ -108,16 +119,6 @@ class ClaimCommands:
         self.ledger = ledger
         self.planner = planner
         self.vault = vault
-
-    def _insured_by(self, claim: Claim, insurer: str | None) -> bool:
-        """A claim is the insurer's when its settlement used (or, unsettled, its admission
-        named) a policy that insurer issued."""
-        settled = claim.settlement.versions.policy_id if claim.settlement else None
-        policy_id = settled or claim.policy_id
-        if policy_id is None:
-            return False
-        policy = self.ledger.find(Policy, policy_stream_id(policy_id))
-        return policy is not None and policy.issued_by(insurer)
 
     def _claim(self, hospital: str, encounter_id: str) -> Claim:
         # Another hospital's encounter has another stream id: it is simply unknown here.
@@ -228,7 +229,7 @@ class ClaimCommands:
 
     def pay_remittance(self, cmd: PayRemittance, meta: Meta) -> Outcome:
         claim = self.ledger.find(Claim, cmd.claim_id)
-        if claim is None or not self._insured_by(claim, meta.actor.partner_id):
+        if claim is None or not insured_by(self.ledger, claim, meta.actor.partner_id):
             raise UnknownRecord(f"unknown claim {cmd.claim_id}")
         claim.pay_remittance(cmd.amount, meta.occurred_at, meta.actor)
         return Outcome(KIND, claim, [claim])

@@ -255,8 +255,9 @@ KNOWLEDGE_ROWS = {
 }
 
 
-def claim_row(path: str) -> Row:
-    allowed = dict.fromkeys(CLAIM_READERS, 200) | {"hosp-2": 404}
+def claim_row(path: str, other_insurer: int = 404) -> Row:
+    """hosp-2 and insurer-2 (whose policy it is not) do not see hosp-1's claim under P1."""
+    allowed = dict.fromkeys(CLAIM_READERS, 200) | {"hosp-2": 404, "insurer-2": other_insurer}
     return Row(get(path), allowed)
 
 
@@ -299,7 +300,7 @@ TABLE: dict[tuple[str, str], Row] = {
         "/v1/claims/{claim}/settlement/verify"
     ),
     ("GET", "/v1/hospitals/{partner_id}/statement"): claim_row(
-        "/v1/hospitals/hosp-1/statement?date=2026-03-09"
+        "/v1/hospitals/hosp-1/statement?date=2026-03-09", other_insurer=200
     ),
     ("PUT", "/v1/reference/products/{product_code}"): Row(put_product, {"admin": 201}),
     ("PUT", "/v1/reference/schemes/{scheme_id}"): Row(

@@ -8,7 +8,7 @@ partner of the right role as mediator, arbitrator or court.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -229,6 +229,37 @@ def test_the_owner_still_acts_on_its_records(api: Api, owned: dict[str, str]) ->
     assert api.send("regulator.urged.v1", urge, who="cbirc-12378").status_code == 201
     accept = {"dispute_id": owned["dispute"]}
     assert api.send("mediation.accepted.v1", accept, who="mediator-1").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["{claim}", "{claim}/history", "{claim}/settlement/preview", "{claim}/settlement/verify"],
+)
+def test_an_insurer_reads_only_the_claims_under_its_policies(
+    api: Api, owned: dict[str, str], path: str
+) -> None:
+    mine = api.get("/v1/claims/" + path.format(claim=owned["claim"]), who="insurer-1")
+    assert mine.status_code == 200, mine.text
+    theirs = api.get("/v1/claims/" + path.format(claim=owned["claim"]), who="insurer-2")
+    missing = api.get("/v1/claims/" + path.format(claim=MISSING), who="insurer-2")
+    assert_problem(theirs, 404)
+    assert theirs.json() == missing.json()
+
+
+def test_an_insurer_finds_and_lists_only_the_claims_under_its_policies(
+    api: Api, owned: dict[str, str]
+) -> None:
+    found = {"encounter_id": "ZY1", "hospital": "hosp-1"}
+    assert len(api.get("/v1/claims", who="insurer-1", **found).json()["items"]) == 1
+    assert api.get("/v1/claims", who="insurer-2", **found).json()["items"] == []
+    events = api.get(f"/v1/claims/{owned['claim']}/history", who="auditor").json()["events"]
+    settled = datetime.fromisoformat(events[-1]["occurred_at"])
+    day = {"date": settled.astimezone(timezone(timedelta(hours=8))).date().isoformat()}
+    mine = api.get("/v1/hospitals/hosp-1/statement", who="insurer-1", **day).json()
+    theirs = api.get("/v1/hospitals/hosp-1/statement", who="insurer-2", **day).json()
+    assert [i["claim_id"] for i in mine["items"]] == [owned["claim"]]
+    assert (theirs["items"], theirs["counts"]) == ([], {})
+    assert mine["totals"] != theirs["totals"]
 
 
 def test_a_platform_urges_by_transfer_id_only_its_own_transfers(
