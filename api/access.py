@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PARTNER_ROLES = ("hospital", "insurer", "regulator_platform", "mediator", "arbitrator", "court")
-# "every staff role": the insurer's own people, with the auditor and the regulator, as the
-# knowledge base's readers have always been (and the insurer: chosen, see STAFF_READERS).
+# "every staff role": the insurer's own people.
 STAFF_ROLES = (
     "admin",
     "handler",
@@ -24,6 +23,10 @@ STAFF_ROLES = (
     "department",
 )
 ALL_ROLES = (*PARTNER_ROLES, *STAFF_ROLES, "auditor", "regulator", "consumer_app")
+# Readers of reference data and published articles: every staff role and the auditor (the
+# contract), and — where it is silent — the insurer (the terms its policies settle under, the
+# articles its app answers with) and the regulator (nothing personal; it explains figures).
+STAFF_READERS = (*STAFF_ROLES, "auditor", "insurer", "regulator")
 
 
 @dataclass(frozen=True)
@@ -38,12 +41,9 @@ class Rule:
 RULES: dict[str, Rule] = {
     "events": Rule("`POST /v1/events` — the partner role each event type names", PARTNER_ROLES),
     "reference.write": Rule("`PUT /v1/reference/...` — admin", ("admin",)),
-    # Reads of reference data: the contract's "every staff role, auditor" as the code has
-    # always read it, plus the insurer (the terms its policies settle under) and the
-    # regulator (not personal; it explains figures) — chosen.
     "reference.read": Rule(
-        "`PUT /v1/reference/...` (reads: every staff role, auditor)",
-        ("admin", "handler", "supervisor", "auditor", "insurer", "regulator"),
+        "`PUT /v1/reference/...` (reads: every staff role, auditor; insurer, regulator chosen)",
+        STAFF_READERS,
         chosen=True,
     ),
     "claims.read": Rule(
@@ -79,7 +79,52 @@ RULES: dict[str, Rule] = {
     "ledger.proofs": Rule("ledger proofs — auditor, regulator", ("auditor", "regulator")),
     "ledger.entries": Rule("ledger entries (leaf bytes) — auditor", ("auditor",)),
     "erase": Rule("`POST /v1/subjects/{id}/erase` — admin", ("admin",)),
+    "knowledge.editor": Rule(
+        "knowledge article writes — editor (create, revise, submit, publish, retire)",
+        ("editor",),
+    ),
+    "knowledge.reviewer": Rule("knowledge article writes — reviewer (review)", ("reviewer",)),
+    "knowledge.read": Rule(
+        "`GET /v1/knowledge/ask`, published articles — consumer_app and every staff role "
+        "(insurer, regulator chosen as for reference data)",
+        ("consumer_app", *STAFF_READERS),
+    ),
+    "knowledge.drafts": Rule(
+        "drafts, versions, gaps of the knowledge base — editor, reviewer, auditor",
+        ("editor", "reviewer", "auditor"),
+    ),
+    "education.write": Rule("education activities and training — educator writes", ("educator",)),
+    "education.read": Rule(
+        "education activities and training — supervisor, regulator (figures only: the "
+        "statistics row), auditor read; the educator reads what it wrote (chosen)",
+        ("educator", "supervisor", "auditor"),
+    ),
+    "reports.command": Rule("report commands — report_officer", ("report_officer",)),
+    "reports.extend": Rule("report commands — supervisor (extend)", ("supervisor",)),
+    "reports.read": Rule(
+        "`GET /v1/reports...` — report_officer; supervisor; auditor reads",
+        ("report_officer", "supervisor", "auditor"),
+    ),
+    "rectifications.open": Rule(
+        "rectification commands — compliance, supervisor (open)", ("compliance", "supervisor")
+    ),
+    "rectifications.department": Rule(
+        "rectification commands — department (plan, progress, submit: its own items), compliance",
+        ("compliance", "department"),
+    ),
+    "rectifications.verify": Rule("rectification commands — compliance (verify)", ("compliance",)),
+    "rectifications.extend": Rule("rectification commands — supervisor (extend)", ("supervisor",)),
+    "rectifications.cancel": Rule(
+        "rectification commands — compliance, supervisor (cancel: chosen)",
+        ("compliance", "supervisor"),
+        chosen=True,
+    ),
+    "rectifications.read": Rule(
+        "`GET /v1/rectifications...` — compliance, supervisor, department (its own), auditor",
+        ("compliance", "supervisor", "department", "auditor"),
+    ),
     "operations": Rule("`GET /metrics` — admin, auditor", ("admin", "auditor"), chosen=True),
+    "audit": Rule("`/audit`, the auditor's console — auditor", ("auditor",), chosen=True),
 }
 
 

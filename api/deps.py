@@ -34,7 +34,6 @@ from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.report_stats import ReportStatistics
 from infrastructure.settings import Settings
 
-STAFF_READERS = RULES["reference.read"].roles
 CLAIM_READERS = RULES["claims.read"].roles
 
 bearer = HTTPBearer(auto_error=False, description="Bearer token from the principals file")

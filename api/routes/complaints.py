@@ -38,7 +38,6 @@ from domain.complaints import Evidence
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["complaints"])
-STAFF = ("handler", "supervisor")
 Staff = Annotated[Principal, Depends(allow("complaints.command"))]
 Supervisor = Annotated[Principal, Depends(allow("complaints.supervisor"))]
 Reader = Annotated[Principal, Depends(allow("complaints.read"))]

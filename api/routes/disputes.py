@@ -47,7 +47,6 @@ from application.ledger import utc_now
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["disputes"])
-STAFF = ("handler", "supervisor")
 PARTNERS = ("mediator", "arbitrator", "court")
 Staff = Annotated[Principal, Depends(allow("disputes.command"))]
 Reader = Annotated[Principal, Depends(allow("disputes.read"))]

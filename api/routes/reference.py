@@ -10,7 +10,6 @@ from pydantic import Field
 
 from api import read_models as m
 from api.deps import (
-    STAFF_READERS,
     IdempotencyKey,
     IfMatch,
     ServicesDep,
@@ -18,7 +17,6 @@ from api.deps import (
     command_key,
     command_response,
     if_match_version,
-    roles,
 )
 from api.fields import Day, Money, Ratio, RegionCode, WireModel
 from api.responses import JSONBody
@@ -139,7 +137,7 @@ class CodeBody(WireModel):
     name: str = Field(min_length=1, max_length=100)
 
 
-CategoryReader = Annotated[Principal, Depends(roles(*STAFF_READERS, "report_officer"))]
+CategoryReader = Annotated[Principal, Depends(allow("reference.read"))]
 CodeKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 
