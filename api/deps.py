@@ -12,6 +12,7 @@ import orjson
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.access import RULES, roles_of
 from api.errors import Problem
 from api.observability import Metrics
 from api.ratelimit import FailureThrottle, RateLimiter, retry_after
@@ -33,8 +34,7 @@ from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.report_stats import ReportStatistics
 from infrastructure.settings import Settings
 
-STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
-CLAIM_READERS = ("hospital", "insurer", "handler", "supervisor", "auditor")
+CLAIM_READERS = RULES["claims.read"].roles
 
 bearer = HTTPBearer(auto_error=False, description="Bearer token from the principals file")
 
@@ -129,6 +129,13 @@ def roles(*allowed: str) -> Callable[[Principal], Awaitable[Principal]]:
     return check
 
 
+def allow(row: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency admitting the roles of one row of the route table (api/access.py)."""
+    check = roles(*roles_of(row))
+    check.access_row = row  # type: ignore[attr-defined]
+    return check
+
+
 async def metrics(rt: Annotated[Runtime, Depends(runtime)]) -> Metrics:
     return rt.metrics
 
@@ -160,6 +167,11 @@ CallerDep = Annotated[Principal, Depends(principal)]
 def hospital_scope(caller: Principal) -> str | None:
     """A hospital sees only its own encounters; other readers are not scoped."""
     return caller.partner_id or "" if caller.role == "hospital" else None
+
+
+def insurer_scope(caller: Principal) -> str | None:
+    """An insurer sees only the claims under its own policies; other readers are not scoped."""
+    return caller.partner_id or "" if caller.role == "insurer" else None
 
 
 def command_key(caller: Principal, key: str | None, path: str, body: Any) -> CommandKey | None:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
+from application.claims import insured_by
 from application.ledger import Ledger, NotFound, ProofSource
 from application.personal import Opener
 from application.settling import SettlementPlanner
@@ -86,7 +87,8 @@ def claim_view(claim: Claim, opener: Opener) -> ClaimView:
 
 
 class ClaimQueries:
-    """Read side of claims; `hospital` scopes a hospital principal to its own encounters."""
+    """Read side of claims; `hospital` scopes a hospital principal to its own encounters,
+    `insurer` an insurer to the claims under its policies (`application.claims.insured_by`)."""
 
     def __init__(
         self,
@@ -106,9 +108,13 @@ class ClaimQueries:
         hospital: str | None,
         as_of_version: int | None = None,
         as_of: datetime | None = None,
+        insurer: str | None = None,
     ) -> ClaimView:
         """The claim as the reader may see it (then, with time travel), with its disputes."""
-        view = claim_view(self.get(cid, hospital, as_of_version, as_of), self.opener)
+        claim = self.ledger.then(
+            self._visible(cid, hospital, insurer), as_of_version, as_of, "claim"
+        )
+        view = claim_view(claim, self.opener)
         links = self.ledger.find(DisputeLinks, links_id("claim", str(cid)))
         view.body["disputes"] = [str(d) for d in links.disputes] if links else []
         return view
@@ -123,15 +129,19 @@ class ClaimQueries:
         """The claim (then, with time travel); NotFound when absent or not the caller's."""
         return self.ledger.then(self._visible(cid, hospital), as_of_version, as_of, "claim")
 
-    def by_encounter(self, hospital: str, encounter_id: str) -> list[ClaimView]:
+    def by_encounter(
+        self, hospital: str, encounter_id: str, insurer: str | None = None
+    ) -> list[ClaimView]:
         claim = self.ledger.find(Claim, claim_id(hospital, encounter_id))
-        return [claim_view(claim, self.opener)] if claim is not None else []
+        if claim is None or (insurer is not None and not insured_by(self.ledger, claim, insurer)):
+            return []
+        return [claim_view(claim, self.opener)]
 
     def history(
-        self, cid: UUID, hospital: str | None, proofs: bool = False
+        self, cid: UUID, hospital: str | None, proofs: bool = False, insurer: str | None = None
     ) -> list[dict[str, Any]]:
         """Every event in order; with `proofs`, each sealed one's inclusion proof."""
-        self._visible(cid, hospital)
+        self._visible(cid, hospital, insurer)
         positions = self.ledger.positions.of(cid)
         entries = [
             history_entry(e, positions.get(e.originator_version)) for e in self.ledger.stream(cid)
@@ -139,15 +149,17 @@ class ClaimQueries:
         revealed: list[dict[str, Any]] = list(self.opener.reveal(entries))
         return with_proofs(revealed, self.proofs) if proofs else revealed
 
-    def preview(self, cid: UUID, hospital: str | None) -> dict[str, Any]:
+    def preview(
+        self, cid: UUID, hospital: str | None, insurer: str | None = None
+    ) -> dict[str, Any]:
         """The split if discharged now; nothing is recorded."""
-        claim = self._visible(cid, hospital)
+        claim = self._visible(cid, hospital, insurer)
         plan = self.planner.plan(claim, exclude_own=claim.settlement is not None)
         return {"claim_id": str(cid), "preview": True, **settlement_view(plan.settlement)}
 
-    def verify(self, cid: UUID, hospital: str | None) -> dict[str, Any]:
+    def verify(self, cid: UUID, hospital: str | None, insurer: str | None = None) -> dict[str, Any]:
         """Recompute every recorded settlement from history with the versions it recorded."""
-        self._visible(cid, hospital)
+        self._visible(cid, hospital, insurer)
         checks = []
         for event in self.ledger.stream(cid):
             if not isinstance(event, Claim.SettlementCalculated | Claim.SettlementAdjusted):
@@ -200,24 +212,30 @@ class ClaimQueries:
             "recomputed": settlement_view(replace(recorded, split=recomputed, inputs=rebuilt)),
         }
 
-    def statement(self, hospital: str, day: date) -> dict[str, Any]:
-        """The day's settlements, adjustments, cancellations and remittances (CST, occurred_at)."""
+    def statement(self, hospital: str, day: date, insurer: str | None = None) -> dict[str, Any]:
+        """The day's settlements, adjustments, cancellations and remittances (CST, occurred_at);
+        for an insurer, those of the claims under its policies only."""
         items: list[dict[str, Any]] = []
         totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
         counts: dict[str, int] = defaultdict(int)
-        encounters: dict[UUID, str] = {}
+        encounters: dict[UUID, str | None] = {}  # None: another insurer's claim
         for event in self.ledger.scan(STATEMENT_TOPICS):
             if event.hospital != hospital or cst_date(event.occurred_at) != day:
+                continue
+            cid = event.originator_id
+            if cid not in encounters:
+                claim = self.ledger.find(Claim, cid)
+                theirs = insurer is None or (
+                    claim is not None and insured_by(self.ledger, claim, insurer)
+                )
+                encounters[cid] = (claim.encounter_id if claim else "") if theirs else None
+            if encounters[cid] is None:
                 continue
             kind = type(event).__qualname__.rsplit(".", 1)[-1]
             amounts = _statement_amounts(event)
             for name, amount in amounts.items():
                 totals[f"{kind}.{name}"] += amount
             counts[kind] += 1
-            cid = event.originator_id
-            if cid not in encounters:
-                claim = self.ledger.find(Claim, cid)
-                encounters[cid] = claim.encounter_id if claim else ""
             items.append(
                 {
                     "type": kind,
@@ -236,9 +254,11 @@ class ClaimQueries:
             "totals": _statement_totals(totals),
         }
 
-    def _visible(self, cid: UUID, hospital: str | None) -> Claim:
+    def _visible(self, cid: UUID, hospital: str | None, insurer: str | None = None) -> Claim:
         claim = self.ledger.find(Claim, cid)
         if claim is None or (hospital is not None and claim.hospital != hospital):
+            raise NotFound("no such claim")
+        if insurer is not None and not insured_by(self.ledger, claim, insurer):
             raise NotFound("no such claim")
         return claim
 

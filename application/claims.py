@@ -15,8 +15,9 @@ from application.personal import Vault
 from application.settling import SettlementPlanner
 from application.views import settlement_view
 from domain.claims import Claim, ClaimError, claim_id
-from domain.common import cst_date
+from domain.common import UnknownRecord, cst_date
 from domain.personal import Subject, subject_stream_id
+from domain.policies import Policy, policy_stream_id
 from domain.reference import scheme_index_id
 from domain.settlement import ChargeLine
 
@@ -98,6 +99,17 @@ class PayRemittance:
 
 
 KIND = "claims"
+
+
+def insured_by(ledger: Ledger, claim: Claim, insurer: str | None) -> bool:
+    """A claim is an insurer's when its settlement used (or, unsettled, its admission named)
+    a policy that insurer issued; a claim without a policy is no insurer's."""
+    settled = claim.settlement.versions.policy_id if claim.settlement else None
+    policy_id = settled or claim.policy_id
+    if policy_id is None:
+        return False
+    policy = ledger.find(Policy, policy_stream_id(policy_id))
+    return policy is not None and policy.issued_by(insurer)
 
 
 class ClaimCommands:
@@ -216,6 +228,8 @@ class ClaimCommands:
         return Outcome(KIND, claim, [claim])
 
     def pay_remittance(self, cmd: PayRemittance, meta: Meta) -> Outcome:
-        claim = self.ledger.require(Claim, cmd.claim_id, f"claim {cmd.claim_id}")
+        claim = self.ledger.find(Claim, cmd.claim_id)
+        if claim is None or not insured_by(self.ledger, claim, meta.actor.partner_id):
+            raise UnknownRecord(f"unknown claim {cmd.claim_id}")
         claim.pay_remittance(cmd.amount, meta.occurred_at, meta.actor)
         return Outcome(KIND, claim, [claim])

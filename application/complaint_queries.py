@@ -166,9 +166,10 @@ class ComplaintQueries:
             "items": lines[start : start + size],
         }
 
-    def feed(self, after: int) -> dict[str, Any]:
-        """State changes of 12378 transfers after a position, oldest first (≤ 500): complaint
-        entries as before, report entries marked `"kind": "report"`."""
+    def feed(self, after: int, platform: str | None) -> dict[str, Any]:
+        """State changes of the 12378 transfers this platform partner posted, after a
+        position, oldest first (≤ 500): complaint entries as before, report entries marked
+        `"kind": "report"`. Another platform's transfers are not in it."""
         items: list[dict[str, Any]] = []
         last = after
         start = after + 1
@@ -182,9 +183,12 @@ class ComplaintQueries:
             for n in batch:
                 key = (n.originator_id, n.originator_version)
                 for transfer, followed in cases.get(key, []):
-                    items.append(_feed_item(transfer, followed, n.id))
+                    if platform is not None and transfer.transferred_by == platform:
+                        items.append(_feed_item(transfer, followed, n.id))
                 if key in reports:
-                    items.append({**reports[key], "position": n.id})
+                    entry, owner = reports[key]
+                    if platform is not None and owner == platform:
+                        items.append({**entry, "position": n.id})
                 last = n.id
                 if len(items) >= FEED_PAGE:
                     break
@@ -205,17 +209,23 @@ class ComplaintQueries:
                 reports[(complaint_id, event.originator_version)] = self._transfers_of(state)
         return reports
 
-    def _reports_then(self, ids: set[Any]) -> dict[tuple[Any, int], dict[str, Any]]:
+    def _reports_then(
+        self, ids: set[Any]
+    ) -> dict[tuple[Any, int], tuple[dict[str, Any], str | None]]:
         """For each (report, version) of a 12378-transferred report, its feed entry then
-        (taken at once: replay moves the one report object on)."""
-        states: dict[tuple[Any, int], dict[str, Any]] = {}
+        (taken at once: replay moves the one report object on) and the platform that
+        transferred it."""
+        states: dict[tuple[Any, int], tuple[dict[str, Any], str | None]] = {}
         for report_id in ids:
             state: Report | None = None
             for event in self.ledger.stream(report_id):
                 state = event.mutate(state)
                 assert state is not None
                 if state.transfer_id is not None:
-                    states[(report_id, event.originator_version)] = report_feed_item(state, 0)
+                    states[(report_id, event.originator_version)] = (
+                        report_feed_item(state, 0),
+                        state.transferred_by,
+                    )
         return states
 
     def _transfers_of(self, state: Complaint) -> list[tuple[Complaint, Complaint]]:

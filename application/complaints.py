@@ -444,7 +444,7 @@ class ComplaintDesk:
         """The 12378 platform urges a case (催办)."""
         case_id = cmd.complaint_id or transfer_case_id(cmd.transfer_id or "")
         complaint = self.ledger.find(Complaint, case_id)
-        if complaint is None or complaint.transfer_id is None:
+        if complaint is None or not _transferred_by(complaint, meta.actor.partner_id):
             raise UnknownRecord("unknown complaint")  # the platform sees only its transfers
         if complaint.merged_into is not None:
             master = self.ledger.find(Complaint, complaint.merged_into)
@@ -452,6 +452,15 @@ class ComplaintDesk:
         note = self._sealed(complaint, "note", cmd.note)
         complaint.urge("regulator", note, meta.occurred_at, meta.actor)
         return Outcome(KIND, complaint, [complaint])
+
+
+def _transferred_by(complaint: Complaint, platform: str | None) -> bool:
+    """True when this 12378 platform partner transferred the case."""
+    return (
+        platform is not None
+        and complaint.transfer_id is not None
+        and complaint.transferred_by == platform
+    )
 
 
 def _known_handler(directory: HandlerDirectory, name: str) -> None:

@@ -17,9 +17,10 @@ from application.commands import Answer, CommandKey, CommandResult, CommandRunne
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger, NotFound, Reads, utc_now
 from application.personal import Opener, Vault, erased_since, mask_plain_texts, seal_texts
+from application.routing import HandlerDirectory, StaticDirectory
 from application.views import history_entry, json_ready, money, rfc3339, with_proofs
 from domain.claims import Claim
-from domain.common import StaleVersion, UnknownRecord
+from domain.common import InvalidInput, StaleVersion, UnknownRecord
 from domain.complaints import Complaint
 from domain.dispute_links import DisputeLinks, links_id
 from domain.dispute_rules import DisputeRules
@@ -183,13 +184,25 @@ class DisputeDesk:
     """Commands on disputes."""
 
     def __init__(
-        self, ledger: Ledger, vault: Vault, runner: CommandRunner, rules: DisputeRules
+        self,
+        ledger: Ledger,
+        vault: Vault,
+        runner: CommandRunner,
+        rules: DisputeRules,
+        partners: HandlerDirectory | None = None,
     ) -> None:
         self.ledger = ledger
         self.vault = vault
         self.runner = runner
         self.rules = rules
         self.opener = Opener(vault)
+        self.partners = partners or StaticDirectory()
+
+    def _check_partner(self, field: str, partner_id: str) -> None:
+        """Staff name only a partner of the right role: a mediator as mediator, and so on
+        (`field` is the role too). Anything else would give that partner the dispute."""
+        if not self.partners.partner_has_role(partner_id, field):
+            raise InvalidInput(field, f"is not the partner id of a {field} principal")
 
     def open(self, cmd: OpenDispute, meta: Meta, key: CommandKey | None) -> CommandResult:
         """Open a dispute (from a complaint, a claim, or directly), linked both ways."""
@@ -242,6 +255,7 @@ class DisputeDesk:
         self, cmd: RequestMediation, meta: Meta, key: CommandKey | None, if_match: int | None
     ) -> CommandResult:
         """Ask a mediator to mediate; the dispute is listed under the mediator."""
+        self._check_partner("mediator", cmd.mediator)
 
         def change(d: Dispute) -> None:
             d.request_mediation(cmd.mediator, meta.occurred_at, meta.actor)
@@ -264,6 +278,7 @@ class DisputeDesk:
         self, cmd: RequestArbitration, meta: Meta, key: CommandKey | None, if_match: int | None
     ) -> CommandResult:
         """Refer the dispute to an arbitrator, listed under it."""
+        self._check_partner("arbitrator", cmd.arbitrator)
 
         def change(d: Dispute) -> None:
             d.request_arbitration(cmd.arbitrator, cmd.consent, meta.occurred_at, meta.actor)
@@ -274,6 +289,7 @@ class DisputeDesk:
         self, cmd: ApplyConfirmation, meta: Meta, key: CommandKey | None, if_match: int | None
     ) -> CommandResult:
         """Apply to a court to confirm the agreement, listed under the court."""
+        self._check_partner("court", cmd.court)
 
         def change(d: Dispute) -> None:
             d.apply_confirmation(cmd.court, meta.occurred_at, meta.actor, rules=self.rules)
@@ -284,6 +300,7 @@ class DisputeDesk:
         self, cmd: RequestEnforcement, meta: Meta, key: CommandKey | None, if_match: int | None
     ) -> CommandResult:
         """Name the court that enforces the title, listed under the court."""
+        self._check_partner("court", cmd.court)
 
         def change(d: Dispute) -> None:
             d.request_enforcement(cmd.court, meta.occurred_at, meta.actor, rules=self.rules)

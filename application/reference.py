@@ -25,10 +25,16 @@ from domain.accumulators import (
     policy_year_key,
 )
 from domain.codes import CodeList, all_codes, code_list_id
-from domain.common import StaleVersion
+from domain.common import StaleVersion, UnknownRecord
 from domain.exposure import Exposure, ExposureReport, exposure_stream_id
 from domain.personal import Subject, subject_stream_id
-from domain.policies import InsuredIndex, Policy, insured_index_id, policy_stream_id
+from domain.policies import (
+    InsuredIndex,
+    Policy,
+    PolicyIdTaken,
+    insured_index_id,
+    policy_stream_id,
+)
 from domain.reference import (
     LevelTerms,
     Product,
@@ -219,6 +225,11 @@ class InsurerCommands:
         ref = self.vault.ref(cmd.insured_id)
         policy = self.ledger.find(Policy, policy_stream_id(cmd.policy_id))
         if policy is not None:
+            if not policy.issued_by(meta.actor.partner_id):
+                raise PolicyIdTaken(
+                    f"policy id {cmd.policy_id!r} is not available: policy ids are unique "
+                    "across insurers (prefix yours with your partner id)"
+                )
             policy.amend(
                 cmd.product_code,
                 ref,
@@ -248,17 +259,17 @@ class InsurerCommands:
         subject.list_record("policies", policy.id)
         return Outcome("policies", policy, [policy, index, subject])
 
+    def _own_policy(self, policy_id: str, meta: Meta) -> Policy:
+        """The caller's policy; another insurer's is unknown, exactly like a missing one."""
+        return own_policy(self.ledger, policy_id, meta.actor.partner_id)
+
     def cancel_policy(self, cmd: CancelPolicy, meta: Meta) -> Outcome:
-        policy = self.ledger.require(
-            Policy, policy_stream_id(cmd.policy_id), f"policy {cmd.policy_id!r}"
-        )
+        policy = self._own_policy(cmd.policy_id, meta)
         policy.cancel(cmd.effective, meta.occurred_at, meta.actor)
         return Outcome("policies", policy, [policy])
 
     def pay_offline_claim(self, cmd: PayOfflineClaim, meta: Meta) -> Outcome:
-        policy = self.ledger.require(
-            Policy, policy_stream_id(cmd.policy_id), f"policy {cmd.policy_id!r}"
-        )
+        policy = self._own_policy(cmd.policy_id, meta)
         policy.record_offline_claim(
             cmd.paid_at, cmd.amount, cmd.deductible_applied, meta.occurred_at, meta.actor
         )
@@ -276,10 +287,19 @@ class InsurerCommands:
         return Outcome("policies", policy, [policy, acc])
 
     def report_exposure(self, cmd: ReportExposure, meta: Meta) -> Outcome:
+        insurer = meta.actor.partner_id  # each insurer states (and restates) its own
         report = self.ledger.find(
-            ExposureReport, exposure_stream_id(cmd.period, cmd.line)
-        ) or ExposureReport(period=cmd.period, line=cmd.line)
+            ExposureReport, exposure_stream_id(cmd.period, cmd.line, insurer)
+        ) or ExposureReport(period=cmd.period, line=cmd.line, insurer=insurer)
         report.report(
             Exposure(cmd.premium, cmd.policies, cmd.insured_persons), meta.occurred_at, meta.actor
         )
         return Outcome("exposures", report, [report])
+
+
+def own_policy(ledger: Ledger, policy_id: str, insurer: str | None) -> Policy:
+    """The insurer's own policy; another insurer's answers as a missing one does."""
+    policy = ledger.find(Policy, policy_stream_id(policy_id))
+    if policy is None or not policy.issued_by(insurer):
+        raise UnknownRecord(f"unknown policy {policy_id!r}")
+    return policy

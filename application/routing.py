@@ -7,7 +7,7 @@ saved with the assignment, so two assignments racing for the same handler stay e
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
@@ -40,11 +40,14 @@ class Handler:
 
 
 class HandlerDirectory(Protocol):
-    """Who handles complaints (read from the principals file, reloaded when it changes)."""
+    """Who handles complaints (read from the principals file, reloaded when it changes), and
+    the role of each partner id staff may name (a mediator, arbitrator or court)."""
 
     def handlers(self) -> Sequence[Handler]: ...
 
     def team_of(self, name: str) -> str | None: ...
+
+    def partner_has_role(self, partner_id: str, role: str) -> bool: ...
 
 
 def workload_id(handler: str) -> UUID:
@@ -87,11 +90,18 @@ def choose(
 class StaticDirectory:
     """A fixed list of handlers (tests, and services without a principals file)."""
 
-    def __init__(self, handlers: Sequence[Handler] = ()) -> None:
+    def __init__(
+        self, handlers: Sequence[Handler] = (), partners: Mapping[str, str] | None = None
+    ) -> None:
         self._handlers = list(handlers)
+        self._partners = None if partners is None else dict(partners)
 
     def handlers(self) -> Sequence[Handler]:
         return self._handlers
 
     def team_of(self, name: str) -> str | None:
         return next((h.team for h in self._handlers if h.name == name), None)
+
+    def partner_has_role(self, partner_id: str, role: str) -> bool:
+        """Partner ids and their roles; without a list (no principals file) any is taken."""
+        return self._partners is None or self._partners.get(partner_id) == role

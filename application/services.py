@@ -90,7 +90,7 @@ def build_services(
     desk = ComplaintDesk(ledger, vault, handlers, runner, complaint_rules)
     events.register(TransferComplaint, desk.receive_transfer)
     events.register(UrgeComplaint, desk.urge_from_regulator)
-    disputes = d.DisputeDesk(ledger, vault, runner, dispute_rules)
+    disputes = d.DisputeDesk(ledger, vault, runner, dispute_rules, handlers)
     events.register(d.AcceptMediation, disputes.accept_mediation)
     events.register(d.HoldSession, disputes.hold_session)
     events.register(d.SignAgreement, disputes.sign_agreement)

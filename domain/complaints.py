@@ -210,6 +210,8 @@ class Complaint(Aggregate):
         self.policy_id = policy_id
         self.claim_id = claim_id
         self.transfer_id = transfer_id
+        # A 12378 transfer belongs to the platform partner that posted it.
+        self.transferred_by = actor.partner_id if transfer_id is not None else None
         self.new_facts = new_facts
         self.evidence = list(evidence)
         self.received_at = occurred_at

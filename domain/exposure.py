@@ -21,21 +21,25 @@ class Exposure:
     insured_persons: int
 
 
-def exposure_stream_id(period: str, line: str) -> UUID:
-    return stream_id("exposure", period, line)
+def exposure_stream_id(period: str, line: str, insurer: str | None = None) -> UUID:
+    """Each insurer reports (and restates) its own exposure; statistics add them up."""
+    if insurer is None:  # reports recorded before exposure belonged to its insurer
+        return stream_id("exposure", period, line)
+    return stream_id("exposure", period, line, insurer)
 
 
 class ExposureReport(Aggregate):
     """The exposure of one product line in one period, as reported and restated."""
 
     @staticmethod
-    def create_id(period: str, line: str) -> UUID:
-        return exposure_stream_id(period, line)
+    def create_id(period: str, line: str, insurer: str | None = None) -> UUID:
+        return exposure_stream_id(period, line, insurer)
 
     @event("Opened")
-    def __init__(self, period: str, line: str) -> None:
+    def __init__(self, period: str, line: str, insurer: str | None = None) -> None:
         self.period = period
         self.line = line
+        self.insurer = insurer
         self.current: Exposure | None = None
         self.revisions = 0
 

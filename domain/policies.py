@@ -28,6 +28,12 @@ class PolicyAlreadyCancelled(PolicyError):
     rule = "policy_cancelled"
 
 
+class PolicyIdTaken(PolicyError):
+    """Policy ids are one namespace across insurers: another insurer's id cannot be issued."""
+
+    rule = "policy_id_taken"
+
+
 class OutsidePolicyPeriod(PolicyError):
     """A date that the policy period does not cover."""
 
@@ -72,6 +78,11 @@ class Policy(Aggregate):
         self.period_end = period_end
         self.cancelled_from: date | None = None
         self.offline_paid = Decimal("0.00")
+        self.insurer = actor.partner_id  # the policy belongs to the insurer that issued it
+
+    def issued_by(self, partner_id: str | None) -> bool:
+        """True when this partner issued the policy (only it may amend, cancel or claim)."""
+        return partner_id is not None and self.insurer == partner_id
 
     def amend(
         self,

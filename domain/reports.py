@@ -286,6 +286,8 @@ class Report(Aggregate):
         self.facts = facts
         self.evidence = list(evidence)
         self.transfer_id = transfer_id
+        # A 12378 transfer belongs to the platform partner that posted it.
+        self.transferred_by = actor.partner_id if transfer_id is not None else None
         self.received_at = occurred_at
         self.received_by = actor.name
         self.state = RECEIVED

@@ -173,6 +173,10 @@ class PrincipalHandlers:
     def team_of(self, name: str) -> str | None:
         return next((p.team for p in self.principals.all() if p.name == name), None)
 
+    def partner_has_role(self, partner_id: str, role: str) -> bool:
+        """True when a principal of this role has this partner id."""
+        return any(p.partner_id == partner_id and p.role == role for p in self.principals.all())
+
 
 class PrincipalInvestigators:
     """Staff of the principals file who may investigate reports, with their departments."""

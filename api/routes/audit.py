@@ -17,13 +17,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.access import roles_of
 from api.deps import Runtime, runtime
 from api.errors import PROBLEM_RESPONSES, Problem
 from api.sessions import COOKIE, session_principal, start_session
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["auditor's console"])
-ROLE = "auditor"
+ROLES = roles_of("audit")  # the route table (api/access.py)
 SCRIPT = Path(__file__).parent.parent / "static" / "audit-console.js"
 NOT_AUDITOR = "此页面仅供审计人员使用：当前令牌的角色（{role}）无权使用审计控制台。"
 # A refused browser gets a Chinese page; an API client without any credentials, problem+json.
@@ -64,7 +65,7 @@ def login(
     found = rt.principals.authenticate(token)
     if found is None:
         return _refusal(401, "令牌无效：请检查后重新输入。")
-    if found.role != ROLE:
+    if found.role not in ROLES:
         return _refusal(403, NOT_AUDITOR.format(role=found.role))
     return start_session(RedirectResponse("/audit", status_code=303), rt, found)
 
@@ -93,7 +94,7 @@ def console(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Respo
         raise Problem(401, "a bearer token or a console session is required")
     if found is None:
         return _refusal(401, "令牌无效或会话已过期：请重新登录。")
-    if found.role != ROLE:
+    if found.role not in ROLES:
         return _refusal(403, NOT_AUDITOR.format(role=found.role))
     return HTMLResponse(_page("消保账本 · 审计控制台", _CONSOLE.format(name=escape(found.name))))
 

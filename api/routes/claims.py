@@ -11,14 +11,14 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api import read_models as m
-from api.deps import CLAIM_READERS, ServicesDep, hospital_scope, roles
+from api.deps import ServicesDep, allow, hospital_scope, insurer_scope
 from api.errors import Problem
 from api.fields import AsOf
 from api.responses import ReadBody
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["claims"])
-Reader = Annotated[Principal, Depends(roles(*CLAIM_READERS))]
+Reader = Annotated[Principal, Depends(allow("claims.read"))]
 
 
 @router.get("/v1/claims", responses=m.documented(m.ClaimsFound, "the claims found"))
@@ -28,7 +28,8 @@ async def find_claims(
     encounter_id: Annotated[str, Query(min_length=1, max_length=200)],
     hospital: Annotated[str | None, Query(description="partner id; implied for hospitals")] = None,
 ) -> ReadBody:
-    """Find a claim by encounter id (a hospital finds only its own)."""
+    """Find a claim by encounter id (a hospital finds only its own, an insurer only those
+    under its policies)."""
     owner = hospital_scope(caller) or hospital
     if owner is None:
         raise Problem(
@@ -36,7 +37,9 @@ async def find_claims(
             "name the hospital",
             [{"field": "hospital", "message": "is required for your role"}],
         )
-    found = await run_in_threadpool(services.claims.by_encounter, owner, encounter_id)
+    found = await run_in_threadpool(
+        services.claims.by_encounter, owner, encounter_id, insurer_scope(caller)
+    )
     return ReadBody({"items": [view.body for view in found]})
 
 
@@ -50,7 +53,12 @@ async def get_claim(
 ) -> ReadBody:
     """The claim's state, now or as the ledger knew it then (time travel)."""
     view = await run_in_threadpool(
-        services.claims.view, claim_id, hospital_scope(caller), as_of_version, as_of
+        services.claims.view,
+        claim_id,
+        hospital_scope(caller),
+        as_of_version,
+        as_of,
+        insurer_scope(caller),
     )
     return ReadBody(view.body, headers={"ETag": f'"{view.version}"'})
 
@@ -66,7 +74,8 @@ async def claim_history(
 ) -> ReadBody:
     """Every event of the claim in order, with its position in the ledger."""
     history = services.claims.history
-    return await _read(lambda: {"events": history(claim_id, hospital_scope(caller), proofs)})
+    scopes = hospital_scope(caller), insurer_scope(caller)
+    return await _read(lambda: {"events": history(claim_id, scopes[0], proofs, insurer=scopes[1])})
 
 
 @router.get(
@@ -75,7 +84,8 @@ async def claim_history(
 )
 async def settlement_preview(claim_id: UUID, services: ServicesDep, caller: Reader) -> ReadBody:
     """The split if discharged now; nothing is recorded."""
-    return await _read(services.claims.preview, claim_id, hospital_scope(caller))
+    scope = hospital_scope(caller)
+    return await _read(services.claims.preview, claim_id, scope, insurer_scope(caller))
 
 
 @router.get(
@@ -84,7 +94,8 @@ async def settlement_preview(claim_id: UUID, services: ServicesDep, caller: Read
 )
 async def settlement_verify(claim_id: UUID, services: ServicesDep, caller: Reader) -> ReadBody:
     """Recompute every settlement from history with the versions it recorded."""
-    return await _read(services.claims.verify, claim_id, hospital_scope(caller))
+    scope = hospital_scope(caller)
+    return await _read(services.claims.verify, claim_id, scope, insurer_scope(caller))
 
 
 @router.get(
@@ -97,11 +108,12 @@ async def hospital_statement(
     caller: Reader,
     day: Annotated[date, Query(alias="date")],
 ) -> ReadBody:
-    """The day's settlements, adjustments, cancellations and remittances, with totals."""
+    """The day's settlements, adjustments, cancellations and remittances, with totals (for an
+    insurer, of the claims under its policies)."""
     scope = hospital_scope(caller)
     if scope is not None and scope != partner_id:
         raise Problem(404, "no such hospital")
-    return await _read(services.claims.statement, partner_id, day)
+    return await _read(services.claims.statement, partner_id, day, insurer_scope(caller))
 
 
 async def _read(read: Callable[..., dict[str, Any]], *args: Any) -> ReadBody:

@@ -18,11 +18,11 @@ from api.deps import (
     IdempotencyKey,
     IfMatch,
     ServicesDep,
+    allow,
     command_key,
     command_meta,
     command_response,
     if_match_version,
-    roles,
 )
 from api.fields import AsOf, Position
 from api.read_models import documented
@@ -38,10 +38,9 @@ from domain.complaints import Evidence
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["complaints"])
-STAFF = ("handler", "supervisor")
-Staff = Annotated[Principal, Depends(roles(*STAFF))]
-Supervisor = Annotated[Principal, Depends(roles("supervisor"))]
-Reader = Annotated[Principal, Depends(roles(*STAFF, "auditor"))]
+Staff = Annotated[Principal, Depends(allow("complaints.command"))]
+Supervisor = Annotated[Principal, Depends(allow("complaints.supervisor"))]
+Reader = Annotated[Principal, Depends(allow("complaints.read"))]
 
 
 def _meta(caller: Principal, body: b.Command) -> Meta:
@@ -110,8 +109,8 @@ def _command_route(
 ) -> None:
     """`POST /v1/complaints/{id}/<action>`: the body (optional: a command may have no fields)
     builds the typed command; `handle` is the desk's method for it."""
-    allowed = ("supervisor",) if supervisor_only else STAFF
-    Caller = Annotated[Principal, Depends(roles(*allowed))]
+    row = "complaints.supervisor" if supervisor_only else "complaints.command"
+    Caller = Annotated[Principal, Depends(allow(row))]
 
     async def command(
         complaint_id: UUID,
@@ -288,17 +287,19 @@ async def closure_report(
 
 @router.get("/v1/regulator/feed", responses=documented(cases.Feed, "state changes"))
 async def regulator_feed(
-    caller: Annotated[Principal, Depends(roles("regulator_platform"))],
+    caller: Annotated[Principal, Depends(allow("feed"))],
     services: ServicesDep,
     after: Annotated[Position, Query()] = 0,
 ) -> ReadBody:
-    """Each 12378 transfer's state changes after a position, oldest first (≤ 500)."""
-    return ReadBody(await run_in_threadpool(services.complaint_queries.feed, after))
+    """The state changes of the 12378 transfers the caller posted, after a position, oldest
+    first (≤ 500); another platform partner's transfers are not in it."""
+    feed = services.complaint_queries.feed
+    return ReadBody(await run_in_threadpool(feed, after, caller.partner_id))
 
 
 @router.get("/v1/risk/customers", responses=documented(cases.RiskCustomers, "the warning"))
 async def risk_customers(
-    caller: Annotated[Principal, Depends(roles("handler", "supervisor", "regulator", "auditor"))],
+    caller: Annotated[Principal, Depends(allow("risk"))],
     services: ServicesDep,
     level: Annotated[str | None, Query(pattern="^(high|medium|low)$")] = None,
 ) -> ReadBody:

@@ -19,11 +19,11 @@ from api.deps import (
     IdempotencyKey,
     IfMatch,
     ServicesDep,
+    allow,
     command_key,
     command_meta,
     command_response,
     if_match_version,
-    roles,
 )
 from api.errors import Problem
 from api.fields import AsOf
@@ -47,10 +47,9 @@ from application.ledger import utc_now
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["disputes"])
-STAFF = ("handler", "supervisor")
 PARTNERS = ("mediator", "arbitrator", "court")
-Staff = Annotated[Principal, Depends(roles(*STAFF))]
-Reader = Annotated[Principal, Depends(roles(*STAFF, "auditor", *PARTNERS))]
+Staff = Annotated[Principal, Depends(allow("disputes.command"))]
+Reader = Annotated[Principal, Depends(allow("disputes.read"))]
 C = TypeVar("C")
 
 

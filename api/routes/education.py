@@ -14,10 +14,10 @@ from api.deps import (
     IdempotencyKey,
     IfMatch,
     ServicesDep,
+    allow,
     command_key,
     command_meta,
     if_match_version,
-    roles,
 )
 from api.fields import AsOf
 from api.responses import JSONBody, ReadBody
@@ -33,8 +33,8 @@ from domain.education import Figures
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["education"])
-Educator = Annotated[Principal, Depends(roles("educator"))]
-Reader = Annotated[Principal, Depends(roles("educator", "supervisor", "auditor"))]
+Educator = Annotated[Principal, Depends(allow("education.write"))]
+Reader = Annotated[Principal, Depends(allow("education.read"))]
 # A log position fits in a signed 64-bit integer (and one more is asked for after it).
 After = Annotated[
     int, Query(ge=0, le=2**63 - 2, description="the `next_after` of the previous page")

@@ -13,15 +13,16 @@ from pydantic import BaseModel, Field
 
 from api import knowledge_models as km
 from api import read_models as m
+from api.access import roles_of
 from api.deps import (
     IdempotencyKey,
     IfMatch,
     Runtime,
+    allow,
     command_key,
     command_meta,
     command_response,
     if_match_version,
-    roles,
     runtime,
 )
 from api.errors import Problem
@@ -42,27 +43,12 @@ from infrastructure.principals import Principal
 
 router = APIRouter(tags=["knowledge base"])
 
-DRAFT_READERS = ("editor", "reviewer", "auditor")
-STAFF = (
-    "admin",
-    "handler",
-    "supervisor",
-    "auditor",
-    "insurer",
-    "regulator",
-    "editor",
-    "reviewer",
-    "educator",
-    "report_officer",
-    "compliance",
-    "department",
-)
-"""Every staff role (and the auditor): they, and the consumer app, read published articles."""
+DRAFT_READERS = roles_of("knowledge.drafts")  # they see drafts where others see published
 
-Editor = Annotated[Principal, Depends(roles("editor"))]
-Reviewer = Annotated[Principal, Depends(roles("reviewer"))]
-DraftReader = Annotated[Principal, Depends(roles(*DRAFT_READERS))]
-Reader = Annotated[Principal, Depends(roles("consumer_app", *STAFF))]
+Editor = Annotated[Principal, Depends(allow("knowledge.editor"))]
+Reviewer = Annotated[Principal, Depends(allow("knowledge.reviewer"))]
+DraftReader = Annotated[Principal, Depends(allow("knowledge.drafts"))]
+Reader = Annotated[Principal, Depends(allow("knowledge.read"))]
 Word = Annotated[str, Field(min_length=1, max_length=50)]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
@@ -326,8 +312,8 @@ async def article_history(
     return {"events": events}
 
 
-Admin = Annotated[Principal, Depends(roles("admin"))]
-RefReader = Annotated[Principal, Depends(roles(*STAFF))]
+Admin = Annotated[Principal, Depends(allow("reference.write"))]
+RefReader = Annotated[Principal, Depends(allow("reference.read"))]
 
 
 PUT_RESPONSES: dict[int | str, dict[str, Any]] = {

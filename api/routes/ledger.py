@@ -8,20 +8,21 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api import read_models as m
-from api.deps import CallerDep, NotaryDep, ProofsDep, roles
+from api.deps import NotaryDep, ProofsDep, allow
 from api.responses import ReadBody
 from application.views import rfc3339
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["verifiable ledger"])
-Auditor = Annotated[Principal, Depends(roles("auditor"))]
-ProofReader = Annotated[Principal, Depends(roles("auditor", "regulator"))]
+Auditor = Annotated[Principal, Depends(allow("ledger.entries"))]
+ProofReader = Annotated[Principal, Depends(allow("ledger.proofs"))]
+Anyone = Annotated[Principal, Depends(allow("ledger.public"))]
 Index = Annotated[int, Query(ge=0, le=2**62)]
 
 
 @router.get("/v1/ledger/checkpoint")
 async def checkpoint(
-    caller: CallerDep,
+    caller: Anyone,
     proofs: ProofsDep,
     size: Annotated[
         int | None, Query(ge=0, le=2**62, description="show an earlier checkpoint")
@@ -38,7 +39,7 @@ async def checkpoint(
 
 
 @router.get("/v1/ledger/public-key")
-def public_key(caller: CallerDep, notary: NotaryDep) -> m.PublicKey:
+def public_key(caller: Anyone, notary: NotaryDep) -> m.PublicKey:
     """The signed-note verifier key of checkpoints and receipts."""
     return m.PublicKey(verifier_key=notary.verifier_key)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import MetricsDep, Runtime, roles, runtime
+from api.deps import MetricsDep, Runtime, allow, runtime
 from infrastructure.principals import Principal
 from infrastructure.projections import ViewStore
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/metrics", response_class=Response)
 def metrics(
-    caller: Annotated[Principal, Depends(roles("admin", "auditor"))],
+    caller: Annotated[Principal, Depends(allow("operations"))],
     m: MetricsDep,
     rt: Annotated[Runtime, Depends(runtime)],
 ) -> Response:

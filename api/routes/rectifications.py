@@ -20,11 +20,11 @@ from api.deps import (
     IdempotencyKey,
     IfMatch,
     ServicesDep,
+    allow,
     command_key,
     command_meta,
     command_response,
     if_match_version,
-    roles,
 )
 from api.fields import AsOf
 from api.read_models import History, documented
@@ -36,12 +36,12 @@ from application.rectification_queries import QueueFilter
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["rectification"])
-Opener = Annotated[Principal, Depends(roles("compliance", "supervisor"))]
-Owner = Annotated[Principal, Depends(roles("compliance", "department"))]
-Verifier = Annotated[Principal, Depends(roles("compliance"))]
-Supervisor = Annotated[Principal, Depends(roles("supervisor"))]
-Canceller = Annotated[Principal, Depends(roles("compliance", "supervisor"))]
-Reader = Annotated[Principal, Depends(roles("compliance", "supervisor", "department", "auditor"))]
+Opener = Annotated[Principal, Depends(allow("rectifications.open"))]
+Owner = Annotated[Principal, Depends(allow("rectifications.department"))]
+Verifier = Annotated[Principal, Depends(allow("rectifications.verify"))]
+Supervisor = Annotated[Principal, Depends(allow("rectifications.extend"))]
+Canceller = Annotated[Principal, Depends(allow("rectifications.cancel"))]
+Reader = Annotated[Principal, Depends(allow("rectifications.read"))]
 STEP: dict[int | str, dict[str, Any]] = {200: {"description": "the item as it now stands"}}
 
 

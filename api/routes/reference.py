@@ -10,14 +10,13 @@ from pydantic import Field
 
 from api import read_models as m
 from api.deps import (
-    STAFF_READERS,
     IdempotencyKey,
     IfMatch,
     ServicesDep,
+    allow,
     command_key,
     command_response,
     if_match_version,
-    roles,
 )
 from api.fields import Day, Money, Ratio, RegionCode, WireModel
 from api.responses import JSONBody
@@ -30,8 +29,8 @@ from domain.settlement import ProductTerms
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["reference data"])
-Admin = Annotated[Principal, Depends(roles("admin"))]
-Reader = Annotated[Principal, Depends(roles(*STAFF_READERS))]
+Admin = Annotated[Principal, Depends(allow("reference.write"))]
+Reader = Annotated[Principal, Depends(allow("reference.read"))]
 Key = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._-]+$")]
 
 
@@ -138,7 +137,7 @@ class CodeBody(WireModel):
     name: str = Field(min_length=1, max_length=100)
 
 
-CategoryReader = Annotated[Principal, Depends(roles(*STAFF_READERS, "report_officer"))]
+CategoryReader = Annotated[Principal, Depends(allow("reference.read"))]
 CodeKey = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 
 

@@ -19,11 +19,11 @@ from api.deps import (
     IdempotencyKey,
     IfMatch,
     ReportsDep,
+    allow,
     command_key,
     command_meta,
     command_response,
     if_match_version,
-    roles,
 )
 from api.fields import AsOf
 from api.responses import JSONBody, ReadBody
@@ -35,9 +35,9 @@ from infrastructure.principals import Principal
 
 router = APIRouter(tags=["reports"])
 OFFICER = "report_officer"
-Officer = Annotated[Principal, Depends(roles(OFFICER))]
-Supervisor = Annotated[Principal, Depends(roles("supervisor"))]
-Reader = Annotated[Principal, Depends(roles(OFFICER, "supervisor", "auditor"))]
+Officer = Annotated[Principal, Depends(allow("reports.command"))]
+Supervisor = Annotated[Principal, Depends(allow("reports.extend"))]
+Reader = Annotated[Principal, Depends(allow("reports.read"))]
 Key = IdempotencyKey
 COMMAND: dict[int | str, dict[str, Any]] = {
     200: {"description": "the report as it now stands (without the reporter)"}

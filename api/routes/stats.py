@@ -19,7 +19,7 @@ from api import knowledge_models as km
 from api import read_models as m
 from api import rectification_models as r
 from api import report_models as rm
-from api.deps import ProofsDep, Runtime, roles, runtime
+from api.deps import ProofsDep, Runtime, allow, runtime
 from api.errors import Problem
 from api.exports import metadata_headers, to_csv, to_xlsx
 from api.fields import Position
@@ -47,7 +47,7 @@ from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.report_stats import REPORT_DIMENSIONS, ReportStatistics
 
 router = APIRouter(tags=["statistics"])
-Reader = Annotated[Principal, Depends(roles("regulator", "supervisor", "auditor", "admin"))]
+Reader = Annotated[Principal, Depends(allow("stats"))]
 
 
 async def statistics(rt: Annotated[Runtime, Depends(runtime)]) -> ComplaintStatistics:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import Field
 
-from api.deps import ServicesDep, roles
+from api.deps import ServicesDep, allow
 from api.fields import WireModel
 from api.responses import JSONBody
 from application.gateway import Meta
@@ -17,7 +17,7 @@ from domain.common import Actor
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["personal data"])
-Admin = Annotated[Principal, Depends(roles("admin"))]
+Admin = Annotated[Principal, Depends(allow("erase"))]
 
 
 class ErasureBody(WireModel):

@@ -11,12 +11,17 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
+from api.access import roles_of
 from tests.api.conftest import PRINCIPALS, PRODUCT, Api, admission, bearer, cloud_event
 from tests.api.test_ledger_api import seal
 
 WHO = [p["partner_id"] or p["role"] for p in PRINCIPALS]  # hosp-1 owns the claim; hosp-2 not
-CLAIM_READERS = {"hosp-1", "insurer-1", "handler", "supervisor", "auditor"}
-STAFF_READERS = {"admin", "handler", "supervisor", "auditor", "insurer-1", "regulator"}
+CLAIM_READERS = {"hosp-1", "insurer-1", "insurer-2", "handler", "supervisor", "auditor"}
+# Every staff role and the auditor (the contract), the insurers and the regulator (chosen).
+STAFF_READERS = {
+    *("admin", "handler", "supervisor", "auditor", "regulator", "insurer-1", "insurer-2"),
+    *("editor", "reviewer", "educator", "report_officer", "compliance", "department"),
+}
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,7 @@ ARTICLE: dict[str, Any] = {
 KB_READERS = {
     "consumer_app",
     "insurer-1",
+    "insurer-2",
     "handler",
     "supervisor",
     "auditor",
@@ -253,8 +259,9 @@ KNOWLEDGE_ROWS = {
 }
 
 
-def claim_row(path: str) -> Row:
-    allowed = dict.fromkeys(CLAIM_READERS, 200) | {"hosp-2": 404}
+def claim_row(path: str, other_insurer: int = 404) -> Row:
+    """hosp-2 and insurer-2 (whose policy it is not) do not see hosp-1's claim under P1."""
+    allowed = dict.fromkeys(CLAIM_READERS, 200) | {"hosp-2": 404, "insurer-2": other_insurer}
     return Row(get(path), allowed)
 
 
@@ -297,7 +304,7 @@ TABLE: dict[tuple[str, str], Row] = {
         "/v1/claims/{claim}/settlement/verify"
     ),
     ("GET", "/v1/hospitals/{partner_id}/statement"): claim_row(
-        "/v1/hospitals/hosp-1/statement?date=2026-03-09"
+        "/v1/hospitals/hosp-1/statement?date=2026-03-09", other_insurer=200
     ),
     ("PUT", "/v1/reference/products/{product_code}"): Row(put_product, {"admin": 201}),
     ("PUT", "/v1/reference/schemes/{scheme_id}"): Row(
@@ -372,7 +379,9 @@ TABLE: dict[tuple[str, str], Row] = {
             "mediator-1": 200,
             "mediator-2": 200,
             "arbitrator-1": 200,
+            "arbitrator-2": 200,
             "court-1": 200,
+            "court-2": 200,
             "handler": 422,
             "supervisor": 422,
             "auditor": 422,
@@ -387,7 +396,9 @@ TABLE: dict[tuple[str, str], Row] = {
             "mediator-1": 200,
             "mediator-2": 404,
             "arbitrator-1": 404,
+            "arbitrator-2": 404,
             "court-1": 404,
+            "court-2": 404,
         },
     ),
     ("GET", "/v1/disputes/{dispute_id}/history"): Row(
@@ -399,7 +410,9 @@ TABLE: dict[tuple[str, str], Row] = {
             "mediator-1": 200,
             "mediator-2": 404,
             "arbitrator-1": 404,
+            "arbitrator-2": 404,
             "court-1": 404,
+            "court-2": 404,
         },
     ),
     ("GET", "/dashboard/login"): Row(get("/dashboard/login"), {}, public=True),
@@ -410,7 +423,9 @@ TABLE: dict[tuple[str, str], Row] = {
         {},
         public_status=401,
     ),
-    ("GET", "/dashboard"): Row(get("/dashboard"), {"regulator": 200, "supervisor": 200}),
+    ("GET", "/dashboard"): Row(
+        get("/dashboard"), {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200}
+    ),
     ("GET", "/v1/stats/reports"): Row(
         get("/v1/stats/reports?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
@@ -450,7 +465,9 @@ TABLE: dict[tuple[str, str], Row] = {
         get("/v1/stats/rectifications?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
     ),
-    ("GET", "/v1/regulator/feed"): Row(get("/v1/regulator/feed?after=0"), {"cbirc-12378": 200}),
+    ("GET", "/v1/regulator/feed"): Row(
+        get("/v1/regulator/feed?after=0"), {"cbirc-12378": 200, "cbirc-12378-2": 200}
+    ),
     ("GET", "/v1/risk/customers"): Row(
         get("/v1/risk/customers"),
         {"handler": 200, "supervisor": 200, "regulator": 200, "auditor": 200},
@@ -580,6 +597,47 @@ def knowledge_ids(api: Api) -> dict[str, str]:
 
 def test_every_served_route_has_a_row(api: Api) -> None:
     assert served_routes(api) - set(TABLE) == set()
+
+
+ROLE_OF = {p["partner_id"] or p["role"]: p["role"] for p in PRINCIPALS}
+
+
+def access_rows(api: Api) -> dict[tuple[str, str], str]:
+    """The route table's row (api/access.py) each served route checks its caller with."""
+    found = {}
+    for route in flatten(api.client.app.routes):  # type: ignore[attr-defined]
+        if not isinstance(route, APIRoute):
+            continue
+        rows = set()
+        pending = list(route.dependant.dependencies)
+        while pending:  # the checks, however deep among the route's dependencies
+            dependency = pending.pop()
+            pending.extend(dependency.dependencies)
+            if hasattr(dependency.call, "access_row"):
+                rows.add(dependency.call.access_row)  # type: ignore[union-attr]
+        for method in route.methods or ():
+            if rows:
+                (found[(method, route.path)],) = rows
+    return found
+
+
+def test_the_matrix_lets_through_exactly_the_roles_of_the_route_table(api: Api) -> None:
+    """The one table (api/access.py) drives the checks; this matrix's let-through callers
+    for every route checked by a row are exactly the principals of that row's roles."""
+    rows = access_rows(api)
+    # The dashboard's and console's pages read their rows themselves (they answer with pages).
+    checked = {**rows, ("GET", "/dashboard"): "stats", ("GET", "/audit"): "audit"}
+    # Every route that needs a principal is checked by a row, but /v1/events, whose roles
+    # are the event types' (api/event_types.py, tested in test_partner_events).
+    guarded = {
+        key
+        for key, row in TABLE.items()
+        if not row.public and row.public_status is None and key != ("POST", "/v1/events")
+    }
+    assert guarded - set(checked) == set()
+    for key, name in checked.items():
+        let_through = {ROLE_OF[who] for who in TABLE[key].allowed}
+        assert let_through == set(roles_of(name)) & set(ROLE_OF.values()), (key, name)
 
 
 def test_every_route_answers_each_caller_as_the_contract_says(api: Api) -> None:

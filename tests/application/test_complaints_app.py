@@ -197,14 +197,15 @@ def test_transfers_feed_back_to_12378_including_merged_ones(desk: Services) -> N
     post(desk, UrgeComplaint(None, "T-2", "please hurry"), "cbirc")
     cid = str(first.stream_id)
     act(desk, cid, "decide", outcome="not_upheld", redress="0.00", facts="f", basis="b")
-    feed = desk.complaint_queries.feed(0)
+    feed = desk.complaint_queries.feed(0, "cbirc")
+    assert desk.complaint_queries.feed(0, "other-platform")["items"] == []
     transfers = {i["transfer_id"] for i in feed["items"]}
     assert transfers == {"T-1", "T-2"}
     decided = [i for i in feed["items"] if i["outcome"] == "not_upheld"]
     assert {i["transfer_id"] for i in decided} == {"T-1", "T-2"}
     positions = [i["position"] for i in feed["items"]]
     assert positions == sorted(positions)
-    assert desk.complaint_queries.feed(positions[-1])["items"] == []
+    assert desk.complaint_queries.feed(positions[-1], "cbirc")["items"] == []
     assert desk.complaint_queries.view(first.stream_id, NOW)["urges"] == 1
 
 
