@@ -288,13 +288,21 @@ class InsurerCommands:
 
     def report_exposure(self, cmd: ReportExposure, meta: Meta) -> Outcome:
         insurer = meta.actor.partner_id  # each insurer states (and restates) its own
-        report = self.ledger.find(
-            ExposureReport, exposure_stream_id(cmd.period, cmd.line, insurer)
-        ) or ExposureReport(period=cmd.period, line=cmd.line, insurer=insurer)
+        report = self._exposure_record(cmd.period, cmd.line, insurer)
         report.report(
             Exposure(cmd.premium, cmd.policies, cmd.insured_persons), meta.occurred_at, meta.actor
         )
         return Outcome("exposures", report, [report])
+
+    def _exposure_record(self, period: str, line: str, insurer: str | None) -> ExposureReport:
+        """The insurer's record for the period and line. A shared record stored before
+        exposure belonged to its insurer is restated in place by the insurer that reported it,
+        so the statistics never count the old figure beside the new one."""
+        for stream in (exposure_stream_id(period, line, insurer), exposure_stream_id(period, line)):
+            found = self.ledger.find(ExposureReport, stream)
+            if found is not None and found.restated_by(insurer):
+                return found
+        return ExposureReport(period=period, line=line, insurer=insurer)
 
 
 def own_policy(ledger: Ledger, policy_id: str, insurer: str | None) -> Policy:

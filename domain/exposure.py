@@ -42,8 +42,15 @@ class ExposureReport(Aggregate):
         self.insurer = insurer
         self.current: Exposure | None = None
         self.revisions = 0
+        self.reported_by: str | None = None
+
+    def restated_by(self, insurer: str | None) -> bool:
+        """Whether this record is the insurer's own (a shared record made before exposure
+        belonged to its insurer counts as the last reporter's)."""
+        return self.insurer == insurer or (self.insurer is None and self.reported_by == insurer)
 
     @event("Reported")
     def report(self, exposure: Exposure, occurred_at: datetime, actor: Actor) -> None:
         self.current = exposure
         self.revisions += 1
+        self.reported_by = actor.partner_id

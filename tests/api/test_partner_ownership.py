@@ -9,11 +9,14 @@ partner of the right role as mediator, arbitrator or court.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from api.event_types import EVENT_TYPES
+from domain.common import Actor
+from domain.exposure import Exposure, ExposureReport
 from tests.api.conftest import ITEMS, Api, admission, bearer
 from tests.api.test_auth_matrix import COMPLAINT
 from tests.api.test_partner_events import assert_problem
@@ -373,6 +376,38 @@ def test_each_insurer_states_its_own_exposure_and_the_figures_add_up(api: Api) -
     assert stats["totals"]["per_10k_policies"] == "0.50"
     assert stats["totals"]["per_100m_premium"] == "0.50"
     assert stats["caught_up"] is True
+
+
+def test_a_shared_exposure_record_from_before_ownership_is_restated_in_place(api: Api) -> None:
+    """Exposure stored before it belonged to its insurer (one record per period and line) is
+    restated by the insurer that reported it, never counted beside its new figure."""
+    ledger = api.client.app.state.runtime.services.ledger  # type: ignore[attr-defined]
+    legacy = ExposureReport(period="2026Q1", line="health")  # the old, shared stream id
+    legacy.report(
+        Exposure(Decimal("50000000.00"), 5000, 5000),
+        datetime(2026, 4, 2, tzinfo=UTC),
+        Actor("Insurer", "insurer", "insurer-1"),
+    )
+    ledger.save(legacy)
+    report = {
+        "period": "2026Q1",
+        "line": "health",
+        "premium": "100000000.00",
+        "policies": 10000,
+        "insured_persons": 10000,
+    }
+    restated = api.send("insurer.exposure-reported.v1", report, who="insurer-1").json()
+    assert (restated["stream"]["id"], restated["version"]) == (str(legacy.id), 3)
+    other = api.send("insurer.exposure-reported.v1", report, who="insurer-2").json()
+    assert other["stream"]["id"] != str(legacy.id)  # the old record is insurer-1's alone
+    complaint = {**COMPLAINT, "occurred_at": "2026-02-01T10:00:00+08:00"}
+    made = api.client.post("/v1/complaints", json=complaint, headers=bearer("handler"))
+    assert made.status_code == 201, made.text
+    stats = api.get(
+        "/v1/stats/complaints", who="regulator", period="2026Q1", position=api.count()
+    ).json()
+    # 20,000 policies in all: the legacy 5,000 were restated, not added.
+    assert stats["totals"]["per_10k_policies"] == "0.50"
 
 
 @pytest.mark.parametrize(
