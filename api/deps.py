@@ -35,6 +35,7 @@ from infrastructure.settings import Settings
 
 STAFF_READERS = ("admin", "handler", "supervisor", "auditor", "insurer", "regulator")
 CLAIM_READERS = ("hospital", "insurer", "handler", "supervisor", "auditor")
+DASHBOARD_VIEWERS = ("regulator", "supervisor")  # who may open /dashboard (contract's table)
 
 bearer = HTTPBearer(auto_error=False, description="Bearer token from the principals file")
 

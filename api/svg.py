@@ -1,4 +1,4 @@
-"""Server-rendered SVG bar charts (no scripts, no CDN): labels, values, a title."""
+"""Server-rendered SVG charts (no scripts, no CDN): bars and lines, every value as text."""
 
 from __future__ import annotations
 
@@ -34,3 +34,70 @@ def bars(title: str, items: list[tuple[str, float]], width: int = 420, unit: str
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+PALETTE = ("#2f6db5", "#d9822b", "#3a9a5b", "#b53f3f", "#7a5bb5")
+
+
+def lines(
+    title: str,
+    labels: list[str],
+    series: list[tuple[str, list[float]]],
+    width: int = 560,
+    height: int = 260,
+    unit: str = "",
+) -> str:
+    """A line chart over ordered labels (quarters): one line per series, a dot and its value
+    at every label, a legend under the title and a light grid; no scripts."""
+    left, right, top, bottom = 44, 16, 52, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    peak = max((v for _, values in series for v in values), default=0) or 1
+    step = plot_w / max(1, len(labels) - 1)
+
+    def x(i: int) -> float:
+        return left + (i * step if len(labels) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return top + plot_h * (1 - v / peak)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(title)}">',
+        f'<text x="4" y="18" font-size="14" font-weight="bold">{escape(title)}</text>',
+    ]
+    for k, (name, _) in enumerate(series):
+        colour = PALETTE[k % len(PALETTE)]
+        lx = 8 + k * 120
+        parts.append(f'<rect x="{lx}" y="28" width="12" height="4" fill="{colour}"/>')
+        parts.append(f'<text x="{lx + 16}" y="34" font-size="12">{escape(name)}</text>')
+    for g in range(5):
+        gy = top + plot_h * g / 4
+        parts.append(
+            f'<line x1="{left}" y1="{gy:.1f}" x2="{width - right}" y2="{gy:.1f}" stroke="#e4e4e4"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{gy + 4:.1f}" font-size="10" text-anchor="end" '
+            f'fill="#777">{escape(_number(round(peak * (4 - g) / 4, 2)))}</text>'
+        )
+    for i, label in enumerate(labels):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - 12}" font-size="11" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
+    for k, (name, values) in enumerate(series):
+        colour = PALETTE[k % len(PALETTE)]
+        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2" '
+            f'data-series="{escape(name)}"/>'
+        )
+        for i, v in enumerate(values):
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"/>')
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{y(v) - 7:.1f}" font-size="10" text-anchor="middle" '
+                f'fill="{colour}">{escape(_number(v))}{escape(unit)}</text>'
+            )
+    if not labels:
+        parts.append(f'<text x="{left}" y="{top + 20}" font-size="12">暂无数据</text>')
+    parts.append("</svg>")
+    return "".join(parts)

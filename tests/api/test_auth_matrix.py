@@ -331,6 +331,12 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/reference/schemes/{scheme_id}"): Row(
         get("/v1/reference/schemes/hz"), dict.fromkeys(STAFF_READERS, 200)
     ),
+    ("GET", "/v1/reference/schemes"): Row(
+        get("/v1/reference/schemes"), dict.fromkeys(STAFF_READERS, 200)
+    ),
+    ("GET", "/v1/reference/products"): Row(
+        get("/v1/reference/products"), dict.fromkeys(STAFF_READERS, 200)
+    ),
     ("GET", "/metrics"): Row(get("/metrics"), {"admin": 200, "auditor": 200}),
     ("POST", "/v1/complaints"): Row(
         post_json("/v1/complaints", COMPLAINT), {"handler": 201, "supervisor": 201}
@@ -409,6 +415,11 @@ TABLE: dict[tuple[str, str], Row] = {
         ),
         {},
         public_status=401,
+    ),
+    ("POST", "/dashboard/logout"): Row(
+        lambda api, ids, headers: api.client.post("/dashboard/logout", headers=headers),
+        {},
+        public=True,
     ),
     ("GET", "/dashboard"): Row(get("/dashboard"), {"regulator": 200, "supervisor": 200}),
     ("GET", "/v1/stats/reports"): Row(
