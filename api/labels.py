@@ -76,6 +76,19 @@ RECTIFICATION_SOURCES = {
     "mystery_shopping": "神秘人暗访",
 }
 SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
+DEPARTMENTS = {  # the usual responsible departments; any other shows as it was given
+    "claims": "理赔部",
+    "sales": "销售部",
+    "underwriting": "核保部",
+    "customer_service": "客户服务部",
+    "policy_service": "保全部",
+    "product": "产品部",
+    "operations": "运营部",
+    "finance": "财务部",
+    "it": "信息技术部",
+    "compliance": "合规部",
+    "consumer_protection": "消费者权益保护部",
+}
 ROLES = {  # the contract's roles, as Chinese documents name them
     "hospital": "医疗机构",
     "insurer": "保险公司",
@@ -119,6 +132,7 @@ CODES: dict[str, dict[str, str]] = {
     "audience": AUDIENCES,
     "source": RECTIFICATION_SOURCES,
     "severity": SEVERITIES,
+    "department": DEPARTMENTS,
 }
 
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 from html import escape
 
 
-def bars(title: str, items: list[tuple[str, float]], width: int = 420, unit: str = "") -> str:
-    """A horizontal bar chart; every bar carries its value as text."""
+def bars(
+    title: str,
+    items: list[tuple[str, float]],
+    width: int = 420,
+    unit: str = "",
+    money: bool = False,
+) -> str:
+    """A horizontal bar chart; every bar carries its value as text (amounts of money with
+    two decimals and thousands separators)."""
     row, left, top = 26, 110, 30
     height = top + row * max(1, len(items)) + 10
     peak = max((v for _, v in items), default=0) or 1
@@ -24,7 +31,7 @@ def bars(title: str, items: list[tuple[str, float]], width: int = 420, unit: str
         )
         parts.append(
             f'<text x="{left + length + 6:.1f}" y="{y + 15}" font-size="12">'
-            f"{escape(_number(value))}{escape(unit)}</text>"
+            f"{escape(f'{value:,.2f}' if money else _number(value))}{escape(unit)}</text>"
         )
     if not items:
         parts.append(f'<text x="4" y="{top + 15}" font-size="12">暂无数据</text>')
@@ -42,16 +49,17 @@ PALETTE = ("#2f6db5", "#d9822b", "#3a9a5b", "#b53f3f", "#7a5bb5")
 def lines(
     title: str,
     labels: list[str],
-    series: list[tuple[str, list[float]]],
+    series: list[tuple[str, list[float | None]]],
     width: int = 560,
     height: int = 260,
     unit: str = "",
 ) -> str:
     """A line chart over ordered labels (quarters): one line per series, a dot and its value
-    at every label, a legend under the title and a light grid; no scripts."""
-    left, right, top, bottom = 44, 16, 52, 34
+    at every label (None: no value there, the line breaks), a legend under the title and a
+    light grid; no scripts."""
+    left, right, top, bottom = 44, 36, 52, 34
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max((v for _, values in series for v in values), default=0) or 1
+    peak = max((v for _, values in series for v in values if v is not None), default=0) or 1
     step = plot_w / max(1, len(labels) - 1)
 
     def x(i: int) -> float:
@@ -86,18 +94,34 @@ def lines(
         )
     for k, (name, values) in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
-        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        parts.append(
-            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2" '
-            f'data-series="{escape(name)}"/>'
-        )
-        for i, v in enumerate(values):
-            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="3" fill="{colour}"/>')
+        for run in _runs(values):
+            points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in run)
             parts.append(
-                f'<text x="{x(i):.1f}" y="{y(v) - 7:.1f}" font-size="10" text-anchor="middle" '
-                f'fill="{colour}">{escape(_number(v))}{escape(unit)}</text>'
+                f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2" '
+                f'data-series="{escape(name)}"/>'
+            )
+        for i, value in enumerate(values):
+            if value is None:
+                continue
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="3" fill="{colour}"/>')
+            parts.append(
+                f'<text x="{x(i):.1f}" y="{y(value) - 7:.1f}" font-size="10" '
+                f'text-anchor="middle" fill="{colour}">'
+                f"{escape(_number(value))}{escape(unit)}</text>"
             )
     if not labels:
         parts.append(f'<text x="{left}" y="{top + 20}" font-size="12">暂无数据</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _runs(values: list[float | None]) -> list[list[tuple[int, float]]]:
+    """The stretches of consecutive values (a None breaks the line)."""
+    runs: list[list[tuple[int, float]]] = [[]]
+    for i, value in enumerate(values):
+        if value is None:
+            if runs[-1]:
+                runs.append([])
+            continue
+        runs[-1].append((i, value))
+    return [run for run in runs if run]

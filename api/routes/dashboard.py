@@ -26,6 +26,7 @@ from api.routes.complaints import STAFF as QUEUE_READERS
 from api.routes.stats import current_position
 from api.sessions import COOKIE, session_principal, start_session
 from api.svg import bars, lines
+from application.complaint_queries import Viewer
 from application.ledger import utc_now
 from domain.codes import DEFAULT_CAUSES, DEFAULT_REPORT_CATEGORIES
 from domain.common import CST, InvalidInput
@@ -54,9 +55,10 @@ def _not_allowed(found: Principal) -> str:
 
 
 @router.get("/dashboard/login", response_class=HTMLResponse)
-def login_form() -> str:
-    """The login form (a token, once)."""
-    return _page("消保账本 · 监管看板登录", _LOGIN)
+def login_form(expired: bool = False) -> str:
+    """The login form (a token, once); after an expired session it says so."""
+    note = '<p class="bad" id="refused">会话已过期或无效：请重新登录。</p>' if expired else ""
+    return _page("消保账本 · 监管看板登录", note + _LOGIN)
 
 
 @router.post("/dashboard/login", response_class=HTMLResponse, responses=REFUSALS)
@@ -96,21 +98,9 @@ async def dashboard(
 ) -> Response:
     """The figures of one period (`2026-07`, `2026Q3` or `2026`; the current quarter by
     default) and their trend over quarters."""
-    header = request.headers.get("authorization", "")
-    cookie = request.cookies.get(COOKIE)
-    found: Principal | None
-    if header.lower().startswith("bearer "):
-        found = rt.principals.authenticate(header[7:].strip())
-    elif cookie:
-        found = session_principal(rt, cookie)
-    elif "text/html" in request.headers.get("accept", ""):
-        return RedirectResponse("/dashboard/login", status_code=303)  # a browser
-    else:
-        raise Problem(401, "a bearer token or a dashboard session is required")
-    if found is None:
-        return _refusal(401, "令牌无效或会话已过期：请重新登录。")
-    if found.role not in DASHBOARD_VIEWERS:
-        return _refusal(403, _not_allowed(found))
+    found = _caller(request, rt)
+    if isinstance(found, Response):
+        return found
     if rt.statistics is None or rt.case_statistics is None:
         return _message(503, "统计暂不可用", "统计需要 SQLite 或 PostgreSQL 存储。")
     now = utc_now()
@@ -121,6 +111,140 @@ async def dashboard(
         return _bad_period(label, bad, now)
     body = await run_in_threadpool(_render, rt, found, asked, now)
     return HTMLResponse(body)
+
+
+def _caller(request: Request, rt: Runtime) -> Principal | Response:
+    """The caller by bearer token or session cookie, or the answer that refuses them: a
+    browser without a session goes to the login form, a bad token or a role that may not
+    see the dashboard gets a Chinese page, an API client without credentials problem+json."""
+    header = request.headers.get("authorization", "")
+    cookie = request.cookies.get(COOKIE)
+    browser = "text/html" in request.headers.get("accept", "")
+    found: Principal | None
+    if header.lower().startswith("bearer "):
+        found = rt.principals.authenticate(header[7:].strip())
+    elif cookie:
+        found = session_principal(rt, cookie)
+        if found is None and browser:
+            return RedirectResponse("/dashboard/login?expired=1", status_code=303)
+    elif browser:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    else:
+        raise Problem(401, "a bearer token or a dashboard session is required")
+    if found is None:
+        return _refusal(401, "令牌无效或会话已过期：请重新登录。")
+    if found.role not in DASHBOARD_VIEWERS:
+        return _refusal(403, _not_allowed(found))
+    return found
+
+
+QUEUE_NAMES = {
+    "open": "未办结投诉",
+    "overdue": "超期未办结投诉",
+    "escalated": "升级关注投诉",
+    "due-soon": "即将到期投诉",
+    "warnings": "高客诉风险客户",
+}
+
+
+@router.get("/dashboard/queues/{name}", response_class=HTMLResponse, responses=REFUSALS)
+async def queue_page(
+    name: str,
+    request: Request,
+    rt: Annotated[Runtime, Depends(runtime)],
+    page: int = 1,
+) -> Response:
+    """A work queue behind a figure, for the roles that work the queues (a supervisor):
+    complaints soonest due first, or the customers of the high early-warning level (by
+    their keyed pseudonym). Anyone else sees figures only."""
+    found = _caller(request, rt)
+    if isinstance(found, Response):
+        return found
+    if found.role not in QUEUE_READERS:
+        allowed = "、".join(role(r) for r in QUEUE_READERS if r in DASHBOARD_VIEWERS)
+        return _message(
+            403, "无权查看", f"工作队列仅供{allowed}查看；看板的数字对所有看板用户可见。"
+        )
+    if name not in QUEUE_NAMES:
+        known = "、".join(f"{k}（{v}）" for k, v in QUEUE_NAMES.items())
+        return _message(404, "没有这个队列", f"没有名为“{name}”的工作队列。可用的队列：{known}。")
+    page = max(1, min(page, 100_000))
+    now = utc_now()
+    if name == "warnings":
+        items = await run_in_threadpool(rt.services.complaint_queries.risk, now, "high", True)
+        body = _warning_rows(items)
+    else:
+        viewer = Viewer(found.name, found.role, found.team)
+        queue = await run_in_threadpool(
+            rt.services.complaint_queries.queue, name, viewer, now, page, 50
+        )
+        body = _queue_rows(queue, page)
+    head = (
+        '<p><a href="/dashboard" id="back">返回看板</a> · '
+        f"{escape(found.name)}（{escape(role(found.role))}） · 截至 {beijing(now)}</p>"
+    )
+    return HTMLResponse(_page(f"工作队列 · {QUEUE_NAMES[name]}", head + body))
+
+
+def _queue_rows(queue: dict[str, Any], page: int) -> str:
+    rows = "".join(
+        "<tr>"
+        f'<td><a href="/v1/complaints/{escape(item["id"])}/closure-report">'
+        f"{escape(item['id'][:8])}</a></td>"
+        f"<td>{escape(COMPLAINT_STATES.get(item['status'], item['status']))}</td>"
+        f"<td>{escape(code('channel', item['channel']))}</td>"
+        f"<td>{escape(code('cause', item['cause']))}</td>"
+        f"<td>{escape(code('line', item['line']))}</td>"
+        f"<td>{escape(item['handler'] or '未分配')}</td>"
+        f"<td>{escape(beijing(item['due_at']) or '')}</td>"
+        f"<td>{'是' if item['overdue'] else '否'}</td>"
+        f"<td>{'是' if item['escalated'] else '否'}</td>"
+        "</tr>"
+        for item in queue["items"]
+    )
+    pages = max(1, -(-queue["total"] // queue["size"]))
+    more = f' <a href="?page={page + 1}" id="next">下一页</a>' if page < pages else ""
+    return (
+        f'<p>共 <b data-figure="queue_total">{queue["total"]}</b> 件，第 {page}/{pages} 页'
+        f"{more}</p><table><tr><th>编号</th><th>状态</th><th>渠道</th><th>原因</th>"
+        "<th>险种</th><th>经办人</th><th>办理期限</th><th>超期</th><th>升级</th></tr>"
+        f"{rows}</table>"
+    )
+
+
+def _warning_rows(items: list[dict[str, Any]]) -> str:
+    rows = "".join(
+        "<tr>"
+        f"<td>{escape(str(item['customer']))}</td>"
+        f"<td>{escape('；'.join(WARNING_REASONS.get(r, r) for r in item['reasons']))}</td>"
+        f"<td>{item['complaints_90d']}</td><td>{item['transfers_12378_365d']}</td>"
+        f"<td>{item['repeats_after_closure_365d']}</td>"
+        "</tr>"
+        for item in items
+    )
+    return (
+        f'<p>共 <b data-figure="queue_total">{len(items)}</b> 位客户（以化名显示）</p>'
+        "<table><tr><th>客户（化名）</th><th>原因</th><th>近90日投诉</th>"
+        f"<th>近365日12378转办</th><th>结案后重复投诉</th></tr>{rows}</table>"
+    )
+
+
+COMPLAINT_STATES = {
+    "received": "已受理",
+    "assigned": "已分派",
+    "contacted": "已联系",
+    "paused": "已中止",
+    "decided": "已作出决定",
+    "notified": "已告知",
+    "review_requested": "申请核查",
+}
+WARNING_REASONS = {
+    "two_or_more_complaints_in_90_days": "近90日投诉2件以上",
+    "regulator_transfer_in_365_days": "近365日有12378转办",
+    "repeat_after_closure_in_365_days": "近365日结案后重复投诉",
+    "urged_complaint_in_90_days": "近90日投诉被催办",
+    "dispute_opened": "已进入纠纷化解",
+}
 
 
 # -- periods -------------------------------------------------------------------------------
@@ -191,6 +315,7 @@ def _bad_period(label: str, bad: InvalidInput, now: datetime) -> HTMLResponse:
         f'<p class="bad" id="refused">统计期间“{escape(label)}”无效：{reason}。'
         "请使用 2026-07（月）、2026Q3（季度）或 2026（年）的写法，或在下面选择。</p>"
         + _picker(_quarter_of(now), now)
+        + '<p><a href="/dashboard" id="back">返回看板（本季度）</a></p>'
     )
     return HTMLResponse(_page("监管看板 · 统计期间无效", body), status_code=422)
 
@@ -226,7 +351,9 @@ def _render(rt: Runtime, caller: Principal, period: Period, now: datetime) -> st
     if rt.proofs is not None:
         latest = rt.proofs.store.latest_checkpoint()
         checkpoint = (latest.size, latest.root.hex()) if latest else None
-    links = caller.role in QUEUE_READERS  # may follow a figure to its work queue
+    # May follow a figure to its work queue (which holds the cases as they are now: only
+    # for a period that has not ended).
+    links = caller.role in QUEUE_READERS and period.end > now
     complaints = stats.figures(period, (), now)
     by_cause = stats.figures(period, ("cause",), now)
     by_channel = stats.figures(period, ("channel",), now)
@@ -264,7 +391,7 @@ def _render(rt: Runtime, caller: Principal, period: Period, now: datetime) -> st
         f" · 页面生成于 {beijing(now)}</p>"
     )
     note = (
-        '<p class="note">点击带下划线的数字可进入对应的工作队列。</p>'
+        '<p class="note">点击带下划线的数字可进入对应的工作队列（按当前时点）。</p>'
         if links
         else '<p class="note">本看板只显示统计数字，不含客户个人信息。</p>'
     )
@@ -353,13 +480,13 @@ def _complaints_panel(
                 "open",
                 "期末未办结",
                 totals["open_at_end"],
-                "/v1/complaints?queue=open" if links else None,
+                "/dashboard/queues/open" if links else None,
             ),
             (
                 "overdue",
                 "未办结且超期",
                 timeliness["open_overdue"],
-                "/v1/complaints?queue=overdue" if links else None,
+                "/dashboard/queues/overdue" if links else None,
             ),
             ("transfers", "12378转办", totals["transfers_12378"], None),
             ("duplicates", "合并的重复投诉", totals["duplicates_merged"], None),
@@ -438,11 +565,11 @@ def _trend_panel(quarters: list[str], trend: list[dict[str, Any]], attested: Att
             ("办结", [float(t["closed"]) for t in trend]),
             ("12378转办", [float(t["transfers_12378"]) for t in trend]),
         ],
-        width=900,
+        width=1100,
     )
     year = quarters[-1][:4]
     exports = (
-        f'<span class="exports">按季度导出见各季度的期间；全年 '
+        f'<span class="exports">{year}年全年 导出 '
         f'<a class="button" href="/v1/stats/complaints?period={year}&amp;format=csv"'
         f' data-export="trend-csv">CSV</a> '
         f'<a class="button" href="/v1/stats/complaints?period={year}&amp;format=xlsx"'
@@ -468,7 +595,9 @@ def _claims_panel(found: dict[str, Any], attested: Attested, period: Period) -> 
         ("个人自付", float(totals["patient_paid"])),
         ("线下理赔", float(totals["offline_paid"])),
     ]
-    chart = bars(f"支付金额（元，医疗费用合计 {_yuan(totals['medfee'])}）", payers, width=560)
+    chart = bars(
+        f"支付金额（元，医疗费用合计 {_yuan(totals['medfee'])}）", payers, width=560, money=True
+    )
     return _panel("claims", "理赔结算", attested, _exports("claims", period), cards + chart)
 
 
@@ -510,7 +639,7 @@ def _warning_panel(warnings: list[dict[str, Any]], attested: Attested, links: bo
     levels = {"high": 0, "medium": 0, "low": 0}
     for item in warnings:
         levels[item["level"]] += 1
-    link = "/v1/risk/customers?level=high" if links else None
+    link = "/dashboard/queues/warnings" if links else None
     cards = _cards(
         [
             ("warnings", "高客诉风险客户", levels["high"], link),
@@ -570,14 +699,20 @@ def _rectification_panel(
         return ""
     current = rect.figures(period, ("department",), now)
     overdue = [
-        (g["key"]["department"], float(g["overdue"])) for g in current["groups"] if g["overdue"]
+        (code("department", g["key"]["department"]), float(g["overdue"]))
+        for g in current["groups"]
+        if g["overdue"]
     ]
-    rates = []
+    rates: list[float | None] = []
     for q in quarters:
         rate = rect.figures(parse_period(q, now), (), now)["totals"]["on_time_rate"]
-        rates.append(float(rate) * 100 if rate is not None else 0.0)
+        rates.append(float(rate) * 100 if rate is not None else None)  # none closed: a gap
     charts = bars("逾期整改事项（按部门）", overdue) + lines(
-        "按期整改率（按季度）", quarters, [("按期整改率", rates)], width=460, unit="%"
+        "按期整改率（按季度，无销号的季度不画点）",
+        quarters,
+        [("按期整改率", rates)],
+        width=520,
+        unit="%",
     )
     return _panel(
         "rectifications",
@@ -668,6 +803,8 @@ _STYLE = (
     ".explain{font-size:12px;color:#444;line-height:1.6}"
     ".charts svg,.panel>svg{margin:10px 10px 0 0;vertical-align:top}"
     ".bad{color:#b00020;font-weight:bold}"
+    "table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ccd;"
+    "padding:4px 8px;font-size:13px;text-align:left}"
     ".login label{font-size:14px}"
 )
 

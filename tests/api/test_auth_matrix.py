@@ -422,6 +422,7 @@ TABLE: dict[tuple[str, str], Row] = {
         public=True,
     ),
     ("GET", "/dashboard"): Row(get("/dashboard"), {"regulator": 200, "supervisor": 200}),
+    ("GET", "/dashboard/queues/{name}"): Row(get("/dashboard/queues/open"), {"supervisor": 200}),
     ("GET", "/v1/stats/reports"): Row(
         get("/v1/stats/reports?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},

@@ -125,7 +125,11 @@ def test_the_period_is_kept_in_the_url_and_shown_in_the_contracts_syntax(api: Ap
 
 def test_every_panel_states_its_position_and_times_are_beijing_time(api: Api) -> None:
     api.client.post("/v1/complaints", json=COMPLAINT, headers=bearer("handler"))
-    api.get("/v1/stats/complaints", "regulator", period="2026", position=api.count(), wait=10)
+    for kind in ("complaints", "claims", "disputes"):
+        caught = api.get(
+            f"/v1/stats/{kind}", "regulator", period="2026", position=api.count(), wait=10
+        )
+        assert caught.json()["caught_up"] is True, kind
     page = api.client.get("/dashboard", headers=bearer("regulator")).text
     for name in ("complaints", "timeliness", "causes", "trend", "claims", "disputes", "warnings"):
         shown = panel(page, name)
@@ -144,12 +148,29 @@ def test_every_panel_states_its_position_and_times_are_beijing_time(api: Api) ->
 def test_supervisors_follow_figures_to_their_queues_and_regulators_see_figures_only(
     api: Api,
 ) -> None:
+    made = api.client.post("/v1/complaints", json=COMPLAINT, headers=bearer("handler"))
+    api.get("/v1/stats/complaints", "regulator", period="2026", position=api.count(), wait=10)
     supervisor = api.client.get("/dashboard", headers=bearer("supervisor")).text
-    assert 'href="/v1/complaints?queue=overdue" data-queue="overdue"' in supervisor
-    assert 'href="/v1/complaints?queue=open" data-queue="open"' in supervisor
+    assert 'href="/dashboard/queues/overdue" data-queue="overdue"' in supervisor
+    assert 'href="/dashboard/queues/open" data-queue="open"' in supervisor
+    assert 'href="/dashboard/queues/warnings" data-queue="warnings"' in supervisor
+    queue = api.client.get("/dashboard/queues/open", headers=bearer("supervisor"))
+    assert queue.status_code == 200
+    assert figure(queue.text, "queue_total") == "1"
+    assert f"/v1/complaints/{made.json()['id']}/closure-report" in queue.text
+    assert "张三" not in queue.text
     regulator = api.client.get("/dashboard", headers=bearer("regulator")).text
     assert "data-queue=" not in regulator
-    assert "/v1/complaints?queue" not in regulator
+    assert "/dashboard/queues" not in regulator
+    refused = api.client.get("/dashboard/queues/open", headers=bearer("regulator"))
+    assert refused.status_code == 403
+    assert "工作队列仅供消保主管查看" in refused.text
+    unknown = api.client.get("/dashboard/queues/nope", headers=bearer("supervisor"))
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("text/html")
+    assert "没有名为“nope”的工作队列" in unknown.text
+    past = api.client.get("/dashboard", params={"period": "2025"}, headers=bearer("supervisor"))
+    assert "data-queue=" not in past.text  # the queues hold the cases as they are now
 
 
 def test_the_export_buttons_answer_with_the_panels_figures_through_the_session(
@@ -207,6 +228,6 @@ def test_the_dashboard_shows_overdue_rectification_by_department_and_the_on_time
     api.get("/v1/stats/rectifications", "regulator", period="2026", position=api.count(), wait=10)
     page = api.client.get("/dashboard", headers=bearer("regulator")).text
     assert "逾期整改事项（按部门）" in page
-    assert ">claims<" in page  # the department with the overdue item
-    assert "按期整改率（按季度）" in page
+    assert ">理赔部<" in page  # the department with the overdue item, by its Chinese name
+    assert "按期整改率（按季度" in page
     assert ">100%<" in page  # the item closed this quarter, on time
