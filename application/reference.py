@@ -9,7 +9,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-
 from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger
