@@ -103,6 +103,13 @@ REPORT_HEADINGS = {
     "concluded_late": "逾期办结",
     "conclusion_timeliness": "办结及时率",
 }
+WARNING_HEADINGS = {
+    "group": "分组",
+    "customers": "客户数",
+    "complaints_90d": "近90日投诉件数",
+    "transfers_12378_365d": "近365日12378转办件数",
+    "repeats_after_closure_365d": "近365日结案后重复投诉件数",
+}
 SHEETS = {
     "complaints": ("投诉统计", COMPLAINT_HEADINGS),
     "claims": ("理赔结算统计", CLAIM_HEADINGS),
@@ -110,6 +117,7 @@ SHEETS = {
     "education": ("消保宣教统计", EDUCATION_HEADINGS),
     "rectifications": ("整改统计", RECTIFICATION_HEADINGS),
     "reports": ("举报处理统计", REPORT_HEADINGS),
+    "warnings": ("高客诉风险预警", WARNING_HEADINGS),
 }
 
 

@@ -121,6 +121,7 @@ DIMENSIONS = {
     "source": "整改来源",
     "department": "责任部门",
     "severity": "风险等级",
+    "level": "预警等级",
 }
 CODES: dict[str, dict[str, str]] = {
     "cause": DEFAULT_CAUSES,
@@ -133,6 +134,7 @@ CODES: dict[str, dict[str, str]] = {
     "source": RECTIFICATION_SOURCES,
     "severity": SEVERITIES,
     "department": DEPARTMENTS,
+    "level": SEVERITIES,
 }
 
 

@@ -15,19 +15,21 @@ from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import DASHBOARD_VIEWERS, Runtime, authenticate, runtime
 from api.errors import PROBLEM_RESPONSES, Problem
+from api.exports import metadata_headers, to_csv, to_xlsx
 from api.labels import beijing, code, role
 from api.routes.complaints import STAFF as QUEUE_READERS
-from api.routes.stats import current_position
+from api.routes.stats import XLSX, current_position
 from api.sessions import COOKIE, session_principal, start_session
 from api.svg import bars, lines
 from application.complaint_queries import Viewer
 from application.ledger import utc_now
+from application.views import rfc3339
 from domain.codes import DEFAULT_CAUSES, DEFAULT_REPORT_CATEGORIES
 from domain.common import CST, InvalidInput
 from infrastructure.complaint_stats import Period, parse_period
@@ -245,6 +247,60 @@ WARNING_REASONS = {
     "urged_complaint_in_90_days": "近90日投诉被催办",
     "dispute_opened": "已进入纠纷化解",
 }
+
+
+@router.get(
+    "/dashboard/export/warnings",
+    responses={
+        200: {"content": {"text/csv": {}, XLSX: {}}, "description": "the counts as a file"},
+        **REFUSALS,
+    },
+)
+async def export_warnings(
+    request: Request,
+    rt: Annotated[Runtime, Depends(runtime)],
+    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+) -> Response:
+    """The early-warning panel as CSV or XLSX: customers per level now, and the complaints,
+    12378 transfers and repeats that put them there (counts only, no customer)."""
+    found = _caller(request, rt)
+    if isinstance(found, Response):
+        return found
+    now = utc_now()
+    body = await run_in_threadpool(_warning_figures, rt, now)
+    name = {"Content-Disposition": f'attachment; filename="warnings.{format}"'}
+    if format == "xlsx":
+        return Response(to_xlsx(body, "warnings"), media_type=XLSX, headers=name)
+    return Response(
+        to_csv(body, "warnings"),
+        media_type="text/csv; charset=utf-8",
+        headers={**name, **metadata_headers(body)},
+    )
+
+
+def _warning_figures(rt: Runtime, now: datetime) -> dict[str, Any]:
+    """Counts per level, attested like the statistics (the position read before them)."""
+    position = current_position(rt.proofs) if rt.proofs is not None else 0
+    items = rt.services.complaint_queries.risk(now, None, pseudonymous=True)
+    sums = ("customers", "complaints_90d", "transfers_12378_365d", "repeats_after_closure_365d")
+    groups = []
+    for level in ("high", "medium", "low"):
+        mine = [i for i in items if i["level"] == level]
+        group: dict[str, Any] = {"key": {"level": level}, "customers": len(mine)}
+        for name in sums[1:]:
+            group[name] = sum(i[name] for i in mine)
+        groups.append(group)
+    totals = {name: sum(g[name] for g in groups) for name in sums}
+    latest = rt.proofs.store.latest_checkpoint() if rt.proofs is not None else None
+    return {
+        "period": "now",
+        "position": position,
+        "caught_up": True,
+        "checkpoint": {"size": latest.size, "root": latest.root.hex()} if latest else None,
+        "evaluated_at": rfc3339(now),
+        "totals": totals,
+        "groups": groups,
+    }
 
 
 # -- periods -------------------------------------------------------------------------------
@@ -648,9 +704,14 @@ def _warning_panel(warnings: list[dict[str, Any]], attested: Attested, links: bo
     )
     note = (
         '<p class="explain">按当前时点计算（近90日投诉2件以上、近365日有12378转办或结案后重复'
-        "投诉为高风险）；名单含客户化名，不在看板导出。</p>"
+        "投诉为高风险）；导出只含各等级人数与件数，不含客户。</p>"
     )
-    exports = '<span class="exports">名单不导出</span>'
+    buttons = " ".join(
+        f'<a class="button" data-export="warnings-{fmt}" '
+        f'href="/dashboard/export/warnings?format={fmt}">{fmt.upper()}</a>'
+        for fmt in ("csv", "xlsx")
+    )
+    exports = f'<span class="exports">各等级人数 导出 {buttons}</span>'
     return _panel("warnings", "高客诉风险预警", attested, exports, cards + note)
 
 

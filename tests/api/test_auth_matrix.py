@@ -422,6 +422,9 @@ TABLE: dict[tuple[str, str], Row] = {
         public=True,
     ),
     ("GET", "/dashboard"): Row(get("/dashboard"), {"regulator": 200, "supervisor": 200}),
+    ("GET", "/dashboard/export/warnings"): Row(
+        get("/dashboard/export/warnings?format=csv"), {"regulator": 200, "supervisor": 200}
+    ),
     ("GET", "/dashboard/queues/{name}"): Row(get("/dashboard/queues/open"), {"supervisor": 200}),
     ("GET", "/v1/stats/reports"): Row(
         get("/v1/stats/reports?period=2026"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -189,6 +191,20 @@ def test_the_export_buttons_answer_with_the_panels_figures_through_the_session(
             assert answer.text.lstrip("\ufeff").split(",")[0] == "分组"
         else:
             assert answer.content[:2] == b"PK"  # a zip: an XLSX workbook
+    assert {"warnings-csv", "warnings-xlsx"} <= {name for name, _ in hrefs}
+    warnings = api.client.get("/dashboard/export/warnings?format=csv")
+    table = list(csv.reader(io.StringIO(warnings.content.decode("utf-8-sig"))))
+    assert table[0] == [
+        "分组",
+        "客户数",
+        "近90日投诉件数",
+        "近365日12378转办件数",
+        "近365日结案后重复投诉件数",
+    ]
+    assert [row[0] for row in table[1:]] == ["合计", "预警等级：高", "预警等级：中", "预警等级：低"]
+    assert table[1][1] == "1"  # the one complainant, at some level
+    assert "张三" not in warnings.text
+    assert warnings.headers["x-xiaobao-position"].isdigit()
     out = api.client.post("/dashboard/logout", follow_redirects=False)
     assert out.status_code == 303
     assert (
