@@ -8,7 +8,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from api.labels import group_label
+from api.labels import beijing, group_label
 
 COMPLAINT_HEADINGS = {
     "group": "分组",
@@ -145,7 +145,7 @@ def metadata(body: dict[str, Any]) -> list[tuple[str, str]]:
         ("账本位置", str(body["position"])),
         ("签名检查点（树大小）", str(checkpoint.get("size", "—"))),
         ("检查点根哈希", str(checkpoint.get("root", "—"))),
-        ("统计时点", str(body["evaluated_at"])),
+        ("统计时点", beijing(str(body["evaluated_at"])) or "—"),
         ("已追平账本", "是" if body.get("caught_up", True) else "否"),
     ]
 

@@ -7,6 +7,8 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
+from openpyxl import load_workbook
+
 from domain.common import CST
 from tests.api.conftest import TOKENS, Api, bearer
 from tests.api.test_auth_matrix import ACTIVITY, COMPLAINT, TRAINING
@@ -205,6 +207,11 @@ def test_the_export_buttons_answer_with_the_panels_figures_through_the_session(
     assert table[1][1] == "1"  # the one complainant, at some level
     assert "张三" not in warnings.text
     assert warnings.headers["x-xiaobao-position"].isdigit()
+    book = load_workbook(
+        io.BytesIO(api.client.get("/dashboard/export/warnings?format=xlsx").content)
+    )
+    about = {row[0]: row[1] for row in book["说明"].iter_rows(min_row=2, values_only=True)}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d 北京时间", str(about["统计时点"]))
     out = api.client.post("/dashboard/logout", follow_redirects=False)
     assert out.status_code == 303
     assert (
