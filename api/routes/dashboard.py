@@ -251,8 +251,15 @@ WARNING_REASONS = {
 
 @router.get(
     "/dashboard/export/warnings",
+    response_class=Response,
     responses={
-        200: {"content": {"text/csv": {}, XLSX: {}}, "description": "the counts as a file"},
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX: {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "the counts as a file",
+        },
         **REFUSALS,
     },
 )
