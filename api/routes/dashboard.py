@@ -124,7 +124,12 @@ def _caller(request: Request, rt: Runtime) -> Principal | Response:
     browser = "text/html" in request.headers.get("accept", "")
     found: Principal | None
     if header.lower().startswith("bearer "):
-        found = rt.principals.authenticate(header[7:].strip())
+        try:  # counted as a failure of the address; 429 (problem+json) once throttled
+            found = authenticate(rt, request, header[7:].strip())
+        except Problem as refused:
+            if refused.status != 401:
+                raise
+            found = None
     elif cookie:
         found = session_principal(rt, cookie)
         if found is None and browser:
