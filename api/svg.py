@@ -24,7 +24,7 @@ def bars(
     ]
     for i, (label, value) in enumerate(items):
         y = top + i * row
-        length = (width - left - 70) * (value / peak)
+        length = (width - left - (100 if money else 70)) * (value / peak)
         parts.append(f'<text x="4" y="{y + 15}" font-size="12">{escape(label)}</text>')
         parts.append(
             f'<rect x="{left}" y="{y + 3}" width="{length:.1f}" height="16" fill="#2f6db5"/>'

@@ -8,6 +8,7 @@ page (an API client without any credentials gets problem+json)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -57,10 +58,11 @@ def _not_allowed(found: Principal) -> str:
 
 
 @router.get("/dashboard/login", response_class=HTMLResponse)
-def login_form(expired: bool = False) -> str:
-    """The login form (a token, once); after an expired session it says so."""
+def login_form(expired: bool = False, period: str | None = None) -> str:
+    """The login form (a token, once); after an expired session it says so. The period
+    asked for before logging in is shown after it."""
     note = '<p class="bad" id="refused">会话已过期或无效：请重新登录。</p>' if expired else ""
-    return _page("消保账本 · 监管看板登录", note + _LOGIN)
+    return _page("消保账本 · 监管看板登录", note + _login(period))
 
 
 @router.post("/dashboard/login", response_class=HTMLResponse, responses=REFUSALS)
@@ -68,20 +70,22 @@ def login(
     request: Request,
     token: Annotated[str, Form(max_length=500)],
     rt: Annotated[Runtime, Depends(runtime)],
+    period: Annotated[str | None, Form(max_length=20)] = None,
 ) -> Response:
     """Exchange a token for an HttpOnly session cookie (failures throttled per address); a
-    bad token or a role that may not see the dashboard is told so on the form."""
+    bad token or a role that may not see the dashboard is told so on the form. Then the
+    dashboard of the period asked for before logging in, if any."""
     try:
         found = authenticate(rt, request, token)
     except Problem as refused:
         if refused.status == 429:
             wait = refused.headers.get("Retry-After", "60")
             message = f"登录失败次数过多：请 {wait} 秒后再试。"
-            return _refusal(429, message, refused.headers)
-        return _refusal(401, "令牌无效：请检查后重新输入。")
+            return _refusal(429, message, refused.headers, period)
+        return _refusal(401, "令牌无效：请检查后重新输入。", period=period)
     if found.role not in DASHBOARD_VIEWERS:
-        return _refusal(403, _not_allowed(found))
-    return start_session(RedirectResponse("/dashboard", status_code=303), rt, found)
+        return _refusal(403, _not_allowed(found), period=period)
+    return start_session(RedirectResponse(_dashboard_url(period), status_code=303), rt, found)
 
 
 @router.post("/dashboard/logout", response_class=HTMLResponse)
@@ -133,9 +137,9 @@ def _caller(request: Request, rt: Runtime) -> Principal | Response:
     elif cookie:
         found = session_principal(rt, cookie)
         if found is None and browser:
-            return RedirectResponse("/dashboard/login?expired=1", status_code=303)
+            return RedirectResponse(_login_url(request, expired=True), status_code=303)
     elif browser:
-        return RedirectResponse("/dashboard/login", status_code=303)
+        return RedirectResponse(_login_url(request), status_code=303)
     else:
         raise Problem(401, "a bearer token or a dashboard session is required")
     if found is None:
@@ -832,15 +836,44 @@ def _education_panel(rt: Runtime, period: Period, checkpoint: tuple[int, str] | 
 
 # -- pages ---------------------------------------------------------------------------------
 
-_LOGIN = (
-    '<form method="post" action="/dashboard/login" class="login">'
-    '<label>访问令牌 <input type="password" name="token" id="token" autocomplete="off"></label> '
-    '<button type="submit" id="login">登录</button></form>'
-)
+PERIOD_SHAPE = re.compile(r"[0-9]{1,4}(Q[1-4]|-[0-9]{2})?")
 
 
-def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> HTMLResponse:
-    body = f'<p class="bad" id="refused">{escape(message)}</p>{_LOGIN}'
+def _kept(period: str | None) -> str | None:
+    """A period carried through the login (only something shaped like one)."""
+    return period if period and PERIOD_SHAPE.fullmatch(period) else None
+
+
+def _dashboard_url(period: str | None) -> str:
+    kept = _kept(period)
+    return f"/dashboard?{urlencode({'period': kept})}" if kept else "/dashboard"
+
+
+def _login_url(request: Request, expired: bool = False) -> str:
+    query = {"expired": "1"} if expired else {}
+    kept = _kept(request.query_params.get("period"))
+    if kept:
+        query["period"] = kept
+    return f"/dashboard/login?{urlencode(query)}" if query else "/dashboard/login"
+
+
+def _login(period: str | None = None) -> str:
+    kept = _kept(period)
+    hidden = f'<input type="hidden" name="period" value="{kept}">' if kept else ""
+    return (
+        f'<form method="post" action="/dashboard/login" class="login">{hidden}'
+        '<label>访问令牌 <input type="password" name="token" id="token" autocomplete="off">'
+        '</label> <button type="submit" id="login">登录</button></form>'
+    )
+
+
+def _refusal(
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    period: str | None = None,
+) -> HTMLResponse:
+    body = f'<p class="bad" id="refused">{escape(message)}</p>{_login(period)}'
     return HTMLResponse(
         _page("监管看板 · 无法进入", body), status_code=status, headers=headers or {}
     )

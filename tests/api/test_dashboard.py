@@ -254,3 +254,23 @@ def test_the_dashboard_shows_overdue_rectification_by_department_and_the_on_time
     assert ">理赔部<" in page  # the department with the overdue item, by its Chinese name
     assert "按期整改率（按季度" in page
     assert ">100%<" in page  # the item closed this quarter, on time
+
+
+def test_the_period_asked_for_before_logging_in_is_shown_after_it(api: Api) -> None:
+    browser = {"Accept": "text/html"}
+    first = api.client.get("/dashboard?period=2026", headers=browser, follow_redirects=False)
+    assert first.headers["location"] == "/dashboard/login?period=2026"
+    form = api.client.get(first.headers["location"]).text
+    assert '<input type="hidden" name="period" value="2026">' in form
+    login = api.client.post(
+        "/dashboard/login",
+        data={"token": TOKENS["regulator"], "period": "2026"},
+        follow_redirects=False,
+    )
+    assert login.headers["location"] == "/dashboard?period=2026"
+    odd = api.client.post(
+        "/dashboard/login",
+        data={"token": TOKENS["regulator"], "period": "//evil.example"},
+        follow_redirects=False,
+    )
+    assert odd.headers["location"] == "/dashboard"  # only a period's shape is carried
