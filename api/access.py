@@ -124,6 +124,11 @@ RULES: dict[str, Rule] = {
         ("compliance", "supervisor", "department", "auditor"),
     ),
     "operations": Rule("`GET /metrics` — admin, auditor", ("admin", "auditor"), chosen=True),
+    "dashboard.queues": Rule(
+        "`/dashboard/queues/...` — the dashboard's viewers who work complaints (supervisor)",
+        ("supervisor",),
+        chosen=True,
+    ),
     "audit": Rule("`/audit`, the auditor's console — auditor", ("auditor",), chosen=True),
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from api.labels import group_label
+from api.labels import beijing, group_label
 
 COMPLAINT_HEADINGS = {
     "group": "分组",
@@ -106,6 +106,13 @@ REPORT_HEADINGS = {
     "concluded_late": "逾期办结",
     "conclusion_timeliness": "办结及时率",
 }
+WARNING_HEADINGS = {
+    "group": "分组",
+    "customers": "客户数",
+    "complaints_90d": "近90日投诉件数",
+    "transfers_12378_365d": "近365日12378转办件数",
+    "repeats_after_closure_365d": "近365日结案后重复投诉件数",
+}
 SHEETS = {
     "complaints": ("投诉统计", COMPLAINT_HEADINGS),
     "claims": ("理赔结算统计", CLAIM_HEADINGS),
@@ -113,6 +120,7 @@ SHEETS = {
     "education": ("消保宣教统计", EDUCATION_HEADINGS),
     "rectifications": ("整改统计", RECTIFICATION_HEADINGS),
     "reports": ("举报处理统计", REPORT_HEADINGS),
+    "warnings": ("高客诉风险预警", WARNING_HEADINGS),
 }
 
 
@@ -140,7 +148,7 @@ def metadata(body: dict[str, Any]) -> list[tuple[str, str]]:
         ("账本位置", str(body["position"])),
         ("签名检查点（树大小）", str(checkpoint.get("size", "—"))),
         ("检查点根哈希", str(checkpoint.get("root", "—"))),
-        ("统计时点", str(body["evaluated_at"])),
+        ("统计时点", beijing(str(body["evaluated_at"])) or "—"),
         ("已追平账本", "是" if body.get("caught_up", True) else "否"),
     ]
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from domain.codes import DEFAULT_CAUSES
+from domain.common import CST
 from domain.education import CAMPAIGNS
 
 CHANNELS = {
@@ -73,6 +76,39 @@ RECTIFICATION_SOURCES = {
     "mystery_shopping": "神秘人暗访",
 }
 SEVERITIES = {"high": "高", "medium": "中", "low": "低"}
+DEPARTMENTS = {  # the usual responsible departments; any other shows as it was given
+    "claims": "理赔部",
+    "sales": "销售部",
+    "underwriting": "核保部",
+    "customer_service": "客户服务部",
+    "policy_service": "保全部",
+    "product": "产品部",
+    "operations": "运营部",
+    "finance": "财务部",
+    "it": "信息技术部",
+    "compliance": "合规部",
+    "consumer_protection": "消费者权益保护部",
+}
+ROLES = {  # the contract's roles, as Chinese documents name them
+    "hospital": "医疗机构",
+    "insurer": "保险公司",
+    "regulator_platform": "12378监管平台",
+    "mediator": "调解组织",
+    "arbitrator": "仲裁机构",
+    "court": "人民法院",
+    "handler": "投诉处理人员",
+    "supervisor": "消保主管",
+    "auditor": "审计人员",
+    "regulator": "监管人员",
+    "admin": "系统管理员",
+    "editor": "知识库编辑",
+    "reviewer": "知识库审核人员",
+    "educator": "宣教人员",
+    "consumer_app": "客服应用",
+    "report_officer": "举报受理人员",
+    "compliance": "合规管理人员",
+    "department": "责任部门",
+}
 DIMENSIONS = {
     "cause": "投诉原因",
     "channel": "渠道",
@@ -85,6 +121,7 @@ DIMENSIONS = {
     "source": "整改来源",
     "department": "责任部门",
     "severity": "风险等级",
+    "level": "预警等级",
 }
 CODES: dict[str, dict[str, str]] = {
     "cause": DEFAULT_CAUSES,
@@ -96,6 +133,8 @@ CODES: dict[str, dict[str, str]] = {
     "audience": AUDIENCES,
     "source": RECTIFICATION_SOURCES,
     "severity": SEVERITIES,
+    "department": DEPARTMENTS,
+    "level": SEVERITIES,
 }
 
 
@@ -113,3 +152,21 @@ def code(dimension_name: str, value: object) -> str:
 def group_label(key: dict[str, object]) -> str:
     """`{"cause": "claims", "channel": "12378"}` → `投诉原因：理赔纠纷；渠道：12378监管转办`."""
     return "；".join(f"{dimension(k)}：{code(k, v)}" for k, v in key.items())
+
+
+def role(name: str) -> str:
+    """The Chinese name of a role (the code itself for one the contract does not name)."""
+    return ROLES.get(name, name)
+
+
+def beijing(value: str | datetime | None) -> str | None:
+    """An instant (RFC 3339 text or an aware datetime) in Beijing time to the minute:
+    `2026-12-07 09:47 北京时间`; None stays None."""
+    if value is None or value == "":
+        return None
+    instant = (
+        value
+        if isinstance(value, datetime)
+        else datetime.fromisoformat(value.replace("Z", "+00:00"))
+    )
+    return instant.astimezone(CST).strftime("%Y-%m-%d %H:%M") + " 北京时间"

@@ -3,13 +3,11 @@ its JSON: times in Beijing time, roles by their Chinese names."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from html import escape
 from typing import Any
 
 from api.labels import RECTIFICATION_SOURCES as SOURCES
-from api.labels import SEVERITIES
-from domain.common import CST
+from api.labels import SEVERITIES, beijing, role
 
 STATES = {
     "open": "已立项",
@@ -26,23 +24,6 @@ TIMELINESS = {
     "overdue": "逾期未完成",
     "open": "整改中（未到期）",
 }
-ROLES = {
-    "compliance": "合规管理人员",
-    "supervisor": "消保主管",
-    "department": "责任部门",
-    "auditor": "审计人员",
-    "handler": "投诉处理人员",
-    "report_officer": "举报受理人员",
-    "admin": "系统管理员",
-}
-
-
-def beijing(value: str | None) -> str | None:
-    """An RFC 3339 instant as Beijing time, `2026-03-09 10:00（北京时间）`."""
-    if not value:
-        return None
-    instant = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(CST)
-    return instant.strftime("%Y-%m-%d %H:%M") + "（北京时间）"
 
 
 def _row(label: str, value: Any) -> str:
@@ -55,7 +36,7 @@ def _item(entry: dict[str, Any]) -> str:
     steps = "".join(
         "<tr>"
         f"<td>{escape(beijing(s['occurred_at']) or '')}</td><td>{escape(s['step_zh'])}</td>"
-        f"<td>{escape(s['by']['name'])}（{escape(ROLES.get(s['by']['role'], s['by']['role']))}）"
+        f"<td>{escape(s['by']['name'])}（{escape(role(s['by']['role']))}）"
         "</td></tr>"
         for s in entry["steps"]
     )

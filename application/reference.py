@@ -9,8 +9,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from eventsourcing.domain import Aggregate
-
 from application.commands import Answer, CommandKey, CommandResult, CommandRunner
 from application.gateway import Meta, Outcome
 from application.ledger import Ledger
@@ -133,7 +131,9 @@ class ReferenceData:
             if scheme_id not in index.scheme_ids:
                 index.list_scheme(scheme_id)
             body = {"scheme_id": scheme_id, **json_ready(version)}
-            return Answer([scheme, index], created, body)
+            return Answer(
+                [scheme, index, *self._catalogued(SCHEMES, scheme_id, meta)], created, body
+            )
 
         return self.runner.run(key, attempt)
 
@@ -155,7 +155,7 @@ class ReferenceData:
                 draft.effective_from, draft.terms, meta.occurred_at, meta.actor
             )
             body = {"product_code": code, **product_version_view(version)}
-            return Answer([product], created, body)
+            return Answer([product, *self._catalogued(PRODUCTS, code, meta)], created, body)
 
         return self.runner.run(key, attempt)
 
@@ -179,11 +179,20 @@ class ReferenceData:
             "codes": [{"code": c, "name": n} for c, n in all_codes(kind, recorded).items()],
         }
 
+    def _catalogued(self, kind: str, code: str, meta: Meta) -> list[CodeList]:
+        """The catalogue of scheme ids or product codes, with `code` added if it is new (the
+        list reads name every scheme and product without scanning the log)."""
+        catalogue = self.ledger.find(CodeList, code_list_id(kind)) or CodeList(kind=kind)
+        if code in catalogue.codes:
+            return []
+        catalogue.put(code, code, meta.occurred_at, meta.actor)
+        return [catalogue]
+
     def scheme(self, scheme_id: str) -> dict[str, Any]:
         scheme = self.ledger.get(Scheme, scheme_stream_id(scheme_id), f"no scheme {scheme_id!r}")
         return {
             "scheme_id": scheme_id,
-            "version": scheme.version,
+            "version": latest_version(scheme),
             "versions": [json_ready(v) for v in scheme.versions],
         }
 
@@ -191,14 +200,64 @@ class ReferenceData:
         product = self.ledger.get(Product, product_stream_id(code), f"no product {code!r}")
         return {
             "product_code": code,
-            "version": product.version,
+            "version": latest_version(product),
             "versions": [product_version_view(v) for v in product.versions],
         }
 
+    def schemes(self) -> dict[str, Any]:
+        """Every scheme id with its latest version's number, region, person type and date."""
+        listed = []
+        for scheme_id in sorted(self._catalogue(SCHEMES)):
+            scheme = self.ledger.find(Scheme, scheme_stream_id(scheme_id))
+            if scheme is None or not scheme.versions:
+                continue
+            last = scheme.versions[-1]
+            listed.append(
+                {
+                    "code": scheme_id,
+                    "version": last.version,
+                    "region": last.region,
+                    "person_type": last.person_type,
+                    "effective_from": last.effective_from.isoformat(),
+                }
+            )
+        return {"kind": SCHEMES, "codes": listed}
 
-def _check_version(record: Aggregate | None, if_match: int | None) -> None:
+    def products(self) -> dict[str, Any]:
+        """Every product code with its latest version's number and effective date."""
+        listed = []
+        for code in sorted(self._catalogue(PRODUCTS)):
+            product = self.ledger.find(Product, product_stream_id(code))
+            if product is None or not product.versions:
+                continue
+            last = product.versions[-1]
+            listed.append(
+                {
+                    "code": code,
+                    "version": last.version,
+                    "effective_from": last.effective_from.isoformat(),
+                }
+            )
+        return {"kind": PRODUCTS, "codes": listed}
+
+    def _catalogue(self, kind: str) -> list[str]:
+        recorded = self.ledger.find(CodeList, code_list_id(kind))
+        return list(recorded.codes) if recorded is not None else []
+
+
+SCHEMES = "schemes"
+PRODUCTS = "products"
+
+
+def latest_version(record: Scheme | Product) -> int:
+    """The number of the latest listed version (what `version` and the ETag name): the
+    record's own event count is one more (its creation), which readers never see."""
+    return record.versions[-1].version if record.versions else 0
+
+
+def _check_version(record: Scheme | Product | None, if_match: int | None) -> None:
     """If-Match names the version the writer last read; anything else is stale (412)."""
-    if if_match is not None and (record is None or record.version != if_match):
+    if if_match is not None and (record is None or latest_version(record) != if_match):
         raise StaleVersion("the record changed since it was read; read it again")
 
 

@@ -51,6 +51,13 @@ class SettlementExceedsBill(ClaimError):
     rule = "settlement_exceeds_bill"
 
 
+class DischargeBeforeAdmission(ClaimError):
+    """A patient leaves hospital after being admitted: a discharge timed before the
+    admission is refused (it would settle a stay of no length)."""
+
+    rule = "discharge_before_admission"
+
+
 class RemittedBeyondAdjustment(ClaimError):
     """A correction may not bring the commercial share below what was already remitted."""
 
@@ -272,6 +279,11 @@ class Claim(Aggregate):
         self._check_open()
         if self.is_settled:
             raise AlreadyDischarged("the claim is already settled; cancel the settlement first")
+        if discharged_at < self.admitted_at:
+            raise DischargeBeforeAdmission(
+                f"discharged_at {discharged_at.isoformat()} lies before admitted_at "
+                f"{self.admitted_at.isoformat()}"
+            )
         self._discharged(
             discharged_at=discharged_at,
             platform_result=platform_result,

@@ -19,6 +19,7 @@ from api.deps import (
     if_match_version,
 )
 from api.fields import Day, Money, Ratio, RegionCode, WireModel
+from api.read_models import ReadModel
 from api.responses import JSONBody
 from application.gateway import Meta
 from application.ledger import utc_now
@@ -59,6 +60,30 @@ class ProductBody(WireModel):
     ratio_without_si: Ratio
     annual_limit: Money
     covers_out_of_scope: bool
+
+
+class SchemeCode(ReadModel):
+    code: str = Field(description="the scheme id")
+    version: int = Field(description="its latest version")
+    region: str
+    person_type: str
+    effective_from: str = Field(description="of its latest version")
+
+
+class SchemeCodeList(ReadModel):
+    kind: Literal["schemes"]
+    codes: list[SchemeCode]
+
+
+class ProductCode(ReadModel):
+    code: str = Field(description="the product code")
+    version: int = Field(description="its latest version")
+    effective_from: str = Field(description="of its latest version")
+
+
+class ProductCodeList(ReadModel):
+    kind: Literal["products"]
+    codes: list[ProductCode]
 
 
 def _meta(caller: Principal) -> Meta:
@@ -237,6 +262,18 @@ async def put_report_category(
 async def get_report_categories(caller: CategoryReader, services: ServicesDep) -> dict[str, Any]:
     """Every report category with its name."""
     return await run_in_threadpool(services.reference.codes, "report_categories")
+
+
+@router.get("/v1/reference/schemes", response_model=SchemeCodeList)
+async def get_schemes(caller: Reader, services: ServicesDep) -> dict[str, Any]:
+    """Every scheme id with its latest version (number, region, person type, date)."""
+    return await run_in_threadpool(services.reference.schemes)
+
+
+@router.get("/v1/reference/products", response_model=ProductCodeList)
+async def get_products(caller: Reader, services: ServicesDep) -> dict[str, Any]:
+    """Every product code with its latest version (number, date)."""
+    return await run_in_threadpool(services.reference.products)
 
 
 @router.get("/v1/reference/schemes/{scheme_id}", response_model=m.SchemeVersions)

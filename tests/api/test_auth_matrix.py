@@ -338,6 +338,12 @@ TABLE: dict[tuple[str, str], Row] = {
     ("GET", "/v1/reference/schemes/{scheme_id}"): Row(
         get("/v1/reference/schemes/hz"), dict.fromkeys(STAFF_READERS, 200)
     ),
+    ("GET", "/v1/reference/schemes"): Row(
+        get("/v1/reference/schemes"), dict.fromkeys(STAFF_READERS, 200)
+    ),
+    ("GET", "/v1/reference/products"): Row(
+        get("/v1/reference/products"), dict.fromkeys(STAFF_READERS, 200)
+    ),
     ("GET", "/metrics"): Row(get("/metrics"), {"admin": 200, "auditor": 200}),
     ("POST", "/v1/complaints"): Row(
         post_json("/v1/complaints", COMPLAINT), {"handler": 201, "supervisor": 201}
@@ -423,9 +429,19 @@ TABLE: dict[tuple[str, str], Row] = {
         {},
         public_status=401,
     ),
+    ("POST", "/dashboard/logout"): Row(
+        lambda api, ids, headers: api.client.post("/dashboard/logout", headers=headers),
+        {},
+        public=True,
+    ),
     ("GET", "/dashboard"): Row(
         get("/dashboard"), {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200}
     ),
+    ("GET", "/dashboard/export/warnings"): Row(
+        get("/dashboard/export/warnings?format=csv"),
+        {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
+    ),
+    ("GET", "/dashboard/queues/{name}"): Row(get("/dashboard/queues/open"), {"supervisor": 200}),
     ("GET", "/v1/stats/reports"): Row(
         get("/v1/stats/reports?period=2026"),
         {"regulator": 200, "supervisor": 200, "auditor": 200, "admin": 200},
@@ -626,7 +642,13 @@ def test_the_matrix_lets_through_exactly_the_roles_of_the_route_table(api: Api) 
     for every route checked by a row are exactly the principals of that row's roles."""
     rows = access_rows(api)
     # The dashboard's and console's pages read their rows themselves (they answer with pages).
-    checked = {**rows, ("GET", "/dashboard"): "stats", ("GET", "/audit"): "audit"}
+    checked = {
+        **rows,
+        ("GET", "/dashboard"): "stats",
+        ("GET", "/dashboard/export/warnings"): "stats",
+        ("GET", "/dashboard/queues/{name}"): "dashboard.queues",
+        ("GET", "/audit"): "audit",
+    }
     # Every route that needs a principal is checked by a row, but /v1/events, whose roles
     # are the event types' (api/event_types.py, tested in test_partner_events).
     guarded = {

@@ -104,7 +104,10 @@ def test_failed_authentication_is_throttled_per_address_and_never_a_valid_token(
         )
         assert login.status_code == 303
         # The dashboard login form and partner events count as failures of that address too.
-        assert_problem(attacker.post("/dashboard/login", data={"token": "guess"}), 429)
+        throttled = attacker.post("/dashboard/login", data={"token": "guess"})
+        assert throttled.status_code == 429  # the login form says so, in Chinese
+        assert "登录失败次数过多" in throttled.text
+        assert 1 <= int(throttled.headers["retry-after"]) <= 20
         assert_problem(attacker.post("/v1/events", content=b"{}", headers=wrong), 429)
         assert_problem(attacker.get("/dashboard", headers=wrong), 429)
         # Another address has its own count.

@@ -187,7 +187,7 @@ def test_verified_closes_the_item_and_the_report_shows_it(api: Api) -> None:
     assert html.headers["content-type"].startswith("text/html")
     page = html.text
     assert "整改情况报告" in page
-    assert "2026-02-10 15:00（北京时间）" in page  # verified at, in Beijing time
+    assert "2026-02-10 15:00 北京时间" in page  # verified at, in Beijing time
     assert "合规管理人员" in page  # the verifier's role in Chinese
     assert "d" * 64 in page  # the evidence digest
     assert "按期完成" in page

@@ -82,7 +82,8 @@ def test_the_dashboard_shows_the_demo_years_figures(
         assert shown == str(api["totals"]["received"])
         assert api["totals"]["received"] > 0  # the demo year, not an empty ledger
         screenshot = tmp_path / "dashboard.png"
-        browser.set_window_size(1280, 2200)
+        height = int(browser.execute_script("return document.documentElement.scrollHeight"))
+        browser.set_window_size(1280, max(2200, height + 160))  # the whole page
         assert browser.save_screenshot(str(screenshot))
         assert screenshot.stat().st_size > 1000
         keep = os.environ.get("XIAOBAO_SCREENSHOT_DIR")
