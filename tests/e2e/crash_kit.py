@@ -82,6 +82,8 @@ class Cluster:
             )
             if synchronous:
                 conf.write("synchronous_standby_names = '*'\nsynchronous_commit = on\n")
+            elif primary is not None:  # promoted, it waits for no standby of its own
+                conf.write("synchronous_standby_names = ''\n")
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(self.bin / tool), *args]
