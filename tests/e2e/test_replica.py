@@ -21,6 +21,7 @@ import orjson
 import psycopg
 import pytest
 
+from infrastructure.settings import Settings, SettingsError
 from tests.e2e.crash_kit import HOSPITALS, Cluster, Load, Processes, bearer
 from tests.e2e.test_crash import (
     REGULATOR,
@@ -31,6 +32,32 @@ from tests.e2e.test_crash import (
 )
 
 HOSPITAL = HOSPITALS[0]
+
+
+def test_a_multi_host_url_becomes_libpq_hosts_and_keeps_its_session_attributes() -> None:
+    url = (
+        "postgresql://led:s%40cret@db1.local:6543,[::1]:6544,db3.local/ledger"
+        "?schema=x&target_session_attrs=read-write"
+    )
+    settings = Settings(database_url=url)
+    env = settings.eventsourcing_env(create_table=False)
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"]) == (
+        "db1.local,::1,db3.local",
+        "6543,6544,5432",
+    )
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("led", "s@cret")
+    assert env["POSTGRES_SCHEMA"] == "x"
+    # our own connections (locks, LISTEN, migrations) keep libpq's options, not the ledger's
+    assert settings.postgres_conninfo == url.replace("schema=x&", "")
+
+
+def test_the_read_url_must_be_postgresql() -> None:
+    assert Settings().replica() is None
+    replica = Settings(read_database_url="postgresql://u@replica.local:5433/l").replica()
+    assert replica is not None
+    assert replica.postgres_conninfo == "postgresql://u@replica.local:5433/l"
+    with pytest.raises(SettingsError):
+        Settings(read_database_url="sqlite:///x.db").replica()
 
 
 @pytest.fixture
