@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ async def runtime(request: Request) -> Runtime:
 
 
 READS = ("GET", "HEAD")
+POSITION = re.compile(r"[0-9]{1,18}")
 
 
 def min_position(request: Request) -> int | None:
@@ -83,7 +85,7 @@ def min_position(request: Request) -> int | None:
     value = request.headers.get("x-min-position")
     if value is None:
         return None
-    if not value.strip().isdigit():
+    if not POSITION.fullmatch(value.strip()):
         raise Problem(
             422,
             "X-Min-Position must be a ledger position (an integer ≥ 0)",
@@ -110,14 +112,17 @@ async def replayed(rt: Runtime, position: int) -> bool:
 async def on_replica(request: Request, rt: Runtime) -> bool:
     """A read goes to the replica, once it has replayed the read's `X-Min-Position`; when it
     has not within the wait, the primary answers (it has every acknowledged write)."""
-    if rt.replica is None or request.method not in READS:
+    if request.method not in READS:
         return False
-    wanted = min_position(request)
+    wanted = min_position(request)  # checked with or without a replica
+    if rt.replica is None:
+        return False
     return wanted is None or await replayed(rt, wanted)
 
 
 async def services(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Services:
-    if rt.read_services is not None and await on_replica(request, rt):
+    """The services over the replica for a read (when there is one), else the primary's."""
+    if await on_replica(request, rt) and rt.read_services is not None:
         return rt.read_services
     return rt.services
 
@@ -209,7 +214,7 @@ NotaryDep = Annotated[Notary, Depends(notary)]
 async def proofs(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> LedgerProofs:
     if rt.proofs is None:
         raise Problem(503, "this ledger runs on the in-memory store and has no Merkle log")
-    if rt.primary_proofs is not None and not await on_replica(request, rt):
+    if not await on_replica(request, rt) and rt.primary_proofs is not None:
         return rt.primary_proofs
     return rt.proofs
 
