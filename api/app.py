@@ -56,6 +56,7 @@ from infrastructure.store import (
     build_notary,
     build_projector,
     build_proofs,
+    build_read_ledger,
     build_rectification_statistics,
     build_report_statistics,
     build_runner,
@@ -84,7 +85,10 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             migrate(config)
         ledger = build_ledger(config)
         notary = build_notary(config)
-        proofs = build_proofs(ledger)
+        primary_proofs = build_proofs(ledger)
+        replica = build_read_ledger(config)  # reads, statistics, proofs and exports
+        reads = replica or ledger
+        proofs = build_proofs(reads)
         principals = Principals(config.principals_file)
         principals.check()
         vault = build_vault(config, ledger)
@@ -96,19 +100,31 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             search_rules(config),
             load_synonym_file(config.knowledge_synonyms_file),
             max_attempts=config.save_attempts,
-            proofs=proofs,
+            proofs=primary_proofs,
         )
         services = build_services(
             ledger,
             vault,
             max_attempts=config.save_attempts,
             retention_days=config.retention_days,
-            proofs=proofs,
+            proofs=primary_proofs,
             directory=PrincipalHandlers(principals),
             complaint_rules=config.complaint_rules(),
             dispute_rules=dispute_rules(config),
             rectification_rules=config.rectification_rules(),
         )
+        read_services = None
+        if replica is not None:
+            read_services = build_services(
+                replica,
+                build_vault(config, replica),
+                retention_days=config.retention_days,
+                proofs=proofs,
+                directory=PrincipalHandlers(principals),
+                complaint_rules=config.complaint_rules(),
+                dispute_rules=dispute_rules(config),
+                rectification_rules=config.rectification_rules(),
+            )
         app.state.runtime = Runtime(
             settings=config,
             services=services,
@@ -118,7 +134,7 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 report_rules(config),
                 PrincipalInvestigators(principals),
                 max_attempts=config.save_attempts,
-                proofs=proofs,
+                proofs=primary_proofs,
             ),
             principals=principals,
             limiter=RateLimiter(config.rate_limit_per_second, config.rate_limit_burst),
@@ -126,19 +142,22 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             metrics=metrics,
             notary=notary,
             proofs=proofs,
-            statistics=build_statistics(ledger) if proofs is not None else None,
-            case_statistics=(build_case_statistics(ledger) if proofs is not None else None),
+            statistics=build_statistics(reads) if proofs is not None else None,
+            case_statistics=(build_case_statistics(reads) if proofs is not None else None),
             knowledge=knowledge_base,
             knowledge_statistics=(
-                build_knowledge_statistics(ledger) if proofs is not None else None
+                build_knowledge_statistics(reads) if proofs is not None else None
             ),
             education_statistics=(
-                build_education_statistics(ledger, principals) if proofs is not None else None
+                build_education_statistics(reads, principals) if proofs is not None else None
             ),
             rectification_statistics=(
-                build_rectification_statistics(ledger) if proofs is not None else None
+                build_rectification_statistics(reads) if proofs is not None else None
             ),
-            report_statistics=build_report_statistics(ledger) if proofs is not None else None,
+            report_statistics=build_report_statistics(reads) if proofs is not None else None,
+            replica=replica,
+            read_services=read_services,
+            primary_proofs=primary_proofs if replica is not None else None,
         )
         with contextlib.ExitStack() as stack:
             if config.run_sealer and proofs is not None:
@@ -168,6 +187,8 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                 gc.unfreeze()
                 stack.close()
                 ledger.close()
+                if replica is not None:
+                    replica.close()
 
     metrics = Metrics()
     # Swagger UI and ReDoc from the assets the fastapi-offline package ships, served by the

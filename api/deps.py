@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,7 +23,7 @@ from api.responses import JSONBody
 from api.sessions import COOKIE, session_principal
 from application.commands import CommandKey, CommandResult
 from application.gateway import Meta
-from application.ledger import utc_now
+from application.ledger import Ledger, utc_now
 from application.services import Knowledge, ReportServices, Services
 from domain.common import Actor, check_occurred_at
 from infrastructure.case_stats import ClaimAndDisputeStatistics
@@ -33,6 +36,7 @@ from infrastructure.proof_service import LedgerProofs
 from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.report_stats import ReportStatistics
 from infrastructure.settings import Settings
+from infrastructure.store import replica_head
 
 CLAIM_READERS = RULES["claims.read"].roles
 
@@ -59,6 +63,11 @@ class Runtime:
     education_statistics: EducationStatistics | None = None
     rectification_statistics: RectificationStatistics | None = None
     report_statistics: ReportStatistics | None = None
+    # With XIAOBAO_READ_DATABASE_URL: the replica, the reads over it, and the primary's
+    # proofs (`proofs` above are then the replica's)
+    replica: Ledger | None = None
+    read_services: Services | None = None
+    primary_proofs: LedgerProofs | None = None
 
 
 async def runtime(request: Request) -> Runtime:
@@ -66,7 +75,55 @@ async def runtime(request: Request) -> Runtime:
     return rt
 
 
-async def services(rt: Annotated[Runtime, Depends(runtime)]) -> Services:
+READS = ("GET", "HEAD")
+POSITION = re.compile(r"[0-9]{1,18}")
+
+
+def min_position(request: Request) -> int | None:
+    """The `X-Min-Position` header of a read: the ledger position the answer must reflect
+    (a partner's own last write); 422 naming the header when it is not a position."""
+    value = request.headers.get("x-min-position")
+    if value is None:
+        return None
+    if not POSITION.fullmatch(value.strip()):
+        raise Problem(
+            422,
+            "X-Min-Position must be a ledger position (an integer ≥ 0)",
+            [{"field": "X-Min-Position", "message": "an integer ≥ 0"}],
+        )
+    return int(value)
+
+
+async def replayed(rt: Runtime, position: int) -> bool:
+    """Whether the replica has replayed `position`, waiting up to the setting for it."""
+    replica = rt.replica
+    if replica is None:
+        return True
+    deadline = time.monotonic() + rt.settings.min_position_wait_seconds
+    while True:
+        head = await asyncio.to_thread(replica_head, replica)
+        if head >= position:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
+
+
+async def on_replica(request: Request, rt: Runtime) -> bool:
+    """A read goes to the replica, once it has replayed the read's `X-Min-Position`; when it
+    has not within the wait, the primary answers (it has every acknowledged write)."""
+    if request.method not in READS:
+        return False
+    wanted = min_position(request)  # checked with or without a replica
+    if rt.replica is None:
+        return False
+    return wanted is None or await replayed(rt, wanted)
+
+
+async def services(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Services:
+    """The services over the replica for a read (when there is one), else the primary's."""
+    if await on_replica(request, rt) and rt.read_services is not None:
+        return rt.read_services
     return rt.services
 
 
@@ -154,10 +211,15 @@ MetricsDep = Annotated[Metrics, Depends(metrics)]
 NotaryDep = Annotated[Notary, Depends(notary)]
 
 
-async def proofs(rt: Annotated[Runtime, Depends(runtime)]) -> LedgerProofs:
+async def proofs(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> LedgerProofs:
     if rt.proofs is None:
         raise Problem(503, "this ledger runs on the in-memory store and has no Merkle log")
+    if not await on_replica(request, rt) and rt.primary_proofs is not None:
+        return rt.primary_proofs
     return rt.proofs
+
+
+MinPosition = Annotated[int | None, Depends(min_position)]
 
 
 ProofsDep = Annotated[LedgerProofs, Depends(proofs)]

@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XIAOBAO_", env_file=".env", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
+    read_database_url: str | None = Field(
+        default=None,
+        description="a PostgreSQL streaming replica for reads, statistics, proofs and exports",
+    )
+    replica_max_lag: int = Field(
+        default=10_000, ge=0, description="/readyz answers 503 once the replica is this far behind"
+    )
+    min_position_wait_seconds: float = Field(
+        default=2.0, ge=0, le=10, description="how long X-Min-Position waits for the replica"
+    )
     principals_file: Path = Path("var/principals.json")
     signing_key_file: Path = Path("var/signing-key.pem")
     index_key_file: Path = Path("var/index-key")
@@ -196,8 +206,18 @@ class Settings(BaseSettings):
 
     @property
     def postgres_conninfo(self) -> str:
-        """The URL for psycopg connections of our own (the query is the ledger's options)."""
-        return self.database_url.split("?", 1)[0]
+        """The URL for psycopg connections of our own: the query less the ledger's options
+        (libpq's own, such as `target_session_attrs`, stay)."""
+        return libpq_url(self.database_url)
+
+    def replica(self) -> Settings | None:
+        """These settings with the read URL as the database (None without a replica)."""
+        if self.read_database_url is None:
+            return None
+        replica = self.model_copy(update={"database_url": self.read_database_url})
+        if not replica.is_postgres:
+            raise SettingsError("XIAOBAO_READ_DATABASE_URL must be postgresql://...")
+        return replica
 
     def sqlite_path(self) -> Path | None:
         if not self.database_url.startswith("sqlite:///"):
@@ -219,12 +239,13 @@ class Settings(BaseSettings):
         if not self.is_postgres:
             raise SettingsError("XIAOBAO_DATABASE_URL must be sqlite:///path or postgresql://...")
         parts = urlsplit(url)
-        query = dict(p.split("=", 1) for p in parts.query.split("&") if "=" in p)
+        query = url_query(url)
+        hosts, ports = url_hosts(url)
         env.update(
             PERSISTENCE_MODULE="eventsourcing.postgres",
             POSTGRES_DBNAME=unquote(parts.path.lstrip("/")) or "postgres",
-            POSTGRES_HOST=parts.hostname or "127.0.0.1",
-            POSTGRES_PORT=str(parts.port or 5432),
+            POSTGRES_HOST=hosts,
+            POSTGRES_PORT=ports,
             POSTGRES_USER=unquote(parts.username or "postgres"),
             POSTGRES_PASSWORD=unquote(parts.password or ""),
             POSTGRES_POOL_SIZE=str(self.pool_size),
@@ -236,3 +257,35 @@ class Settings(BaseSettings):
         if "schema" in query:
             env["POSTGRES_SCHEMA"] = query["schema"]
         return env
+
+
+LEDGER_OPTIONS = ("schema",)  # the query members that are the ledger's, not libpq's
+
+
+def url_query(url: str) -> dict[str, str]:
+    """A database URL's query as a dict."""
+    query = urlsplit(url).query
+    return {k: unquote(v) for k, v in (p.split("=", 1) for p in query.split("&") if "=" in p)}
+
+
+def url_hosts(url: str) -> tuple[str, str]:
+    """The hosts and ports of a (libpq multi-host) URL, comma-separated as libpq takes them:
+    `postgresql://u@h1:5432,h2:5433/db` → ("h1,h2", "5432,5433")."""
+    netloc = urlsplit(url).netloc.rsplit("@", 1)[-1]
+    hosts, ports = [], []
+    for member in netloc.split(","):
+        if member.startswith("["):  # [::1]:5432
+            host, _, rest = member[1:].partition("]")
+            port = rest.removeprefix(":")
+        else:
+            host, _, port = member.partition(":")
+        hosts.append(host or "127.0.0.1")
+        ports.append(port or "5432")
+    return ",".join(hosts), ",".join(ports)
+
+
+def libpq_url(url: str) -> str:
+    """The URL with only libpq's parameters in its query."""
+    base, _, query = url.partition("?")
+    kept = [p for p in query.split("&") if p and p.split("=", 1)[0] not in LEDGER_OPTIONS]
+    return f"{base}?{'&'.join(kept)}" if kept else base

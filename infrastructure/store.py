@@ -73,7 +73,7 @@ from infrastructure.rectification_stats import RectificationStatistics
 from infrastructure.report_facts import ReportFacts
 from infrastructure.report_stats import ReportStatistics
 from infrastructure.sealer import AdvisoryLock, FileLock, Sealer, SingleActive
-from infrastructure.settings import Settings
+from infrastructure.settings import Settings, url_query
 from infrastructure.transcoder import OrjsonTranscoder
 from infrastructure.vault import AesGcmVault, key_store_for, load_or_create_index_key
 
@@ -206,7 +206,30 @@ def build_ledger(settings: Settings, create_table: bool = False) -> Ledger:
     )
     if isinstance(ledger.recorder, LedgerRecorder):
         ledger.recorder.unavailable_after = settings.database_unavailable_seconds
+    if isinstance(ledger.recorder, PostgresApplicationRecorder):
+        # libpq's own options of the URL (`target_session_attrs=read-write` with several
+        # hosts: the pool follows a promoted standby) go to every pooled connection
+        pool = ledger.recorder.datastore.pool
+        assert isinstance(pool.kwargs, dict)
+        pool.kwargs.update(
+            {k: v for k, v in url_query(settings.database_url).items() if k in LIBPQ_OPTIONS}
+        )
     return ledger
+
+
+LIBPQ_OPTIONS = ("target_session_attrs", "load_balance_hosts", "sslmode", "application_name")
+
+
+def build_read_ledger(settings: Settings) -> Ledger | None:
+    """The ledger over `XIAOBAO_READ_DATABASE_URL`, a streaming replica (None without one):
+    reads, statistics, proofs and exports; every write stays on the primary."""
+    replica = settings.replica()
+    return None if replica is None else build_ledger(replica)
+
+
+def replica_head(replica: Ledger) -> int:
+    """The last position the replica has replayed."""
+    return int(replica.recorder.max_notification_id() or 0)
 
 
 def build_vault(settings: Settings, ledger: Ledger) -> AesGcmVault:

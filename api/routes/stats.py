@@ -19,7 +19,7 @@ from api import knowledge_models as km
 from api import read_models as m
 from api import rectification_models as r
 from api import report_models as rm
-from api.deps import ProofsDep, Runtime, allow, runtime
+from api.deps import MinPosition, ProofsDep, Runtime, allow, runtime
 from api.errors import Problem
 from api.exports import metadata_headers, to_csv, to_xlsx
 from api.fields import Position
@@ -86,8 +86,11 @@ async def complaint_statistics(
     position: Annotated[Position | None, Query(description="wait until the views reach it")] = None,
     wait: Annotated[float, Query(ge=0, le=10)] = 2,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+    min_position: MinPosition = None,
 ) -> Response:
-    """Complaint figures of domain.md section 4 for a period, grouped by up to two dimensions."""
+    """Complaint figures of domain.md section 4 for a period, grouped by up to two dimensions.
+    An `X-Min-Position` header waits like `?position=`."""
+    position = position if position is not None else min_position
     now = utc_now()
     asked = parse_period(period, now)
     dimensions = parse_dimensions(by)
@@ -218,8 +221,10 @@ async def case_query(
     position: Annotated[Position | None, Query(description="wait until the views reach it")] = None,
     wait: Annotated[float, Query(ge=0, le=10)] = 2,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+    min_position: MinPosition = None,
 ) -> CaseQuery:
-    return CaseQuery(period, by, position, wait, format)
+    """The query; an `X-Min-Position` header waits like `?position=`."""
+    return CaseQuery(period, by, position if position is not None else min_position, wait, format)
 
 
 @router.get("/v1/stats/claims", responses=_responses(m.ClaimStatistics))

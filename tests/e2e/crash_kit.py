@@ -44,9 +44,13 @@ def bearer(entry: dict[str, Any]) -> dict[str, str]:
 
 class Cluster:
     """A PostgreSQL cluster of the test's own (initdb, pg_ctl), on a free port; started as
-    user `nobody` when the test runs as root (initdb refuses root)."""
+    user `nobody` when the test runs as root (initdb refuses root).
 
-    def __init__(self) -> None:
+    With `primary`, a streaming standby of that cluster instead (`pg_basebackup -R`, a
+    second port); with `synchronous`, the primary's commits wait until its standby has
+    flushed them, so a failover loses no acknowledged commit."""
+
+    def __init__(self, primary: Cluster | None = None, synchronous: bool = False) -> None:
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
         if not found:
             raise AssertionError("the crash tests need Debian's postgresql server package")
@@ -59,13 +63,27 @@ class Cluster:
         if self.as_root:
             self.dir.chmod(0o755)
             shutil.chown(self.dir, "nobody", "nogroup")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+        if primary is not None:
+            self._run(
+                "pg_basebackup",
+                *("-D", str(self.data), "-R", "-X", "stream", "-c", "fast"),
+                *("-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres"),
+            )
+        else:
+            self._run(
+                "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+            )
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
                 f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{self.dir}'\nfsync = off\n"
                 "max_connections = 200\nshared_buffers = 32MB\n"
+                "wal_level = replica\nmax_wal_senders = 4\nhot_standby = on\n"
             )
+            if synchronous:
+                conf.write("synchronous_standby_names = '*'\nsynchronous_commit = on\n")
+            elif primary is not None:  # promoted, it waits for no standby of its own
+                conf.write("synchronous_standby_names = ''\n")
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(self.bin / tool), *args]
@@ -78,6 +96,10 @@ class Cluster:
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def promote(self) -> None:
+        """A standby becomes a primary (it takes writes once this returns)."""
+        self._run("pg_ctl", "-D", str(self.data), "-w", "promote")
 
     def remove(self) -> None:
         with contextlib.suppress(Exception):
