@@ -35,7 +35,7 @@ from application.ledger import Ledger, topics_of
 from domain.codes import SynonymTable, all_synonyms
 from domain.knowledge import KnowledgeArticle, PublishedArticle, SearchRules
 from infrastructure.knowledge_search import Analyzer, Encoder, SearchIndex, article_passage
-from infrastructure.knowledge_vectors import VectorCache, digest
+from infrastructure.knowledge_vectors import VectorCache, digest, recall, remember
 from infrastructure.sealer import SingleActive
 
 log = logging.getLogger("xiaobao.knowledge")
@@ -323,13 +323,20 @@ class VectorWriter:
             return 0
         self.stored.update(self.cache.get_many(list(passages)))
         todo = [(d, p) for d, p in passages.items() if d not in self.stored]
+        known = recall([d for d, _ in todo])  # met by this process on another ledger
+        if known:
+            self.cache.put_many(known)
+            self.stored.update(known)
+            todo = [(d, p) for d, p in todo if d not in known]
         done = 0
         for start in range(0, len(todo), self.chunk):
             if stop is not None and stop.is_set():
                 break
             part = todo[start : start + self.chunk]
             encoded = self.encoder().passages([p for _, p in part])
-            self.cache.put_many({d: v for (d, _), v in zip(part, encoded, strict=True)})
+            vectors = {d: v for (d, _), v in zip(part, encoded, strict=True)}
+            self.cache.put_many(vectors)
+            remember(vectors)
             self.stored.update(d for d, _ in part)
             done += len(part)
         if done:
