@@ -285,7 +285,7 @@ def build_vector_writer(settings: Settings, ledger: Ledger) -> VectorWriter | No
     return VectorWriter(
         ledger.recorder,
         ledger.mapper,
-        shared_encoder,
+        functools.partial(shared_encoder, settings.knowledge_query_use),
         vector_cache_for(ledger.recorder),
         lock_for(ledger.recorder, "knowledge_vectors", url, settings.sqlite_path()),
     )

@@ -4,6 +4,7 @@ cache beside the ledger and answers as an index that encoded them itself would."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -34,18 +35,26 @@ from infrastructure.store import (
 
 
 class Counting:
-    """The real encoder, counting the passages it is asked to encode."""
+    """The service's encoder, counting the passages it is asked to encode."""
 
-    def __init__(self) -> None:
-        self.inner = shared_encoder()
+    def __init__(self, settings: Settings) -> None:
+        self.inner = shared_encoder(settings.knowledge_query_use)
+        self.dim = self.inner.dim
+        self.weights = self.inner.weights
         self.passages_encoded = 0
 
-    def passages(self, texts: Any) -> Any:
+    def passages(self, texts: Sequence[str]) -> Any:
         self.passages_encoded += len(texts)
         return self.inner.passages(texts)
 
     def query(self, text: str) -> Any:
         return self.inner.query(text)
+
+    def similarities(self, vectors: Any, query: Any) -> list[Any]:
+        return self.inner.similarities(vectors, query)
+
+    def confidence(self, similarities: Sequence[float]) -> float:
+        return self.inner.confidence(similarities)
 
 
 def publish(ledger: Ledger, settings: Settings, title: str, body: str) -> UUID:
@@ -79,16 +88,17 @@ def test_the_writer_encodes_each_version_once_and_api_processes_only_read_them(
     )
 
     follower = build_knowledge_follower(settings, api_ledger)
-    api_encoder = Counting()
+    api_encoder = Counting(settings)
     follower.encoder = api_encoder
     follower.catch_up()
     assert follower.encodes is False
-    assert follower.current().known is not None and not follower.current().known.any()
+    assert follower.current().known is not None
+    assert not follower.current().known.any()
     assert follower.load_cached() == 0  # nothing written yet: still BM25 alone
 
     writer = build_vector_writer(settings, writer_ledger)
     assert writer is not None
-    counting = Counting()
+    counting = Counting(settings)
     writer.encoder = lambda: counting
     assert writer.step() == 2
     assert writer.step() == 0  # stored: not encoded again
@@ -96,11 +106,12 @@ def test_the_writer_encodes_each_version_once_and_api_processes_only_read_them(
 
     assert follower.load_cached() == 2
     index = follower.current()
-    assert index.known is not None and index.known.all()
+    assert index.known is not None
+    assert index.known.all()
     assert api_encoder.passages_encoded == 0  # the API process encoded no passage
 
     # The same answers as an index that encoded its passages itself.
-    own = SearchIndex(index.articles, index.analyzer, shared_encoder(), index.rules, 0)
+    own = SearchIndex(index.articles, index.analyzer, api_encoder.inner, index.rules, 0)
     np.testing.assert_allclose(index.vectors, own.vectors, rtol=1e-6, atol=1e-6)
     for question in ("有人打电话说给我退费", "犹豫期退保"):
         assert [(f.article.article_id, f.score) for f in index.search(question, 3)] == [

@@ -5,6 +5,8 @@ and projection runner as processes of their own at a lower priority, which end w
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,6 +52,13 @@ def alive(pid: int) -> bool:
     return stat[stat.rindex(")") + 2] != "Z"
 
 
+def ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 @pytest.fixture
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     settings: Settings = settings_for("postgres", tmp_path, request)
@@ -63,8 +72,20 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
 def test_serve_runs_a_worker_per_core_and_background_processes_that_end_with_it(
     server: Server,
 ) -> None:
-    server.start()
-    assert server.process is not None
+    server.process = subprocess.Popen(
+        [sys.executable, "-m", "api", "serve", "--port", str(server.port)],
+        env=server.env,
+        cwd=server.workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Each worker loads the dictionary and the encoder; the views catch up in another
+    # process: on a busy shared machine that can take longer than the other tests allow.
+    deadline = time.monotonic() + 120
+    while not ready(server.url):
+        assert time.monotonic() < deadline, "the server did not become ready"
+        assert server.process.poll() is None, "serve ended"
+        time.sleep(0.2)
     processes = children(server.process.pid)
     background = {
         argv.rsplit(" ", 1)[-1]: nice
@@ -72,12 +93,9 @@ def test_serve_runs_a_worker_per_core_and_background_processes_that_end_with_it(
         if argv.endswith((" api seal", " api project"))
     }
     workers = [argv for argv, _ in processes.values() if "spawn_main" in argv]
-    assert background == {"seal": 10, "project": 10}
+    lower = min(os.nice(0) + 10, 19)  # ten below serve's own priority (the test's)
+    assert background == {"seal": lower, "project": lower}
     assert len(workers) == len(os.sched_getaffinity(0))
-
-    # The separate runner keeps the views live: /readyz reports every view's position.
-    ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
-    assert ready["projections"]
 
     server.kill()  # kill -9: no chance to stop its children itself
     deadline = time.monotonic() + 20
