@@ -110,11 +110,12 @@ NICE_ENV = "_XIAOBAO_BACKGROUND_NICE"
 
 def worker_app() -> FastAPI:
     """The app of a `serve` worker process (uvicorn's factory): the worker ends with serve,
-    even when serve itself is killed (uvicorn's workers would otherwise keep the port)."""
+    even when serve itself is killed (uvicorn's workers would otherwise keep the port), and
+    does not migrate again (the workers' migrations took turns, delaying readiness)."""
     from api.app import create_app
 
     follow_parent()
-    return create_app()
+    return create_app(run_migrations=False)  # serve migrated before starting its workers
 
 
 def follow_parent() -> None:
