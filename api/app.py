@@ -41,7 +41,7 @@ from api.routes import (
 )
 from api.routes import ledger as ledger_routes
 from application.services import build_knowledge, build_report_services, build_services
-from infrastructure.knowledge_follower import following
+from infrastructure.knowledge_follower import following, writing_vectors
 from infrastructure.knowledge_search import load_synonym_file
 from infrastructure.principals import PrincipalHandlers, PrincipalInvestigators, Principals
 from infrastructure.projections import running as projecting
@@ -63,6 +63,7 @@ from infrastructure.store import (
     build_sealer,
     build_statistics,
     build_vault,
+    build_vector_writer,
     dispute_rules,
     migrate,
     report_rules,
@@ -165,6 +166,16 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
             if config.run_projections and proofs is not None:
                 projector = build_projector(config, ledger)
                 stack.enter_context(projecting(build_runner(config, ledger, projector)))
+                writer = build_vector_writer(config, ledger)
+                if writer is not None:  # the knowledge passage vectors, beside the views
+                    stack.enter_context(
+                        writing_vectors(
+                            writer,
+                            config.knowledge_follow_seconds,
+                            config.postgres_conninfo if config.is_postgres else None,
+                            getattr(ledger.recorder, "channel_name", None),
+                        )
+                    )
             stack.enter_context(
                 following(
                     follower,

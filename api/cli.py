@@ -3,6 +3,8 @@ stats, verify, export."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import threading
@@ -22,7 +24,7 @@ from api import demo, demo_loader, demo_rectification, demo_year
 from api.exports import to_csv
 from api.fields import PERIOD_PATTERN
 from api.observability import configure_logging
-from api.server import TimedHttpToolsProtocol
+from api.server import PARENT_ENV, Background, TimedHttpToolsProtocol, follow_parent
 from application.ledger import Ledger, utc_now
 from application.views import rfc3339
 from domain.common import InvalidInput
@@ -37,6 +39,7 @@ from infrastructure.case_stats import CLAIM_DIMENSIONS, DISPUTE_DIMENSIONS
 from infrastructure.checkpoints import VerifierKeyError, parse_verifier_key
 from infrastructure.complaint_stats import parse_dimensions, parse_period
 from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
+from infrastructure.knowledge_follower import writing_vectors
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.principals import Principals, PrincipalsFileError
 from infrastructure.rectification_stats import DIMENSIONS as RECTIFICATION_DIMENSIONS
@@ -54,6 +57,7 @@ from infrastructure.store import (
     build_runner,
     build_sealer,
     build_statistics,
+    build_vector_writer,
     migrate,
 )
 
@@ -73,29 +77,60 @@ def migrate_command() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
-    workers: Annotated[int, typer.Option(help="worker processes (PostgreSQL)")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="API worker processes [default: the cores on PostgreSQL, else 1]"),
+    ] = None,
+    background: Annotated[
+        str,
+        typer.Option(
+            help="sealer and projections (when XIAOBAO_RUN_SEALER / _PROJECTIONS are on): "
+            "'processes' of their own at a lower priority (PostgreSQL), or 'inline' threads "
+            "of each API worker (always so on SQLite)"
+        ),
+    ] = "processes",
+    background_nice: Annotated[
+        int, typer.Option(help="how much lower the background processes' priority is")
+    ] = 10,
 ) -> None:
     """Run the HTTP API."""
     settings = Settings()
     configure_logging(settings.log_level)
+    if background not in ("processes", "inline"):
+        _fail(f"--background must be 'processes' or 'inline', not {background!r}")
     try:
         Principals(settings.principals_file).check(required=True)
     except PrincipalsFileError as exc:
         _fail(f"{settings.principals_file}: {exc}")
     migrate(settings)
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-        access_log=False,  # the JSON request log of api.middleware replaces it
-        log_config=None,
-        http=TimedHttpToolsProtocol,  # a deadline for each request head (api.server)
-        timeout_keep_alive=settings.keep_alive_timeout_seconds,
-        h11_max_incomplete_event_size=settings.max_header_bytes,
-    )
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if settings.is_postgres else 1
+    commands: list[str] = []
+    if background == "processes" and settings.is_postgres:
+        # The workers leave the background work to these processes (their settings are
+        # read from the environment they inherit).
+        for name, on, env in (
+            ("seal", settings.run_sealer, "XIAOBAO_RUN_SEALER"),
+            ("project", settings.run_projections, "XIAOBAO_RUN_PROJECTIONS"),
+        ):
+            if on:
+                commands.append(name)
+                os.environ[env] = "false"
+    os.environ[PARENT_ENV] = str(os.getpid())
+    with Background(commands, os.environ, background_nice):
+        uvicorn.run(
+            "api.server:worker_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            log_level=settings.log_level,
+            access_log=False,  # the JSON request log of api.middleware replaces it
+            log_config=None,
+            http=TimedHttpToolsProtocol,  # a deadline for each request head (api.server)
+            timeout_keep_alive=settings.keep_alive_timeout_seconds,
+            h11_max_incomplete_event_size=settings.max_header_bytes,
+        )
 
 
 @cli.command("demo")
@@ -169,6 +204,7 @@ def _work_until_stopped(
     worker: Callable[[Settings, Ledger], Callable[[threading.Event], None]],
 ) -> None:
     """Run a background worker in the foreground until SIGTERM or Ctrl-C."""
+    follow_parent()  # when `serve` started it: its priority, and an end with serve
     settings = Settings()
     configure_logging(settings.log_level)
     migrate(settings)
@@ -191,8 +227,26 @@ def seal() -> None:
 
 @cli.command()
 def project() -> None:
-    """Keep the views live on their own (one active runner per view across processes)."""
-    _work_until_stopped(lambda s, ledger: build_runner(s, ledger, build_projector(s, ledger)).run)
+    """Keep the views live on their own (one active runner per view across processes), and
+    write the knowledge passage vectors the API processes read."""
+
+    def work(s: Settings, ledger: Ledger) -> Callable[[threading.Event], None]:
+        runner = build_runner(s, ledger, build_projector(s, ledger))
+        writer = build_vector_writer(s, ledger)
+
+        def run(stop: threading.Event) -> None:
+            with contextlib.ExitStack() as stack:
+                if writer is not None:
+                    channel = getattr(ledger.recorder, "channel_name", None)
+                    conninfo = s.postgres_conninfo if s.is_postgres else None
+                    stack.enter_context(
+                        writing_vectors(writer, s.knowledge_follow_seconds, conninfo, channel)
+                    )
+                runner.run(stop)
+
+        return run
+
+    _work_until_stopped(work)
 
 
 @cli.command()

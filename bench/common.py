@@ -1,6 +1,10 @@
-"""What the benchmarks share: a fresh PostgreSQL database per run, and a complaint intake."""
+"""What the benchmarks share: a fresh PostgreSQL database per run, a complaint intake, and
+the CPU time of processes (Linux /proc)."""
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import psycopg
 from psycopg import sql
@@ -34,3 +38,53 @@ def intake(person: str) -> Intake:
         line="health",
         region="330100",
     )
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # ended meanwhile
+        return None
+    return raw[raw.rindex(")") + 2 :].split()  # the fields after the command's name
+
+
+def _pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every process descending from it (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for pid in _pids():
+        fields = _stat(pid)
+        if fields is not None:
+            parents[pid] = int(fields[1])
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sorted(tree)
+
+
+def database_backends(database: str) -> list[int]:
+    """The PostgreSQL server processes serving connections to `database` (on this host)."""
+    found = []
+    for pid in _pids():
+        try:
+            title = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {database} " in title:
+            found.append(pid)
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")

@@ -6,6 +6,10 @@ eventsourcing library's one-event save rate from one thread on the same database
 in the same run (machines are shared and noisy: only the ratio is meaningful).
 
     .venv/bin/python -m bench.settlement [--encounters 300] [--workers 2]
+        [--background separate|serve|inline|off]
+
+With each rate it prints the CPU each group of processes used per encounter (from /proc),
+which a busy shared machine disturbs much less than the rates.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import resource
 import socket
 import statistics
 import subprocess
@@ -25,11 +30,18 @@ from uuid import uuid4
 
 import httpx
 import orjson
+import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from api.demo import DEMO_PRINCIPALS, demo_token, write_principals
-from bench.common import database_url, fresh_database
+from bench.common import (
+    cpu_seconds,
+    database_backends,
+    database_url,
+    fresh_database,
+    process_tree,
+)
 
 DB = os.environ.get("XIAOBAO_BENCH_DB", "xiaobao_bench")
 URL = database_url(DB)
@@ -173,8 +185,10 @@ def _client(port: int, first: int, count: int, start: Any, results: Any) -> None
     """One partner system: its own process and keep-alive connection, `count` encounters."""
     discharges: list[float] = []
     try:
-        client = Client(port)
-        start.wait()
+        try:
+            client = Client(port)
+        finally:
+            start.wait(timeout=60)  # the others are not held up by a client that failed
         for n in range(first, first + count):
             encounter(client, n, discharges)
         client.close()
@@ -196,7 +210,7 @@ def run_clients(port: int, clients: int, encounters: int) -> tuple[float, list[f
     ]
     for process in processes:
         process.start()
-    start.wait()
+    start.wait(timeout=60)
     started = time.perf_counter()
     outcomes = [results.get() for _ in processes]
     elapsed = time.perf_counter() - started
@@ -208,6 +222,52 @@ def run_clients(port: int, clients: int, encounters: int) -> tuple[float, list[f
     return encounters / elapsed, [d for _, detail in outcomes for d in detail]
 
 
+def wait_for_vectors(timeout: float = 300.0) -> float:
+    """Wait until the projection process has written the passage vector of every published
+    knowledge article of the demo (its start-up work), so that no run is timed while it
+    encodes; then give the API workers' followers a moment to read them back."""
+    started = time.perf_counter()
+    with psycopg.connect(URL, autocommit=True) as conn:
+        published = conn.execute(
+            "SELECT count(*) FROM ledger_events WHERE topic LIKE %s",
+            ("%KnowledgeArticle.Published",),
+        ).fetchone()
+        wanted = int(published[0]) if published else 0
+        if not wanted:
+            return 0.0
+        while time.perf_counter() - started < timeout:
+            row = conn.execute("SELECT count(*) FROM knowledge_vectors").fetchone()
+            if row is not None and int(row[0]) >= wanted:
+                break
+            time.sleep(0.5)
+        else:
+            raise SystemExit(f"the passage vectors were not written within {timeout:.0f} s")
+    time.sleep(2.0)
+    return time.perf_counter() - started
+
+
+def cpu_roles(server: int, separate: list[int]) -> dict[str, list[int]]:
+    """The benchmarked processes by role: API workers (serve and its workers), sealer,
+    projection runner (started by the bench or by serve) and PostgreSQL's backends."""
+    roles: dict[str, list[int]] = {"API": [], "sealer": [], "projections": []}
+    for pid in process_tree(server) + [p for s in separate for p in process_tree(s)]:
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        role = {b"seal": "sealer", b"project": "projections"}.get(
+            argv[-2] if len(argv) > 1 else b""
+        )
+        roles[role or "API"].append(pid)
+    roles["PostgreSQL"] = database_backends(DB)
+    return roles
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def percentile(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1] * 1000
 
@@ -215,13 +275,17 @@ def percentile(samples: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--encounters", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="API workers (default: serve's own default)"
+    )
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--background",
-        choices=("separate", "inline", "off"),
+        choices=("separate", "serve", "inline", "off"),
         default="separate",
-        help="sealer and projections: own processes (as deployed), inside serve, or none",
+        help="sealer and projections: own processes (`xiaobao seal` and `project` started "
+        "by the bench), serve's defaults (the processes serve starts itself), threads of "
+        "each API worker, or none",
     )
     args = parser.parse_args()
 
@@ -238,8 +302,9 @@ def main() -> None:
     }
     subprocess.run([sys.executable, "-m", "api", "demo"], env=env, check=True, capture_output=True)
     bare = bare_save_rate(2000)
-    inline = "true" if args.background == "inline" else "false"
-    env = {**env, "XIAOBAO_RUN_SEALER": inline, "XIAOBAO_RUN_PROJECTIONS": inline}
+    if args.background != "serve":
+        inline = "true" if args.background == "inline" else "false"
+        env = {**env, "XIAOBAO_RUN_SEALER": inline, "XIAOBAO_RUN_PROJECTIONS": inline}
     workers = [
         subprocess.Popen(
             [sys.executable, "-O", "-m", "api", command],
@@ -249,37 +314,44 @@ def main() -> None:
         )
         for command in (("seal", "project") if args.background == "separate" else ())
     ]
+    sized = ["--workers", str(args.workers)] if args.workers else []
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-O",
-            "-m",
-            "api",
-            "serve",
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-        ],
+        [sys.executable, "-O", "-m", "api", "serve", "--port", str(args.port), *sized],
         env={**env, "XIAOBAO_LOG_LEVEL": "warning", "XIAOBAO_ACCESS_LOG": "false"},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{args.port}"
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 300
+        while True:  # every worker started and every view caught up
             try:
                 if httpx.get(f"{base}/readyz").status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.2)
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not become ready")
+            time.sleep(0.2)
+        if args.background != "off":
+            warmed = wait_for_vectors()
+            print(f"warm-up: {warmed:.1f} s until the knowledge passage vectors were written")
         run_clients(args.port, 2, 20)  # warm up
         for clients in (1, 4):
+            roles = cpu_roles(server.pid, [w.pid for w in workers])
+            used = {role: cpu_seconds(pids) for role, pids in roles.items()}
+            loader = _children_cpu()
             rate, discharges = run_clients(args.port, clients, args.encounters)
+            used = {r: cpu_seconds(pids) - used[r] for r, pids in roles.items()}
+            used["load generator"] = _children_cpu() - loader
             print(
                 f"{clients} client(s): {rate:7.1f} encounters/s  "
                 f"discharge p50 {percentile(discharges, 50):6.1f} ms  "
                 f"p99 {percentile(discharges, 99):6.1f} ms"
+            )
+            print(
+                "  CPU per encounter: "
+                + ", ".join(f"{r} {s / args.encounters * 1000:.2f} ms" for r, s in used.items())
             )
         # The baseline is measured before and after the HTTP runs; their mean is used.
         bare = (bare + bare_save_rate(2000)) / 2

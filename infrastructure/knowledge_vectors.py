@@ -1,7 +1,12 @@
 """Passage vectors of article versions, kept beside the ledger (`knowledge_vectors`, keyed
-by the SHA-256 of the passage and the model): a version is encoded once, by whichever
-process meets it first; other processes, and restarts, read it back. A cache, not a record:
-it can be emptied at any time (the vectors are recomputed)."""
+by the SHA-256 of the passage and the model): a version is encoded once, by the one vector
+writer (`infrastructure/knowledge_follower.py`, in the projection process); the API
+processes, and restarts, read it back. A cache, not a record: it can be emptied at any time
+(the vectors are recomputed).
+
+A process also remembers the vectors it has encoded or read (`recall`, `remember`): the
+same passage gives the same vector, so a second ledger in the same process (the in-memory
+store, a test's fresh database) does not encode it again."""
 
 from __future__ import annotations
 
@@ -30,6 +35,21 @@ INSERT = Statement(
 )
 
 
+_REMEMBERED: dict[str, Any] = {}
+_REMEMBER_AT_MOST = 20_000  # ~30 MB of 384-float vectors
+
+
+def recall(digests: Sequence[str]) -> dict[str, Any]:
+    """The vectors of these passages this process has met already."""
+    return {d: _REMEMBERED[d] for d in digests if d in _REMEMBERED}
+
+
+def remember(vectors: dict[str, Any]) -> None:
+    if len(_REMEMBERED) + len(vectors) > _REMEMBER_AT_MOST:
+        _REMEMBERED.clear()
+    _REMEMBERED.update(vectors)
+
+
 def digest(passage: str) -> str:
     return hashlib.sha256(f"{MODEL}\n{passage}".encode()).hexdigest()
 
@@ -41,19 +61,16 @@ class VectorCache(Protocol):
 
 
 class MemoryVectors:
-    """The in-memory store's cache (lives as long as the process)."""
-
-    def __init__(self) -> None:
-        self.found: dict[str, Any] = {}
+    """The in-memory store's cache: what the process remembers."""
 
     def create_table(self) -> None:
         return None
 
     def get_many(self, digests: Sequence[str]) -> dict[str, Any]:
-        return {d: self.found[d] for d in digests if d in self.found}
+        return recall(digests)
 
     def put_many(self, vectors: dict[str, Any]) -> None:
-        self.found.update(vectors)
+        remember(vectors)
 
 
 class SqlVectors:

@@ -58,7 +58,7 @@ from infrastructure.dialect import Statement, marks
 from infrastructure.education_facts import ActivityFacts, TrainingFacts
 from infrastructure.education_stats import EducationStatistics
 from infrastructure.exposure_facts import ExposureFacts
-from infrastructure.knowledge_follower import KnowledgeFollower
+from infrastructure.knowledge_follower import KnowledgeFollower, VectorWriter
 from infrastructure.knowledge_search import load_synonym_file, shared_analyzer, shared_encoder
 from infrastructure.knowledge_stats import KnowledgeFacts, KnowledgeStatistics
 from infrastructure.knowledge_vectors import SqlVectors, vector_cache_for
@@ -293,6 +293,24 @@ def build_knowledge_follower(settings: Settings, ledger: Ledger) -> KnowledgeFol
         rules,
         load_synonym_file(settings.knowledge_synonyms_file),
         vector_cache_for(ledger.recorder),
+        # The passage vectors come from the one VectorWriter (build_vector_writer); only
+        # the in-memory store, with no other process, encodes them in its follower.
+        encodes=isinstance(ledger.recorder, POPOApplicationRecorder),
+    )
+
+
+def build_vector_writer(settings: Settings, ledger: Ledger) -> VectorWriter | None:
+    """The one writer of the knowledge passage vectors across processes (None when the
+    dense retriever is off or the store is in memory)."""
+    if not settings.knowledge_dense or isinstance(ledger.recorder, POPOApplicationRecorder):
+        return None
+    url = settings.postgres_conninfo if settings.is_postgres else ""
+    return VectorWriter(
+        ledger.recorder,
+        ledger.mapper,
+        functools.partial(shared_encoder, settings.knowledge_query_use),
+        vector_cache_for(ledger.recorder),
+        lock_for(ledger.recorder, "knowledge_vectors", url, settings.sqlite_path()),
     )
 
 
