@@ -162,16 +162,26 @@ def record_one(
 def record_batch(
     events: PartnerEvents, notary: Notary, raws: list[Any], principal: Principal
 ) -> list[dict[str, Any]]:
-    """A batch is not atomic: each event is recorded as if posted alone, with its own status."""
-    results = []
+    """A batch is not atomic: each event is recorded as if posted alone, with its own status
+    (the gateway saves runs of independent events together: `PartnerEvents.record_many`)."""
+    parsed: list[PartnerEvent | Exception] = []
     for raw in raws:
         try:
-            status, body = record_one(events, notary, raw, principal)
-        except Exception as exc:  # every event gets its own result, as if posted alone
-            problem = problem_for(exc)
+            parsed.append(to_partner_event(raw, principal, utc_now()))
+        except Exception as exc:  # refused before recording: its own result
+            parsed.append(exc)
+    valid = [p for p in parsed if isinstance(p, PartnerEvent)]
+    recorded = iter(events.record_many(valid))
+    results = []
+    for raw, item in zip(raws, parsed, strict=True):
+        outcome = next(recorded) if isinstance(item, PartnerEvent) else item
+        if isinstance(outcome, Exception):
+            problem = problem_for(outcome)
             status, body = problem.status, problem.body()
             if isinstance(raw, dict):
                 body = {k: raw.get(k) for k in ("id", "source", "type")} | body
+        else:
+            status, body = (200 if outcome.duplicate else 201), result_body(outcome, notary)
         results.append({**body, "status": status})
     return results
 

@@ -7,13 +7,14 @@ the whole handling is re-run when another writer moved one of those streams firs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError
 
 from application.ledger import Ledger
 from application.saving import Attempt, Saver
@@ -93,18 +94,7 @@ class PartnerEvents:
 
         def run() -> Attempt[EventResult]:
             outcome = handler(event.command, event.meta)
-            receipt = PartnerEventReceipt(
-                source=event.source,
-                event_id=event.event_id,
-                event_type=event.event_type,
-                digest=event.digest,
-                result={
-                    "kind": outcome.kind,
-                    "stream_id": outcome.subject.id,
-                    "version": outcome.subject.version,
-                    "extra": outcome.extra,
-                },
-            )
+            receipt = self._receipt(event, outcome)
 
             # The receipt goes last, so its position is the highest this save wrote.
             return Attempt(
@@ -113,6 +103,77 @@ class PartnerEvents:
             )
 
         return self.saver.save(run, lambda: self._first(event))
+
+    def record_many(self, events: Sequence[PartnerEvent]) -> list[EventResult | Exception]:
+        """Record a batch as if each event were posted alone, in order, but in few saves.
+
+        Each handler runs on the stored state; consecutive events whose changed streams
+        (receipts included) are all distinct are saved together in one transaction. An event
+        that touches a stream a pending one changed, or that is refused, first saves the
+        pending group and is then recorded alone (`record`), so it sees every earlier event
+        of the batch. A group whose save fails (a replayed receipt, another writer) is
+        recorded event by event instead: nothing of it was written. Partners send one
+        role's events, and every event that depends on an earlier one changes what that one
+        changed (a claim, accumulators, an index), so no event reads a pending change.
+        """
+        results: list[EventResult | Exception] = [RuntimeError("not recorded")] * len(events)
+        group: list[tuple[int, PartnerEvent, Outcome, PartnerEventReceipt]] = []
+        touched: set[UUID] = set()
+
+        def alone(i: int, event: PartnerEvent) -> None:
+            try:
+                results[i] = self.record(event)
+            except Exception as exc:  # each event gets its own answer, as if posted alone
+                results[i] = exc
+
+        def flush() -> None:
+            if not group:
+                return
+            changed = [a for _, _, outcome, receipt in group for a in (*outcome.changed, receipt)]
+            try:
+                recordings = self.ledger.save(*changed)
+            except IntegrityError:
+                for i, event, _, _ in group:
+                    alone(i, event)
+            else:
+                at = {r.domain_event.originator_id: r.notification.id for r in recordings}
+                for i, event, _, receipt in group:
+                    results[i] = _result(event, receipt, at[receipt.id], duplicate=False)
+            group.clear()
+            touched.clear()
+
+        for i, event in enumerate(events):
+            try:
+                outcome = self._handlers[type(event.command)](event.command, event.meta)
+            except Exception:  # a refusal or a replay: answered exactly as alone
+                flush()
+                alone(i, event)
+                continue
+            receipt = self._receipt(event, outcome)
+            ids = {a.id for a in outcome.changed} | {receipt.id}
+            if ids & touched:
+                flush()
+                alone(i, event)
+                continue
+            group.append((i, event, outcome, receipt))
+            touched.update(ids)
+        flush()
+        return results
+
+    @staticmethod
+    def _receipt(event: PartnerEvent, outcome: Outcome) -> PartnerEventReceipt:
+        return PartnerEventReceipt(
+            source=event.source,
+            event_id=event.event_id,
+            event_type=event.event_type,
+            digest=event.digest,
+            result={
+                "kind": outcome.kind,
+                "stream_id": outcome.subject.id,
+                "version": outcome.subject.version,
+                "extra": outcome.extra,
+            },
+        )
 
     def _first(self, event: PartnerEvent) -> EventResult | None:
         """The first result when this (source, id) was already recorded."""

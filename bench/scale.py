@@ -1,0 +1,347 @@
+"""Scale benchmark (not a test): the ledger at 1,000,000 and 10,000,000 events, on PostgreSQL.
+
+The log is grown in bulk the way the ledger stores it: a template of real events is recorded
+through the application itself (policies, encounters — admission, 20 charge lines, discharge
+and settlement, with their accumulators and partner receipts — and complaints), then its
+streams are copied under fresh stream ids with COPY into the same `ledger_events` table
+(same topics, same stored state bytes, positions from the table's own sequence). One claim
+with 1,000 events is recorded through the application too. On top of that, at each size
+asked, the ledger's own code runs:
+
+- the sealer catching up on the new entries (leaves/s; RFC 9162 leaves and subtree hashes);
+- a claim read (`ClaimQueries.view` of a random claim) and the 1,000-event history;
+- `xiaobao rebuild` (every view recomputed from the log; its time) and then the statistics
+  queries (complaints 2026 by cause and channel; claims 2026 by region);
+- inclusion and consistency proofs at the full size;
+- full verification (`xiaobao verify`'s `verify_ledger`: leaves/s);
+- bytes on disk per event (events table with its indexes, Merkle tables, whole database).
+
+Baseline in the same run, at each size: the cheapest read of the events table (one stored
+event by its primary key, through the same pool). Targets: reads and proofs p99 ≤ 10 ms at
+the largest size and ≤ 1.5× their figure at the first; verification ≥ 100,000 leaves/s.
+
+    .venv/bin/python -m bench.scale [--events 1000000,10000000] [--samples 300]
+
+Prints one JSON object per size on lines starting with `RESULT ` (for bench/run_all.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import sql
+
+from application.gateway import Meta
+from application.routing import Handler, StaticDirectory
+from application.services import Services, build_services
+from bench.common import ADMIN_URL, database_url, fresh_database, intake
+from domain.common import Actor
+from infrastructure.audit import verify_ledger
+from infrastructure.complaint_stats import parse_period
+from infrastructure.merkle_store import merkle_store_for
+from infrastructure.proof_service import LedgerProofs
+from infrastructure.settings import Settings
+from infrastructure.store import (
+    build_case_statistics,
+    build_ledger,
+    build_notary,
+    build_projector,
+    build_sealer,
+    build_statistics,
+    build_vault,
+    dispute_rules,
+    migrate,
+)
+from tests import builders as b
+
+DB = os.environ.get("XIAOBAO_BENCH_DB", "xiaobao_scale")
+URL = database_url(DB)
+CLAIM_TOPIC = "domain.claims:Claim."
+Row = tuple[uuid.UUID, int, str, bytes]
+
+
+def percentile(samples: list[float], q: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+
+
+def timed(call: Callable[[], object], samples: int) -> dict[str, float]:
+    """p50 and p99 in milliseconds of `samples` calls."""
+    spent = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        call()
+        spent.append((time.perf_counter() - started) * 1000)
+    return {"p50": round(statistics.median(spent), 3), "p99": round(percentile(spent, 99), 3)}
+
+
+def record_template(services: Services, encounters: int, complaints: int) -> None:
+    """Real events through the application: reference data, policies, encounters, complaints."""
+    b.seed_reference(services)
+    for n in range(encounters):
+        person = f"scale-person-{n}"
+        b.issue_policy(services, f"SP{n}", insured=person)
+        b.admit(services, f"SE{n}", patient=person)
+        b.charge(services, f"SE{n}")
+        b.discharge(services, f"SE{n}")
+    meta = Meta(datetime.now(tz=UTC), Actor("wang", "handler"))
+    for n in range(complaints):
+        services.complaints.receive(intake(f"scale-complainant-{n}"), meta, None)
+
+
+def long_claim(services: Services, events: int) -> uuid.UUID:
+    """One claim with `events` events (an admission and repeated charges)."""
+    result = b.admit(services, "SE-LONG", patient="scale-person-long")
+    line = b.WORKED_EXAMPLE_LINES[1]
+    for n in range(events - 1):
+        b.charge(services, "SE-LONG", lines=(dataclasses.replace(line, line_id=f"X{n}"),))
+    return result.stream_id
+
+
+def template_rows(conn: psycopg.Connection[Any]) -> list[list[Row]]:
+    """The stored events so far, grouped by stream, in position order of first event."""
+    streams: dict[uuid.UUID, list[Row]] = {}
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT originator_id, originator_version, topic, state FROM ledger_events "
+            "ORDER BY notification_id"
+        )
+        for oid, version, topic, state in cur:
+            streams.setdefault(oid, []).append((oid, version, topic, bytes(state)))
+    return list(streams.values())
+
+
+def grow(
+    conn: psycopg.Connection[Any], template: list[list[Row]], count: int, claims: list[uuid.UUID]
+) -> int:
+    """COPY about `count` more events: copies of the template's streams under fresh ids,
+    interleaved the way they were recorded. Keeps a sample of the new claims' ids."""
+    per_copy = sum(len(s) for s in template)
+    copies = max(1, count // per_copy)
+    written = 0
+    with conn.cursor() as cur:
+        copy = "COPY ledger_events (originator_id, originator_version, topic, state) FROM STDIN"
+        with cur.copy(copy) as cp:
+            for c in range(copies):
+                fresh = {s[0][0]: uuid.uuid4() for s in template}
+                for stream in template:
+                    new_id = fresh[stream[0][0]]
+                    for _, version, topic, state in stream:
+                        cp.write_row((new_id, version, topic, state))
+                    written += len(stream)
+                    if stream[0][2].startswith(CLAIM_TOPIC) and random.random() < 2000 / (
+                        copies * 10
+                    ):
+                        claims.append(new_id)
+                del c
+    conn.commit()
+    return written
+
+
+def disk(conn: psycopg.Connection[Any], events: int) -> dict[str, float]:
+    """Bytes on disk per event: events table (heap, TOAST, indexes), Merkle tables, database."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pg_total_relation_size('ledger_events'), "
+            "pg_indexes_size('ledger_events'), "
+            "coalesce((SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+            "WHERE c.relname LIKE 'merkle%%' AND c.relkind = 'r'), 0), "
+            "pg_database_size(current_database())"
+        )
+        row = cur.fetchone()
+        assert row is not None
+        table, indexes, merkle, database = (int(x) for x in row)
+    return {
+        "events_table": round(table / events, 1),
+        "events_indexes": round(indexes / events, 1),
+        "merkle": round(merkle / events, 1),
+        "database": round(database / events, 1),
+    }
+
+
+def connect(url: str = URL, autocommit: bool = False) -> psycopg.Connection[Any]:
+    """A connection, waiting out a server that is briefly at max_connections (shared)."""
+    for _ in range(60):
+        try:
+            return psycopg.connect(url, autocommit=autocommit)
+        except psycopg.OperationalError as exc:
+            if "too many clients" not in str(exc):
+                raise
+            time.sleep(1)
+    return psycopg.connect(url, autocommit=autocommit)
+
+
+def vacuum() -> None:
+    with connect(autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE) ledger_events")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--events", default="1000000,10000000", help="sizes to measure at, comma-separated"
+    )
+    parser.add_argument("--samples", type=int, default=300, help="calls per read or proof kind")
+    parser.add_argument("--encounters", type=int, default=20, help="encounters in the template")
+    parser.add_argument("--complaints", type=int, default=40, help="complaints in the template")
+    parser.add_argument("--history", type=int, default=1000, help="events of the long claim")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.events.split(","))
+    work = Path(tempfile.mkdtemp(prefix="xiaobao-scale-"))
+    settings = Settings(
+        database_url=URL, signing_key_file=work / "key.pem", index_key_file=work / "index-key"
+    )
+    fresh_database(DB)
+    try:
+        run(settings, sizes, args)
+    finally:
+        if not args.keep:
+            with connect(ADMIN_URL, autocommit=True) as admin:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB))
+                )
+
+
+def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
+    migrate(settings)
+    ledger = build_ledger(settings)
+    vault = build_vault(settings, ledger)
+    proofs = LedgerProofs(ledger.recorder, merkle_store_for(ledger.recorder))
+    services = build_services(
+        ledger,
+        vault,
+        proofs=proofs,
+        directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+        dispute_rules=dispute_rules(settings),
+    )
+    started = time.perf_counter()
+    record_template(services, args.encounters, args.complaints)
+    with connect() as conn:
+        template = template_rows(conn)
+    per_copy = sum(len(s) for s in template)
+    history_claim = long_claim(services, args.history)
+    print(
+        f"template: {per_copy} events in {len(template)} streams "
+        f"({args.encounters} encounters, {args.complaints} complaints) and a claim of "
+        f"{args.history} events, recorded through the application in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    notary = build_notary(settings)
+    sealer = build_sealer(settings, ledger, notary)
+    projector = build_projector(settings, ledger)
+    complaints, claims_stats = build_statistics(ledger), build_case_statistics(ledger)
+    now = datetime.now(tz=UTC)
+    year = parse_period(f"{now.year}", now)
+    claim_year = parse_period("2026", now)
+    claims: list[uuid.UUID] = []
+    results: list[dict[str, Any]] = []
+    for size in sizes:
+        head = int(ledger.recorder.max_notification_id() or 0)
+        started = time.perf_counter()
+        with connect() as conn:
+            grow(conn, template, max(0, size - head), claims)
+        filled = time.perf_counter() - started
+        vacuum()
+        head = int(ledger.recorder.max_notification_id() or 0)
+        print(f"--- {head:,} events (COPY of {head - size:+,} vs asked; {filled:.0f} s) ---")
+        result: dict[str, Any] = {"events": head}
+
+        started = time.perf_counter()
+        sealed = sealer.catch_up()
+        result["seal_leaves_per_s"] = round(sealed / (time.perf_counter() - started))
+        print(f"sealer catch-up: {sealed:,} leaves at {result['seal_leaves_per_s']:,}/s")
+
+        some_ids = [random.choice(claims) for _ in range(64)]
+
+        def baseline() -> object:
+            return ledger.recorder.select_events(random.choice(some_ids), limit=1)
+
+        result["baseline_event_read_ms"] = timed(baseline, args.samples)
+        result["claim_read_ms"] = timed(
+            lambda: services.claims.view(random.choice(claims), None), args.samples
+        )
+        result["history_1000_ms"] = timed(
+            lambda: services.claims.history(history_claim, None), max(20, args.samples // 10)
+        )
+        size_now = proofs.size()
+        result["inclusion_proof_ms"] = timed(
+            lambda: proofs.inclusion(random.randrange(size_now), size_now), args.samples
+        )
+        result["consistency_proof_ms"] = timed(
+            lambda: proofs.consistency(random.randrange(1, size_now), size_now), args.samples
+        )
+
+        started = time.perf_counter()
+        for view in projector.views:
+            projector.rebuild(view)
+            while projector.step(view):
+                pass
+        rebuilt = time.perf_counter() - started
+        result["rebuild_s"] = round(rebuilt, 1)
+        result["rebuild_events_per_s"] = round(head / rebuilt)
+        print(
+            f"rebuild: {rebuilt:.1f} s ({head / rebuilt:,.0f} events/s over {len(projector.views)} views)"
+        )
+        result["stats_complaints_ms"] = timed(
+            lambda: complaints.figures(year, ("cause", "channel"), now), args.samples
+        )
+        result["stats_claims_ms"] = timed(
+            lambda: claims_stats.claims_figures(claim_year, ("region",)), args.samples
+        )
+
+        started = time.perf_counter()
+        report = verify_ledger(ledger.recorder, proofs.store, notary.verifier_key)
+        assert report.ok, report.problem
+        result["verify_leaves_per_s"] = round(report.leaves / (time.perf_counter() - started))
+
+        with connect() as conn:
+            result["bytes_per_event"] = disk(conn, head)
+        for key, value in result.items():
+            print(f"{key}: {value}")
+        print("RESULT " + orjson.dumps({"bench": "scale", **result}).decode())
+        results.append(result)
+    ledger.close()
+    summary(results)
+
+
+def summary(results: list[dict[str, Any]]) -> None:
+    """Growth from the first size to the last, against the targets."""
+    first, last = results[0], results[-1]
+    print(f"--- growth {first['events']:,} → {last['events']:,} events ---")
+    for key in (
+        "baseline_event_read_ms",
+        "claim_read_ms",
+        "history_1000_ms",
+        "inclusion_proof_ms",
+        "consistency_proof_ms",
+        "stats_complaints_ms",
+        "stats_claims_ms",
+    ):
+        a, z = first[key]["p99"], last[key]["p99"]
+        target = (
+            ""
+            if key.startswith("baseline") or key.startswith("history")
+            else (
+                f" (target ≤ 10 ms and ≤ 1.5×: {'met' if z <= 10 and z <= 1.5 * a else 'MISSED'})"
+            )
+        )
+        print(f"{key} p99: {a:.2f} → {z:.2f} ms = {z / a:.2f}×{target}")
+    rate = last["verify_leaves_per_s"]
+    print(f"verify: {rate:,} leaves/s (target ≥ 100,000: {'met' if rate >= 100_000 else 'MISSED'})")
+
+
+if __name__ == "__main__":
+    main()
