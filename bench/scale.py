@@ -33,15 +33,18 @@ import os
 import random
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import orjson
 import psycopg
+from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
 from application.gateway import Meta
@@ -197,6 +200,7 @@ def main() -> None:
     parser.add_argument("--encounters", type=int, default=20, help="encounters in the template")
     parser.add_argument("--complaints", type=int, default=40, help="complaints in the template")
     parser.add_argument("--history", type=int, default=1000, help="events of the long claim")
+    parser.add_argument("--saves", type=int, default=1000, help="saves for the log's rate")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.events.split(","))
@@ -239,6 +243,15 @@ def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
         f"{args.history} events, recorded through the application in "
         f"{time.perf_counter() - started:.1f} s"
     )
+    for threads in (1, 4):
+        rate = save_rate(ledger, threads, args.saves)
+        print(f"log save rate (one-event saves, table lock), {threads} thread(s): {rate:,.0f}/s")
+        print(
+            "RESULT "
+            + orjson.dumps(
+                {"bench": "scale", "save_threads": threads, "saves_per_s": round(rate)}
+            ).decode()
+        )
     notary = build_notary(settings)
     sealer = build_sealer(settings, ledger, notary)
     projector = build_projector(settings, ledger)
@@ -265,24 +278,14 @@ def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
         print(f"sealer catch-up: {sealed:,} leaves at {result['seal_leaves_per_s']:,}/s")
 
         some_ids = [random.choice(claims) for _ in range(64)]
-
-        def baseline() -> object:
-            return ledger.recorder.select_events(random.choice(some_ids), limit=1)
-
-        result["baseline_event_read_ms"] = timed(baseline, args.samples)
-        result["claim_read_ms"] = timed(
-            lambda: services.claims.view(random.choice(claims), None), args.samples
-        )
+        result["baseline_event_read_ms"] = timed(partial(read_one, ledger, some_ids), args.samples)
+        result["claim_read_ms"] = timed(partial(read_claim, services, claims), args.samples)
         result["history_1000_ms"] = timed(
-            lambda: services.claims.history(history_claim, None), max(20, args.samples // 10)
+            partial(services.claims.history, history_claim, None), max(20, args.samples // 10)
         )
         size_now = proofs.size()
-        result["inclusion_proof_ms"] = timed(
-            lambda: proofs.inclusion(random.randrange(size_now), size_now), args.samples
-        )
-        result["consistency_proof_ms"] = timed(
-            lambda: proofs.consistency(random.randrange(1, size_now), size_now), args.samples
-        )
+        result["inclusion_proof_ms"] = timed(partial(inclusion, proofs, size_now), args.samples)
+        result["consistency_proof_ms"] = timed(partial(consistency, proofs, size_now), args.samples)
 
         started = time.perf_counter()
         for view in projector.views:
@@ -293,13 +296,14 @@ def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
         result["rebuild_s"] = round(rebuilt, 1)
         result["rebuild_events_per_s"] = round(head / rebuilt)
         print(
-            f"rebuild: {rebuilt:.1f} s ({head / rebuilt:,.0f} events/s over {len(projector.views)} views)"
+            f"rebuild: {rebuilt:.1f} s ({head / rebuilt:,.0f} events/s, "
+            f"{len(projector.views)} views)"
         )
         result["stats_complaints_ms"] = timed(
-            lambda: complaints.figures(year, ("cause", "channel"), now), args.samples
+            partial(complaints.figures, year, ("cause", "channel"), now), args.samples
         )
         result["stats_claims_ms"] = timed(
-            lambda: claims_stats.claims_figures(claim_year, ("region",)), args.samples
+            partial(claims_stats.claims_figures, claim_year, ("region",)), args.samples
         )
 
         started = time.perf_counter()
@@ -315,6 +319,47 @@ def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
         results.append(result)
     ledger.close()
     summary(results)
+
+
+class Ping(Aggregate):
+    """The smallest stream: one event, for the log's own save rate."""
+
+    @event("Created")
+    def __init__(self) -> None:
+        pass
+
+
+def save_rate(ledger: Any, threads: int, saves: int) -> float:
+    """Saves/s of one-event saves through the ledger's recorder (the table lock's rate)."""
+
+    def work() -> None:
+        for _ in range(saves // threads):
+            ledger.save(Ping())
+
+    pool = [threading.Thread(target=work) for _ in range(threads)]
+    started = time.perf_counter()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return (saves // threads) * threads / (time.perf_counter() - started)
+
+
+def read_one(ledger: Any, ids: list[uuid.UUID]) -> object:
+    """The baseline: one stored event by its primary key, through the ledger's pool."""
+    return ledger.recorder.select_events(random.choice(ids), limit=1)
+
+
+def read_claim(services: Services, claims: list[uuid.UUID]) -> object:
+    return services.claims.view(random.choice(claims), None)
+
+
+def inclusion(proofs: LedgerProofs, size: int) -> object:
+    return proofs.inclusion(random.randrange(size), size)
+
+
+def consistency(proofs: LedgerProofs, size: int) -> object:
+    return proofs.consistency(random.randrange(1, size), size)
 
 
 def summary(results: list[dict[str, Any]]) -> None:

@@ -78,10 +78,12 @@ def test_batch_saves_independent_events_together_and_answers_each(
     first = [r for r in recorded if not r.duplicate]
     assert [r.event_id for r in first] == [e.event_id for e in batch[:15]] + ["a9", "c9"]
     positions = [r.position for r in first]
-    assert positions == sorted(positions) and len(set(positions)) == len(positions)
+    assert positions == sorted(positions)
+    assert len(set(positions)) == len(positions)
     assert all("settlement" in r.extra for r in first[10:15])
     replay = results[-1]
-    assert isinstance(replay, EventResult) and replay.duplicate
+    assert isinstance(replay, EventResult)
+    assert replay.duplicate
     assert replay.position == first[0].position
 
     # A re-post of the whole batch answers with the first results, recording nothing.
