@@ -27,6 +27,14 @@ def fresh_database(name: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def drop_database(name: str) -> None:
+    """Drop the benchmark's own database when it is done."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
 def intake(person: str) -> Intake:
     """A hotline complaint about a claim (no real personal data)."""
     return Intake(

@@ -42,7 +42,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
 from api.demo import DEMO_PRINCIPALS, demo_token, write_principals
-from bench.common import database_url, fresh_database
+from bench.common import database_url, drop_database, fresh_database
 
 DB = os.environ.get("XIAOBAO_BENCH_DB", "xiaobao_bench_ingest")
 URL = database_url(DB)
@@ -331,8 +331,13 @@ def main() -> None:
         "XIAOBAO_INDEX_KEY_FILE": str(work / "index-key"),
         "XIAOBAO_RATE_LIMIT_PER_SECOND": "0",
     }
-    subprocess.run([sys.executable, "-m", "api", "demo"], env=env, check=True, capture_output=True)
-    result = rate_mode(args, env) if args.mode == "rate" else memory_mode(args, env)
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "api", "demo"], env=env, check=True, capture_output=True
+        )
+        result = rate_mode(args, env) if args.mode == "rate" else memory_mode(args, env)
+    finally:
+        drop_database(DB)
     print("RESULT " + orjson.dumps(result).decode())
 
 

@@ -1,0 +1,67 @@
+"""The scale and ingestion benchmarks run end to end at a tiny size and print their results
+in the shape bench/run_all.py reads (no timing is asserted); run_all rewrites only the
+summary between its markers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+from bench.run_all import END, START, ingest_rows, rewrite, scale_rows
+
+ROOT = Path(__file__).resolve().parents[2]
+DB = "xiaobao_test_bench_" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+
+
+def run(*args: str) -> tuple[str, list[dict[str, object]]]:
+    done = subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        env={**os.environ, "XIAOBAO_BENCH_DB": DB},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line[7:] for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    return done.stdout, [orjson.loads(line) for line in lines]
+
+
+def test_scale_bench_measures_every_figure_at_each_size() -> None:
+    out, results = run(
+        "bench.scale",
+        *("--events", "800,1600", "--samples", "5", "--encounters", "1"),
+        *("--complaints", "2", "--history", "5", "--saves", "8"),
+    )
+    sizes = [r for r in results if "events" in r]
+    assert len(sizes) == 2
+    assert sizes[0]["events"] < sizes[1]["events"]
+    for r in sizes:
+        for key in ("claim_read_ms", "history_1000_ms", "inclusion_proof_ms", "stats_claims_ms"):
+            assert set(r[key]) == {"p50", "p99"}  # type: ignore[arg-type]
+        assert r["verify_leaves_per_s"] > 0  # type: ignore[operator]
+        assert r["bytes_per_event"]["database"] > 0  # type: ignore[index]
+    assert {r["save_threads"] for r in results if "save_threads" in r} == {1, 4}
+    assert any("verify" in row[0] for row in scale_rows(out))
+
+
+def test_ingest_bench_records_every_batch_event() -> None:
+    out, results = run("bench.ingest", "--batch", "6", "--baseline-saves", "10")
+    (result,) = results
+    assert result["events"] == 18  # three requests of six, every event answered 201
+    assert result["batch_events_per_s"] > 0  # type: ignore[operator]
+    assert "ratio" in result
+    assert ingest_rows(out)[0][1].endswith(f"= {result['ratio']}×")
+
+
+def test_run_all_rewrites_only_the_summary(tmp_path: Path) -> None:
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Performance\n\nintro\n\n{START}\nold table\n{END}\n\nnarrative\n")
+    rewrite("| new |", doc)
+    assert doc.read_text() == f"# Performance\n\nintro\n\n{START}\n| new |\n{END}\n\nnarrative\n"
