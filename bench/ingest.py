@@ -156,14 +156,16 @@ def serve(env: dict[str, str], port: int, background: bool) -> list[subprocess.P
         env={**env, "XIAOBAO_LOG_LEVEL": "warning", "XIAOBAO_ACCESS_LOG": "false"},
         **quiet,
     )
-    for _ in range(300):
+    deadline = time.monotonic() + 180  # a shared, busy machine starts slowly
+    while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                break
+                return [server, *started]
         except httpx.TransportError:
             pass
-        time.sleep(0.1)
-    return [server, *started]
+        time.sleep(0.2)
+    stop([server, *started])
+    raise SystemExit("the server did not become ready within 180 s")
 
 
 def free_port() -> int:

@@ -184,6 +184,9 @@ def raw_entries(recorder: ApplicationRecorder) -> Iterator[Row]:
             conn.transaction(),
             conn.cursor(name="xiaobao_verify", row_factory=tuple_row, binary=True) as curs,
         ):
+            # The pool ends a transaction idle for 5 s; a verifier starved of CPU on a busy
+            # host (or paused) between two fetches must not lose its cursor half-way.
+            conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
             curs.itersize = BATCH
             curs.execute(query)
             for row in curs:
