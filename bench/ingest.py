@@ -144,7 +144,8 @@ def day_of_events(encounters: int) -> list[list[dict[str, Any]]]:
 
 def serve(env: dict[str, str], port: int, background: bool) -> list[subprocess.Popen[bytes]]:
     """`xiaobao serve --workers 1` (and, with `background`, `seal` and `project`)."""
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    log = tempfile.NamedTemporaryFile(prefix="xiaobao-ingest-", suffix=".log", delete=False)  # noqa: SIM115
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": log}
     flag = "false"
     env = {**env, "XIAOBAO_RUN_SEALER": flag, "XIAOBAO_RUN_PROJECTIONS": flag}
     started = [
@@ -165,7 +166,8 @@ def serve(env: dict[str, str], port: int, background: bool) -> list[subprocess.P
             pass
         time.sleep(0.2)
     stop([server, *started])
-    raise SystemExit("the server did not become ready within 180 s")
+    tail = Path(log.name).read_text(errors="replace")[-2000:]
+    raise SystemExit(f"the server did not become ready within 180 s; its log ends:\n{tail}")
 
 
 def free_port() -> int:
