@@ -135,6 +135,9 @@ class PartnerEvents:
             except IntegrityError:
                 for i, event, _, _ in group:
                     alone(i, event)
+            except Exception as exc:  # e.g. the database is down: each event answers with it
+                for i, _, _, _ in group:
+                    results[i] = exc
             else:
                 at = {r.domain_event.originator_id: r.notification.id for r in recordings}
                 for i, event, _, receipt in group:

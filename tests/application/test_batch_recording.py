@@ -106,3 +106,19 @@ def test_batch_answers_match_events_posted_one_by_one(services: Services) -> Non
     for a, b in zip(grouped, alone, strict=True):
         assert isinstance(a, EventResult)
         assert (a.kind, a.version, a.extra) == (b.kind, b.version, b.extra)
+
+
+def test_a_failed_group_save_answers_each_of_its_events_and_records_nothing(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_reference(services)
+    head = services.ledger.position()
+
+    def down(*aggregates: Any, **kwargs: Any) -> Any:
+        raise OSError("the database is down")
+
+    monkeypatch.setattr(services.ledger, "save", down)
+    results = services.events.record_many([admission("x1", "X1"), admission("x2", "X2")])
+    assert [type(r) for r in results] == [OSError, OSError]
+    monkeypatch.undo()
+    assert services.ledger.position() == head
