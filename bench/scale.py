@@ -45,6 +45,7 @@ from typing import Any
 import orjson
 import psycopg
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
 from application.gateway import Meta
@@ -307,7 +308,12 @@ def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
         )
 
         started = time.perf_counter()
-        report = verify_ledger(ledger.recorder, proofs.store, notary.verifier_key)
+        try:
+            report = verify_ledger(ledger.recorder, proofs.store, notary.verifier_key)
+        except PersistenceError as exc:  # seen twice at 1M on a starved host: recorded, retried
+            print(f"verify failed ({type(exc).__name__}: {exc}); retried once")
+            started = time.perf_counter()
+            report = verify_ledger(ledger.recorder, proofs.store, notary.verifier_key)
         assert report.ok, report.problem
         result["verify_leaves_per_s"] = round(report.leaves / (time.perf_counter() - started))
 
