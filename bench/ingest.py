@@ -301,6 +301,7 @@ def memory_mode(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]
         "rss_mib_end": round(last / 1024, 1),
         "rss_mib_max": round(high / 1024, 1),
         "change": round(change, 3),
+        "rss_mib_series": [[round(t), round(kib / 1024, 1)] for t, kib in samples],
     }
 
 
