@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 import psycopg
 
-from bench.common import database_url, fresh_database
+from bench.common import database_url, drop_database, fresh_database
 from bench.ingest import Tally
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -314,6 +314,7 @@ def baselines(saves: int) -> list[Row]:
         app.save(tally)
     ten = (saves // 10) * 10 / (time.perf_counter() - started)
     app.close()
+    drop_database(DB)
     return [
         ("baseline: raw psycopg INSERT, autocommit, 1 connection", f"{raw:,.0f} rows/s", "", ""),
         ("baseline: library save, 1 event, 1 thread", f"{one:,.0f} saves/s", "", ""),
