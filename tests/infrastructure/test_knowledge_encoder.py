@@ -3,11 +3,14 @@ homophone typos of insurance terms) and the dense encoder's passage layout and m
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from infrastructure.knowledge_search import (
     CHUNKS,
     E5_DIM,
+    EnsembleEncoder,
     _passage_parts,
     load_synonym_file,
     shared_analyzer,
@@ -54,3 +57,27 @@ def test_questions_encoded_by_e5_alone_rank_on_the_same_e5_blocks() -> None:
     np.testing.assert_allclose(blocks[2], e5_blocks[1], rtol=1e-5)
     for encoder, found in ((both, blocks), (e5_only, e5_blocks)):
         assert 0 < encoder.confidence([float(b[0]) for b in found]) < 1
+
+
+def test_use_runs_on_one_blas_thread_and_a_question_asked_again_is_not_re_encoded() -> None:
+    """Without the limit OpenBLAS spins a thread per core and a question's USE encoding
+    took ~100 ms instead of ~2 ms on a loaded machine; a repeated (normalised) question
+    reuses its vector."""
+    from threadpoolctl import threadpool_info
+
+    encoder = EnsembleEncoder(use_in_queries=True)
+    seen: list[int] = []
+    real = encoder.use.encode
+
+    def spying(texts: Any) -> Any:
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return real(texts)
+
+    encoder.use.encode = spying  # type: ignore[method-assign]
+    first = encoder.query("买了后悔了钱能拿回来不")
+    calls = len(seen)
+    again = encoder.query("买了后悔了钱能拿回来不")
+    assert seen and set(seen) == {1}
+    assert again is first and len(seen) == calls  # the cached vector, no second encoding
+    assert not first.flags.writeable  # shared through the cache: nobody may change it
+    assert encoder.query("保险公司不赔怎么办") is not first
