@@ -142,6 +142,12 @@ class EnsembleEncoder:
         return e5
 
     def similarities(self, vectors: Any, query: Any) -> list[Any]:
+        """One BLAS thread here too: OpenBLAS's own threads spin for a core each, and on a
+        loaded 2-core machine the products over 1,000 articles took ~40 ms instead of ~4."""
+        with self.blas.limit(limits=1, user_api="blas"):
+            return self._similarities(vectors, query)
+
+    def _similarities(self, vectors: Any, query: Any) -> list[Any]:
         e5 = query[:E5_DIM]
         chunks = vectors[:, E5_DIM + USE_DIM :].reshape(len(vectors), CHUNKS, E5_DIM)
         best_chunk = (chunks @ e5).max(axis=1)  # empty chunk slots score 0, below real ones
