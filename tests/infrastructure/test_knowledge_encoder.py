@@ -81,3 +81,15 @@ def test_use_runs_on_one_blas_thread_and_a_question_asked_again_is_not_re_encode
     assert again is first and len(seen) == calls  # the cached vector, no second encoding
     assert not first.flags.writeable  # shared through the cache: nobody may change it
     assert encoder.query("保险公司不赔怎么办") is not first
+
+    inner = encoder._similarities
+    during: list[int] = []
+
+    def spying_products(vectors: Any, query: Any) -> list[Any]:
+        during.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+        return inner(vectors, query)
+
+    encoder._similarities = spying_products  # type: ignore[method-assign]
+    vectors = np.zeros((3, encoder.dim), dtype=np.float32)
+    assert len(encoder.similarities(vectors, first)) == 3
+    assert during and set(during) == {1}
