@@ -73,12 +73,14 @@ def test_use_runs_on_one_blas_thread_and_a_question_asked_again_is_not_re_encode
         seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
         return real(texts)
 
-    encoder.use.encode = spying  # type: ignore[method-assign]
+    encoder.use.encode = spying
     first = encoder.query("买了后悔了钱能拿回来不")
     calls = len(seen)
     again = encoder.query("买了后悔了钱能拿回来不")
-    assert seen and set(seen) == {1}
-    assert again is first and len(seen) == calls  # the cached vector, no second encoding
+    assert seen
+    assert set(seen) == {1}
+    assert again is first  # the cached vector,
+    assert len(seen) == calls  # no second encoding
     assert not first.flags.writeable  # shared through the cache: nobody may change it
     assert encoder.query("保险公司不赔怎么办") is not first
 
@@ -92,4 +94,5 @@ def test_use_runs_on_one_blas_thread_and_a_question_asked_again_is_not_re_encode
     encoder._similarities = spying_products  # type: ignore[method-assign]
     vectors = np.zeros((3, encoder.dim), dtype=np.float32)
     assert len(encoder.similarities(vectors, first)) == 3
-    assert during and set(during) == {1}
+    assert during
+    assert set(during) == {1}
