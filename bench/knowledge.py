@@ -273,6 +273,7 @@ def main() -> None:
     parser.add_argument("--publishes", type=int, default=10)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--lexical-only", action="store_true", help="skip the dense run")
+    parser.add_argument("--settle", type=float, default=5.0, help="seconds before dense asks")
     args = parser.parse_args()
     fresh_database(DB)
     workdir = Path(tempfile.mkdtemp(prefix="xiaobao-bench-knowledge-"))
@@ -303,6 +304,7 @@ def main() -> None:
                 if dense:
                     waited = encoded(len(contents))
                     print(f"passage vectors of {len(contents)} articles encoded in {waited:.0f} s")
+                    time.sleep(args.settle)  # the API process reads them back and re-indexes
                 first, again = ask_latency(client, questions, args.asks)
                 report(f"ask, {label}, new questions", first)
                 report(f"ask, {label}, asked again", again)
