@@ -439,6 +439,8 @@ def test_every_query_integer_and_instant_at_the_extremes(api: Api) -> None:
                     continue
                 name = parameter["name"]
                 who = caller_for(method, path)
+                # The dashboard's pages answer a browser with a Chinese page, errors included.
+                page = "text/html" in operation["responses"].get("200", {}).get("content", {})
                 if kind == "integer":
                     values: list[Any] = [-1, 0, *HUGE_INTEGERS]
                 elif name == "as_of":
@@ -461,7 +463,12 @@ def test_every_query_integer_and_instant_at_the_extremes(api: Api) -> None:
                     assert answer.status_code < 500, (path, name, value, answer.text)
                     assert answer.status_code != 403, (path, who)
                     if answer.status_code >= 400:
-                        assert answer.headers["content-type"] == "application/problem+json"
+                        expected = (
+                            "text/html; charset=utf-8" if page else "application/problem+json"
+                        )
+                        assert answer.headers["content-type"] == expected, (path, name, value)
+                    if page:
+                        continue
                     if kind == "integer" and value >= 2**63:
                         assert answer.status_code == 422, (path, name, value, answer.text)
                         assert named(answer, name), (path, name, answer.text)
