@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.access import roles_of
 from api.deps import Runtime, runtime
 from api.errors import PROBLEM_RESPONSES, Problem
+from api.labels import role
 from api.sessions import COOKIE, session_principal, start_session
 from infrastructure.principals import Principal
 
@@ -66,7 +67,7 @@ def login(
     if found is None:
         return _refusal(401, "令牌无效：请检查后重新输入。")
     if found.role not in ROLES:
-        return _refusal(403, NOT_AUDITOR.format(role=found.role))
+        return _refusal(403, NOT_AUDITOR.format(role=role(found.role)))
     return start_session(RedirectResponse("/audit", status_code=303), rt, found)
 
 
@@ -95,7 +96,7 @@ def console(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Respo
     if found is None:
         return _refusal(401, "令牌无效或会话已过期：请重新登录。")
     if found.role not in ROLES:
-        return _refusal(403, NOT_AUDITOR.format(role=found.role))
+        return _refusal(403, NOT_AUDITOR.format(role=role(found.role)))
     return HTMLResponse(_page("消保账本 · 审计控制台", _CONSOLE.format(name=escape(found.name))))
 
 

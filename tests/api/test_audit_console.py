@@ -29,11 +29,17 @@ def test_a_bad_token_or_another_role_gets_a_chinese_page_never_json(api: Api) ->
     assert handler.status_code == 403
     assert handler.headers["content-type"].startswith("text/html")
     assert "无权使用审计控制台" in handler.text
-    assert "handler" in handler.text
-    for who in ("regulator", "supervisor", "hosp-1"):
+    assert "投诉处理人员" in handler.text  # the role as Chinese documents name it
+    assert "handler" not in handler.text
+    for who, role, name in (
+        ("regulator", "regulator", "监管人员"),
+        ("supervisor", "supervisor", "消保主管"),
+        ("hosp-1", "hospital", "医疗机构"),
+    ):
         page = api.client.get("/audit", headers={**bearer(who), **BROWSER})
         assert page.status_code == 403
-        assert "无权使用审计控制台" in page.text
+        assert f"当前令牌的角色（{name}）无权使用审计控制台" in page.text
+        assert role not in page.text  # never the raw role code
     api.client.cookies.set("xiaobao_session", "a|1|b")
     forged = api.client.get("/audit", headers=BROWSER)
     assert forged.status_code == 401
