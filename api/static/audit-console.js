@@ -298,13 +298,29 @@ async function lookUp(kind, id) {
   result.removeAttribute("data-done");
   result.textContent = "";
   $("state").textContent = "";
+  const read = (k) => getJson(`/v1/${k}/${encodeURIComponent(id)}/history?proofs=true`);
   let history;
   try {
-    history = await getJson(`/v1/${kind}/${encodeURIComponent(id)}/history?proofs=true`);
+    history = await read(kind);
   } catch (e) {
-    result.append(el("p", { class: "bad", id: "not-found" }, e.status === 404 || e.status === 422 ? `未找到${KINDS[kind]}：${id}` : "查询失败：" + e.message));
-    result.setAttribute("data-done", "true");
-    return;
+    // An id pasted under the wrong kind: look for it among the other kinds before giving up.
+    const others = Object.keys(KINDS).filter((k) => k !== kind);
+    let found = null;
+    if (e.status === 404) {
+      for (const other of others) {
+        try { history = await read(other); found = other; break; } catch (_) { /* not this kind either */ }
+      }
+    }
+    if (found === null) {
+      const text = e.status === 404 ? `未找到${KINDS[kind]}：${id}（${others.map((k) => KINDS[k]).join("、")}中也没有此编号）`
+        : e.status === 422 ? `未找到${KINDS[kind]}：${id}（编号格式不正确）` : "查询失败：" + e.message;
+      result.append(el("p", { class: "bad", id: "not-found" }, text));
+      result.setAttribute("data-done", "true");
+      return;
+    }
+    result.append(el("p", { id: "kind-note" }, `编号 ${id} 不是${KINDS[kind]}，是${KINDS[found]}：`));
+    kind = found;
+    $("kind").value = found;
   }
   const events = history.events;
   result.append(el("h2", {}, `${KINDS[kind]} ${id}（${events.length} 个事件）`));

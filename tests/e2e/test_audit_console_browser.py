@@ -23,6 +23,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from infrastructure.checkpoints import verifier_key
 from infrastructure.principals import token_digest
 from tests.api.conftest import PRINCIPALS, TOKENS, Api
+from tests.api.test_auth_matrix import COMPLAINT
 from tests.conftest import settings_for
 from tests.e2e.test_dashboard_browser import browser_options, start_browser
 from tests.e2e.test_server import Server
@@ -223,3 +224,35 @@ def test_an_unknown_id_gets_a_chinese_message(server: Server, browser: webdriver
     browser.find_element(By.ID, "find").click()
     WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.ID, "not-found"))
     assert "未找到理赔" in browser.find_element(By.ID, "not-found").text
+    assert "投诉、纠纷中也没有此编号" in browser.find_element(By.ID, "not-found").text
+
+
+def test_an_id_looked_up_under_the_wrong_kind_is_found_under_its_own(
+    server: Server, browser: webdriver.Chrome
+) -> None:
+    """A newcomer pastes a complaint's id with 理赔 still selected: the console finds it."""
+    created = httpx.post(
+        f"{server.url}/v1/complaints",
+        json=COMPLAINT,
+        headers={"Authorization": f"Bearer {TOKENS['handler']}"},
+        timeout=20,
+    )
+    assert created.status_code == 201, created.text
+    complaint = created.json()["id"]
+    browser.get(f"{server.url}/audit/login")
+    browser.find_element(By.ID, "token").send_keys(TOKENS["auditor"])
+    browser.find_element(By.ID, "login").click()
+    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
+    assert browser.find_element(By.ID, "kind").get_attribute("value") == "claims"
+    browser.find_element(By.ID, "record").send_keys(complaint)
+    browser.find_element(By.ID, "find").click()
+    WebDriverWait(browser, 20).until(
+        lambda b: b.find_elements(By.CSS_SELECTOR, '#result[data-done="true"]')
+    )
+    assert not browser.find_elements(By.ID, "not-found")
+    assert "不是理赔，是投诉" in browser.find_element(By.ID, "kind-note").text
+    assert f"投诉 {complaint}" in browser.find_element(By.CSS_SELECTOR, "#result h2").text
+    assert browser.find_element(By.ID, "kind").get_attribute("value") == "complaints"
+    first = browser.find_element(By.CSS_SELECTOR, '#events tr[data-version="1"]').text
+    assert "北京时间" in first
+    assert "投诉处理人员" in first  # the actor of the event
