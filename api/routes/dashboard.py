@@ -279,13 +279,16 @@ WARNING_REASONS = {
 async def export_warnings(
     request: Request,
     rt: Annotated[Runtime, Depends(runtime)],
-    format: Annotated[str, Query(pattern="^(csv|xlsx)$")] = "csv",
+    format: Annotated[str, Query(max_length=20, description="csv or xlsx")] = "csv",
 ) -> Response:
     """The early-warning panel as CSV or XLSX: customers per level now, and the complaints,
-    12378 transfers and repeats that put them there (counts only, no customer)."""
+    12378 transfers and repeats that put them there (counts only, no customer). Another
+    format gets a Chinese page (422), as every bad input of the dashboard does."""
     found = _caller(request, rt)
     if isinstance(found, Response):
         return found
+    if format not in ("csv", "xlsx"):
+        return _message(422, "导出格式无效", f"导出格式“{format}”无效：请选择 CSV 或 XLSX。")
     now = utc_now()
     body = await run_in_threadpool(_warning_figures, rt, now)
     name = {"Content-Disposition": f'attachment; filename="warnings.{format}"'}

@@ -106,6 +106,28 @@ def test_a_bad_period_is_a_chinese_page_naming_it(api: Api) -> None:
         assert 'id="picker"' in page.text  # and a picker to choose a valid one
 
 
+def test_a_bad_export_format_is_a_chinese_page_never_json(api: Api) -> None:
+    for fmt in ("pdf", "CSV", ""):
+        page = api.client.get(
+            "/dashboard/export/warnings", params={"format": fmt}, headers=bearer("regulator")
+        )
+        assert page.status_code == 422, fmt
+        assert page.headers["content-type"].startswith("text/html")
+        assert f"导出格式“{fmt}”无效" in page.text
+    refused = api.client.get(
+        "/dashboard/export/warnings", params={"format": "pdf"}, headers=bearer("handler")
+    )
+    assert refused.status_code == 403  # the role is checked first, in Chinese
+    assert "无权查看监管看板" in refused.text
+    assert (
+        api.client.get(
+            "/dashboard/export/warnings", params={"format": "csv"}, headers=bearer("regulator")
+        )
+        .text.lstrip("\ufeff")
+        .startswith("分组")
+    )
+
+
 def test_the_period_is_kept_in_the_url_and_shown_in_the_contracts_syntax(api: Api) -> None:
     api.client.post("/v1/complaints", json=COMPLAINT, headers=bearer("handler"))
     now = datetime.now(tz=UTC).astimezone(CST)
