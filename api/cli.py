@@ -166,7 +166,14 @@ def demo_command(
     )
     console.print(f"Knowledge base: {len(articles)} articles published (editor → reviewer)")
     console.print(f"API: {base}   docs: {base}/docs   contract: {base}/openapi.json")
-    console.print(f"Dashboard: {base}/dashboard (log in with the regulator or supervisor token)")
+    console.print(
+        f"Dashboard: {base}/dashboard (log in with the regulator, supervisor, auditor or "
+        "admin token)"
+    )
+    console.print(
+        f"Auditor's console: {base}/audit (log in with the auditor token; paste the key from "
+        f"{base}/v1/ledger/public-key to verify proofs in the browser)"
+    )
     console.print("Demo tokens (public, for this demonstration only):")
     for entry in demo.DEMO_PRINCIPALS:
         console.print(
