@@ -24,6 +24,7 @@ from infrastructure.dialect import Statement
 from infrastructure.projections import Backoff, Cursor, Projector, Runner, lock_for
 from infrastructure.settings import Settings
 from infrastructure.store import build_ledger, build_vault, dispute_rules, migrate
+from tests.conftest import truncate_postgres
 
 
 @pytest.fixture
@@ -485,3 +486,50 @@ def test_a_runner_whose_database_fails_logs_it_once_not_once_a_cycle(
         "projections failed (ConnectionError); retrying",
         "projections work again",
     ]
+
+
+def test_a_slow_loader_does_not_hold_the_views_transaction_past_the_idle_timeout(
+    postgres_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool ends a transaction idle longer than `idle_in_transaction_session_timeout`
+    (1 s here, this test's own ledger only): loading a batch's aggregates takes longer than
+    that, yet the view catches up with the right rows, because the rows are computed before
+    the view's transaction opens and no pooled connection is left killed behind it."""
+    monkeypatch.setenv("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "1")
+    truncate_postgres(postgres_url)
+    settings = Settings(database_url=postgres_url, index_key_file=tmp_path / "index-key")
+    migrate(settings)
+    ledger = build_ledger(settings)
+    try:
+        with ledger.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+            timeout = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+        assert timeout is not None and timeout["idle_in_transaction_session_timeout"] == "1s"
+        services = build_services(
+            ledger,
+            build_vault(settings, ledger),
+            directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+            dispute_rules=dispute_rules(settings),
+        )
+        ids = complain(services, 2)
+        engine, view = projector(services)
+        engine.catch_up()
+        meta = Meta(datetime.now(tz=UTC), Actor(name="wang", role="handler"))
+        for complaint_id in ids:  # events whose aggregate the next view must load
+            services.complaints.contact(Contact(complaint_id=complaint_id), Sent(meta))
+        loads: list[UUID] = []
+
+        def slow(cid: UUID, version: int) -> Any:
+            loads.append(cid)
+            time.sleep(1.5)  # longer than the idle timeout, once per aggregate
+            return services.ledger.find(Complaint, cid, version=version)
+
+        fresh = ComplaintFacts(ComplaintRules(), slow)  # a new process: nothing cached
+        slow_engine = Projector(ledger.recorder, ledger.mapper, [fresh])
+        assert slow_engine.catch_up() > 0
+        assert sorted(loads) == sorted(ids)
+        assert rows(slow_engine) == recomputed(services)
+        assert slow_engine.store.positions()[fresh.name] == services.ledger.position()
+        for _ in range(2 * (settings.pool_size + settings.max_overflow)):
+            assert services.ledger.find(Complaint, ids[0]) is not None  # every pooled conn
+    finally:
+        ledger.close()
