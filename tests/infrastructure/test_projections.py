@@ -705,3 +705,27 @@ def test_rebuild_rides_out_a_lost_connection(
     engine, view = projector(services)
     assert rows(engine) == recomputed(services)
     assert engine.store.positions()[view.name] == services.ledger.position()
+
+
+def test_a_fact_views_cache_stays_bounded_and_rows_stay_right(services: Services) -> None:
+    """The aggregates kept between batches are at most `cached`; one that fell out of the
+    cache is loaded from the ledger at the version before its next event."""
+    ids = complain(services, 4)
+    meta = Meta(datetime.now(tz=UTC), Actor(name="wang", role="handler"))
+    for complaint_id in ids:
+        services.complaints.contact(Contact(complaint_id=complaint_id), Sent(meta))
+    loads: list[UUID] = []
+    ledger = services.ledger
+
+    def loader(cid: UUID, version: int) -> Any:
+        loads.append(cid)
+        return ledger.find(Complaint, cid, version=version)
+
+    view = ComplaintFacts(ComplaintRules(), loader)
+    view.cached = 1
+    engine = Projector(ledger.recorder, ledger.mapper, [view], batch=5)
+    engine.migrate()
+    engine.catch_up()
+    assert len(view._state) == 1
+    assert loads  # evicted aggregates came back from the ledger
+    assert rows(engine) == recomputed(services)
