@@ -509,6 +509,10 @@ class Projector:
         return advanced, failed
 
     def _apply(self, view: View, after: int, reached: int, events: list[tuple[int, Any]]) -> bool:
+        # The rows are worked out first (a fact view loads aggregates through other pooled
+        # connections, which on a starved host takes seconds); the transaction then only
+        # writes and commits, so it never sits idle into the pool's idle-in-transaction
+        # timeout. The claim below still makes the batch count once.
         prepared = view.prepare(events)
         with self.store.transaction() as cur:
             if self.store.claim(cur, view.name) != after:

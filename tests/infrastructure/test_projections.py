@@ -24,6 +24,7 @@ from application.services import Services, build_services
 from domain.common import Actor
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
+from infrastructure.audit import raw_entries
 from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.dialect import Statement
 from infrastructure.projections import (
@@ -729,3 +730,35 @@ def test_a_fact_views_cache_stays_bounded_and_rows_stay_right(services: Services
     assert len(view._state) == 1
     assert loads  # evicted aggregates came back from the ledger
     assert rows(engine) == recomputed(services)
+
+
+def test_verifys_streaming_cursor_outlives_a_pause_and_leaves_the_pools_timeout(
+    postgres_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`xiaobao verify` streams the log through one transaction: a pause longer than the
+    pool's idle timeout (1 s here) between two rows does not end it, and the exemption is
+    `SET LOCAL`, so the pooled connection goes back with the pool's timeout."""
+    monkeypatch.setenv("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "1")
+    settings, ledger = pooled_ledger(postgres_url, tmp_path)
+    try:
+        services = build_services(
+            ledger,
+            build_vault(settings, ledger),
+            directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+            dispute_rules=dispute_rules(settings),
+        )
+        complain(services, 2)
+        streamed = []
+        for row in raw_entries(ledger.recorder):
+            if not streamed:
+                time.sleep(1.5)
+            streamed.append(row[0])
+        assert streamed == sorted(streamed)
+        assert streamed[-1] == ledger.position()
+        datastore = ledger.recorder.datastore
+        for _ in range(settings.pool_size + settings.max_overflow):
+            with datastore.get_connection() as conn:
+                found = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+                assert found == {"idle_in_transaction_session_timeout": "1s"}
+    finally:
+        ledger.close()
