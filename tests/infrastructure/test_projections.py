@@ -38,7 +38,13 @@ from infrastructure.projections import (
     riding_out,
 )
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_vault, dispute_rules, migrate
+from infrastructure.store import (
+    build_ledger,
+    build_projector,
+    build_vault,
+    dispute_rules,
+    migrate,
+)
 from tests.conftest import truncate_postgres
 
 
@@ -671,7 +677,7 @@ def test_rebuild_rides_out_a_lost_connection(
     meta = Meta(datetime.now(tz=UTC), Actor(name="wang", role="handler"))
     services.complaints.contact(Contact(complaint_id=ids[0]), Sent(meta))
     lost = {"n": 0}
-    real = cli_module.build_projector
+    real = build_projector
 
     def losing(settings_: Settings, ledger: Any) -> Projector:
         built = real(settings_, ledger)
@@ -748,7 +754,7 @@ def test_verifys_streaming_cursor_outlives_a_pause_and_leaves_the_pools_timeout(
             dispute_rules=dispute_rules(settings),
         )
         complain(services, 2)
-        streamed = []
+        streamed: list[int] = []
         for row in raw_entries(ledger.recorder):
             if not streamed:
                 time.sleep(1.5)
