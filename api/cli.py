@@ -4,13 +4,14 @@ stats, verify, export."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
@@ -42,6 +43,7 @@ from infrastructure.education_stats import DIMENSIONS as EDUCATION_DIMENSIONS
 from infrastructure.knowledge_follower import writing_vectors
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.principals import Principals, PrincipalsFileError
+from infrastructure.projections import discard_broken, riding_out
 from infrastructure.rectification_stats import DIMENSIONS as RECTIFICATION_DIMENSIONS
 from infrastructure.report_stats import REPORT_DIMENSIONS
 from infrastructure.settings import Settings
@@ -60,6 +62,17 @@ from infrastructure.store import (
     build_vector_writer,
     migrate,
 )
+
+REBUILD_PATIENCE_SECONDS = 120.0  # `rebuild` gives up after losing the database this long
+T = TypeVar("T")
+
+
+def again(ledger: Ledger, call: Callable[[], T]) -> T:
+    """`call()`, tried again while the database connection is lost (`rebuild`'s steps)."""
+    return riding_out(
+        call, REBUILD_PATIENCE_SECONDS, on_lost=lambda: discard_broken(ledger.recorder)
+    )
+
 
 cli = typer.Typer(help="Xiaobao Ledger (消保账本) operations.", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -258,7 +271,8 @@ def project() -> None:
 
 @cli.command()
 def rebuild() -> None:
-    """Recompute every view from the log, with a progress bar."""
+    """Recompute every view from the log, with a progress bar; a lost database connection is
+    retried (for up to REBUILD_PATIENCE_SECONDS in a row), never a reason to stop half-way."""
     settings = Settings()
     migrate(settings)
     ledger = build_ledger(settings)
@@ -268,10 +282,20 @@ def rebuild() -> None:
         with Progress(console=console) as progress:
             for view in projector.views:
                 task = progress.add_task(f"rebuilding {view.name}", total=total)
-                projector.rebuild(view)
-                while projector.step(view):
-                    tracked = projector.store.positions().get(view.name, 0)
+                again(ledger, functools.partial(projector.rebuild, view))
+                tracked = 0
+                while True:
+                    # A batch lost with its connection is applied again (its tracking row
+                    # is checked in its own transaction); one whose commit went through
+                    # before the connection was lost is seen as moved and not repeated.
+                    went = again(ledger, functools.partial(projector.step, view))
+                    tracked, before = (
+                        again(ledger, projector.store.positions).get(view.name, 0),
+                        tracked,
+                    )
                     progress.update(task, completed=tracked)
+                    if not went and tracked <= before:
+                        break
                 progress.update(task, completed=total)
     finally:
         ledger.close()

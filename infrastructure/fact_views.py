@@ -1,10 +1,12 @@
 """Fact views: one row per aggregate (a claim, a complaint, a dispute) with what statistics
 count, upserted as its events arrive. The aggregate before each event comes from this batch,
-a small cache, or the ledger; rows hold no personal data."""
+a small cache (the most recently changed aggregates, at most CACHED of them), or the ledger;
+rows hold no personal data."""
 
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -17,6 +19,7 @@ from domain.common import CST
 from infrastructure.dialect import Differs, Statement, column_defs, joined, marks
 from infrastructure.projections import Cursor
 
+CACHED = 10_000  # aggregates kept per view between batches: memory stays flat at any log size
 UNTRACK = Statement("DELETE FROM projection_tracking WHERE view = {p}")
 COLUMNS = Statement.each(
     postgres="SELECT column_name FROM information_schema.columns "
@@ -38,10 +41,13 @@ class FactView:
     columns: tuple[tuple[str, str], ...] = ()  # (name, SQL type); "id" first
     indexed: tuple[str, ...] = ()
 
-    def __init__(self, aggregate: type[Aggregate], loader: Callable[[Any, int], Any]) -> None:
+    def __init__(
+        self, aggregate: type[Aggregate], loader: Callable[[Any, int], Any], cached: int = CACHED
+    ) -> None:
         self.loader = loader  # (id, version) → the aggregate at that version
         self.topics = topics_of(aggregate)
-        self._state: dict[Any, Any] = {}
+        self.cached = cached
+        self._state: OrderedDict[Any, Any] = OrderedDict()  # least recently changed first
 
     def row(self, state: Any, position: int) -> tuple[Any, ...]:
         raise NotImplementedError
@@ -65,7 +71,10 @@ class FactView:
         rows = []
         for state, position in changed.values():
             self._state[state.id] = state
+            self._state.move_to_end(state.id)
             rows.append(self.row(state, position))
+        while len(self._state) > self.cached:
+            self._state.popitem(last=False)
         return rows
 
     def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:

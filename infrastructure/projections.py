@@ -25,10 +25,15 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import psycopg
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    InterfaceError,
+    Mapper,
+    OperationalError,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
@@ -40,6 +45,7 @@ from infrastructure.sealer import AdvisoryLock, FileLock, SingleActive
 log = logging.getLogger("xiaobao.projections")
 LOCK_RETRY_SECONDS = 5.0
 OUTAGE_RETRY_MOST_SECONDS = 5.0  # the longest wait between two tries of a lost database
+T = TypeVar("T")
 
 CREATE_TRACKING = Statement(
     "CREATE TABLE IF NOT EXISTS projection_tracking "
@@ -84,6 +90,63 @@ FAILURES = Statement(
     "SELECT view, position, topic, stream, error, message, since, attempts, total "
     "FROM projection_failures"
 )
+
+
+def lost_connection(error: BaseException) -> bool:
+    """Whether the error is the database (or the connection to it) going away rather than
+    something the statement did: the library's and psycopg's operational and interface
+    errors, and the server ending a transaction left idle too long (which the library maps
+    to an internal error)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(
+            seen,
+            OperationalError
+            | InterfaceError
+            | psycopg.OperationalError
+            | psycopg.InterfaceError
+            | psycopg.errors.IdleInTransactionSessionTimeout,
+        ):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def discard_broken(recorder: ApplicationRecorder) -> None:
+    """Test every idle pooled connection at once and replace those the server ended (the
+    pool's own check on handing one out backs off a second, then two, ... per dead one)."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        with contextlib.suppress(Exception):  # the database may still be away
+            recorder.datastore.pool.check()
+
+
+def riding_out(
+    call: Callable[[], T],
+    patience: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_lost: Callable[[], None] = lambda: None,
+) -> T:
+    """`call()`, tried again after a lost connection (waiting 0.5 s, doubling up to
+    `OUTAGE_RETRY_MOST_SECONDS`, `on_lost()` before each try) until it has failed for
+    `patience` seconds in a row. Only for calls that are safe to repeat: a view's batch is
+    (its tracking row is checked and moved in the batch's own transaction)."""
+    first_failure: float | None = None
+    wait = 0.5
+    while True:
+        try:
+            return call()
+        except Exception as error:
+            if not lost_connection(error):
+                raise
+            now = clock()
+            first_failure = now if first_failure is None else first_failure
+            if now - first_failure >= patience:
+                raise
+            log.warning("lost the database connection (%s); retrying", type(error).__name__)
+            sleep(wait)
+            wait = min(OUTAGE_RETRY_MOST_SECONDS, wait * 2)
+            on_lost()
 
 
 class Cursor(Protocol):
@@ -211,12 +274,15 @@ class ViewStore:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
             with recorder.datastore.get_connection() as conn:
+                # The library's pooled connections are in autocommit already; one handed
+                # back otherwise would open an implicit transaction for its next user.
+                before = conn.autocommit
                 conn.autocommit = True
                 try:
                     yield PgCursor(conn.cursor(row_factory=tuple_row))
                 finally:
-                    if not conn.closed:
-                        conn.autocommit = False
+                    if not conn.closed and not before:
+                        conn.autocommit = before
         else:
             with self._open(commit=False) as cursor:
                 yield cursor
@@ -443,6 +509,10 @@ class Projector:
         return advanced, failed
 
     def _apply(self, view: View, after: int, reached: int, events: list[tuple[int, Any]]) -> bool:
+        # The rows are worked out first (a fact view loads aggregates through other pooled
+        # connections, which on a starved host takes seconds); the transaction then only
+        # writes and commits, so it never sits idle into the pool's idle-in-transaction
+        # timeout. The claim below still makes the batch count once.
         prepared = view.prepare(events)
         with self.store.transaction() as cur:
             if self.store.claim(cur, view.name) != after:
@@ -597,6 +667,7 @@ class Runner:
                     broken_told_at = now
                 for lock in self.locks.values():  # a lost session lost its locks too
                     lock.release()
+                discard_broken(self.projector.recorder)
                 retry_at.clear()
                 stop.wait(min(OUTAGE_RETRY_MOST_SECONDS, self.backoff.delay(broken)))  # doubling
                 continue

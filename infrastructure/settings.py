@@ -252,6 +252,9 @@ class Settings(BaseSettings):
             POSTGRES_MAX_OVERFLOW=str(self.max_overflow),
             POSTGRES_LOCK_TIMEOUT=str(self.lock_timeout_seconds),
             POSTGRES_CONNECT_TIMEOUT="5",
+            # The pool checks a connection before handing it out: one the server ended
+            # (idle-in-transaction timeout, restart, pg_terminate_backend) is replaced.
+            POSTGRES_PRE_PING="y",
             APPLICATION_RECORDER_TOPIC="infrastructure.recorder:LedgerRecorder",
         )
         if "schema" in query:

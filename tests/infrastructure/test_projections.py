@@ -3,6 +3,7 @@ safety, rebuild, live runner, and a recomputation from raw events that must agre
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -10,8 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+import eventsourcing.persistence as es
+import psycopg
 import pytest
+from typer.testing import CliRunner
 
+import api.cli as cli_module
 from application.complaint_commands import Contact, Intake, Sent
 from application.gateway import Meta
 from application.routing import Handler, StaticDirectory
@@ -19,11 +24,28 @@ from application.services import Services, build_services
 from domain.common import Actor
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
+from infrastructure.audit import raw_entries
 from infrastructure.complaint_facts import ComplaintFacts
 from infrastructure.dialect import Statement
-from infrastructure.projections import Backoff, Cursor, Projector, Runner, lock_for
+from infrastructure.projections import (
+    Backoff,
+    Cursor,
+    Projector,
+    Runner,
+    discard_broken,
+    lock_for,
+    lost_connection,
+    riding_out,
+)
 from infrastructure.settings import Settings
-from infrastructure.store import build_ledger, build_vault, dispute_rules, migrate
+from infrastructure.store import (
+    build_ledger,
+    build_projector,
+    build_vault,
+    dispute_rules,
+    migrate,
+)
+from tests.conftest import truncate_postgres
 
 
 @pytest.fixture
@@ -44,6 +66,10 @@ BACKOFF = Backoff(first=0.05, most=0.2, remind=300)
 
 def facts_view(services: Services) -> ComplaintFacts:
     ledger = services.ledger
+    return ComplaintFacts(ComplaintRules(), lambda cid, v: ledger.find(Complaint, cid, version=v))
+
+
+def facts_view_of(ledger: Any) -> ComplaintFacts:
     return ComplaintFacts(ComplaintRules(), lambda cid, v: ledger.find(Complaint, cid, version=v))
 
 
@@ -485,3 +511,260 @@ def test_a_runner_whose_database_fails_logs_it_once_not_once_a_cycle(
         "projections failed (ConnectionError); retrying",
         "projections work again",
     ]
+
+
+def test_a_slow_loader_does_not_hold_the_views_transaction_past_the_idle_timeout(
+    postgres_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool ends a transaction idle longer than `idle_in_transaction_session_timeout`
+    (1 s here, this test's own ledger only): loading a batch's aggregates takes longer than
+    that, yet the view catches up with the right rows, because the rows are computed before
+    the view's transaction opens and no pooled connection is left killed behind it."""
+    monkeypatch.setenv("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "1")
+    truncate_postgres(postgres_url)
+    settings = Settings(database_url=postgres_url, index_key_file=tmp_path / "index-key")
+    migrate(settings)
+    ledger = build_ledger(settings)
+    try:
+        with ledger.recorder.datastore.get_connection() as conn:  # type: ignore[attr-defined]
+            timeout = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+        assert timeout is not None
+        assert timeout["idle_in_transaction_session_timeout"] == "1s"
+        services = build_services(
+            ledger,
+            build_vault(settings, ledger),
+            directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+            dispute_rules=dispute_rules(settings),
+        )
+        ids = complain(services, 2)
+        engine, _view = projector(services)
+        engine.catch_up()
+        meta = Meta(datetime.now(tz=UTC), Actor(name="wang", role="handler"))
+        for complaint_id in ids:  # events whose aggregate the next view must load
+            services.complaints.contact(Contact(complaint_id=complaint_id), Sent(meta))
+        loads: list[UUID] = []
+
+        def slow(cid: UUID, version: int) -> Any:
+            loads.append(cid)
+            time.sleep(1.5)  # longer than the idle timeout, once per aggregate
+            return services.ledger.find(Complaint, cid, version=version)
+
+        fresh = ComplaintFacts(ComplaintRules(), slow)  # a new process: nothing cached
+        slow_engine = Projector(ledger.recorder, ledger.mapper, [fresh])
+        assert slow_engine.catch_up() > 0
+        assert sorted(loads) == sorted(ids)
+        assert rows(slow_engine) == recomputed(services)
+        assert slow_engine.store.positions()[fresh.name] == services.ledger.position()
+        for _ in range(2 * (settings.pool_size + settings.max_overflow)):
+            assert services.ledger.find(Complaint, ids[0]) is not None  # every pooled conn
+    finally:
+        ledger.close()
+
+
+def pooled_ledger(postgres_url: str, tmp_path: Any) -> tuple[Settings, Any]:
+    truncate_postgres(postgres_url)
+    settings = Settings(database_url=postgres_url, index_key_file=tmp_path / "index-key")
+    migrate(settings)
+    return settings, build_ledger(settings)
+
+
+def test_a_view_read_hands_its_pooled_connection_back_in_autocommit(
+    postgres_url: str, tmp_path: Any
+) -> None:
+    """The library's pooled connections are in autocommit; one handed back otherwise would
+    put its next user's statements in a transaction left open (idle) until the block ends."""
+    settings, ledger = pooled_ledger(postgres_url, tmp_path)
+    try:
+        store = Projector(ledger.recorder, ledger.mapper, [facts_view_of(ledger)]).store
+        with store.read() as one, store.read() as two:  # two pooled connections
+            one.execute(Statement("SELECT 1"))
+            two.execute(Statement("SELECT 1"))
+        datastore = ledger.recorder.datastore
+        for _ in range(settings.pool_size + settings.max_overflow):
+            with datastore.get_connection() as conn:
+                assert conn.autocommit
+    finally:
+        ledger.close()
+
+
+def test_a_pooled_connection_the_server_ended_is_replaced_not_handed_out(
+    postgres_url: str, tmp_path: Any
+) -> None:
+    """Connections the server ended while they sat in the pool (here every other session of
+    this test's own database) fail the pool's check and are replaced: the next users of the
+    pool, views and ledger reads alike, see no error."""
+    settings, ledger = pooled_ledger(postgres_url, tmp_path)
+    try:
+        engine = Projector(ledger.recorder, ledger.mapper, [facts_view_of(ledger)])
+        engine.migrate()
+        datastore = ledger.recorder.datastore
+        with datastore.get_connection() as conn:
+            victim = conn.info.backend_pid
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            ended = admin.execute("SELECT pg_terminate_backend(%s)", (victim,)).fetchone()
+        assert ended == (True,)
+        for _ in range(settings.pool_size + settings.max_overflow):  # the victim among them
+            assert engine.store.positions() == {}  # a view transaction on a working connection
+        with contextlib.ExitStack() as stack:  # every pooled connection opened
+            for _ in range(settings.pool_size):
+                stack.enter_context(datastore.get_connection())
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        discard_broken(ledger.recorder)  # all at once, as a runner or `rebuild` does
+        for _ in range(settings.pool_size + settings.max_overflow):
+            assert engine.store.positions() == {}
+    finally:
+        ledger.close()
+
+
+def test_a_lost_connection_is_told_from_an_error_of_the_statement() -> None:
+    idle = psycopg.errors.IdleInTransactionSessionTimeout("terminating connection")
+    mapped = es.InternalError("terminating connection")  # how the library reraises it
+    mapped.__cause__ = idle
+    assert lost_connection(mapped)
+    assert lost_connection(es.OperationalError("server closed the connection"))
+    assert lost_connection(psycopg.OperationalError("connection refused"))
+    assert not lost_connection(es.IntegrityError("duplicate key"))
+    assert not lost_connection(RuntimeError("a view's own bug"))
+
+
+def test_riding_out_retries_only_a_lost_connection_and_only_for_its_patience() -> None:
+    clock = {"now": 0.0}
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock["now"] += seconds
+
+    failures = iter([es.OperationalError("lost"), es.InterfaceError("lost")])
+
+    def flaky() -> str:
+        error = next(failures, None)
+        if error is not None:
+            raise error
+        return "done"
+
+    assert riding_out(flaky, 60, sleep, lambda: clock["now"]) == "done"
+    assert waits == [0.5, 1.0]
+
+    def down() -> str:
+        raise es.OperationalError("still down")
+
+    with pytest.raises(es.OperationalError):
+        riding_out(down, 10, sleep, lambda: clock["now"])
+    assert clock["now"] >= 10 + 1.5
+
+    def broken() -> str:
+        raise RuntimeError("a view's own bug")
+
+    waits.clear()
+    with pytest.raises(RuntimeError):
+        riding_out(broken, 60, sleep, lambda: clock["now"])
+    assert waits == []
+
+
+def test_rebuild_rides_out_a_lost_connection(
+    services: Services, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`xiaobao rebuild` loses its connection in the middle of a view's batch (PostgreSQL:
+    the server ends the view's own session inside its transaction; SQLite: the store
+    reports an operational error); it applies that batch again and finishes with every
+    row once and the tracking position at the head."""
+    ids = complain(services, 5)
+    meta = Meta(datetime.now(tz=UTC), Actor(name="wang", role="handler"))
+    services.complaints.contact(Contact(complaint_id=ids[0]), Sent(meta))
+    lost = {"n": 0}
+    real = build_projector
+
+    def losing(settings_: Settings, ledger: Any) -> Projector:
+        built = real(settings_, ledger)
+        built.batch = 3
+        view = next(v for v in built.views if v.name == "complaint_facts")
+        original = view.apply
+        calls = {"n": 0}
+
+        def apply(cursor: Cursor, prepared: Any) -> None:
+            calls["n"] += 1
+            original(cursor, prepared)
+            if calls["n"] == 2:  # the second batch, its rows written but not committed
+                lost["n"] += 1
+                if cursor.postgres:
+                    cursor.execute(Statement("SELECT pg_terminate_backend(pg_backend_pid())"))
+                raise es.OperationalError("disk I/O error")
+
+        view.apply = apply  # type: ignore[method-assign]
+        return built
+
+    monkeypatch.setattr(cli_module, "build_projector", losing)
+    for name, value in (
+        ("XIAOBAO_DATABASE_URL", settings.database_url),
+        ("XIAOBAO_SIGNING_KEY_FILE", str(settings.signing_key_file)),
+        ("XIAOBAO_INDEX_KEY_FILE", str(settings.index_key_file)),
+    ):
+        monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli_module.cli, ["rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "views rebuilt" in result.output
+    assert lost["n"] == 1
+    engine, view = projector(services)
+    assert rows(engine) == recomputed(services)
+    assert engine.store.positions()[view.name] == services.ledger.position()
+
+
+def test_a_fact_views_cache_stays_bounded_and_rows_stay_right(services: Services) -> None:
+    """The aggregates kept between batches are at most `cached`; one that fell out of the
+    cache is loaded from the ledger at the version before its next event."""
+    ids = complain(services, 4)
+    meta = Meta(datetime.now(tz=UTC), Actor(name="wang", role="handler"))
+    for complaint_id in ids:
+        services.complaints.contact(Contact(complaint_id=complaint_id), Sent(meta))
+    loads: list[UUID] = []
+    ledger = services.ledger
+
+    def loader(cid: UUID, version: int) -> Any:
+        loads.append(cid)
+        return ledger.find(Complaint, cid, version=version)
+
+    view = ComplaintFacts(ComplaintRules(), loader)
+    view.cached = 1
+    engine = Projector(ledger.recorder, ledger.mapper, [view], batch=5)
+    engine.migrate()
+    engine.catch_up()
+    assert len(view._state) == 1
+    assert loads  # evicted aggregates came back from the ledger
+    assert rows(engine) == recomputed(services)
+
+
+def test_verifys_streaming_cursor_outlives_a_pause_and_leaves_the_pools_timeout(
+    postgres_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`xiaobao verify` streams the log through one transaction: a pause longer than the
+    pool's idle timeout (1 s here) between two rows does not end it, and the exemption is
+    `SET LOCAL`, so the pooled connection goes back with the pool's timeout."""
+    monkeypatch.setenv("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "1")
+    settings, ledger = pooled_ledger(postgres_url, tmp_path)
+    try:
+        services = build_services(
+            ledger,
+            build_vault(settings, ledger),
+            directory=StaticDirectory([Handler("wang", None, (), (), ())]),
+            dispute_rules=dispute_rules(settings),
+        )
+        complain(services, 2)
+        streamed: list[int] = []
+        for row in raw_entries(ledger.recorder):
+            if not streamed:
+                time.sleep(1.5)
+            streamed.append(row[0])
+        assert streamed == sorted(streamed)
+        assert streamed[-1] == ledger.position()
+        datastore = ledger.recorder.datastore
+        for _ in range(settings.pool_size + settings.max_overflow):
+            with datastore.get_connection() as conn:
+                found = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()
+                assert found == {"idle_in_transaction_session_timeout": "1s"}
+    finally:
+        ledger.close()
