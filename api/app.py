@@ -44,6 +44,7 @@ from application.services import build_knowledge, build_report_services, build_s
 from infrastructure.knowledge_follower import following, writing_vectors
 from infrastructure.knowledge_search import load_synonym_file
 from infrastructure.principals import PrincipalHandlers, PrincipalInvestigators, Principals
+from infrastructure.projections import riding_out
 from infrastructure.projections import running as projecting
 from infrastructure.sealer import running as sealing
 from infrastructure.settings import Settings
@@ -82,9 +83,12 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A worker (re)started while the database is away waits for it: a failed start
+        # would make the process manager stop every worker of the server.
+        patience = config.startup_database_patience_seconds
         if run_migrations:
-            migrate(config)
-        ledger = build_ledger(config)
+            riding_out(lambda: migrate(config), patience)
+        ledger = riding_out(lambda: build_ledger(config), patience)
         notary = build_notary(config)
         primary_proofs = build_proofs(ledger)
         replica = build_read_ledger(config)  # reads, statistics, proofs and exports

@@ -227,8 +227,10 @@ def _work_until_stopped(
     follow_parent()  # when `serve` started it: its priority, and an end with serve
     settings = Settings()
     configure_logging(settings.log_level)
-    migrate(settings)
-    ledger = build_ledger(settings)
+    # Restarted during a database outage, it waits for the database rather than exiting.
+    patience = settings.startup_database_patience_seconds
+    riding_out(lambda: migrate(settings), patience)
+    ledger = riding_out(lambda: build_ledger(settings), patience)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

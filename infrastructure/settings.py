@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     database_unavailable_seconds: float = Field(
         default=10.0, gt=0, description="a request the database cannot serve answers 503 by then"
     )
+    startup_database_patience_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="how long a starting process waits for an unreachable database "
+        "(a worker restarted during an outage must not fail its start and stop the server)",
+    )
     max_body_bytes: int = 5 * 1024 * 1024
     date_floor: date = Field(
         default=date(2000, 1, 1),

@@ -153,10 +153,23 @@ class Processes:
             time.sleep(0.2)
         raise AssertionError("the server did not come up")
 
+    def wait_workers_connected(self, db_port: int, seconds: float = 180) -> None:
+        """Until serve has all its workers and each holds a connection to the database (a
+        worker restarted after a kill has built its ledger), then a moment for the rest of
+        its start-up."""
+        deadline = time.monotonic() + seconds
+        while True:
+            pids = self.workers_pids()
+            if len(pids) == self.workers and all(connected_to(p, db_port) for p in pids):
+                break
+            assert time.monotonic() < deadline, "a restarted worker did not start"
+            time.sleep(0.2)
+        time.sleep(2.0)
+
     def workers_pids(self) -> list[int]:
         assert self.serve is not None
         children = Path(f"/proc/{self.serve.pid}/task/{self.serve.pid}/children")
-        return [int(p) for p in children.read_text().split()]
+        return [int(p) for p in children.read_text().split() if is_worker(int(p))]
 
     def stop_all(self) -> None:
         for process in (self.serve, self.project, self.seal):
@@ -169,6 +182,32 @@ class Processes:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait(timeout=10)
+
+
+def is_worker(pid: int) -> bool:
+    """A uvicorn worker, not multiprocessing's resource tracker (also a child of serve) nor a
+    background process serve started itself."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"spawn_main" in command
+
+
+def connected_to(pid: int, port: int) -> bool:
+    """Whether the process holds a TCP connection to a local port (from /proc)."""
+    sockets = set()
+    with contextlib.suppress(OSError):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    sockets.add(target[8:-1])
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].split(":")[1], 16) == port and fields[9] in sockets:
+            return True
+    return False
 
 
 def kill9(process: subprocess.Popen[bytes] | None) -> None:

@@ -134,7 +134,7 @@ def wait_until(check: Any, seconds: float, what: str) -> None:
         if check():
             return
         time.sleep(0.3)
-    raise AssertionError(f"not within {seconds} s: {what}")
+    raise AssertionError(f"not within {seconds} s: {what} (last seen: {SEEN})")
 
 
 def caught_up(url: str, settings: Settings) -> bool:
@@ -150,7 +150,11 @@ def caught_up(url: str, settings: Settings) -> bool:
     finally:
         ledger.close()
     lags = ready.get("projection_lag", {})
+    SEEN["caught_up"] = {"head": head, "sealed": sealed, "readyz": ready}
     return bool(lags) and not any(lags.values()) and sealed == head == ready["position"]
+
+
+SEEN: dict[str, Any] = {}  # what the last check saw, for the failure's message
 
 
 def statistics(url: str) -> dict[str, Any]:
@@ -253,6 +257,9 @@ def test_nothing_acknowledged_is_lost_when_processes_and_the_database_crash(
                 else:
                     kill9(processes.seal)
                     processes.start_seal()
+        # A worker still starting when the database stops waits for it before it serves;
+        # the outage is tested against workers that are serving.
+        processes.wait_workers_connected(cluster.port)
         time.sleep(1.0)
         cluster.stop("immediate")  # the database stops in the middle of the load
         during = httpx.post(

@@ -40,8 +40,11 @@ def stored_ledger(settings: Settings) -> Ledger:
 
 def with_fields_added_since(expected: dict[str, Any]) -> dict[str, Any]:
     """The old read model with what was added since at its defaults: a decision's root causes
-    and responsible department (issue 16), absent from decisions recorded before."""
+    and responsible department (issue 16), absent from decisions recorded before; and the
+    platform that transferred a 12378 case (issue 17), the partner of the intake's actor."""
     state = expected["state"]
+    platform = "cbirc" if state["transfer_id"] is not None else None  # the fixture's platform
+    state = {**state, "transferred_by": platform}
     if state["decision"] is not None:
         decision = {**state["decision"], "root_causes": [], "responsible_department": None}
         state = {**state, "decision": decision}
