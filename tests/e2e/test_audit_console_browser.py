@@ -162,8 +162,11 @@ def test_the_console_verifies_every_event_in_the_browser_and_a_tampered_one_turn
     browser.find_element(By.ID, "encounter").send_keys("ZY1")
     browser.find_element(By.ID, "hospital").send_keys("hosp-1")
     browser.find_element(By.ID, "find-encounter").click()
+    # The previous look-up's result stays "done" until the new one replaces it: wait for it.
+    WebDriverWait(browser, 30).until(
+        lambda b: any(claim in h.text for h in b.find_elements(By.CSS_SELECTOR, "#result h2"))
+    )
     by_encounter = verdicts(browser)
-    assert claim in browser.find_element(By.CSS_SELECTOR, "#result h2").text
     assert all(text.startswith(VERIFIED) for _, text in by_encounter.values())
 
     # Time travel: the state at version 1.
