@@ -258,9 +258,11 @@ class Settings(BaseSettings):
             POSTGRES_MAX_OVERFLOW=str(self.max_overflow),
             POSTGRES_LOCK_TIMEOUT=str(self.lock_timeout_seconds),
             POSTGRES_CONNECT_TIMEOUT="5",
-            # The pool checks a connection before handing it out: one the server ended
-            # (idle-in-transaction timeout, restart, pg_terminate_backend) is replaced.
-            POSTGRES_PRE_PING="y",
+            # No check of each connection as the pool hands it out (the library's pre-ping):
+            # after an outage it waits a second, then two, ... per dead connection, and
+            # stalled the sealer behind a restarted database in the crash test. Connections
+            # the server ended are replaced by `discard_broken` after a failure instead.
+            POSTGRES_PRE_PING="n",
             APPLICATION_RECORDER_TOPIC="infrastructure.recorder:LedgerRecorder",
         )
         if "schema" in query:
