@@ -24,6 +24,15 @@ def free_port() -> int:
         return port
 
 
+def alive(pid: str) -> bool:
+    """Whether the process runs (a zombie waiting for its new parent to reap it does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 class Server:
     """One `xiaobao serve` process."""
 
@@ -58,9 +67,18 @@ class Server:
         raise AssertionError("the server did not become ready")
 
     def kill(self) -> None:
+        """kill -9 of serve; its workers and background processes end with it (a
+        parent-death signal), and the next start waits until they are gone, so no request
+        of the test reaches a dying worker of the killed server."""
         assert self.process is not None
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
+        deadline = time.monotonic() + 60
+        while any(alive(child) for child in children):
+            assert time.monotonic() < deadline, "serve's children outlived it"
+            time.sleep(0.1)
 
 
 def test_acknowledged_events_survive_a_killed_server(server: Server) -> None:
