@@ -43,6 +43,7 @@ from eventsourcing.domain import Aggregate, event
 
 from api.demo import DEMO_PRINCIPALS, demo_token, write_principals
 from bench.common import database_url, drop_database, fresh_database
+from bench.settlement import LINES
 
 DB = os.environ.get("XIAOBAO_BENCH_DB", "xiaobao_bench_ingest")
 URL = database_url(DB)
@@ -103,18 +104,6 @@ def cloud_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         "type": f"xiaobao.hospital.{kind}.v1",
         "data": data,
     }
-
-
-LINES = [
-    {
-        "line_id": f"L{i}",
-        "code": f"C{i:03d}",
-        "name": "项目",
-        "category": "ABC"[i % 3],
-        "amount": f"{1000 + 37 * i}.{i:02d}",
-    }
-    for i in range(20)
-]
 
 
 def day_of_events(encounters: int) -> list[list[dict[str, Any]]]:
