@@ -6,7 +6,11 @@ eventsourcing library's one-event save rate from one thread on the same database
 in the same run (machines are shared and noisy: only the ratio is meaningful).
 
     .venv/bin/python -m bench.settlement [--encounters 300] [--workers 2]
-        [--background separate|serve|inline|off]
+        [--background separate|serve|inline|off] [--runs 10]
+
+`--runs N` repeats the measured part (baseline, 1 and 4 clients, baseline) N times against
+the same server and ends with the spread: how many runs met both targets, and the range of
+the ratio and of the discharge p99.
 
 With each rate it prints the CPU each group of processes used per encounter (from /proc),
 which a busy shared machine disturbs much less than the rates.
@@ -272,6 +276,52 @@ def percentile(samples: list[float], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
+def measure(
+    args: argparse.Namespace, server: subprocess.Popen[bytes], workers: list[Any], bare: float
+) -> tuple[float, float]:
+    """One measured run: 1 then 4 clients, the baseline after; (ratio, discharge p99 ms)."""
+    for clients in (1, 4):
+        roles = cpu_roles(server.pid, [w.pid for w in workers])
+        used = {role: cpu_seconds(pids) for role, pids in roles.items()}
+        loader = _children_cpu()
+        rate, discharges = run_clients(args.port, clients, args.encounters)
+        used = {r: cpu_seconds(pids) - used[r] for r, pids in roles.items()}
+        used["load generator"] = _children_cpu() - loader
+        print(
+            f"{clients} client(s): {rate:7.1f} encounters/s  "
+            f"discharge p50 {percentile(discharges, 50):6.1f} ms  "
+            f"p99 {percentile(discharges, 99):6.1f} ms"
+        )
+        print(
+            "  CPU per encounter: "
+            + ", ".join(f"{r} {s / args.encounters * 1000:.2f} ms" for r, s in used.items())
+        )
+    # The baseline is measured before and after the HTTP runs; their mean is used.
+    bare = (bare + bare_save_rate(2000)) / 2
+    print(f"bare eventsourcing save rate (1 thread, PostgreSQL): {bare:8.1f} saves/s")
+    target = bare / 3 * 0.5
+    ratio, p99 = rate / (bare / 3), percentile(discharges, 99)
+    print(
+        f"4-client encounter rate / (bare ÷ 3) = {ratio:.2f} "
+        f"(target ≥ 0.50, i.e. ≥ {target:.1f} encounters/s); "
+        f"discharge p99 {p99:.1f} ms (target ≤ 20 ms)"
+    )
+    return ratio, p99
+
+
+def spread(outcomes: list[tuple[float, float]]) -> None:
+    """The runs side by side: how many met both targets, and the ranges."""
+    ratios = [ratio for ratio, _ in outcomes]
+    p99s = [p99 for _, p99 in outcomes]
+    met = sum(1 for ratio, p99 in outcomes if ratio >= 0.5 and p99 <= 20)
+    print(
+        f"spread over {len(outcomes)} runs: both targets met in {met}; "
+        f"ratio {min(ratios):.2f}–{max(ratios):.2f} (median {statistics.median(ratios):.2f}); "
+        f"discharge p99 {min(p99s):.1f}–{max(p99s):.1f} ms "
+        f"(median {statistics.median(p99s):.1f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--encounters", type=int, default=300)
@@ -287,6 +337,7 @@ def main() -> None:
         "by the bench), serve's defaults (the processes serve starts itself), threads of "
         "each API worker, or none",
     )
+    parser.add_argument("--runs", type=int, default=1, help="measured runs on one server")
     args = parser.parse_args()
 
     fresh_database(DB)
@@ -337,31 +388,17 @@ def main() -> None:
             warmed = wait_for_vectors()
             print(f"warm-up: {warmed:.1f} s until the knowledge passage vectors were written")
         run_clients(args.port, 2, 20)  # warm up
-        for clients in (1, 4):
-            roles = cpu_roles(server.pid, [w.pid for w in workers])
-            used = {role: cpu_seconds(pids) for role, pids in roles.items()}
-            loader = _children_cpu()
-            rate, discharges = run_clients(args.port, clients, args.encounters)
-            used = {r: cpu_seconds(pids) - used[r] for r, pids in roles.items()}
-            used["load generator"] = _children_cpu() - loader
-            print(
-                f"{clients} client(s): {rate:7.1f} encounters/s  "
-                f"discharge p50 {percentile(discharges, 50):6.1f} ms  "
-                f"p99 {percentile(discharges, 99):6.1f} ms"
-            )
-            print(
-                "  CPU per encounter: "
-                + ", ".join(f"{r} {s / args.encounters * 1000:.2f} ms" for r, s in used.items())
-            )
-        # The baseline is measured before and after the HTTP runs; their mean is used.
-        bare = (bare + bare_save_rate(2000)) / 2
-        print(f"bare eventsourcing save rate (1 thread, PostgreSQL): {bare:8.1f} saves/s")
-        target = bare / 3 * 0.5
-        print(
-            f"4-client encounter rate / (bare ÷ 3) = {rate / (bare / 3):.2f} "
-            f"(target ≥ 0.50, i.e. ≥ {target:.1f} encounters/s); "
-            f"discharge p99 {percentile(discharges, 99):.1f} ms (target ≤ 20 ms)"
-        )
+        outcomes = []
+        for run in range(1, args.runs + 1):
+            if args.runs > 1:
+                print(
+                    f"--- run {run} of {args.runs} ({time.strftime('%H:%M:%S', time.gmtime())} UTC)"
+                )
+            if run > 1:
+                bare = bare_save_rate(2000)
+            outcomes.append(measure(args, server, workers, bare))
+        if args.runs > 1:
+            spread(outcomes)
     finally:
         for process in (server, *workers):
             process.terminate()
