@@ -13,11 +13,11 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from application.claims import insured_by
-from application.ledger import Ledger, NotFound, ProofSource
+from application.history import history_entries
+from application.ledger import Ledger, NotFound, ProofSource, Reads
 from application.personal import Opener
 from application.settling import SettlementPlanner
 from application.views import (
-    history_entry,
     json_ready,
     money,
     rfc3339,
@@ -111,11 +111,12 @@ class ClaimQueries:
         insurer: str | None = None,
     ) -> ClaimView:
         """The claim as the reader may see it (then, with time travel), with its disputes."""
-        claim = self.ledger.then(
-            self._visible(cid, hospital, insurer), as_of_version, as_of, "claim"
-        )
+        reads = Reads(self.ledger)
+        reads.prefetch(cid, links_id("claim", str(cid)))  # the claim and its links: one read
+        current = self._visible(cid, hospital, insurer, reads.get(Claim, cid))
+        claim = self.ledger.then(current, as_of_version, as_of, "claim")
         view = claim_view(claim, self.opener)
-        links = self.ledger.find(DisputeLinks, links_id("claim", str(cid)))
+        links = reads.get(DisputeLinks, links_id("claim", str(cid)))
         view.body["disputes"] = [str(d) for d in links.disputes] if links else []
         return view
 
@@ -141,13 +142,14 @@ class ClaimQueries:
         self, cid: UUID, hospital: str | None, proofs: bool = False, insurer: str | None = None
     ) -> list[dict[str, Any]]:
         """Every event in order; with `proofs`, each sealed one's inclusion proof."""
-        self._visible(cid, hospital, insurer)
-        positions = self.ledger.positions.of(cid)
-        entries = [
-            history_entry(e, positions.get(e.originator_version)) for e in self.ledger.stream(cid)
-        ]
-        revealed: list[dict[str, Any]] = list(self.opener.reveal(entries))
-        return with_proofs(revealed, self.proofs) if proofs else revealed
+        rows = self.ledger.positions.positioned(cid)
+        if insurer is None:
+            # Whose claim it is (its hospital) is fixed at admission: the first event tells.
+            self._theirs(self.ledger.replay([stored for stored, _ in rows[:1]]), hospital)
+        else:  # the policy, and so the insurer, may change later: the whole claim
+            self._visible(cid, hospital, insurer)
+        entries = history_entries(self.ledger, rows, self.opener)
+        return with_proofs(entries, self.proofs) if proofs else entries
 
     def preview(
         self, cid: UUID, hospital: str | None, insurer: str | None = None
@@ -254,11 +256,23 @@ class ClaimQueries:
             "totals": _statement_totals(totals),
         }
 
-    def _visible(self, cid: UUID, hospital: str | None, insurer: str | None = None) -> Claim:
-        claim = self.ledger.find(Claim, cid)
-        if claim is None or (hospital is not None and claim.hospital != hospital):
-            raise NotFound("no such claim")
+    def _visible(
+        self,
+        cid: UUID,
+        hospital: str | None,
+        insurer: str | None = None,
+        found: Claim | None = None,
+    ) -> Claim:
+        """The claim (`found` when the caller has read it), if the reader may see it."""
+        claim = self._theirs(found if found is not None else self.ledger.find(Claim, cid), hospital)
         if insurer is not None and not insured_by(self.ledger, claim, insurer):
+            raise NotFound("no such claim")
+        return claim
+
+    @staticmethod
+    def _theirs(claim: Any, hospital: str | None) -> Claim:
+        """The claim, when it is one and the hospital's (any hospital's when None)."""
+        if not isinstance(claim, Claim) or (hospital is not None and claim.hospital != hospital):
             raise NotFound("no such claim")
         return claim
 

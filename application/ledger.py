@@ -16,7 +16,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, Recording, StoredEvent, Transcoder
-from eventsourcing.utils import get_topic
+from eventsourcing.utils import get_topic, resolve_topic
 
 from domain.common import InvalidInput, UnknownRecord
 
@@ -49,6 +49,25 @@ class StreamReader(Protocol):
 
     def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """The stored events of several streams, fetched together."""
+        ...
+
+    def positioned(self, originator_id: UUID) -> list[tuple[StoredEvent, int]]:
+        """Every stored event of one stream with its position, in version order (one read)."""
+        ...
+
+
+# A value `ReadyDecoder.decode_ready` kept as an object: (its container, its key there, it).
+Slot = tuple[Any, Any, Any]
+
+
+class ReadyDecoder(Protocol):
+    """A transcoder that can also decode stored state straight into a read model's values."""
+
+    def decode_ready(
+        self, data: bytes, leaf: Callable[[Any], Any], keep: type[Any]
+    ) -> tuple[dict[str, Any], list[Slot]] | None:
+        """The state with every leaf passed through `leaf`, value dataclasses as dicts, and
+        values of type `keep` built and listed by where they sit; None when it cannot."""
         ...
 
 
@@ -121,6 +140,11 @@ class Ledger(Application[UUID]):
             by_stream.setdefault(event.originator_id, []).append(event)
         return {i: _replay(events) for i, events in by_stream.items()}
 
+    def replay(self, stored: Sequence[StoredEvent]) -> Any:
+        """The aggregate from stored events of one stream (in version order), as `find`
+        builds it; None when there are none."""
+        return _replay([self.mapper.to_domain_event(s) for s in stored])
+
     def then(self, current: A, as_of_version: int | None, as_of: datetime | None, what: str) -> A:
         """Time travel: the aggregate at a version, or as the ledger knew it at an instant."""
         version = as_of_version
@@ -154,6 +178,23 @@ class Ledger(Application[UUID]):
     def position(self) -> int:
         """The highest position in the log (0 when empty)."""
         return int(self.recorder.max_notification_id() or 0)
+
+    def decode_ready(
+        self, stored: StoredEvent, leaf: Callable[[Any], Any], keep: type[Any]
+    ) -> tuple[type[Any], dict[str, Any], list[Slot]] | None:
+        """A stored event's class and its state decoded for a read model (see `ReadyDecoder`),
+        without building the event; None when it takes the mapper (an event class that
+        upcasts old states, a state the transcoder leaves to its full decoder)."""
+        decode = getattr(self._transcoder, "decode_ready", None)
+        if decode is None:
+            return None
+        cls = resolve_topic(stored.topic)
+        if getattr(cls, "class_version", 1) != 1:
+            return None
+        found: tuple[dict[str, Any], list[Slot]] | None = decode(stored.state, leaf, keep)
+        if found is None or "class_version" in found[0]:
+            return None
+        return cls, found[0], found[1]
 
     def stream(self, aggregate_id: UUID) -> list[Any]:
         """Every stored event of one stream, in version order."""

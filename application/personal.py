@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from application.gateway import Meta
-from application.ledger import Ledger
+from application.ledger import Ledger, Slot
 from application.saving import Attempt, Saver
 from application.views import json_ready
 from domain.claims import Claim
@@ -100,6 +100,15 @@ class Opener:
     def reveal(self, value: Any) -> Any:
         """The structure, JSON-ready, with sealed values opened (or shown as erased)."""
         opened = self.vault.open_many(collect_sealed(value))
+        return _replace(value, opened)
+
+    def reveal_with(self, value: Any, slots: Sequence[Slot]) -> Any:
+        """`reveal` of `value`, and the sealed values at `slots` (see `Ledger.decode_ready`)
+        replaced in place by their text (or erased), with one key look-up for both."""
+        opened = self.vault.open_many([*collect_sealed(value), *(s[2] for s in slots)])
+        for container, key, sealed in slots:
+            text = opened.get(sealed)
+            container[key] = ERASED if text is None else text
         return _replace(value, opened)
 
 

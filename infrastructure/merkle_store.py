@@ -61,6 +61,11 @@ class MerkleStore(Protocol):
 
     def nodes(self, coordinates: Iterable[Coordinate]) -> dict[Coordinate, bytes]: ...
 
+    def sized_nodes(self, coordinates: Iterable[Coordinate]) -> tuple[int, dict[Coordinate, bytes]]:
+        """The tree's size and the stored hashes of `coordinates`, read together (a proof's
+        one read)."""
+        ...
+
     def leaf_positions(self, start: int, end: int) -> list[tuple[int, int]]: ...
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]: ...
@@ -81,6 +86,13 @@ class PostgresMerkleStore:
         self.leaves = sql.Identifier(schema, "merkle_leaves")
         self.nodes_table = sql.Identifier(schema, "merkle_nodes")
         self.checkpoints_table = sql.Identifier(schema, "merkle_checkpoints")
+        # Each wanted node by its primary key (a nested loop over the wanted list).
+        self._sized_nodes = sql.SQL(
+            "SELECT -1::smallint, coalesce(max(idx) + 1, 0), NULL::bytea FROM {leaves} "
+            "UNION ALL "
+            "SELECT n.level, n.idx, n.hash FROM unnest(%s::smallint[], %s::bigint[]) "
+            "AS w(level, idx) JOIN {nodes} n ON n.level = w.level AND n.idx = w.idx"
+        ).format(leaves=self.leaves, nodes=self.nodes_table)
 
     def create_tables(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -168,6 +180,21 @@ class PostgresMerkleStore:
                 ([c[0] for c in wanted], [c[1] for c in wanted]),
             )
             return {(r["level"], r["idx"]): bytes(r["hash"]) for r in curs.fetchall()}
+
+    def sized_nodes(self, coordinates: Iterable[Coordinate]) -> tuple[int, dict[Coordinate, bytes]]:
+        """One prepared statement in autocommit: no BEGIN/ROLLBACK around it (the pool's
+        connections are in autocommit), and its plan is kept per connection. The size comes
+        first, as level -1."""
+        wanted = list(coordinates)
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(
+                self._sized_nodes,
+                ([c[0] for c in wanted], [c[1] for c in wanted]),
+                prepare=True,
+            )
+            rows = curs.fetchall()
+        size = int(rows[0][1])
+        return size, {(r[0], r[1]): bytes(r[2]) for r in rows[1:]}
 
     def leaf_positions(self, start: int, end: int) -> list[tuple[int, int]]:
         query = sql.SQL(
@@ -292,6 +319,19 @@ class SQLiteMerkleStore:
                 if row is not None:
                     found[(level, idx)] = bytes(row[0])
         return found
+
+    def sized_nodes(self, coordinates: Iterable[Coordinate]) -> tuple[int, dict[Coordinate, bytes]]:
+        wanted = list(coordinates)
+        found: dict[Coordinate, bytes] = {}
+        with self.datastore.transaction(commit=False) as c:
+            c.execute("SELECT max(idx) + 1 FROM merkle_leaves")
+            size = int(c.fetchone()[0] or 0)
+            for level, idx in wanted:
+                c.execute("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, idx))
+                row = c.fetchone()
+                if row is not None:
+                    found[(level, idx)] = bytes(row[0])
+        return size, found
 
     def leaf_positions(self, start: int, end: int) -> list[tuple[int, int]]:
         with self.datastore.transaction(commit=False) as c:

@@ -158,11 +158,13 @@ class RecorderReader:
                 sql.Identifier(recorder.datastore.schema or "public"),
                 sql.Identifier(recorder.events_table_name),
             )
-            with recorder.datastore.transaction(commit=False) as curs:
-                curs.execute(query, (originator_id,))
-                return {
-                    row["originator_version"]: row["notification_id"] for row in curs.fetchall()
-                }
+            # One statement in autocommit (the pool's connections are): no BEGIN/ROLLBACK.
+            with (
+                recorder.datastore.get_connection() as conn,
+                conn.cursor(row_factory=tuple_row) as curs,
+            ):
+                curs.execute(query, (originator_id,), prepare=True)
+                return {row[0]: row[1] for row in curs.fetchall()}
         if isinstance(recorder, SQLiteApplicationRecorder):
             statement = Statement(
                 "SELECT originator_version, rowid FROM {table} WHERE originator_id = {p}",
@@ -178,6 +180,39 @@ class RecorderReader:
                     found[n.originator_version] = n.id
             return found
         raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
+    def positioned(self, originator_id: UUID) -> list[tuple[StoredEvent, int]]:
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            query = sql.SQL(
+                "SELECT originator_version, notification_id, topic, state FROM {}.{} "
+                "WHERE originator_id = %s ORDER BY originator_version"
+            ).format(
+                sql.Identifier(recorder.datastore.schema or "public"),
+                sql.Identifier(recorder.events_table_name),
+            )
+            with (
+                recorder.datastore.get_connection() as conn,
+                conn.cursor(row_factory=tuple_row) as curs,
+            ):
+                curs.execute(query, (originator_id,), prepare=True)
+                return [
+                    (StoredEvent(originator_id, v, t, bytes(s)), n)
+                    for v, n, t, s in curs.fetchall()
+                ]
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            statement = Statement(
+                "SELECT originator_version, rowid, topic, state FROM {table} "
+                "WHERE originator_id = {p} ORDER BY originator_version",
+                table=recorder.events_table_name,
+            ).sqlite
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(statement, (originator_id.hex,))
+                return [
+                    (StoredEvent(originator_id, v, t, bytes(s)), n) for v, n, t, s in c.fetchall()
+                ]
+        positions = self.of(originator_id)
+        return [(e, positions[e.originator_version]) for e in recorder.select_events(originator_id)]
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,7 +8,7 @@ so the object is walked first and every non-JSON type is tagged: `{"#": tag, "v"
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,15 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _PLAIN = frozenset({str, bool, type(None)})
 # What orjson decodes into that may hold tags.
 _CONTAINERS = frozenset({dict, list})
+
+
+# A value `decode_ready` kept as an object: (the container it sits in, its key there, it).
+Slot = tuple[Any, Any, Any]
+
+
+class NotPlain(Exception):
+    """Stored state that `decode_ready` leaves to the full decoder (a set, a value dataclass
+    with a `__post_init__` or stored with other fields than it has now)."""
 
 
 class TranscodingError(TypeError):
@@ -56,6 +65,91 @@ class OrjsonTranscoder(Transcoder):
 
     def decode(self, data: bytes) -> Any:
         return self._untag(orjson.loads(data))
+
+    def decode_ready(
+        self, data: bytes, leaf: Callable[[Any], Any], keep: type[Any]
+    ) -> tuple[dict[str, Any], list[Slot]] | None:
+        """The stored state as a read model shows it, without building the domain objects:
+        each tagged leaf (decimal, instant, id, date, big integer) decoded and passed through
+        `leaf`, tuples as lists, value dataclasses as dicts of their fields in field order —
+        except those of type `keep`, which are built and listed with the container and key
+        they sit at, for the caller to replace. None when the state needs the full decoder
+        (see `NotPlain`)."""
+        slots: list[Slot] = []
+        try:
+            state = self._ready(orjson.loads(data), leaf, keep, slots)
+        except NotPlain:
+            return None
+        if type(state) is not dict:
+            return None
+        return state, slots
+
+    def _ready(
+        self, obj: Any, leaf: Callable[[Any], Any], keep: type[Any], slots: list[Slot]
+    ) -> Any:
+        kind = type(obj)
+        if kind is list:
+            return self._ready_list(obj, leaf, keep, slots)
+        if kind is not dict:
+            return obj
+        tag = obj.get(TAG)
+        if tag is None:
+            return self._ready_dict(obj, leaf, keep, slots)
+        value = obj["v"]
+        if tag == "dec":
+            return leaf(Decimal(value))
+        if tag == "dt":
+            return leaf(datetime.fromisoformat(value))
+        if tag == "dc":
+            cls = self._by_name[obj["t"]]
+            fields = self._fields[cls]
+            if hasattr(cls, "__post_init__") or len(value) != len(fields):
+                raise NotPlain(obj["t"])
+            if cls is keep:
+                return cls(**self._untag_dict(value))
+            ready = self._ready
+            try:
+                parts = {f: ready(value[f], leaf, keep, slots) for f in fields}
+            except KeyError as exc:
+                raise NotPlain(obj["t"]) from exc
+            for f, v in parts.items():
+                if type(v) is keep:
+                    slots.append((parts, f, v))
+            return parts
+        if tag == "uuid":
+            return leaf(UUID(value))
+        if tag == "tuple":
+            return self._ready_list(value, leaf, keep, slots)
+        if tag == "date":
+            return leaf(date.fromisoformat(value))
+        if tag == "int":
+            return leaf(int(value))
+        if tag == "dict":
+            return self._ready_dict(value, leaf, keep, slots)
+        raise NotPlain(tag)  # a set (shown in its own order), or an unknown tag
+
+    def _ready_dict(
+        self, obj: dict[str, Any], leaf: Callable[[Any], Any], keep: type[Any], slots: list[Slot]
+    ) -> dict[str, Any]:
+        ready = self._ready
+        found = {
+            k: v if type(v) not in _CONTAINERS else ready(v, leaf, keep, slots)
+            for k, v in obj.items()
+        }
+        for k, v in found.items():
+            if type(v) is keep:
+                slots.append((found, k, v))
+        return found
+
+    def _ready_list(
+        self, obj: list[Any], leaf: Callable[[Any], Any], keep: type[Any], slots: list[Slot]
+    ) -> list[Any]:
+        ready = self._ready
+        found = [v if type(v) not in _CONTAINERS else ready(v, leaf, keep, slots) for v in obj]
+        for i, v in enumerate(found):
+            if type(v) is keep:
+                slots.append((found, i, v))
+        return found
 
     def _tag(self, obj: Any) -> Any:
         kind = type(obj)

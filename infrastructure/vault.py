@@ -89,10 +89,12 @@ class PostgresKeyStore:
     def get_many(self, subjects: list[str]) -> dict[str, bytes]:
         if not subjects:
             return {}
-        with self.datastore.transaction(commit=False) as curs:
+        # One statement in autocommit (the pool's connections are): no BEGIN/ROLLBACK.
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(
                 sql.SQL("SELECT subject, key FROM {} WHERE subject = ANY(%s)").format(self.table),
                 (subjects,),
+                prepare=True,
             )
             return {row["subject"]: bytes(row["key"]) for row in curs.fetchall()}
 
