@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from domain.claims import ReferenceVersions, Settlement, Share
 from domain.common import Actor
+from domain.personal import Sealed
 from domain.settlement import ChargeLine, SettlementInputs, calculate
 from infrastructure.store import VALUE_TYPES
 from infrastructure.transcoder import OrjsonTranscoder, TranscodingError
@@ -113,3 +115,62 @@ def test_refuses_floats_naive_datetimes_and_unknown_types() -> None:
 )
 def test_any_nesting_of_supported_values_round_trips(value: object) -> None:
     assert roundtrip(value) == value
+
+
+def test_decode_ready_gives_json_values_and_the_places_of_kept_values() -> None:
+    sealed = Sealed("subject", "box")
+    line = ChargeLine("L1", "A001", "surgery", "A", Decimal("55000.00"))
+    at = datetime(2026, 3, 9, 18, 0, tzinfo=timezone(timedelta(hours=8)))
+    ident = uuid4()
+    data = transcoder.encode(
+        {
+            "at": at,
+            "id": ident,
+            "day": date(2026, 2, 28),
+            "lines": [line],
+            "who": sealed,
+            "pair": (sealed, 2**70),
+            "#": "escaped",
+        }
+    )
+    found = transcoder.decode_ready(data, lambda v: f"<{v}>", Sealed)
+    assert found is not None
+    state, slots = found
+    assert state == {
+        "at": f"<{at}>",
+        "id": f"<{ident}>",
+        "day": "<2026-02-28>",
+        "lines": [
+            {
+                "line_id": "L1",
+                "code": "A001",
+                "name": "surgery",
+                "category": "A",
+                "amount": "<55000.00>",
+                "over_limit": "<0.00>",
+                "prepay_ratio": None,
+                "necessary": True,
+            }
+        ],
+        "who": sealed,
+        "pair": [sealed, f"<{2**70}>"],
+        "#": "escaped",
+    }
+    assert list(state["lines"][0]) == [f.name for f in fields(ChargeLine)]
+    assert [(key, value) for _, key, value in slots] == [(0, sealed), ("who", sealed)]
+    assert slots[0][0] is state["pair"]
+    assert slots[1][0] is state
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        b'{"x": {"#": "set", "v": [1]}}',
+        b'{"x": {"#": "dc", "t": "domain.common:Actor", "v": {"name": "n", "role": "r"}}}',
+        b'{"x": {"#": "what", "v": 1}}',
+    ],
+)
+def test_decode_ready_leaves_sets_old_dataclasses_and_unknown_tags_to_decode(
+    state: bytes,
+) -> None:
+    assert transcoder.decode_ready(state, str, Sealed) is None

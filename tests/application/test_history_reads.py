@@ -1,0 +1,134 @@
+"""A claim's history read in one query and decoded straight into its entries is exactly the
+history built from its domain events (`history_entry` of each, revealed for the reader) — on
+every store, for a long claim, after its person's key is gone, and for stored states the
+fast decoding leaves to the domain events."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+from uuid import UUID
+
+import orjson
+import pytest
+from eventsourcing.persistence import StoredEvent
+
+from application import claims as c
+from application.ledger import NotFound
+from application.services import Services
+from application.views import history_entry, json_ready
+from domain.personal import Sealed
+from tests.builders import (
+    HOSPITAL,
+    INSURER,
+    OTHER_HOSPITAL,
+    WORKED_EXAMPLE_LINES,
+    charge,
+    issue_policy,
+    post,
+    seed_reference,
+    settle_worked_example,
+)
+
+
+def from_domain_events(services: Services, cid: UUID) -> list[dict[str, Any]]:
+    """The history as it was built before: every domain event, then revealed."""
+    ledger = services.ledger
+    positions = ledger.positions.of(cid)
+    entries = [history_entry(e, positions.get(e.originator_version)) for e in ledger.stream(cid)]
+    revealed: list[dict[str, Any]] = services.claims.opener.reveal(entries)
+    return revealed
+
+
+def long_claim(services: Services, charges: int) -> UUID:
+    seed_reference(services)
+    issue_policy(services)
+    result = settle_worked_example(services, policy_id="P1")
+    line = WORKED_EXAMPLE_LINES[1]
+    for n in range(charges):
+        charge(services, lines=(dataclasses.replace(line, line_id=f"X{n}"),))
+    return result.stream_id
+
+
+def same(a: object, b: object) -> bool:
+    """Equal, with the same key order and JSON types (as the response shows them)."""
+    return orjson.dumps(a) == orjson.dumps(b) and a == b
+
+
+def test_a_long_claims_history_is_the_one_built_from_its_domain_events(
+    services: Services,
+) -> None:
+    cid = long_claim(services, 120)
+    post(services, c.CollectCopay(HOSPITAL, "E1", WORKED_EXAMPLE_LINES[1].amount))
+    history = services.claims.history(cid, None)
+    assert len(history) > 120
+    assert history[0]["data"]["patient_name"] == "Zhang San"  # a sealed value, opened
+    assert {e["type"] for e in history} >= {
+        "AdmissionRegistered",
+        "ChargesPosted",
+        "Discharged",
+        "SettlementCalculated",
+    }
+    assert [e["position"] for e in history] == sorted(e["position"] for e in history)
+    assert same(history, from_domain_events(services, cid))
+    assert same(services.claims.history(cid, HOSPITAL), history)
+    assert same(services.claims.history(cid, None, insurer=INSURER), history)
+
+
+def test_history_after_the_persons_key_is_destroyed_shows_erased_values(
+    services: Services,
+) -> None:
+    cid = long_claim(services, 3)
+    vault = services.claims.opener.vault
+    vault.destroy(vault.ref("person-1"))
+    history = services.claims.history(cid, None)
+    assert history[0]["data"]["patient_name"] == "[erased]"
+    assert same(history, from_domain_events(services, cid))
+
+
+def test_history_is_refused_to_other_hospitals_and_insurers(services: Services) -> None:
+    cid = long_claim(services, 1)
+    with pytest.raises(NotFound):
+        services.claims.history(cid, OTHER_HOSPITAL)
+    with pytest.raises(NotFound):
+        services.claims.history(cid, None, insurer="insurer-2")
+    with pytest.raises(NotFound):
+        services.claims.history(UUID(int=7), None)
+
+
+def test_states_left_to_the_domain_events_give_the_same_entries(services: Services) -> None:
+    """An actor stored before it had its optional fields, a set, and a sealed value in both
+    kinds of event: the first two are decoded as domain events, the rest straight."""
+    cid = long_claim(services, 1)
+    ledger = services.ledger
+    last = ledger.stream(cid)[-1]
+    stored = ledger.mapper.to_stored_event(last)
+    state = orjson.loads(stored.state)
+    sealed = orjson.loads(ledger.recorder.select_events(cid, limit=1)[0].state)["patient_name"]
+    old_actor = {"#": "dc", "t": "domain.common:Actor", "v": {"name": "h", "role": "hospital"}}
+    tagged = {"#": "set", "v": ["b", "a"]}
+    version = last.originator_version
+    extra = [
+        {**state, "actor": old_actor, "note": sealed},
+        {**state, "tags": tagged, "note": sealed},
+        {**state, "note": sealed, "nested": {"#": "tuple", "v": [sealed, {"k": sealed}]}},
+    ]
+    ledger.recorder.insert_events(
+        [
+            StoredEvent(cid, version + n, stored.topic, orjson.dumps(s))
+            for n, s in enumerate(extra, start=1)
+        ]
+    )
+    history = services.claims.history(cid, None)
+    assert [e["version"] for e in history[-3:]] == [version + 1, version + 2, version + 3]
+    assert history[-3]["actor"]["partner_id"] is None  # the field's default, as built
+    assert sorted(history[-2]["data"]["tags"]) == ["a", "b"]
+    assert history[-1]["data"]["note"] == "Zhang San"
+    assert history[-1]["data"]["nested"] == ["Zhang San", {"k": "Zhang San"}]
+    assert same(history, from_domain_events(services, cid))
+    assert not any(isinstance(v, Sealed) for e in history for v in e["data"].values())
+    straight = [
+        ledger.decode_ready(s, json_ready, Sealed) is not None
+        for s, _ in ledger.positions.positioned(cid)
+    ]
+    assert straight == [True] * (len(straight) - 3) + [False, False, True]
