@@ -11,15 +11,32 @@ fields than stored) takes the old way, so the entries are the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from application.ledger import Ledger, Slot
 from application.personal import Opener
-from application.views import META_FIELDS, history_entry, json_ready
+from application.views import META_FIELDS, history_entry, json_ready, rfc3339
 from domain.personal import Sealed
+
+# `json_ready` of the leaves a stored state holds, by their exact type.
+_LEAVES: dict[type[Any], Callable[[Any], Any]] = {
+    Decimal: str,
+    datetime: rfc3339,
+    date: date.isoformat,
+    UUID: str,
+    int: int,
+}
+
+
+def _leaf(value: Any) -> Any:
+    convert = _LEAVES.get(type(value))
+    return json_ready(value) if convert is None else convert(value)
 
 
 def history_entries(
@@ -47,7 +64,7 @@ def _entry(
 ) -> dict[str, Any] | None:
     """`history_entry` of the stored event, decoded straight from its state (its sealed
     values added to `slots`, to be opened); None when it takes the domain event."""
-    ready = ledger.decode_ready(stored, json_ready, Sealed)
+    ready = ledger.decode_ready(stored, _leaf, Sealed)
     if ready is None:
         return None
     cls, state, found = ready

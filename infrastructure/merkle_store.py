@@ -191,6 +191,7 @@ class PostgresMerkleStore:
                 self._sized_nodes,
                 ([c[0] for c in wanted], [c[1] for c in wanted]),
                 prepare=True,
+                binary=True,
             )
             rows = curs.fetchall()
         size = int(rows[0][1])

@@ -135,7 +135,9 @@ class RecorderReader:
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
             ):
-                curs.execute(self._events_query, (text_array(originator_ids),), prepare=True)
+                curs.execute(
+                    self._events_query, (text_array(originator_ids),), prepare=True, binary=True
+                )
                 return [
                     StoredEvent(originator_id=i, originator_version=v, topic=t, state=bytes(s))
                     for i, v, t, s in curs.fetchall()
@@ -163,7 +165,7 @@ class RecorderReader:
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
             ):
-                curs.execute(query, (originator_id,), prepare=True)
+                curs.execute(query, (originator_id,), prepare=True, binary=True)
                 return {row[0]: row[1] for row in curs.fetchall()}
         if isinstance(recorder, SQLiteApplicationRecorder):
             statement = Statement(
@@ -195,7 +197,7 @@ class RecorderReader:
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
             ):
-                curs.execute(query, (originator_id,), prepare=True)
+                curs.execute(query, (originator_id,), prepare=True, binary=True)
                 return [
                     (StoredEvent(originator_id, v, t, bytes(s)), n)
                     for v, n, t, s in curs.fetchall()

@@ -45,6 +45,7 @@ class OrjsonTranscoder(Transcoder):
         self._by_name: dict[str, type[Any]] = {}
         self._names: dict[type[Any], str] = {}
         self._fields: dict[type[Any], tuple[str, ...]] = {}
+        self._unplain: set[str] = set()  # dataclasses `decode_ready` must build (a check)
         for cls in dataclass_types:
             self.register(cls)
 
@@ -56,6 +57,8 @@ class OrjsonTranscoder(Transcoder):
         self._by_name[name] = cls
         self._names[cls] = name
         self._fields[cls] = tuple(f.name for f in dataclasses.fields(cls))
+        if hasattr(cls, "__post_init__"):
+            self._unplain.add(name)
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -75,81 +78,14 @@ class OrjsonTranscoder(Transcoder):
         except those of type `keep`, which are built and listed with the container and key
         they sit at, for the caller to replace. None when the state needs the full decoder
         (see `NotPlain`)."""
-        slots: list[Slot] = []
+        walk = _ReadyWalk(self, leaf, keep)
         try:
-            state = self._ready(orjson.loads(data), leaf, keep, slots)
+            state = walk.value(orjson.loads(data))
         except NotPlain:
             return None
         if type(state) is not dict:
             return None
-        return state, slots
-
-    def _ready(
-        self, obj: Any, leaf: Callable[[Any], Any], keep: type[Any], slots: list[Slot]
-    ) -> Any:
-        kind = type(obj)
-        if kind is list:
-            return self._ready_list(obj, leaf, keep, slots)
-        if kind is not dict:
-            return obj
-        tag = obj.get(TAG)
-        if tag is None:
-            return self._ready_dict(obj, leaf, keep, slots)
-        value = obj["v"]
-        if tag == "dec":
-            return leaf(Decimal(value))
-        if tag == "dt":
-            return leaf(datetime.fromisoformat(value))
-        if tag == "dc":
-            cls = self._by_name[obj["t"]]
-            fields = self._fields[cls]
-            if hasattr(cls, "__post_init__") or len(value) != len(fields):
-                raise NotPlain(obj["t"])
-            if cls is keep:
-                return cls(**self._untag_dict(value))
-            ready = self._ready
-            try:
-                parts = {f: ready(value[f], leaf, keep, slots) for f in fields}
-            except KeyError as exc:
-                raise NotPlain(obj["t"]) from exc
-            for f, v in parts.items():
-                if type(v) is keep:
-                    slots.append((parts, f, v))
-            return parts
-        if tag == "uuid":
-            return leaf(UUID(value))
-        if tag == "tuple":
-            return self._ready_list(value, leaf, keep, slots)
-        if tag == "date":
-            return leaf(date.fromisoformat(value))
-        if tag == "int":
-            return leaf(int(value))
-        if tag == "dict":
-            return self._ready_dict(value, leaf, keep, slots)
-        raise NotPlain(tag)  # a set (shown in its own order), or an unknown tag
-
-    def _ready_dict(
-        self, obj: dict[str, Any], leaf: Callable[[Any], Any], keep: type[Any], slots: list[Slot]
-    ) -> dict[str, Any]:
-        ready = self._ready
-        found = {
-            k: v if type(v) not in _CONTAINERS else ready(v, leaf, keep, slots)
-            for k, v in obj.items()
-        }
-        for k, v in found.items():
-            if type(v) is keep:
-                slots.append((found, k, v))
-        return found
-
-    def _ready_list(
-        self, obj: list[Any], leaf: Callable[[Any], Any], keep: type[Any], slots: list[Slot]
-    ) -> list[Any]:
-        ready = self._ready
-        found = [v if type(v) not in _CONTAINERS else ready(v, leaf, keep, slots) for v in obj]
-        for i, v in enumerate(found):
-            if type(v) is keep:
-                slots.append((found, i, v))
-        return found
+        return state, walk.slots
 
     def _tag(self, obj: Any) -> Any:
         kind = type(obj)
@@ -245,3 +181,84 @@ class OrjsonTranscoder(Transcoder):
     def _untag_list(self, obj: list[Any]) -> list[Any]:
         untag = self._untag
         return [item if type(item) not in _CONTAINERS else untag(item) for item in obj]
+
+
+class _ReadyWalk:
+    """One `decode_ready`: the walk of a loaded state, and the kept values it found.
+
+    A kept value is built where its tag is; the container holding it then lists it in
+    `slots`. `pending` counts kept values built and not yet listed, so only a container
+    with a kept value among its own items looks through them."""
+
+    __slots__ = ("by_name", "fields", "keep", "leaf", "pending", "slots", "unplain", "untag")
+
+    def __init__(self, transcoder: OrjsonTranscoder, leaf: Callable[[Any], Any], keep: type[Any]):
+        self.by_name = transcoder._by_name
+        self.fields = transcoder._fields
+        self.unplain = transcoder._unplain
+        self.untag = transcoder._untag_dict
+        self.leaf = leaf
+        self.keep = keep
+        self.slots: list[Slot] = []
+        self.pending = 0
+
+    def value(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is list:
+            return self.items(obj)
+        if kind is not dict:
+            return obj
+        tag = obj.get(TAG)
+        if tag is None:
+            return self.mapping(obj)
+        value = obj["v"]
+        if tag == "dec":
+            return self.leaf(Decimal(value))
+        if tag == "dt":
+            return self.leaf(datetime.fromisoformat(value))
+        if tag == "dc":
+            name = obj["t"]
+            cls = self.by_name[name]
+            fields = self.fields[cls]
+            if name in self.unplain or len(value) != len(fields):
+                raise NotPlain(name)
+            if cls is self.keep:
+                self.pending += 1
+                return cls(**self.untag(value))
+            if tuple(value) == fields:  # stored in field order, as `encode` writes them
+                return self.mapping(value)
+            try:
+                return self.mapping({f: value[f] for f in fields})
+            except KeyError as exc:
+                raise NotPlain(name) from exc
+        if tag == "uuid":
+            return self.leaf(UUID(value))
+        if tag == "tuple":
+            return self.items(value)
+        if tag == "date":
+            return self.leaf(date.fromisoformat(value))
+        if tag == "int":
+            return self.leaf(int(value))
+        if tag == "dict":
+            return self.mapping(value)
+        raise NotPlain(tag)  # a set (shown in its own order), or an unknown tag
+
+    def mapping(self, obj: dict[str, Any]) -> dict[str, Any]:
+        pending = self.pending
+        value = self.value
+        found = {k: v if type(v) not in _CONTAINERS else value(v) for k, v in obj.items()}
+        if self.pending != pending:
+            keep = self.keep
+            self.slots.extend((found, k, v) for k, v in found.items() if type(v) is keep)
+            self.pending = pending
+        return found
+
+    def items(self, obj: list[Any]) -> list[Any]:
+        pending = self.pending
+        value = self.value
+        found = [v if type(v) not in _CONTAINERS else value(v) for v in obj]
+        if self.pending != pending:
+            keep = self.keep
+            self.slots.extend((found, i, v) for i, v in enumerate(found) if type(v) is keep)
+            self.pending = pending
+        return found
