@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from application.claims import insured_by
-from application.history import history_entries
+from application.history import DecodedStates, history_entries
 from application.ledger import Ledger, NotFound, ProofSource, Reads
 from application.personal import Opener
 from application.settling import SettlementPlanner
@@ -101,6 +101,7 @@ class ClaimQueries:
         self.planner = planner
         self.opener = opener
         self.proofs = proofs
+        self.decoded = DecodedStates()  # the history's decodings, remembered
 
     def view(
         self,
@@ -148,7 +149,7 @@ class ClaimQueries:
             self._theirs(self.ledger.replay([stored for stored, _ in rows[:1]]), hospital)
         else:  # the policy, and so the insurer, may change later: the whole claim
             self._visible(cid, hospital, insurer)
-        entries = history_entries(self.ledger, rows, self.opener)
+        entries = history_entries(self.ledger, rows, self.opener, self.decoded)
         return with_proofs(entries, self.proofs) if proofs else entries
 
     def preview(

@@ -11,12 +11,16 @@ fields than stored) takes the old way, so the entries are the same either way.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
 from eventsourcing.persistence import StoredEvent
 
 from application.ledger import Ledger, Slot
@@ -39,24 +43,124 @@ def _leaf(value: Any) -> Any:
     return json_ready(value) if convert is None else convert(value)
 
 
+class DecodedStates:
+    """History entries decoded from stored states, remembered by the state's topic and
+    bytes. The entry is a pure function of them, so a remembered one is never stale (a
+    row that changed is another key); sealed values are remembered sealed, and opened on
+    every read (an erasure shows at once). The least recently used are forgotten first."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._found: OrderedDict[tuple[str, bytes], _Decoded] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Sequence[tuple[str, bytes]]) -> list[_Decoded | None]:
+        found = self._found
+        with self._lock:
+            hits = [found.get(key) for key in keys]
+            for key, hit in zip(keys, hits, strict=True):
+                if hit is not None:
+                    found.move_to_end(key)
+        return hits
+
+    def put_many(self, decoded: Sequence[tuple[tuple[str, bytes], _Decoded]]) -> None:
+        found = self._found
+        with self._lock:
+            found.update(decoded)
+            while len(found) > self.capacity:
+                found.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class _Decoded:
+    """An entry without its version and position, as JSON (each sealed value as null), and
+    the sealed values with their paths in its data."""
+
+    body: bytes
+    sealed: tuple[tuple[tuple[Any, ...], Sealed], ...]
+
+
 def history_entries(
-    ledger: Ledger, rows: Sequence[tuple[StoredEvent, int]], opener: Opener
+    ledger: Ledger,
+    rows: Sequence[tuple[StoredEvent, int]],
+    opener: Opener,
+    memo: DecodedStates | None = None,
 ) -> list[dict[str, Any]]:
     """The history entries of one stream's stored events (with their positions), in order,
-    personal values opened for the reader (one key look-up)."""
+    personal values opened for the reader (one key look-up); `memo` remembers decodings."""
     entries: list[dict[str, Any]] = []
     slots: list[Slot] = []
     slow: list[int] = []
-    for stored, position in rows:
-        entry = _entry(ledger, stored, position, slots)
+    keys = [(stored.topic, stored.state) for stored, _ in rows]
+    hits = memo.get_many(keys) if memo is not None else [None] * len(rows)
+    learnt: list[tuple[tuple[str, bytes], _Decoded]] = []
+    for (stored, position), key, hit in zip(rows, keys, hits, strict=True):
+        if hit is not None:
+            entry: dict[str, Any] | None = _remembered(hit, stored, position, slots)
+        else:
+            found: list[Slot] = []
+            entry = _entry(ledger, stored, position, found)
+            if entry is not None and memo is not None:
+                decoded = _decoded(entry, found)
+                if decoded is not None:
+                    learnt.append((key, decoded))
+            slots.extend(found)
         if entry is None:
             slow.append(len(entries))
             entry = history_entry(ledger.mapper.to_domain_event(stored), position)
         entries.append(entry)
+    if memo is not None and learnt:
+        memo.put_many(learnt)
     revealed = opener.reveal_with([entries[i] for i in slow], slots)
     for i, entry in zip(slow, revealed, strict=True):
         entries[i] = entry
     return entries
+
+
+def _decoded(entry: dict[str, Any], slots: list[Slot]) -> _Decoded | None:
+    """What to remember of a freshly decoded entry (its sealed values still in place)."""
+    where: dict[int, tuple[Any, ...]] = {}
+    if slots:
+        stack: list[tuple[tuple[Any, ...], Any]] = [((), entry["data"])]
+        while stack:
+            path, node = stack.pop()
+            where[id(node)] = path
+            items = node.items() if type(node) is dict else enumerate(node)
+            stack.extend(((*path, k), v) for k, v in items if type(v) in (dict, list))
+    body = {k: entry[k] for k in ("type", "occurred_at", "recorded_at", "actor", "data")}
+    try:
+        encoded = orjson.dumps(body, default=_null, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits: not remembered
+        return None
+    return _Decoded(encoded, tuple((where[id(c)] + (k,), s) for c, k, s in slots))
+
+
+def _null(value: Any) -> None:
+    if not isinstance(value, Sealed):
+        raise TypeError(type(value).__name__)
+
+
+def _remembered(
+    decoded: _Decoded, stored: StoredEvent, position: int, slots: list[Slot]
+) -> dict[str, Any]:
+    """A fresh entry from a remembered decoding, its sealed values added to `slots`."""
+    body = orjson.loads(decoded.body)
+    data = body["data"]
+    for path, sealed in decoded.sealed:
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = sealed
+        slots.append((node, path[-1], sealed))
+    return {
+        "version": stored.originator_version,
+        "type": body["type"],
+        "occurred_at": body["occurred_at"],
+        "recorded_at": body["recorded_at"],
+        "actor": body["actor"],
+        "position": position,
+        "data": data,
+    }
 
 
 def _entry(
@@ -75,7 +179,7 @@ def _entry(
     occurred_at = state.get("occurred_at") or recorded_at
     for key in [k for k in state if k in META_FIELDS or k.startswith("_")]:
         del state[key]  # in place: the slots of the data's own values point into it
-    slots.extend(found)
+    slots.extend(s for s in found if s[0] is not state or s[1] in state)
     return {
         "version": stored.originator_version,
         "type": cls.__qualname__.rsplit(".", 1)[-1],

@@ -1,7 +1,7 @@
-"""A claim's history read in one query and decoded straight into its entries is exactly the
-history built from its domain events (`history_entry` of each, revealed for the reader) — on
-every store, for a long claim, after its person's key is gone, and for stored states the
-fast decoding leaves to the domain events."""
+"""A claim's history read in one query and decoded straight into its entries (or from the
+decodings remembered) is exactly the history built from its domain events (`history_entry`
+of each, revealed for the reader) — on every store, for a long claim, read again, after its
+person's key is gone, and for stored states the fast decoding leaves to the domain events."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 
 from application import claims as c
+from application.history import DecodedStates
 from application.ledger import NotFound
 from application.services import Services
 from application.views import history_entry, json_ready
@@ -71,14 +72,29 @@ def test_a_long_claims_history_is_the_one_built_from_its_domain_events(
     }
     assert [e["position"] for e in history] == sorted(e["position"] for e in history)
     assert same(history, from_domain_events(services, cid))
-    assert same(services.claims.history(cid, HOSPITAL), history)
+    # Read again, from the remembered decodings: the same entries, and fresh ones.
+    assert len(services.claims.decoded._found) >= len(history) - 1  # all but the slow ones
+    again = services.claims.history(cid, HOSPITAL)
+    assert same(again, history)
+    assert again[0]["data"] is not history[0]["data"]
+    again[0]["data"]["patient_name"] = "changed by a caller"
     assert same(services.claims.history(cid, None, insurer=INSURER), history)
+
+
+def test_a_small_memory_forgets_the_oldest_and_reads_stay_the_same(services: Services) -> None:
+    cid = long_claim(services, 30)
+    services.claims.decoded = DecodedStates(capacity=10)
+    first = services.claims.history(cid, None)
+    assert len(services.claims.decoded._found) == 10
+    assert same(services.claims.history(cid, None), first)
+    assert same(first, from_domain_events(services, cid))
 
 
 def test_history_after_the_persons_key_is_destroyed_shows_erased_values(
     services: Services,
 ) -> None:
     cid = long_claim(services, 3)
+    assert services.claims.history(cid, None)[0]["data"]["patient_name"] == "Zhang San"
     vault = services.claims.opener.vault
     vault.destroy(vault.ref("person-1"))
     history = services.claims.history(cid, None)
