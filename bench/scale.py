@@ -49,6 +49,7 @@ from eventsourcing.persistence import PersistenceError
 from psycopg import sql
 
 from application.gateway import Meta
+from application.history import DecodedStates
 from application.routing import Handler, StaticDirectory
 from application.services import Services, build_services
 from bench.common import ADMIN_URL, database_url, fresh_database, intake
@@ -284,6 +285,9 @@ def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
         result["history_1000_ms"] = timed(
             partial(services.claims.history, history_claim, None), max(20, args.samples // 10)
         )
+        result["history_1000_cold_ms"] = timed(
+            partial(cold_history, services, history_claim), max(20, args.samples // 10)
+        )
         size_now = proofs.size()
         result["inclusion_proof_ms"] = timed(partial(inclusion, proofs, size_now), args.samples)
         result["consistency_proof_ms"] = timed(partial(consistency, proofs, size_now), args.samples)
@@ -358,6 +362,13 @@ def read_one(ledger: Any, ids: list[uuid.UUID]) -> object:
 
 def read_claim(services: Services, claims: list[uuid.UUID]) -> object:
     return services.claims.view(random.choice(claims), None)
+
+
+def cold_history(services: Services, claim: uuid.UUID) -> object:
+    """The history with nothing remembered of earlier reads (`history_1000_ms` reads the
+    same claim again and again: its decodings are remembered after the first)."""
+    services.claims.decoded = DecodedStates()
+    return services.claims.history(claim, None)
 
 
 def inclusion(proofs: LedgerProofs, size: int) -> object:

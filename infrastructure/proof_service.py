@@ -145,13 +145,19 @@ class LedgerProofs:
         latest = self.store.latest_checkpoint()
         if latest is None:
             return {}
-        proofs = {}
-        for position, index in self.store.indexes_of(positions).items():
-            if index < latest.size:
-                proofs[position] = {
-                    "index": index,
-                    "size": latest.size,
-                    "root": latest.root.hex(),
-                    "hashes": [h.hex() for h in self.inclusion(index, latest.size)],
-                }
-        return proofs
+        size = latest.size
+        sealed = {p: i for p, i in self.store.indexes_of(positions).items() if i < size}
+        if not sealed:
+            return {}
+        ranges = {i: path_ranges(i, 0, size) for i in sealed.values()}
+        # Every proof's stored hashes in one read (a history's proofs share most of them).
+        nodes = self._nodes({c for r in ranges.values() for c in needed(r)}, size)
+        return {
+            position: {
+                "index": index,
+                "size": size,
+                "root": latest.root.hex(),
+                "hashes": [h.hex() for h in range_hashes(ranges[index], nodes)],
+            }
+            for position, index in sealed.items()
+        }
