@@ -1,6 +1,7 @@
-"""Claim and dispute statistics of domain.md section 4, summed by the database over their
-fact views for the period (CST), grouped by the dimensions that apply to them, with the
-views' tracking position read in the same snapshot.
+"""Claim and dispute statistics of domain.md section 4, summed by the database over the
+count tables kept beside their fact views (claim_dispute_facts.py) — the cells of the
+period's CST months, a few per group, not the period's records — grouped by the dimensions
+that apply to them, with the views' tracking position read in the same statement.
 
 Claims are grouped by `region`, `channel` (`one_stop` settlements, `offline` claims paid
 outside the one-stop channel, which carry no region), `line` and `company_type` (medical
@@ -11,35 +12,30 @@ of the complaint or claim it came from (null for a direct dispute)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from psycopg import sql
 
+from domain.common import CST
 from domain.lines import HEALTH, company_type
+from infrastructure.claim_dispute_facts import (
+    CLAIM_MONTHS,
+    CLAIM_SUMS,
+    DISPUTE_MONTHS,
+    DISPUTE_SUMS,
+    OFFLINE_MONTHS,
+    OFFLINE_SUMS,
+)
 from infrastructure.complaint_stats import Period
-from infrastructure.dialect import Statement, clause, joined
+from infrastructure.dialect import Statement, joined
 from infrastructure.projections import ViewStore
 
 CLAIM_DIMENSIONS = ("region", "channel", "line", "company_type")
 DISPUTE_DIMENSIONS = ("cause", "line", "region", "channel", "company_type")
 TWO_PLACES = Decimal("0.01")
-
-# Per group: (SQL expression summed, name); constants only, never input.
-CLAIM_SUMS = (
-    ("1", "settlements"),
-    ("CASE WHEN social_insurance THEN 1 ELSE 0 END", "with_social_insurance"),
-    ("medfee_cents", "medfee"),
-    ("si_cents", "si"),
-    ("commercial_cents", "commercial"),
-    ("patient_cents", "patient"),
-    ("COALESCE(settle_seconds, 0)", "seconds"),
-    ("CASE WHEN settle_seconds IS NULL THEN 0 ELSE 1 END", "timed"),
-    ("0", "offline"),
-    ("0", "offline_cents"),
-)
-OFFLINE_SUMS = {"offline": "1", "offline_cents": "amount_cents"}
 # Claims paid outside the one-stop channel: medical insurance, no region recorded.
 OFFLINE_DIMENSIONS: dict[str, sql.Composable] = {
     "region": sql.SQL("NULL"),
@@ -47,18 +43,9 @@ OFFLINE_DIMENSIONS: dict[str, sql.Composable] = {
     "line": sql.Literal(HEALTH),
     "company_type": sql.Literal(company_type(HEALTH)),
 }
-DISPUTE_SUMS = (
-    ("1", "opened"),
-    ("CASE WHEN mediation_rounds > 0 THEN 1 ELSE 0 END", "mediated"),
-    ("CASE WHEN mediation_rounds > 0 AND agreements_signed > 0 THEN 1 ELSE 0 END", "agreed"),
-    ("confirmations_granted", "confirmations_granted"),
-    ("CASE WHEN awarded THEN 1 ELSE 0 END", "awards"),
-    ("CASE WHEN performed THEN 1 ELSE 0 END", "performed"),
-    ("CASE WHEN enforced THEN 1 ELSE 0 END", "enforced"),
-    ("amount_paid_cents", "paid_cents"),
-    ("CASE WHEN days_to_resolution IS NULL THEN 0 ELSE 1 END", "resolved"),
-    ("COALESCE(days_to_resolution, 0)", "resolution_days"),
-)
+CLAIM_VIEWS = ("claim_facts", "offline_claims")
+DISPUTE_VIEWS = ("dispute_facts",)
+ALL_CLAIM_SUMS = (*CLAIM_SUMS, *OFFLINE_SUMS)
 
 
 class ClaimAndDisputeStatistics:
@@ -73,9 +60,7 @@ class ClaimAndDisputeStatistics:
         return min(known.get(v, 0) for v in views)
 
     def claims_figures(self, period: Period, by: tuple[str, ...]) -> dict[str, Any]:
-        position, groups = self._sums(
-            _claims_statement(by), 2, CLAIM_SUMS, by, period, ("claim_facts", "offline_claims")
-        )
+        position, groups = self._sums(_claims_statement(by), 2, ALL_CLAIM_SUMS, by, period)
         answer = _answer(position, by, groups, _claim_figures)
         for group in answer["groups"]:
             # Offline claims carry no region, and a channel group is all one channel: the
@@ -87,7 +72,7 @@ class ClaimAndDisputeStatistics:
         # Always by channel too: the totals name how many disputes came by each.
         grouping = tuple(dict.fromkeys(("channel", *by)))
         position, found = self._sums(
-            _disputes_statement(grouping), 1, DISPUTE_SUMS, grouping, period, ("dispute_facts",)
+            _disputes_statement(grouping), 1, DISPUTE_SUMS, grouping, period
         )
         by_origin = {key[0]: sums["opened"] for key, sums in sorted(found.items(), key=_order)}
         groups: dict[tuple[Any, ...], dict[str, int]] = {}
@@ -104,23 +89,30 @@ class ClaimAndDisputeStatistics:
         self,
         statement: Statement,
         parts: int,
-        sums: tuple[tuple[str, str], ...],
+        names: tuple[str, ...],
         by: tuple[str, ...],
         period: Period,
-        views: tuple[str, ...],
     ) -> tuple[int, dict[tuple[Any, ...], dict[str, int]]]:
-        names = [n for _, n in sums]
-        params = [period.start.isoformat(), period.end.isoformat()] * parts
-        with self.views.snapshot() as cur:
-            position = min(self.views.position(cur, v) for v in views)
+        """The count tables' cells of the period's months summed per group, and the views'
+        position, in one statement (its own snapshot)."""
+        params = [month_of(period.start), month_of(period.end)] * parts
+        with self.views.read() as cur:
             cur.execute(statement, params)
             rows = cur.fetchall()
+        position = 0
         found = {}
         for row in rows:
-            summed = dict(zip(names, (int(v or 0) for v in row[len(by) :]), strict=True))
+            *summed_values, tracked = (int(v or 0) for v in row[len(by) :])
+            position += tracked  # the tracking row names no group and adds nothing else
+            summed = dict(zip(names, summed_values, strict=True))
             if any(summed.values()):
                 found[tuple(row[: len(by)])] = summed
         return position, found
+
+
+def month_of(instant: datetime) -> str:
+    """The CST month a period boundary opens (periods are whole CST months)."""
+    return instant.astimezone(CST).strftime("%Y-%m")
 
 
 @functools.lru_cache(maxsize=64)
@@ -129,15 +121,11 @@ def _claims_statement(by: tuple[str, ...]) -> Statement:
     offline = [sql.SQL("{} AS {}").format(OFFLINE_DIMENSIONS[d], sql.Identifier(d)) for d in by]
 
     def build(p: sql.Composable) -> sql.Composable:
-        one_stop = _select(
-            [*map(sql.Identifier, by), *_named(CLAIM_SUMS)],
-            sql.SQL("view_claim_facts WHERE settled_at >= {p} AND settled_at < {p}").format(p=p),
+        one_stop = _part(
+            [*map(sql.Identifier, by)], CLAIM_SUMS, ALL_CLAIM_SUMS, CLAIM_MONTHS.name, p
         )
-        paid_offline = _select(
-            [*offline, *_named((OFFLINE_SUMS.get(n, "0"), n) for _, n in CLAIM_SUMS)],
-            sql.SQL("view_offline_claims WHERE paid_at >= {p} AND paid_at < {p}").format(p=p),
-        )
-        return _summed([one_stop, paid_offline], CLAIM_SUMS, by)
+        paid_offline = _part(offline, OFFLINE_SUMS, ALL_CLAIM_SUMS, OFFLINE_MONTHS.name, p)
+        return _summed([one_stop, paid_offline], ALL_CLAIM_SUMS, by, CLAIM_VIEWS)
 
     return Statement.built(build)
 
@@ -147,33 +135,58 @@ def _disputes_statement(grouping: tuple[str, ...]) -> Statement:
     """Disputes opened in the period, summed per group."""
 
     def build(p: sql.Composable) -> sql.Composable:
-        opened = _select(
-            [*map(sql.Identifier, grouping), *_named(DISPUTE_SUMS)],
-            sql.SQL("view_dispute_facts WHERE opened_at >= {p} AND opened_at < {p}").format(p=p),
+        opened = _part(
+            [*map(sql.Identifier, grouping)], DISPUTE_SUMS, DISPUTE_SUMS, DISPUTE_MONTHS.name, p
         )
-        return _summed([opened], DISPUTE_SUMS, grouping)
+        return _summed([opened], DISPUTE_SUMS, grouping, DISPUTE_VIEWS)
 
     return Statement.built(build)
 
 
-def _named(sums: Iterable[tuple[str, str]]) -> list[sql.Composable]:
-    """`expression AS name` for the constant expressions of this module."""
-    return [sql.SQL("{} AS {}").format(clause(e), sql.Identifier(n)) for e, n in sums]
-
-
-def _select(columns: list[sql.Composable], source: sql.Composable) -> sql.Composed:
-    """A SELECT of constant expressions and validated dimension names."""
-    return sql.SQL("SELECT {} FROM {}").format(joined(columns), source)
+def _part(
+    dims: Sequence[sql.Composable],
+    kept: tuple[str, ...],
+    names: tuple[str, ...],
+    table: str,
+    p: sql.Composable,
+) -> sql.Composed:
+    """The cells of one count table in the period's months: its dimensions, the sums it
+    keeps, and 0 for the others."""
+    sums = [
+        sql.Identifier(n) if n in kept else sql.SQL("0 AS {}").format(sql.Identifier(n))
+        for n in names
+    ]
+    return sql.SQL("SELECT {} FROM {} WHERE month >= {p} AND month < {p}").format(
+        joined([*dims, *sums, sql.SQL("0 AS tracked")]), sql.Identifier(table), p=p
+    )
 
 
 def _summed(
-    inner: list[sql.Composed], sums: tuple[tuple[str, str], ...], by: tuple[str, ...]
+    inner: list[sql.Composed],
+    names: tuple[str, ...],
+    by: tuple[str, ...],
+    views: tuple[str, ...],
 ) -> sql.Composed:
-    summed = [sql.SQL("SUM({n}) AS {n}").format(n=sql.Identifier(n)) for _, n in sums]
+    """The parts and the views' tracking row, summed per group; the tracking row is the
+    position every view reached (0 while one is not tracked yet)."""
+    tracking = sql.SQL(
+        "SELECT {}, CASE WHEN COUNT(*) = {n} THEN MIN(position) ELSE 0 END AS tracked "
+        "FROM projection_tracking WHERE view IN ({views})"
+    ).format(
+        joined(
+            [
+                *(sql.SQL("NULL AS {}").format(sql.Identifier(d)) for d in by),
+                *(sql.SQL("0 AS {}").format(sql.Identifier(n)) for n in names),
+            ]
+        ),
+        n=sql.Literal(len(views)),
+        views=joined([sql.Literal(v) for v in views]),
+    )
+    summed = [sql.SQL("SUM({n}) AS {n}").format(n=sql.Identifier(n)) for n in (*names, "tracked")]
     group = sql.SQL(" GROUP BY {}").format(joined(list(map(sql.Identifier, by))))
     return sql.SQL("SELECT {} FROM ({}) parts{}").format(
         joined([*map(sql.Identifier, by), *summed]),
-        joined(inner, " UNION ALL "),
+        joined([*inner, tracking], " UNION ALL "),
         group if by else sql.SQL(""),
     )
 
@@ -212,7 +225,7 @@ def _mean(total: int, count: int, unit: int = 1) -> str | None:
 
 
 def _claim_figures(n: dict[str, int]) -> dict[str, Any]:
-    g = {k: n.get(k, 0) for k, _ in ((name, 0) for _, name in CLAIM_SUMS)}
+    g = {name: n.get(name, 0) for name in ALL_CLAIM_SUMS}
     return {
         "settlements": g["settlements"],
         "offline_claims": g["offline"],
@@ -228,7 +241,7 @@ def _claim_figures(n: dict[str, int]) -> dict[str, Any]:
 
 
 def _dispute_figures(n: dict[str, int]) -> dict[str, Any]:
-    g = {name: n.get(name, 0) for _, name in DISPUTE_SUMS}
+    g = {name: n.get(name, 0) for name in DISPUTE_SUMS}
     return {
         "opened": g["opened"],
         "mediated": g["mediated"],

@@ -1,10 +1,15 @@
 """Fact views of claims (one-stop settlements), claims paid outside the one-stop channel,
 and disputes, for the statistics. Amounts are kept in cents, so the database sums them
-exactly."""
+exactly.
+
+Beside each, in the same transaction, a count table per CST month and combination of
+dimensions (infrastructure/count_tables.py), which the statistics sum instead of the
+period's records: `view_claim_months` (by month settled), `view_offline_claim_months` (by
+month paid) and `view_dispute_months` (by month opened)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -15,8 +20,9 @@ from domain.dispute_windows import Dimensions
 from domain.disputes import Dispute
 from domain.lines import HEALTH, company_type
 from domain.policies import Policy
-from infrastructure.dialect import Statement
-from infrastructure.fact_views import FactView, cst, ensure_table
+from infrastructure.count_tables import Cells, CountedFacts, CountTable, Key, month_of
+from infrastructure.dialect import Statement, marks
+from infrastructure.fact_views import cst, ensure_table
 from infrastructure.projections import Cursor
 
 
@@ -24,7 +30,53 @@ def cents(amount: Decimal | None) -> int | None:
     return None if amount is None else int(amount * 100)
 
 
-class ClaimFacts(FactView):
+CLAIM_KEYS = ("region", "channel", "line", "company_type")
+CLAIM_SUMS = (
+    "settlements",
+    "with_social_insurance",
+    "medfee",
+    "si",
+    "commercial",
+    "patient",
+    "seconds",  # discharge to settlement, summed over the settlements timed
+    "timed",
+)
+OFFLINE_SUMS = ("offline", "offline_cents")
+DISPUTE_KEYS = ("channel", "cause", "line", "region", "company_type")
+DISPUTE_SUMS = (
+    "opened",
+    "mediated",
+    "agreed",  # mediated, and an agreement signed
+    "confirmations_granted",
+    "awards",
+    "performed",
+    "enforced",
+    "paid_cents",
+    "resolved",
+    "resolution_days",
+)
+_MONTH = (("month", "TEXT NOT NULL"),)
+CLAIM_MONTHS = CountTable(
+    "view_claim_months",
+    (*_MONTH, *((k, "TEXT NOT NULL") for k in CLAIM_KEYS)),
+    tuple((n, "BIGINT NOT NULL") for n in CLAIM_SUMS),
+    ("month",),
+)
+OFFLINE_MONTHS = CountTable(
+    "view_offline_claim_months",
+    _MONTH,
+    tuple((n, "BIGINT NOT NULL") for n in OFFLINE_SUMS),
+    ("month",),
+)
+DISPUTE_MONTHS = CountTable(
+    "view_dispute_months",
+    (*_MONTH, *((k, "TEXT") for k in DISPUTE_KEYS)),  # null: a direct dispute's origin
+    tuple((n, "BIGINT NOT NULL") for n in DISPUTE_SUMS),
+    ("month",),
+)
+
+
+class ClaimFacts(CountedFacts):
     """One row per claim: when it was admitted, discharged and settled, and the split."""
 
     name = "claim_facts"
@@ -49,9 +101,28 @@ class ClaimFacts(FactView):
         ("position", "BIGINT NOT NULL"),
     )
     indexed = ("settled_at",)
+    counts = CLAIM_MONTHS
 
     def __init__(self, loader: Callable[[Any, int], Any]) -> None:
         super().__init__(Claim, loader)
+
+    def contributions(self, fact: dict[str, Any]) -> Iterable[tuple[Key, Sequence[int]]]:
+        """A settled claim adds to its month of settlement (none once cancelled)."""
+        month = month_of(fact["settled_at"])
+        if month is None:
+            return []
+        seconds = fact["settle_seconds"]
+        sums = (
+            1,
+            int(bool(fact["social_insurance"])),
+            int(fact["medfee_cents"] or 0),
+            int(fact["si_cents"] or 0),
+            int(fact["commercial_cents"] or 0),
+            int(fact["patient_cents"] or 0),
+            int(seconds or 0),
+            0 if seconds is None else 1,
+        )
+        return [((month, *(fact[k] for k in CLAIM_KEYS)), sums)]
 
     def row(self, c: Claim, position: int) -> tuple[Any, ...]:
         split = c.settlement.split if c.settlement else None
@@ -80,7 +151,7 @@ class ClaimFacts(FactView):
         )
 
 
-class DisputeFactsView(FactView):
+class DisputeFactsView(CountedFacts):
     """One row per dispute: origin, outcome counts, amounts and durations."""
 
     name = "dispute_facts"
@@ -107,6 +178,7 @@ class DisputeFactsView(FactView):
         ("position", "BIGINT NOT NULL"),
     )
     indexed = ("opened_at",)
+    counts = DISPUTE_MONTHS
 
     def __init__(
         self,
@@ -115,6 +187,24 @@ class DisputeFactsView(FactView):
     ) -> None:
         super().__init__(Dispute, loader)
         self.origin = origin  # (cause, line, region) of the linked complaint or claim
+
+    def contributions(self, fact: dict[str, Any]) -> Iterable[tuple[Key, Sequence[int]]]:
+        """A dispute adds to its month of opening, with its outcome as it stands."""
+        mediated = fact["mediation_rounds"] > 0
+        days = fact["days_to_resolution"]
+        sums = (
+            1,
+            int(mediated),
+            int(mediated and fact["agreements_signed"] > 0),
+            int(fact["confirmations_granted"]),
+            int(bool(fact["awarded"])),
+            int(bool(fact["performed"])),
+            int(bool(fact["enforced"])),
+            int(fact["amount_paid_cents"]),
+            0 if days is None else 1,
+            int(days or 0),
+        )
+        return [((month_of(fact["opened_at"]), *(fact[k] for k in DISPUTE_KEYS)), sums)]
 
     def row(self, d: Dispute, position: int) -> tuple[Any, ...]:
         f = d.facts()
@@ -156,17 +246,25 @@ class OfflineClaims:
     table = "view_offline_claims"
     topics = (f"{get_topic(Policy)}.OfflineClaimPaid",)  # an event class made by @event
 
+    counts = OFFLINE_MONTHS
+    columns = (
+        ("id", "TEXT PRIMARY KEY"),
+        ("paid_at", "TEXT NOT NULL"),
+        ("amount_cents", "BIGINT NOT NULL"),
+        ("position", "BIGINT NOT NULL"),
+    )
+
     def create(self, cursor: Cursor) -> None:
-        columns = (
-            ("id", "TEXT PRIMARY KEY"),
-            ("paid_at", "TEXT NOT NULL"),
-            ("amount_cents", "BIGINT NOT NULL"),
-            ("position", "BIGINT NOT NULL"),
+        """The table of claims and its count table (recounted when new beside kept rows)."""
+        dropped = ensure_table(
+            cursor, self.table, self.columns, {"paid_at": ["paid_at"]}, view=self.name
         )
-        ensure_table(cursor, self.table, columns, {"paid_at": ["paid_at"]}, view=self.name)
+        if self.counts.create(cursor, drop=dropped) and not dropped:
+            self.counts.add(cursor, self.recounted(cursor))
 
     def clear(self, cursor: Cursor) -> None:
         cursor.execute(Statement("DELETE FROM {table}", table=self.table))
+        self.counts.clear(cursor)
 
     def prepare(self, events: Sequence[tuple[int, Any]]) -> list[tuple[Any, ...]]:
         return [
@@ -175,4 +273,34 @@ class OfflineClaims:
         ]
 
     def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
-        cursor.executemany(INSERT_OFFLINE_CLAIM, prepared)
+        """Insert the claims not yet recorded, and count them."""
+        if not prepared:
+            return
+        known: set[str] = set()
+        for start in range(0, len(prepared), 500):
+            ids = [row[0] for row in prepared[start : start + 500]]
+            cursor.execute(
+                Statement(
+                    "SELECT id FROM {t} WHERE id IN ({ids})", t=self.table, ids=marks(len(ids))
+                ),
+                ids,
+            )
+            known |= {row[0] for row in cursor.fetchall()}
+        new = [row for row in prepared if row[0] not in known]
+        cursor.executemany(INSERT_OFFLINE_CLAIM, new)
+        self.counts.add(cursor, offline_cells((row[1], row[2]) for row in new))
+
+    def recounted(self, cursor: Cursor) -> Cells:
+        """The cells computed afresh from the stored claims."""
+        cursor.execute(Statement("SELECT paid_at, amount_cents FROM {t}", t=self.table))
+        return offline_cells(cursor.fetchall())
+
+
+def offline_cells(claims: Iterable[Sequence[Any]]) -> Cells:
+    """Offline claims (paid at, amount in cents) counted per CST month paid."""
+    cells: Cells = {}
+    for paid_at, amount_cents in claims:
+        into = cells.setdefault((month_of(paid_at),), [0, 0])
+        into[0] += 1
+        into[1] += int(amount_cents)
+    return cells

@@ -15,21 +15,17 @@ contributions from its old fact row to its new one:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import orjson
-from psycopg import sql
 
 from domain.common import CST, cst_date
 from domain.complaint_clock import ComplaintRules
 from domain.complaints import Complaint
 from domain.lines import company_type
-from infrastructure.dialect import Statement, joined, marks
-from infrastructure.fact_views import FactView, cst, ensure_table
+from infrastructure.count_tables import CountTable
+from infrastructure.dialect import Statement
+from infrastructure.fact_views import FactView, cst
 from infrastructure.projections import Cursor
 
 
@@ -76,8 +72,7 @@ class ComplaintFacts(FactView):
         dropped = super().create(cursor)
         fresh = dropped
         for table in (PERIODS, PENDING):
-            columns = (("cell", "TEXT PRIMARY KEY"), *table.keys, *table.sums)
-            fresh |= ensure_table(cursor, table.name, columns, {"find": table.index}, drop=dropped)
+            fresh |= table.create(cursor, drop=dropped)
         if fresh and not dropped:
             recount(cursor)  # count tables new beside fact rows that are kept
         return dropped
@@ -85,7 +80,7 @@ class ComplaintFacts(FactView):
     def clear(self, cursor: Cursor) -> None:
         super().clear(cursor)
         for table in (PERIODS, PENDING):
-            cursor.execute(Statement("DELETE FROM {table}", table=table.name))
+            table.clear(cursor)
 
     def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
         """Upsert the rows, and move each changed complaint from its old cell to its new."""
@@ -166,41 +161,6 @@ BUCKETS = ("within_15", "days_16_30", "days_31_60", "later")
 COLUMN = {name: i for i, name in enumerate(FIGURES)}
 
 
-@dataclass(frozen=True)
-class CountTable:
-    name: str
-    keys: tuple[tuple[str, str], ...]
-    sums: tuple[tuple[str, str], ...]
-    index: tuple[str, ...]
-
-    @functools.cached_property
-    def statements(self) -> tuple[Statement, Statement]:
-        """Add a delta to a cell (created at zero); drop a cell whose sums are all zero."""
-        keys = [n for n, _ in self.keys]
-        sums = [n for n, _ in self.sums]
-        added = [
-            sql.SQL("{name} = {table}.{name} + excluded.{name}").format(
-                name=sql.Identifier(n), table=sql.Identifier(self.name)
-            )
-            for n in sums
-        ]
-        zero = [sql.SQL("{} = 0").format(sql.Identifier(n)) for n in sums]
-        add = Statement(
-            "INSERT INTO {table} ({names}) VALUES ({values}) "
-            "ON CONFLICT (cell) DO UPDATE SET {added}",
-            table=self.name,
-            names=["cell", *keys, *sums],
-            values=marks(1 + len(keys) + len(sums)),
-            added=joined(added),
-        )
-        drop = Statement(
-            "DELETE FROM {table} WHERE cell = {p} AND {zero}",
-            table=self.name,
-            zero=joined(zero, " AND "),
-        )
-        return add, drop
-
-
 _DIMS = tuple((d, "TEXT NOT NULL") for d in DIMENSIONS)
 PERIODS = CountTable(
     "view_complaint_periods",
@@ -273,8 +233,8 @@ class Counts:
         return self.periods.setdefault((span, label, *dims), [0] * len(FIGURES))
 
     def write(self, cursor: Cursor) -> None:
-        _upsert(cursor, PERIODS, {k: v for k, v in self.periods.items() if any(v)})
-        _upsert(cursor, PENDING, {k: [n] for k, n in self.pending.items() if n})
+        PERIODS.add(cursor, self.periods)
+        PENDING.add(cursor, {k: [n] for k, n in self.pending.items()})
 
 
 def _received_in(
@@ -318,24 +278,8 @@ def _bucket(days: int) -> int:
     return 0 if days <= 15 else 1 if days <= 30 else 2 if days <= 60 else 3
 
 
-def _upsert(cursor: Cursor, table: CountTable, delta: dict[tuple[str, ...], list[int]]) -> None:
-    """Add each cell's delta; drop the cells that reach zero."""
-    if not delta:
-        return
-    add, drop = table.statements
-    cursor.executemany(add, [(_cell(k), *k, *v) for k, v in delta.items()])
-    cursor.executemany(drop, [(_cell(k),) for k, v in delta.items() if any(n < 0 for n in v)])
-
-
-def _cell(key: tuple[str, ...]) -> str:
-    """A cell's primary key: its key values as JSON (free-text dimensions cannot collide)."""
-    return orjson.dumps(key).decode()
-
-
-def recount(cursor: Cursor) -> None:
-    """Count the tables afresh from the fact rows (tables new beside old rows; benchmarks)."""
-    for table in (PERIODS, PENDING):
-        cursor.execute(Statement("DELETE FROM {table}", table=table.name))
+def recounted(cursor: Cursor) -> Counts:
+    """The count tables' cells computed afresh from the fact rows."""
     names = [n for n, _ in ComplaintFacts.columns]
     cursor.execute(
         Statement("SELECT {names} FROM {table}", names=names, table=ComplaintFacts.table)
@@ -343,4 +287,11 @@ def recount(cursor: Cursor) -> None:
     counts = Counts()
     for row in cursor.fetchall():
         counts.add(dict(zip(names, row, strict=True)), +1)
-    counts.write(cursor)
+    return counts
+
+
+def recount(cursor: Cursor) -> None:
+    """Count the tables afresh from the fact rows (tables new beside old rows; benchmarks)."""
+    for table in (PERIODS, PENDING):
+        table.clear(cursor)
+    recounted(cursor).write(cursor)
