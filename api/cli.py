@@ -299,9 +299,12 @@ def rebuild() -> None:
                     if not went and tracked <= before:
                         break
                 progress.update(task, completed=total)
+        # The tables were refilled: the planner needs their statistics (autovacuum's job,
+        # where it is on), or a statistics query plans a full scan.
+        analysed = again(ledger, projector.store.analyze)
     finally:
         ledger.close()
-    console.print("views rebuilt")
+    console.print(f"views rebuilt ({len(analysed)} tables analysed)")
 
 
 @cli.command()

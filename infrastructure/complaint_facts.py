@@ -15,7 +15,7 @@ contributions from its old fact row to its new one:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,7 @@ from domain.complaints import Complaint
 from domain.lines import company_type
 from infrastructure.count_tables import CountTable
 from infrastructure.dialect import Statement
-from infrastructure.fact_views import FactView, cst
+from infrastructure.fact_views import Batch, FactView, cst
 from infrastructure.projections import Cursor
 
 
@@ -82,25 +82,18 @@ class ComplaintFacts(FactView):
         for table in (PERIODS, PENDING):
             table.clear(cursor)
 
-    def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
+    def apply(self, cursor: Cursor, prepared: Batch) -> None:
         """Upsert the rows, and move each changed complaint from its old cell to its new."""
-        if not prepared:
+        if not prepared.rows:
             return
         names = [n for n, _ in self.columns]
         counts = Counts()
-        for row in self._stored(cursor, [r[0] for r in prepared]):
+        for row in self.stored(cursor, prepared):
             counts.add(row, -1)
-        for new in prepared:
+        for new in prepared.rows:
             counts.add(dict(zip(names, new, strict=True)), +1)
         super().apply(cursor, prepared)
         counts.write(cursor)
-
-    def _stored(self, cursor: Cursor, ids: Sequence[str]) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            found += self.rows_of(cursor, chunk)
-        return found
 
     def row(self, c: Complaint, position: int) -> tuple[Any, ...]:
         clock = c.clock(c.modified_on, self.rules)

@@ -19,7 +19,7 @@ import orjson
 from psycopg import sql
 
 from infrastructure.dialect import Statement, joined, marks
-from infrastructure.fact_views import FactView, ensure_table
+from infrastructure.fact_views import Batch, FactView, ensure_table
 from infrastructure.projections import Cursor
 
 Key = tuple[Any, ...]
@@ -127,17 +127,15 @@ class CountedFacts(FactView):
         super().clear(cursor)
         self.counts.clear(cursor)
 
-    def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
+    def apply(self, cursor: Cursor, prepared: Batch) -> None:
         """Upsert the rows, and move each changed record's contribution to its new cells."""
-        if not prepared:
+        if not prepared.rows:
             return
         names = [n for n, _ in self.columns]
         delta: Cells = {}
-        ids = [r[0] for r in prepared]
-        for start in range(0, len(ids), 500):
-            for old in self.rows_of(cursor, ids[start : start + 500]):
-                self._count(delta, old, -1)
-        for new in prepared:
+        for old in self.stored(cursor, prepared):
+            self._count(delta, old, -1)
+        for new in prepared.rows:
             self._count(delta, dict(zip(names, new, strict=True)), +1)
         super().apply(cursor, prepared)
         self.counts.add(cursor, delta)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,15 @@ COLUMNS = Statement.each(
     "WHERE table_schema = current_schema() AND table_name = {p}",
     sqlite="SELECT name FROM pragma_table_info({p})",
 )
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The rows a batch of events changes (the record's id first), and the ids of the
+    records one of its events created."""
+
+    rows: list[tuple[Any, ...]]
+    created: frozenset[str]
 
 
 def cst(instant: datetime | None) -> str | None:
@@ -62,8 +72,9 @@ class FactView:
         cursor.execute(Statement("DELETE FROM {table}", table=self.table))
         self._state.clear()
 
-    def prepare(self, events: Sequence[tuple[int, Any]]) -> list[tuple[Any, ...]]:
-        """Each changed aggregate's row after the batch."""
+    def prepare(self, events: Sequence[tuple[int, Any]]) -> Batch:
+        """Each changed aggregate's row after the batch, and which of them the batch
+        created."""
         changed: dict[Any, tuple[Any, int]] = {}
         for position, event in events:
             state = event.mutate(self._before(event, changed))
@@ -75,12 +86,22 @@ class FactView:
             rows.append(self.row(state, position))
         while len(self._state) > self.cached:
             self._state.popitem(last=False)
-        return rows
+        created = {str(e.originator_id) for _, e in events if e.originator_version == 1}
+        return Batch(rows, frozenset(created))
 
-    def apply(self, cursor: Cursor, prepared: list[tuple[Any, ...]]) -> None:
-        if not prepared:
+    def apply(self, cursor: Cursor, prepared: Batch) -> None:
+        if not prepared.rows:
             return
-        cursor.executemany(self._upsert, prepared)
+        cursor.executemany(self._upsert, prepared.rows)
+
+    def stored(self, cursor: Cursor, batch: Batch) -> list[dict[str, Any]]:
+        """The rows the batch replaces, as stored before it (a record the batch created
+        has none: no query for it)."""
+        ids = [row[0] for row in batch.rows if row[0] not in batch.created]
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(ids), 500):
+            found += self.rows_of(cursor, ids[start : start + 500])
+        return found
 
     @functools.cached_property
     def _upsert(self) -> Statement:

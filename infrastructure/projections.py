@@ -86,6 +86,11 @@ RECORD_FAILURE = Statement(
     "attempts = excluded.attempts, total = projection_failures.total + 1"
 )
 CLEAR_FAILURE = Statement("UPDATE projection_failures SET position = 0 WHERE view = {p}")
+TABLES = Statement.each(
+    postgres="SELECT table_name FROM information_schema.tables "
+    "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    sqlite="SELECT name FROM sqlite_master WHERE type = 'table'",
+)
 FAILURES = Statement(
     "SELECT view, position, topic, stream, error, message, since, attempts, total "
     "FROM projection_failures"
@@ -415,6 +420,18 @@ class ViewStore:
         with self.transaction() as cur:
             cur.execute(POSITIONS)
             return {row[0]: int(row[1]) for row in cur.fetchall()}
+
+    def analyze(self) -> list[str]:
+        """Refresh the planner's statistics of every view table (after a rebuild: until
+        autovacuum gets to them, or never where it is off, a table just refilled has none,
+        and PostgreSQL guesses a third of its rows for a range — a full scan where an
+        index reads a few). Returns the tables analysed."""
+        with self.transaction() as cur:
+            cur.execute(TABLES)
+            tables = sorted(row[0] for row in cur.fetchall() if row[0].startswith("view_"))
+            for table in tables:
+                cur.execute(Statement("ANALYZE {table}", table=table))
+        return tables
 
 
 class Projector:
