@@ -95,7 +95,7 @@ class ClaimAndDisputeStatistics:
     ) -> tuple[int, dict[tuple[Any, ...], dict[str, int]]]:
         """The count tables' cells of the period's months summed per group, and the views'
         position, in one statement (its own snapshot)."""
-        params = [month_of(period.start), month_of(period.end)] * parts
+        params = [_month(period.start), _month(period.end)] * parts
         with self.views.read() as cur:
             cur.execute(statement, params)
             rows = cur.fetchall()
@@ -110,7 +110,7 @@ class ClaimAndDisputeStatistics:
         return position, found
 
 
-def month_of(instant: datetime) -> str:
+def _month(instant: datetime) -> str:
     """The CST month a period boundary opens (periods are whole CST months)."""
     return instant.astimezone(CST).strftime("%Y-%m")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from bench.common import drop_database
 from bench.run_all import END, START, ingest_rows, rewrite, scale_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +51,29 @@ def test_scale_bench_measures_every_figure_at_each_size() -> None:
         assert r["bytes_per_event"]["database"] > 0
     assert {r["save_threads"] for r in results if "save_threads" in r} == {1, 4}
     assert any("verify" in row[0] for row in scale_rows(out))
+
+
+def test_scale_stats_bench_grows_a_kept_database_and_times_the_statistics() -> None:
+    out, _ = run(
+        "bench.scale",
+        *("--events", "800", "--samples", "5", "--encounters", "1"),
+        *("--complaints", "2", "--history", "5", "--saves", "8", "--keep"),
+    )
+    template = out.split("template: ", 1)[1].split(" events", 1)[0]
+    try:
+        out, results = run(
+            "bench.scale_stats",
+            *("--grow", "2000", "--template", template, "--rebuild", "--analyze"),
+            *("--samples", "5"),
+        )
+    finally:
+        drop_database(DB)
+    assert "grown to" in out
+    (result,) = results
+    assert result["events"] >= 1900
+    assert set(result["rebuild_s"]) >= {"claim_facts", "complaint_facts", "dispute_facts"}
+    for key in ("baseline_event_read_ms", "stats_complaints_ms", "stats_claims_ms"):
+        assert set(result[key]) == {"p50", "p99"}
 
 
 def test_ingest_bench_records_every_batch_event() -> None:
