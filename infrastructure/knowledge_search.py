@@ -85,8 +85,9 @@ class EnsembleEncoder:
     latent-term overlap: e5's bundled sparse head (a sparse autoencoder over its token
     states, max-pooled; a passage keeps its head's `TERMS` strongest terms after its dense
     blocks). Leave-articles-out on the tuning sets, it raised the area under the
-    answerable/off-topic curve from 0.965 to 0.979. One thread per model, so a worker never competes with its neighbours: e5's
-    OpenMP pool is set to one thread, and USE's numpy forward pass runs with OpenBLAS limited
+    answerable/off-topic curve from 0.965 to 0.979 (docs/performance.md). One thread per
+    model, so a worker never competes with its neighbours: e5's OpenMP pool is set to one
+    thread, and USE's numpy forward pass runs with OpenBLAS limited
     to one thread (threadpoolctl; without the limit OpenBLAS spins a thread per core, and a
     question's USE encoding took p50 113 ms instead of 1.7 ms on a loaded 2-core machine).
     Question vectors are kept in an LRU cache (`QUERY_CACHE` entries) keyed by the
@@ -487,18 +488,17 @@ class SearchIndex:
             fused += _reciprocal_ranks(lexical, k)
         for scores, weight in zip(dense, weights, strict=True):
             fused += weight * _reciprocal_ranks(np.where(known, scores, -np.inf), k) * known
-        best = np.argsort(-fused, kind="stable")[:limit]
-        return [
-            Found(
-                self.articles[i],
-                self._confidence(
-                    i, question, coverage, [float(d[i]) for d in dense] if known[i] else None
-                ),
-                _snippet_hint(tokens),
-            )
-            for i in best
-            if fused[i] > 0
-        ]
+        best = [int(i) for i in np.argsort(-fused, kind="stable")[:limit] if fused[i] > 0]
+        overlaps: list[int] = []  # articles whose latent-term overlap was asked for
+        found = []
+        for i in best:
+            similarities = [float(d[i]) for d in dense] if known[i] else None
+            # the best answer decides the handoff: the others get the overlap only when it
+            # was worth its encoding for the best one (the question's terms are then known)
+            asks = i == best[0] or bool(overlaps)
+            confidence = self._confidence(i, question, coverage, similarities, overlaps, asks)
+            found.append(Found(self.articles[i], confidence, _snippet_hint(tokens)))
+        return found
 
     def _coverage(self, tokens: list[str], lexical: Any) -> Any:
         """Per article, the share of the question's weight (each distinct token by its IDF,
@@ -521,15 +521,25 @@ class SearchIndex:
         return covered / total if total else covered
 
     def _confidence(
-        self, i: int, question: str, coverage: Any, similarities: list[float] | None
+        self,
+        i: int,
+        question: str,
+        coverage: Any,
+        similarities: list[float] | None,
+        overlaps: list[int],
+        asks: bool,
     ) -> float:
         """The encoder's calibrated confidence when the article has its vectors (the dense
         similarities separate answerable from off-topic questions far better than word
         overlap); otherwise the lexical coverage."""
         encoder, vectors = self.encoder, self.vectors
         if encoder is not None and similarities:
-            sure = encoder.confidence(similarities, lambda: encoder.overlap(vectors[i], question))
-            return round(sure, 4)
+
+            def overlap() -> float:
+                overlaps.append(i)
+                return encoder.overlap(vectors[i], question)
+
+            return round(encoder.confidence(similarities, overlap if asks else None), 4)
         return round(float(coverage[i]), 4) if coverage is not None else 0.0
 
 

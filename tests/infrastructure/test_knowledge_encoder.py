@@ -3,21 +3,26 @@ homophone typos of insurance terms) and the dense encoder's passage layout and m
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import uuid4
 
 import numpy as np
 
+from domain.knowledge import ArticleContent, PublishedArticle
 from infrastructure.knowledge_search import (
     CHUNKS,
     E5_DIM,
     TERMS,
     EnsembleEncoder,
+    SearchIndex,
     _passage_parts,
     load_synonym_file,
     shared_analyzer,
     shared_encoder,
 )
 from infrastructure.settings import Settings
+from infrastructure.store import search_rules
 
 
 def test_questions_are_simplified_and_homophone_typos_of_terms_put_right() -> None:
@@ -134,3 +139,53 @@ def test_a_passage_keeps_its_latent_terms_and_the_overlap_is_asked_only_when_uns
     unsure = encoder.confidence([logit, 0.0, 0.0], overlap)
     assert asked == [1]
     assert unsure < 0.5  # no shared latent term at all: the refitted regression hands off
+
+
+class Unsure:
+    """An encoder whose article similarities are set by the test: a confidence below 0.9
+    asks for the overlap, which is recorded."""
+
+    dim: int = 1
+    weights: tuple[float, ...] = (1.0,)
+
+    def __init__(self, similarity: list[float]) -> None:
+        self.similarity = np.array(similarity)
+        self.asked: list[float] = []
+
+    def passages(self, texts: Sequence[str]) -> Any:
+        return self.similarity.reshape(-1, 1)
+
+    def query(self, text: str) -> Any:
+        return np.ones(1)
+
+    def similarities(self, vectors: Any, query: Any) -> list[Any]:
+        return [vectors[:, 0]]
+
+    def confidence(
+        self, similarities: Sequence[float], overlap: Callable[[], float] | None = None
+    ) -> float:
+        return overlap() if overlap is not None and similarities[0] < 0.9 else similarities[0]
+
+    def overlap(self, vector: Any, text: str) -> float:
+        self.asked.append(float(vector[0]))
+        return 0.0
+
+
+def test_the_overlap_is_asked_for_the_other_answers_only_when_the_best_one_needed_it() -> None:
+    settings = Settings()
+    analyzer = shared_analyzer(settings.knowledge_dictionary_file)
+    analyzer.use_synonyms(load_synonym_file(settings.knowledge_synonyms_file))
+    articles = [
+        PublishedArticle(
+            uuid4(), 1, ArticleContent(title, "正文", "anti_fraud", ("知情权",), ("general",), ())
+        )
+        for title in ("退保", "理赔", "投诉")
+    ]
+    sure = Unsure([0.95, 0.5, 0.4])  # the best answer is sure: no second encoding at all
+    found = SearchIndex(articles, analyzer, sure, search_rules(settings), 0).search("问", 3)
+    assert [f.score for f in found] == [0.95, 0.5, 0.4]
+    assert sure.asked == []
+    unsure = Unsure([0.6, 0.5, 0.4])  # it is not: the others get the overlap too
+    found = SearchIndex(articles, analyzer, unsure, search_rules(settings), 0).search("问", 3)
+    assert [f.score for f in found] == [0.0, 0.0, 0.0]
+    assert unsure.asked == [0.6, 0.5, 0.4]
