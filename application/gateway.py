@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
+from application.batch_scope import BatchScope, Missing, batch_scope
 from application.ledger import Ledger
 from application.saving import Attempt, Saver
-from domain.common import Actor
+from domain.common import Actor, DomainError
 from domain.receipts import IdempotencyConflict, PartnerEventReceipt, receipt_id
 
 
@@ -72,12 +73,38 @@ class EventResult:
 Handler = Callable[[Any, Meta], Outcome]
 
 
+class HandlerRun(NamedTuple):
+    """A handler's run on the stored state: its Outcome (or the exception it raised), the
+    streams it read, and how many of the batch's saves came before it."""
+
+    answer: Outcome | Exception
+    read: frozenset[UUID]
+    saves: int
+
+
+Ran = dict[int, HandlerRun]  # by the event's index in the batch
+
+# Reads in a chain (a claim, then its person's indexes, then their policies, then a product
+# and an accumulator) are a few waves deep; an event still lacking is handled in order.
+PREFETCH_WAVES = 8
+
+
+def _no_keys(refs: Sequence[str]) -> None:
+    return None
+
+
 class PartnerEvents:
     """Records partner events with their idempotency receipts."""
 
-    def __init__(self, ledger: Ledger, saver: Saver) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        saver: Saver,
+        prepare_keys: Callable[[Sequence[str]], None] = _no_keys,
+    ) -> None:
         self.ledger = ledger
         self.saver = saver
+        self.prepare_keys = prepare_keys
         self._handlers: dict[type[Any], Handler] = {}
 
     def register(self, command_type: type[Any], handler: Handler) -> None:
@@ -105,20 +132,80 @@ class PartnerEvents:
         return self.saver.save(run, lambda: self._first(event))
 
     def record_many(self, events: Sequence[PartnerEvent]) -> list[EventResult | Exception]:
-        """Record a batch as if each event were posted alone, in order, but in few saves.
+        """Record a batch as if each event were posted alone, in order, in few round trips.
 
-        Each handler runs on the stored state; consecutive events whose changed streams
-        (receipts included) are all distinct are saved together in one transaction. An event
-        that touches a stream a pending one changed, or that is refused, first saves the
-        pending group and is then recorded alone (`record`), so it sees every earlier event
-        of the batch. A group whose save fails (a replayed receipt, another writer) is
-        recorded event by event instead: nothing of it was written. Partners send one
-        role's events, and every event that depends on an earlier one changes what that one
-        changed (a claim, accumulators, an index), so no event reads a pending change.
+        First every handler runs on the stored state, in waves: what the handlers of a wave
+        lack (streams, persons' keys) is fetched together, so a batch costs a few reads
+        whatever its size (`_prefetch`). Then, in order, each event's outcome is kept when
+        nothing it read or changed was changed by an earlier event of the batch (it is then
+        what the event would have done alone), and consecutive kept outcomes are saved
+        together in one transaction. An event that depends on an earlier one first saves the
+        pending group and is then recorded alone (`record`), on fresh state. An event whose
+        receipt was recorded before the batch answers with its first result; a refusal
+        saves nothing and holds nothing up. A group whose save fails for a conflict (a
+        concurrent writer) is recorded again the same way on fresh state, once, and then
+        event by event: nothing of it was written.
         """
-        results: list[EventResult | Exception] = [RuntimeError("not recorded")] * len(events)
+        with batch_scope() as scope:
+            results: list[EventResult | Exception] = [RuntimeError("not recorded")] * len(events)
+            self._record_in_order(list(enumerate(events)), scope, results, retry=True)
+            return results
+
+    def _prefetch(self, events: Sequence[tuple[int, PartnerEvent]], scope: BatchScope) -> Ran:
+        """Run the handlers on the stored state until none lacks anything (or the waves run
+        out): each event's outcome or refusal, the streams it read and the saves before."""
+        ran: Ran = {}
+        waiting = list(events)
+        scope.missing_streams.update(receipt_id(e.source, e.event_id) for _, e in events)
+        for _ in range(PREFETCH_WAVES):
+            try:
+                if scope.missing_keys:
+                    self.prepare_keys(sorted(scope.missing_keys))
+                if scope.missing_streams:
+                    lacking = sorted(scope.missing_streams - scope.streams.keys())
+                    scope.hold(lacking, self.ledger.positions.events_of(lacking))
+            except Exception:  # e.g. the database is down: each event will meet it alone
+                return ran
+            finally:
+                scope.missing_keys.clear()
+                scope.missing_streams.clear()
+            lacking_ones = []
+            scope.prefetching = True
+            try:
+                for i, event in waiting:
+                    scope.read = set()
+                    answer: Outcome | Exception
+                    try:
+                        answer = self._handlers[type(event.command)](event.command, event.meta)
+                    except Missing:
+                        lacking_ones.append((i, event))
+                        continue
+                    except Exception as exc:  # its refusal, on the stored state
+                        answer = exc
+                    ran[i] = HandlerRun(answer, frozenset(scope.read), scope.saves)
+            finally:
+                scope.prefetching = False
+            waiting = lacking_ones
+            if not waiting:
+                break
+        return ran
+
+    def _record_in_order(
+        self,
+        events: list[tuple[int, PartnerEvent]],
+        scope: BatchScope,
+        results: list[EventResult | Exception],
+        retry: bool,
+    ) -> None:
+        ran = self._prefetch(events, scope)
         group: list[tuple[int, PartnerEvent, Outcome, PartnerEventReceipt]] = []
-        touched: set[UUID] = set()
+        touched: set[UUID] = set()  # what the pending group changes
+
+        def stale(done: HandlerRun | None) -> bool:
+            """Whether an earlier event of the batch changed what this run read."""
+            if done is None:
+                return True
+            return bool(done.read & touched) or scope.changed_since(done.saves, done.read)
 
         def alone(i: int, event: PartnerEvent) -> None:
             try:
@@ -129,39 +216,65 @@ class PartnerEvents:
         def flush() -> None:
             if not group:
                 return
-            changed = [a for _, _, outcome, receipt in group for a in (*outcome.changed, receipt)]
+            pending = list(group)
+            group.clear()
+            touched.clear()
+            changed = [a for _, _, outcome, receipt in pending for a in (*outcome.changed, receipt)]
             try:
                 recordings = self.ledger.save(*changed)
             except IntegrityError:
-                for i, event, _, _ in group:
-                    alone(i, event)
+                if retry:  # on fresh state: the group's streams were dropped by the save
+                    again = [(i, event) for i, event, _, _ in pending]
+                    self._record_in_order(again, scope, results, retry=False)
+                else:
+                    for i, event, _, _ in pending:
+                        alone(i, event)
             except Exception as exc:  # e.g. the database is down: each event answers with it
-                for i, _, _, _ in group:
+                for i, _, _, _ in pending:
                     results[i] = exc
             else:
                 at = {r.domain_event.originator_id: r.notification.id for r in recordings}
-                for i, event, _, receipt in group:
+                for i, event, _, receipt in pending:
                     results[i] = _result(event, receipt, at[receipt.id], duplicate=False)
-            group.clear()
-            touched.clear()
 
-        for i, event in enumerate(events):
-            try:
-                outcome = self._handlers[type(event.command)](event.command, event.meta)
-            except Exception:  # a refusal or a replay: answered exactly as alone
+        for k, (i, event) in enumerate(events):
+            key = receipt_id(event.source, event.event_id)
+            if key in touched or key in scope.saved:  # a repeat of an event of this batch
                 flush()
                 alone(i, event)
                 continue
-            receipt = self._receipt(event, outcome)
-            ids = {a.id for a in outcome.changed} | {receipt.id}
-            if ids & touched:
+            if scope.streams.get(key):  # recorded before this batch
+                try:
+                    first = self._first(event)
+                except Exception as exc:  # a different event under the same key
+                    results[i] = exc
+                    continue
+                if first is not None:
+                    results[i] = first
+                    continue
+            if stale(ran.get(i)):
+                # It depends on an earlier event of the batch: save what is pending, then
+                # run again, together, every later event whose run is out of date.
+                flush()
+                rest = [(j, e) for j, e in events[k:] if stale(ran.get(j))]
+                ran.update(self._prefetch(rest, scope))
+            done = ran.pop(i, None)
+            if done is None or stale(done) or not isinstance(done.answer, Outcome | DomainError):
                 flush()
                 alone(i, event)
                 continue
-            group.append((i, event, outcome, receipt))
+            if isinstance(done.answer, DomainError):  # refused as it would be alone
+                results[i] = done.answer
+                continue
+            receipt = self._receipt(event, done.answer)
+            ids = {a.id for a in done.answer.changed} | {receipt.id}
+            if ids & touched or scope.changed_since(done.saves, ids):
+                flush()
+                alone(i, event)
+                continue
+            group.append((i, event, done.answer, receipt))
             touched.update(ids)
         flush()
-        return results
 
     @staticmethod
     def _receipt(event: PartnerEvent, outcome: Outcome) -> PartnerEventReceipt:

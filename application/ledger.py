@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, Recording, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic, resolve_topic
 
+from application import batch_scope
 from domain.common import InvalidInput, UnknownRecord
 
 A = TypeVar("A", bound=Aggregate)
@@ -112,14 +113,25 @@ class Ledger(Application[UUID]):
         pending events by their class: its runtime protocol checks cost ~8% of an API worker
         on Python 3.11. Anything else (a bare domain event) is collected the library's way.
         The library's save would also take snapshots and fill the aggregate cache; the
-        ledger enables neither (checked in `__init__`)."""
+        ledger enables neither (checked in `__init__`). Within a batch, the streams a save
+        tried to write are dropped from what the batch holds (read again when needed)."""
         processing: ProcessingEvent[UUID] = ProcessingEvent()
         for obj in objs:
             if isinstance(obj, Aggregate):
                 processing.events.extend(obj.collect_events())
             elif obj is not None:
                 processing.collect_events(obj)
-        return self.events.put(processing.events, **processing.saved_kwargs, **kwargs)
+        scope = batch_scope.current()
+        if scope is None:
+            return self.events.put(processing.events, **processing.saved_kwargs, **kwargs)
+        written = {e.originator_id for e in processing.events}
+        try:
+            recordings = self.events.put(processing.events, **processing.saved_kwargs, **kwargs)
+        except BaseException:
+            scope.wrote(written, committed=False)
+            raise
+        scope.wrote(written, committed=True)
+        return recordings
 
     def find(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A | None:
         """The aggregate, or None when it does not exist (or has another type)."""
@@ -133,10 +145,19 @@ class Ledger(Application[UUID]):
         return aggregate if isinstance(aggregate, cls) else None
 
     def find_many(self, aggregate_ids: Iterable[UUID]) -> dict[UUID, Any]:
-        """Several aggregates read in one round trip; absent ones are left out."""
+        """Several aggregates read in one round trip; absent ones are left out. Within a
+        batch (`application.batch_scope`) only the streams it has not read yet are fetched."""
+        ids = list(dict.fromkeys(aggregate_ids))
+        scope = batch_scope.current()
+        if scope is None:
+            stored = self.positions.events_of(ids)
+        else:
+            if lacking := scope.lacking(ids):
+                scope.hold(lacking, self.positions.events_of(lacking))
+            stored = scope.served(ids)
         by_stream: dict[UUID, list[Any]] = {}
-        for stored in self.positions.events_of(list(dict.fromkeys(aggregate_ids))):
-            event = self.mapper.to_domain_event(stored)
+        for stored_event in stored:
+            event = self.mapper.to_domain_event(stored_event)
             by_stream.setdefault(event.originator_id, []).append(event)
         return {i: _replay(events) for i, events in by_stream.items()}
 

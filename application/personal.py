@@ -44,6 +44,10 @@ class Vault(Protocol):
         """Encrypt several values of one person with one key look-up."""
         ...
 
+    def prepare(self, refs: Iterable[str]) -> None:
+        """Within a batch: fetch or create these persons' keys together, for its seals."""
+        ...
+
     def open_many(self, sealed: Iterable[Sealed]) -> dict[Sealed, str | None]:
         """Decrypt values; None for those whose subject was erased."""
         ...
