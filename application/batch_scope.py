@@ -72,6 +72,11 @@ class BatchScope:
         """Whether a save after the first `saves` of this batch wrote one of `ids`."""
         return any(self.saved.get(i, 0) > saves for i in ids)
 
+    def expect_keys(self, refs: Iterable[str]) -> None:
+        """In prefetching, note keys a handler will need, to fetch them with this wave."""
+        if self.prefetching:
+            self.missing_keys.update(r for r in refs if r not in self.keys)
+
     def key(self, ref: str) -> bytes | None:
         """A person's key held here; in prefetching, one not held is noted and Missing."""
         key = self.keys.get(ref)

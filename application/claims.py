@@ -130,6 +130,7 @@ class ClaimCommands:
         reads = Reads(self.ledger)
         existing = claim_id(cmd.hospital, cmd.encounter_id)
         ref = self.vault.ref(cmd.patient_id)
+        self.vault.expect([ref])
         reads.prefetch(
             existing,
             subject_stream_id(ref),

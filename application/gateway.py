@@ -100,11 +100,11 @@ class PartnerEvents:
         self,
         ledger: Ledger,
         saver: Saver,
-        prepare_keys: Callable[[Sequence[str]], None] = _no_keys,
+        load_keys: Callable[[Sequence[str]], None] = _no_keys,
     ) -> None:
         self.ledger = ledger
         self.saver = saver
-        self.prepare_keys = prepare_keys
+        self.load_keys = load_keys
         self._handlers: dict[type[Any], Handler] = {}
 
     def register(self, command_type: type[Any], handler: Handler) -> None:
@@ -160,9 +160,8 @@ class PartnerEvents:
         for _ in range(PREFETCH_WAVES):
             try:
                 if scope.missing_keys:
-                    self.prepare_keys(sorted(scope.missing_keys))
-                if scope.missing_streams:
-                    lacking = sorted(scope.missing_streams - scope.streams.keys())
+                    self.load_keys(sorted(scope.missing_keys))
+                if lacking := sorted(scope.missing_streams - scope.streams.keys()):
                     scope.hold(lacking, self.ledger.positions.events_of(lacking))
             except Exception:  # e.g. the database is down: each event will meet it alone
                 return ran

@@ -44,8 +44,14 @@ class Vault(Protocol):
         """Encrypt several values of one person with one key look-up."""
         ...
 
-    def prepare(self, refs: Iterable[str]) -> None:
-        """Within a batch: fetch or create these persons' keys together, for its seals."""
+    def expect(self, refs: Iterable[str]) -> None:
+        """A batch's handler will seal for these persons: while the batch prefetches, their
+        keys are fetched with its other reads (no effect outside a batch)."""
+        ...
+
+    def load_keys(self, refs: Iterable[str]) -> None:
+        """Within a batch: fetch or create these persons' keys in one round trip, for its
+        seals."""
         ...
 
     def open_many(self, sealed: Iterable[Sealed]) -> dict[Sealed, str | None]:

@@ -72,7 +72,7 @@ def build_services(
     claims = c.ClaimCommands(ledger, planner, vault)
     insurer = r.InsurerCommands(ledger, vault)
     saver = Saver(ledger, max_attempts)
-    events = PartnerEvents(ledger, saver, vault.prepare)
+    events = PartnerEvents(ledger, saver, vault.load_keys)
     events.register(c.RegisterAdmission, claims.admit)
     events.register(c.PostCharges, claims.post_charges)
     events.register(c.ReverseCharges, claims.reverse_charges)

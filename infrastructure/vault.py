@@ -200,7 +200,10 @@ class MemoryKeyStore:
         return {s: self.keys[s] for s in subjects if s in self.keys}
 
     def get_or_create_many(self, subjects: list[str]) -> dict[str, bytes]:
-        return {s: self.get_or_create(s) for s in subjects}
+        with self.lock:
+            return {
+                s: self.keys.setdefault(s, AESGCM.generate_key(bit_length=256)) for s in subjects
+            }
 
     def delete(self, subject: str) -> None:
         self.keys.pop(subject, None)
@@ -232,7 +235,12 @@ class AesGcmVault:
     def seal(self, ref: str, value: str) -> Sealed:
         return self.seal_many(ref, {"value": value})["value"]
 
-    def prepare(self, refs: Iterable[str]) -> None:
+    def expect(self, refs: Iterable[str]) -> None:
+        scope = batch_scope.current()
+        if scope is not None:
+            scope.expect_keys(refs)
+
+    def load_keys(self, refs: Iterable[str]) -> None:
         """Within a batch (`application.batch_scope`): fetch or create these persons' keys
         in one round trip and keep them for the batch's seals."""
         scope = batch_scope.current()
