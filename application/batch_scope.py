@@ -13,10 +13,11 @@ one round trip, and runs again, until the handlers have what they need.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -38,6 +39,9 @@ class BatchScope:
     prefetching: bool = False
     missing_streams: set[UUID] = field(default_factory=set)
     missing_keys: set[str] = field(default_factory=set)
+    # Conclusions drawn from streams (the scheme in force for a region): the value and the
+    # streams it was drawn from, forgotten when one of them is written.
+    memo: dict[Hashable, tuple[Any, frozenset[UUID]]] = field(default_factory=dict)
 
     def lacking(self, ids: Iterable[UUID]) -> list[UUID]:
         """The streams among `ids` not held; in prefetching, noted and raised as Missing."""
@@ -64,6 +68,9 @@ class BatchScope:
         ids = list(ids)
         for i in ids:
             self.streams.pop(i, None)
+        if self.memo:
+            written = set(ids)
+            self.memo = {k: v for k, v in self.memo.items() if not v[1] & written}
         if committed:
             self.saves += 1
             self.saved.update(dict.fromkeys(ids, self.saves))
@@ -71,6 +78,17 @@ class BatchScope:
     def changed_since(self, saves: int, ids: Iterable[UUID]) -> bool:
         """Whether a save after the first `saves` of this batch wrote one of `ids`."""
         return any(self.saved.get(i, 0) > saves for i in ids)
+
+    def recall(self, key: Hashable) -> Any | None:
+        """A conclusion remembered in this batch (its streams count as read), or None."""
+        found = self.memo.get(key)
+        if found is None:
+            return None
+        self.read.update(found[1])
+        return found[0]
+
+    def remember(self, key: Hashable, value: Any, read: Iterable[UUID]) -> None:
+        self.memo[key] = (value, frozenset(read))
 
     def expect_keys(self, refs: Iterable[str]) -> None:
         """In prefetching, note keys a handler will need, to fetch them with this wave."""

@@ -133,6 +133,12 @@ class Ledger(Application[UUID]):
         scope.wrote(written, committed=True)
         return recordings
 
+    def hold(self, aggregate_ids: Sequence[UUID]) -> None:
+        """Within a batch: fetch the streams it does not hold yet, without replaying them."""
+        scope = batch_scope.current()
+        if scope is not None and (lacking := scope.lacking(dict.fromkeys(aggregate_ids))):
+            scope.hold(lacking, self.positions.events_of(lacking))
+
     def find(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A | None:
         """The aggregate, or None when it does not exist (or has another type)."""
         if version is None:
@@ -255,11 +261,19 @@ class Reads:
 
     def prefetch(self, *aggregate_ids: UUID) -> None:
         missing = [i for i in aggregate_ids if i not in self._seen]
-        if missing:
-            found = self.ledger.find_many(missing)
-            self._seen.update({i: found.get(i) for i in missing})
+        if not missing:
+            return
+        if batch_scope.current() is not None:
+            self.ledger.hold(missing)  # within a batch: fetched now, replayed when got
+            return
+        found = self.ledger.find_many(missing)
+        self._seen.update({i: found.get(i) for i in missing})
 
     def get(self, cls: type[A], aggregate_id: UUID) -> A | None:
-        self.prefetch(aggregate_id)
+        if aggregate_id not in self._seen:
+            if batch_scope.current() is not None:
+                self._seen[aggregate_id] = self.ledger.find_many([aggregate_id]).get(aggregate_id)
+            else:
+                self.prefetch(aggregate_id)
         aggregate = self._seen[aggregate_id]
         return aggregate if isinstance(aggregate, cls) else None

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
+from application import batch_scope
 from application.gateway import Meta
 from application.ledger import Ledger, Reads
 from domain.accumulators import (
@@ -77,6 +78,12 @@ class SettlementPlanner:
         self, region: str, person_type: str, on: date, reads: Reads | None = None
     ) -> tuple[str, SchemeVersion]:
         """The scheme version in force for a region and person type on a date."""
+        # Within a batch every event of a region looks the same scheme up: once is enough.
+        scope = batch_scope.current()
+        memo = ("scheme in force", region, person_type, on)
+        if scope is not None and (known := scope.recall(memo)) is not None:
+            found: tuple[str, SchemeVersion] = known
+            return found
         reads = reads or Reads(self.ledger)
         index_id = scheme_index_id(region, person_type)
         reads.prefetch(*self.with_schemes(index_id))
@@ -96,6 +103,8 @@ class SettlementPlanner:
                 best[1].version,
             ):
                 best = (scheme_id, version)
+        if scope is not None and best is not None:
+            scope.remember(memo, best, [index_id, *(scheme_stream_id(s) for s in scheme_ids)])
         if best is None:
             raise NoSchemeInForce(
                 f"no social-insurance scheme for region {region} and person type "

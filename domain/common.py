@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -53,6 +54,7 @@ class Actor:
     event_id: str | None = None
 
 
+@functools.lru_cache(maxsize=8192)  # a batch names each stream a few times; UUIDs are immutable
 def stream_id(kind: str, *key: str) -> UUID:
     """A stable stream id for a business key (encounter, policy, accumulator...)."""
     return uuid5(LEDGER_NAMESPACE, ":".join((kind, *key)))
