@@ -37,6 +37,7 @@ class BatchScope:
     saved: dict[UUID, int] = field(default_factory=dict)  # stream → the save that wrote it
     saves: int = 0
     prefetching: bool = False
+    unreachable: bool = False  # a prefetch failed (the database is away): no more of them
     missing_streams: set[UUID] = field(default_factory=set)
     missing_keys: set[str] = field(default_factory=set)
     # Conclusions drawn from streams (the scheme in force for a region): the value and the

@@ -87,6 +87,9 @@ Ran = dict[int, HandlerRun]  # by the event's index in the batch
 # Reads in a chain (a claim, then its person's indexes, then their policies, then a product
 # and an accumulator) are a few waves deep; an event still lacking is handled in order.
 PREFETCH_WAVES = 8
+# How many times a batch's later events are run again together after an event that depended
+# on an earlier one (admissions, charges and discharges of the same stays in one batch: 2).
+PREFETCH_ROUNDS = 8
 
 
 def _no_keys(refs: Sequence[str]) -> None:
@@ -140,11 +143,12 @@ class PartnerEvents:
         nothing it read or changed was changed by an earlier event of the batch (it is then
         what the event would have done alone), and consecutive kept outcomes are saved
         together in one transaction. An event that depends on an earlier one first saves the
-        pending group and is then recorded alone (`record`), on fresh state. An event whose
-        receipt was recorded before the batch answers with its first result; a refusal
-        saves nothing and holds nothing up. A group whose save fails for a conflict (a
-        concurrent writer) is recorded again the same way on fresh state, once, and then
-        event by event: nothing of it was written.
+        pending group, and the later events whose runs are out of date run again together
+        on fresh state (a few rounds; then, or when that fails, such an event is recorded
+        alone: `record`). An event whose receipt was recorded before the batch answers with
+        its first result; a refusal saves nothing and holds nothing up. A group whose save
+        fails for a conflict (a concurrent writer) is recorded again the same way on fresh
+        state, once, and then event by event: nothing of it was written.
         """
         with batch_scope() as scope:
             results: list[EventResult | Exception] = [RuntimeError("not recorded")] * len(events)
@@ -164,6 +168,7 @@ class PartnerEvents:
                 if lacking := sorted(scope.missing_streams - scope.streams.keys()):
                     scope.hold(lacking, self.ledger.positions.events_of(lacking))
             except Exception:  # e.g. the database is down: each event will meet it alone
+                scope.unreachable = True
                 return ran
             finally:
                 scope.missing_keys.clear()
@@ -197,6 +202,7 @@ class PartnerEvents:
         retry: bool,
     ) -> None:
         ran = self._prefetch(events, scope)
+        rounds = PREFETCH_ROUNDS
         group: list[tuple[int, PartnerEvent, Outcome, PartnerEventReceipt]] = []
         touched: set[UUID] = set()  # what the pending group changes
 
@@ -253,10 +259,14 @@ class PartnerEvents:
                     continue
             if stale(ran.get(i)):
                 # It depends on an earlier event of the batch: save what is pending, then
-                # run again, together, every later event whose run is out of date.
+                # run again, together, every later event whose run is out of date. A chain
+                # of events on one stream would run the rest of the batch again for each:
+                # after a few rounds (or a failed read), such an event is recorded alone.
                 flush()
-                rest = [(j, e) for j, e in events[k:] if stale(ran.get(j))]
-                ran.update(self._prefetch(rest, scope))
+                if rounds and not scope.unreachable:
+                    rounds -= 1
+                    rest = [(j, e) for j, e in events[k:] if stale(ran.get(j))]
+                    ran.update(self._prefetch(rest, scope))
             done = ran.pop(i, None)
             if done is None or stale(done) or not isinstance(done.answer, Outcome | DomainError):
                 flush()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from application import claims as c
-from application.gateway import EventResult, Meta, PartnerEvent
+from application.gateway import PREFETCH_ROUNDS, EventResult, Meta, PartnerEvent
 from application.services import Services
 from domain.claims import Claim, claim_id
 from domain.common import Actor, UnknownRecord
@@ -306,3 +306,37 @@ def test_a_batch_reads_in_a_few_round_trips_whatever_its_size(
     assert [r for r in results if not isinstance(r, EventResult) or r.duplicate] == []
     assert len(reads) <= 12  # admissions, then charges, then discharges: a few waves each
     assert max(reads) >= 30
+
+
+def test_a_chain_of_events_on_one_stream_is_recorded_in_order_without_rerunning_the_rest_each_time(
+    services: Services,
+) -> None:
+    """Each charge depends on the one before (the same claim): after a few rounds of running
+    the rest of the batch again, the chain is recorded event by event, not re-run per link."""
+    seed_reference(services)
+    services.events.record(admission("chain-a", "CH"))
+    runs: list[int] = []
+    post_charges = services.events._handlers[c.PostCharges]
+
+    def counted(command: Any, meta: Meta) -> Any:
+        runs.append(1)
+        return post_charges(command, meta)
+
+    services.events.register(c.PostCharges, counted)
+    links = 100
+    line = WORKED_EXAMPLE_LINES[0]
+    batch = [
+        partner_event(
+            f"chain-{n}", c.PostCharges(HOSPITAL, "CH", (replace(line, line_id=f"L{n}"),))
+        )
+        for n in range(links)
+    ]
+    results = services.events.record_many(batch)
+
+    versions = [r.version for r in results if isinstance(r, EventResult) and not r.duplicate]
+    assert versions == list(range(2, links + 2))
+    claim = services.ledger.find(Claim, claim_id(HOSPITAL, "CH"))
+    assert claim is not None
+    assert len(claim.lines) == links
+    assert len(runs) <= (PREFETCH_ROUNDS + 2) * 2 * links + links  # 1,819 runs here
+    assert len(runs) < links * links / 4  # re-running the rest after each link: 10,100
