@@ -95,18 +95,28 @@ class ComplaintStatistics:
         A period that has ended is evaluated at its end, whose conditions the counts
         decided when they were kept. For the period still running, the figures taken at
         now (open at the end, open and overdue) come from running sums, the pending
-        complaints by due day, and the few fact rows that lie at or after now."""
+        complaints by due day, and the few fact rows that lie at or after now.
+
+        Those fact rows are usually none (an instant may lie at most five minutes ahead of
+        its recording), and finding them is the one part whose plan depends on the value of
+        now: PostgreSQL plans a range "at or after a value it does not know" as a scan of
+        every complaint, so a statement with that part is planned afresh on every call.
+        The statement asked first leaves the part out — its plan is the same for every
+        call, prepared once per connection — and says whether any fact row has an instant
+        at or after now (the latest of each instant column, from its index); only then is
+        the statement with the part asked, in its own snapshot."""
+
         evaluated = min(period.end, now)
-        statement, params = sums_query(period, by, evaluated)
-        with self.views.read() as cur:
-            cur.execute(statement, params)
-            rows = cur.fetchall()
+        rows = self._sums(period, by, evaluated, ahead=False)
+        if any(row[-1] for row in rows):  # fact rows at or after now: take them too
+            rows = self._sums(period, by, evaluated, ahead=True)
         position = 0
-        totals = dict.fromkeys(SUM_NAMES[:-1], 0)
+        totals = dict.fromkeys(FIGURE_SUMS, 0)
         grouped: dict[tuple[str, ...], dict[str, int]] = {}
         for row in rows:
             found = dict(zip(SUM_NAMES, [int(v) if v else 0 for v in row[len(by) :]], strict=True))
             position += found.pop("tracked")
+            found.pop("ahead")
             for name, n in found.items():
                 totals[name] += n
             key = row[: len(by)]
@@ -127,9 +137,22 @@ class ComplaintStatistics:
         total.update(_densities(total["received"], totals))
         return {"evaluated_at": evaluated, "position": position, "totals": total, "groups": groups}
 
+    def _sums(
+        self, period: Period, by: tuple[str, ...], at: datetime, ahead: bool
+    ) -> list[tuple[Any, ...]]:
+        statement, params = sums_query(period, by, at, ahead)
+        with self.views.read() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall()
 
-def sums_query(period: Period, by: tuple[str, ...], at: datetime) -> tuple[Statement, list[str]]:
-    """One statement: the union of the parts below, summed per group of dimensions."""
+
+def sums_query(
+    period: Period, by: tuple[str, ...], at: datetime, ahead: bool = True
+) -> tuple[Statement, list[str]]:
+    """One statement: the union of the parts below, summed per group of dimensions. For the
+    period still running, `ahead` takes the fact rows at or after now (AHEAD); without it,
+    the tracking row says in `ahead` whether there are any (the statement then leaves them
+    out and must be asked again with them)."""
     span = "Y" if len(period.label) == 4 else "Q" if "Q" in period.label else "M"
     start, end = _month(period.start), _month(period.end)
     running = at != period.end
@@ -146,35 +169,54 @@ def sums_query(period: Period, by: tuple[str, ...], at: datetime) -> tuple[State
         "first": period.start.isoformat(),
         "after": period.end.isoformat(),
     }
+    ahead = ahead or not running  # a period that has ended has no such part
     params = []
-    for part in _parts(running):
-        for name in SUM_NAMES[:-1]:
+    for part in _parts(running, ahead):
+        for name in FIGURE_SUMS:
             params += [values[n] for n in part.columns.get(name, ("", ()))[1]]
         params += [values[n] for n in part.params]
-    return _sums_statement(running, by), params
+    if not ahead:
+        params += [values["now"]] * len(AHEAD_AT)
+    return _sums_statement(running, ahead, by), params
 
 
-def _parts(running: bool) -> list[Part]:
-    return [*PARTS, *RUNNING_PARTS, EXPOSURE] if running else [PERIOD_ENDED, *PARTS[1:], EXPOSURE]
+def _parts(running: bool, ahead: bool) -> list[Part]:
+    if not running:
+        return [PERIOD_ENDED, *PARTS[1:], EXPOSURE]
+    return [*PARTS, PENDING_DUE, *([AHEAD] if ahead else []), EXPOSURE]
 
 
 @functools.lru_cache(maxsize=128)
-def _sums_statement(running: bool, by: tuple[str, ...]) -> Statement:
+def _sums_statement(running: bool, ahead: bool, by: tuple[str, ...]) -> Statement:
     """The parts (summed per group first: few rows reach the union) and the tracking row,
     summed per group of dimensions; `by` names validated dimensions."""
     dims = [sql.Identifier(d) for d in by]
     untracked = [
         *(sql.SQL("NULL AS {}").format(d) for d in dims),
-        *(sql.SQL("0 AS {}").format(sql.Identifier(n)) for n in SUM_NAMES[:-1]),
+        *(sql.SQL("0 AS {}").format(sql.Identifier(n)) for n in FIGURE_SUMS),
     ]
-    tracking = sql.SQL(  # without dimensions: what both views reached
-        "SELECT {}, MIN(position) AS tracked FROM projection_tracking WHERE view IN ({})"
-    ).format(joined(untracked), joined([sql.Literal(v) for v in VIEWS]))
     summed = [sql.SQL("SUM({n}) AS {n}").format(n=sql.Identifier(n)) for n in SUM_NAMES]
     grouped = sql.SQL(" GROUP BY {}").format(joined(dims)) if by else sql.SQL("")
 
     def build(p: sql.Composable) -> sql.Composable:
-        selects = [_part_select(part, by, p) for part in _parts(running)]
+        # Whether any fact row has an instant at or after now (AHEAD left out): the latest
+        # of each instant column, read from the end of its index whatever now is.
+        later = [
+            sql.SQL("(SELECT MAX({}) FROM {}) >= {}").format(
+                sql.Identifier(c), sql.Identifier(AHEAD.table), p
+            )
+            for c in AHEAD_AT
+        ]
+        flag = (
+            sql.SQL("0")
+            if ahead
+            else sql.SQL("CASE WHEN {} THEN 1 ELSE 0 END").format(joined(later, " OR "))
+        )
+        tracking = sql.SQL(  # without dimensions: what both views reached
+            "SELECT {}, MIN(position) AS tracked, {} AS ahead "
+            "FROM projection_tracking WHERE view IN ({})"
+        ).format(joined(untracked), flag, joined([sql.Literal(v) for v in VIEWS]))
+        selects = [_part_select(part, by, p) for part in _parts(running, ahead)]
         return sql.SQL("SELECT {} FROM ({}) parts{}").format(
             joined([*dims, *summed]), joined([*selects, tracking], " UNION ALL "), grouped
         )
@@ -193,7 +235,7 @@ def _part_select(part: Part, by: tuple[str, ...], p: sql.Composable) -> sql.Comp
         else sql.SQL("{} AS {}").format(clause(part.dims.get(d, "NULL")), sql.Identifier(d))
         for d in by
     ]
-    for name in SUM_NAMES[:-1]:
+    for name in FIGURE_SUMS:
         expression = part.columns.get(name, ("", ()))[0]
         if not expression:
             value: sql.Composable = sql.SQL("0")
@@ -207,7 +249,7 @@ def _part_select(part: Part, by: tuple[str, ...], p: sql.Composable) -> sql.Comp
         if by and not rows_as_they_are
         else sql.SQL("")
     )
-    return sql.SQL("SELECT {}, 0 AS tracked FROM {} WHERE {}{}").format(
+    return sql.SQL("SELECT {}, 0 AS tracked, 0 AS ahead FROM {} WHERE {}{}").format(
         joined(columns), sql.Identifier(part.table), constant(part.where), grouped
     )
 
@@ -301,35 +343,35 @@ PERIOD_ENDED = replace(
 )
 # The period still running, evaluated now: pending (unnotified, not ended) complaints due
 # before today (a deadline is the last instant of a CST day, so one due today is not yet
-# overdue); and the few fact rows with an instant at or after now (instants may lie a few
-# minutes ahead): open now = entered − exited − (received after now, not ended) + (ended
-# after now, received before); overdue now adds those notified or ended only after now.
+# overdue); and the few fact rows with an instant at or after now (AHEAD, asked only when
+# there are any: instants may lie up to five minutes ahead): open now = entered − exited −
+# (received after now, not ended) + (ended after now, received before); overdue now adds
+# those notified or ended only after now.
 _LATE = (
     "CASE WHEN received_at >= {p} AND received_at < {p} AND due_at < {p} "
     "AND (notified_at IS NULL OR notified_at >= {p}) AND (ended_at IS NULL OR ended_at >= {p}) "
     "AND (notified_at >= {p} OR ended_at >= {p}) THEN 1 ELSE 0 END"
 )
-RUNNING_PARTS = [
-    Part(
-        "view_complaint_pending",
-        "r_month >= {p} AND r_month < {p} AND due_day < {p}",
-        ("start", "end", "today"),
-        {"open_overdue": ("n", ())},
-    ),
-    Part(
-        "view_complaint_facts",
-        "NOT merged AND (received_at >= {p} OR ended_at >= {p} OR notified_at >= {p})",
-        ("now", "now", "now"),
-        {
-            "open_at_end": (
-                "CASE WHEN ended_at >= {p} AND received_at < {p} THEN 1 "
-                "WHEN received_at >= {p} AND ended_at IS NULL THEN -1 ELSE 0 END",
-                ("now", "now", "now"),
-            ),
-            "open_overdue": (_LATE, ("first", "after", "now", "now", "now", "now", "now")),
-        },
-    ),
-]
+PENDING_DUE = Part(
+    "view_complaint_pending",
+    "r_month >= {p} AND r_month < {p} AND due_day < {p}",
+    ("start", "end", "today"),
+    {"open_overdue": ("n", ())},
+)
+AHEAD = Part(
+    "view_complaint_facts",
+    "NOT merged AND (received_at >= {p} OR ended_at >= {p} OR notified_at >= {p})",
+    ("now", "now", "now"),
+    {
+        "open_at_end": (
+            "CASE WHEN ended_at >= {p} AND received_at < {p} THEN 1 "
+            "WHEN received_at >= {p} AND ended_at IS NULL THEN -1 ELSE 0 END",
+            ("now", "now", "now"),
+        ),
+        "open_overdue": (_LATE, ("first", "after", "now", "now", "now", "now", "now")),
+    },
+)
+AHEAD_AT = ("received_at", "ended_at", "notified_at")  # the instants AHEAD looks at
 # The exposure reported for the period, per line (rows as they are: at most one per line).
 EXPOSURE = Part(
     "view_exposure_facts",
@@ -345,7 +387,8 @@ EXPOSURE = Part(
 )
 VIEWS = ("complaint_facts", "exposure_facts")
 COUNT_NAMES = (*PERIOD_NAMES, "open_at_start", "open_at_end", "open_overdue")
-SUM_NAMES = (*COUNT_NAMES, "premium_cents", "policies", "insured", "reports", "tracked")
+FIGURE_SUMS = (*COUNT_NAMES, "premium_cents", "policies", "insured", "reports")
+SUM_NAMES = (*FIGURE_SUMS, "tracked", "ahead")  # and the tracking row's
 
 
 def _figures(sums: dict[str, Any]) -> dict[str, Any]:

@@ -256,3 +256,41 @@ def test_every_figure_equals_a_recomputation_from_the_events(
     assert figures["transfers_12378"] == 4
     assert figures["open_at_start"] == 2  # received in September, and in 2025
     assert figures["timeliness"]["extended"] == 1
+
+
+def test_each_kind_of_instant_after_now_is_taken_into_the_figures(
+    services: tuple[Services, Settings],
+) -> None:
+    """The figures of the period still running are first summed without the fact rows at or
+    after now, and taken with them when any one kind of instant lies there — an end, a
+    notice, a receipt — or left without them when none does; equal to a recomputation from
+    the events every time."""
+    app, settings = services
+    desk = app.complaints
+    projector = build_projector(settings, app.ledger)
+    stats = build_statistics(app.ledger)
+    rules = ComplaintRules()
+
+    def at(day: float) -> dict[str, Any]:
+        projector.catch_up()
+        now = (OCTOBER + timedelta(days=day)).astimezone(UTC)
+        period = parse_period("2026-10", now)
+        found: dict[str, Any] = stats.figures(period, (), now)["totals"]
+        expected = recompute(app, period, now, rules)
+        assert {k: found[k] for k in expected} == expected, day
+        return found
+
+    a = UUID(str(desk.receive(intake("p-a"), meta(0), None).body["id"]))
+    b = UUID(str(desk.receive(intake("p-b"), meta(1), None).body["id"]))
+    desk.withdraw(cc.Withdraw(complaint_id=b), cc.Sent(meta(12)))
+    assert at(11)["open_at_end"] == 2  # only an end after now: b is still open
+    verdict = cc.Decide(
+        complaint_id=a, outcome="upheld", redress=Decimal("1.00"), facts="f", basis="b"
+    )
+    desk.decide(verdict, cc.Sent(meta(18)))
+    desk.notify(cc.Notify(complaint_id=a, method="letter"), cc.Sent(meta(20)))
+    assert at(19)["timeliness"]["open_overdue"] == 1  # only a notice after now: a is late
+    desk.receive(intake("p-c"), meta(25), None)
+    assert at(24)["open_at_end"] == 1  # only a receipt after now: c is not yet open
+    assert at(26)["open_at_end"] == 2  # nothing after now
+    assert at(26)["timeliness"]["open_overdue"] == 0
