@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
 from eventsourcing.postgres import PostgresApplicationRecorder
@@ -24,14 +26,20 @@ from infrastructure.checkpoints import (
     verify_note,
 )
 from infrastructure.dialect import Statement
-from infrastructure.leaves import LeafFormatError, decode_leaf, encode_leaf, timestamp_of
+from infrastructure.leaves import (
+    LeafFormatError,
+    RawEntry,
+    decode_leaf,
+    hash_leaves,
+    timestamp_of,
+)
 from infrastructure.merkle import leaf_hash
-from infrastructure.merkle_store import MerkleStore
+from infrastructure.merkle_store import MerkleStore, inner_ranges
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.proofs import verify_inclusion
 
 BUNDLE_FORMAT = "xiaobao.bundle/v1"
-BATCH = 10_000
+BATCH = 16_384  # entries per fetch and per comparison with the seal
 
 
 @dataclass(frozen=True)
@@ -67,28 +75,43 @@ def all_entries(recorder: ApplicationRecorder) -> Iterator[Notification]:
 
 
 class Frontier:
-    """The right edge of a Merkle tree (one hash per complete subtree): appends in O(1)
-    amortised, gives the root of the leaves so far; memory O(log n)."""
+    """The right edge of a Merkle tree (one hash per complete subtree, largest first): appends
+    in O(1) amortised, gives the root of the leaves so far; memory O(log n)."""
 
     def __init__(self) -> None:
         self.size = 0
-        self._stack: list[tuple[int, bytes]] = []
+        self._edge: list[bytes] = []
 
     def append(self, digest: bytes) -> None:
-        level, stack = 0, self._stack
-        while stack and stack[-1][0] == level:
-            digest = hashlib.sha256(b"\x01" + stack.pop()[1] + digest).digest()
-            level += 1
-        stack.append((level, digest))
-        self.size += 1
+        self.extend((digest,))
+
+    def extend(self, digests: Iterable[bytes], completed: list[list[bytes]] | None = None) -> None:
+        """Append leaf hashes. Each complete subtree hash they complete is appended to
+        `completed[level]` (level ≥ 1), so at each level in index order."""
+        edge, sha256, size = self._edge, hashlib.sha256, self.size
+        pop, push = edge.pop, edge.append
+        for leaf in digests:
+            digest, carry, level = leaf, size, 0
+            while carry & 1:  # leaf `size` completes one subtree per trailing one bit
+                digest = sha256(b"\x01" + pop() + digest).digest()
+                carry >>= 1
+                level += 1
+                if completed is not None:
+                    completed[level].append(digest)
+            push(digest)
+            size += 1
+        self.size = size
 
     def root(self) -> bytes:
-        if not self._stack:
+        if not self._edge:
             return hashlib.sha256(b"").digest()
-        node = self._stack[-1][1]
-        for _, left in reversed(self._stack[:-1]):
+        node = self._edge[-1]
+        for left in reversed(self._edge[:-1]):
             node = hashlib.sha256(b"\x01" + left + node).digest()
         return node
+
+
+Problem = tuple[int, str]  # (position where to look, what is wrong)
 
 
 def verify_ledger(
@@ -97,45 +120,35 @@ def verify_ledger(
     verifier_key: str,
     kept: Checkpoint | None = None,
 ) -> AuditReport:
-    """Recompute the tree from the events table; compare leaves and signed checkpoints, and
-    the tree against a checkpoint the auditor `kept` (which a truncation cannot follow)."""
+    """Recompute the tree from the events table; compare every leaf hash, every stored
+    subtree hash (what proofs are served from) and the signed checkpoints with it, and the
+    tree with a checkpoint the auditor `kept` (which a truncation cannot follow).
+
+    The log is streamed in batches: each batch's leaf hashes are computed in one loop, the
+    tree's frontier is extended with them (collecting the subtree hashes they complete),
+    and the batch is compared with the stored seal as whole lists; only a batch that differs
+    is walked entry by entry to name the first problem."""
     try:
         checkpoints = store.checkpoints()
     except (TypeError, ValueError) as exc:
         return AuditReport(False, 0, 0, f"a checkpoint row is unreadable ({type(exc).__name__})")
     roots: dict[int, bytes] = {0: hashlib.sha256(b"").digest()}
-    wanted = {c.size for c in checkpoints} | ({kept.size} if kept is not None else set())
+    wanted = sorted({c.size for c in checkpoints} | ({kept.size} if kept is not None else set()))
     tree = Frontier()
     sealed = store.size()
-    stored: list[tuple[int, int]] = []
-    stored_hashes: list[bytes] = []
-    first_bad: tuple[int, str] | None = None
-    for position, stream_id, version, topic, state in raw_entries(recorder):
-        digest = leaf_hash(encode_leaf(position, stream_id, version, topic, state))
-        index = tree.size
-        tree.append(digest)
-        if tree.size in wanted:
-            roots[tree.size] = tree.root()
-        if index >= sealed or first_bad is not None:
-            continue
-        if index % BATCH == 0:
-            stored = store.leaf_positions(index, index + BATCH)
-            stored_hashes = store.leaf_hashes(index, index + BATCH)
-        if index % BATCH >= len(stored) or index % BATCH >= len(stored_hashes):
-            first_bad = (position, f"the seal of the entry at position {position} is missing")
-            continue
-        expected_position = stored[index % BATCH][1]
-        if not isinstance(expected_position, int):
-            first_bad = (position, f"the seal of the entry at position {position} is unreadable")
-        elif expected_position != position:
-            where = min(expected_position, position)
-            first_bad = (
-                where,
-                f"leaf {index} was sealed at position {expected_position}, "
-                f"the log has position {position} there",
-            )
-        elif as_digest(stored_hashes[index % BATCH]) != digest:
-            first_bad = (position, f"the entry at position {position} differs from what was sealed")
+    first_bad: Problem | None = None
+    for rows in raw_batches(recorder):
+        start = tree.size
+        digests = hash_leaves(rows)
+        completed: list[list[bytes]] = [[] for _ in range(64)]
+        done = 0
+        for size in wanted[bisect_right(wanted, start) : bisect_right(wanted, start + len(rows))]:
+            tree.extend(digests[done : size - start], completed)
+            roots[size] = tree.root()
+            done = size - start
+        tree.extend(digests[done:] if done else digests, completed)
+        if first_bad is None and start < sealed:
+            first_bad = _check_batch(store, start, min(sealed, tree.size), rows, digests, completed)
     if first_bad is None and tree.size < sealed:
         missing = store.leaf_positions(tree.size, tree.size + 1)[0][1]
         first_bad = (missing, f"the entry at position {missing} is missing from the log")
@@ -165,17 +178,110 @@ def verify_ledger(
     return AuditReport(True, tree.size, len(checkpoints))
 
 
+def _check_batch(
+    store: MerkleStore,
+    start: int,
+    end: int,
+    rows: list[RawEntry],
+    digests: list[bytes],
+    completed: list[list[bytes]],
+) -> Problem | None:
+    """The first problem in the sealed leaves [start, end) of a batch (rows[0] is leaf
+    `start`): the seal's positions and leaf hashes, then the subtree hashes they complete."""
+    count = end - start
+    stored = store.leaf_positions(start, end)
+    hashes = store.leaf_hashes(start, end)
+    if [p for _, p in stored] != [row[0] for row in rows[:count]] or hashes != digests[:count]:
+        for offset in range(count):
+            problem = _check_leaf(start, offset, rows[offset][0], digests[offset], stored, hashes)
+            if problem is not None:
+                return problem
+    return _check_inner_nodes(store, start, end, rows, completed)
+
+
+def _check_leaf(
+    start: int,
+    offset: int,
+    position: int,
+    digest: bytes,
+    stored: list[tuple[int, int]],
+    hashes: list[bytes],
+) -> Problem | None:
+    """Leaf `start + offset` against the seal's rows read from leaf `start` on."""
+    index = start + offset
+    if offset >= len(stored) or offset >= len(hashes):
+        return (position, f"the seal of the entry at position {position} is missing")
+    expected_position = stored[offset][1]
+    if not isinstance(expected_position, int):
+        return (position, f"the seal of the entry at position {position} is unreadable")
+    if expected_position != position:
+        return (
+            min(expected_position, position),
+            f"leaf {index} was sealed at position {expected_position}, "
+            f"the log has position {position} there",
+        )
+    if as_digest(hashes[offset]) != digest:
+        return (position, f"the entry at position {position} differs from what was sealed")
+    return None
+
+
+def _check_inner_nodes(
+    store: MerkleStore, start: int, end: int, rows: list[RawEntry], completed: list[list[bytes]]
+) -> Problem | None:
+    """Every stored complete-subtree hash that leaves [start, end) complete, against the
+    recomputed one; the first wrong or missing one is named by the position of the leaf
+    that completes it."""
+    stored: dict[int, tuple[list[int], list[Any]]] = {}
+    for level, index, digest in store.inner_nodes(start, end):
+        indexes, hashes = stored.setdefault(level, ([], []))
+        indexes.append(index)
+        hashes.append(digest)
+    first: tuple[int, str] | None = None  # (leaf index, problem)
+    for level, lo, hi in inner_ranges(start, end):
+        indexes, hashes = stored.get(level, ([], []))
+        expected = completed[level][: hi - lo]
+        if indexes == list(range(lo, hi)) and hashes == expected:
+            continue
+        found = dict(zip(indexes, hashes, strict=True))
+        for index in range(lo, hi):
+            digest = found.get(index)
+            if digest is not None and as_digest(digest) == expected[index - lo]:
+                continue
+            leaf = ((index + 1) << level) - 1
+            what = "is missing" if digest is None else "differs from the recomputed tree"
+            if first is None or leaf < first[0]:
+                first = (
+                    leaf,
+                    f"the stored hash of leaves {index << level}–{leaf} (level {level}, "
+                    f"node {index}) {what}",
+                )
+            break
+    if first is None:
+        return None
+    return (rows[first[0] - start][0], first[1])
+
+
 Row = tuple[int, Any, int, str, bytes]
 
 
-def raw_entries(recorder: ApplicationRecorder) -> Iterator[Row]:
-    """Every stored entry as (position, stream id, version, topic, state), in position order,
-    streamed straight from the table (including any row below the first position)."""
+def raw_entries(recorder: ApplicationRecorder) -> Iterator[RawEntry]:
+    """Every stored entry as (position, 16-byte stream id, version, topic, state), in
+    position order, streamed straight from the table (including any row below the first
+    position)."""
+    for rows in raw_batches(recorder):
+        yield from rows
+
+
+def raw_batches(recorder: ApplicationRecorder) -> Iterator[list[RawEntry]]:
+    """`raw_entries` in lists of up to `BATCH`, as the verifier hashes them."""
     if isinstance(recorder, PostgresApplicationRecorder):
+        as_uuid = recorder.datastore.originator_id_type == "uuid"
         query = sql.SQL(
-            "SELECT notification_id, originator_id, originator_version, topic, state "
+            "SELECT notification_id, {}, originator_version, topic, state "
             "FROM {}.{} ORDER BY notification_id"
         ).format(
+            # uuid_send: the stored uuid's 16 bytes, as the binary protocol sends them
+            sql.SQL("uuid_send(originator_id)" if as_uuid else "originator_id"),
             sql.Identifier(recorder.datastore.schema or "public"),
             sql.Identifier(recorder.events_table_name),
         )
@@ -187,10 +293,9 @@ def raw_entries(recorder: ApplicationRecorder) -> Iterator[Row]:
             # The pool ends a transaction idle for 5 s; a verifier starved of CPU on a busy
             # host (or paused) between two fetches must not lose its cursor half-way.
             conn.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
-            curs.itersize = BATCH
             curs.execute(query)
-            for row in curs:
-                yield row  # binary mode: bytea arrives as bytes, uuid as UUID
+            while batch := curs.fetchmany(BATCH):
+                yield batch if as_uuid else _normalised(batch)
         return
     if isinstance(recorder, SQLiteApplicationRecorder):
         statement = Statement(
@@ -203,13 +308,34 @@ def raw_entries(recorder: ApplicationRecorder) -> Iterator[Row]:
             with recorder.datastore.transaction(commit=False) as c:
                 c.execute(statement, (last, BATCH))
                 rows = c.fetchall()
-            for row in rows:
-                yield row[0], row[1], row[2], row[3], row[4]
+            if rows:
+                yield _normalised(rows)
             if len(rows) < BATCH:
                 return
             last = rows[-1][0]
+    pending: list[Row] = []
     for n in all_entries(recorder):
-        yield n.id, n.originator_id, n.originator_version, n.topic, n.state
+        pending.append((n.id, n.originator_id, n.originator_version, n.topic, n.state))
+        if len(pending) == BATCH:
+            yield _normalised(pending)
+            pending = []
+    if pending:
+        yield _normalised(pending)
+
+
+def _normalised(rows: Iterable[Sequence[Any]]) -> list[RawEntry]:
+    """Rows with the stream id as its 16 bytes and the state as bytes (a SQLite column's
+    type can be changed behind the ledger's back)."""
+    return [
+        (
+            position,
+            (stream_id if isinstance(stream_id, UUID) else UUID(str(stream_id))).bytes,
+            version,
+            topic,
+            state.encode() if isinstance(state, str) else bytes(state),
+        )
+        for position, stream_id, version, topic, state in rows
+    ]
 
 
 def _check_kept(kept: Checkpoint, size: int, recomputed: bytes | None) -> str | None:

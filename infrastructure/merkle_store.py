@@ -70,6 +70,8 @@ class MerkleStore(Protocol):
 
     def leaf_hashes(self, start: int, end: int) -> list[bytes]: ...
 
+    def inner_nodes(self, start: int, end: int) -> list[tuple[int, int, Any]]: ...
+
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]: ...
 
     def latest_checkpoint(self) -> StoredCheckpoint | None: ...
@@ -213,6 +215,24 @@ class PostgresMerkleStore:
             curs.execute(query, (start, end), binary=True)
             return [row[0] for row in curs.fetchall()]
 
+    def inner_nodes(self, start: int, end: int) -> list[tuple[int, int, Any]]:
+        ranges = inner_ranges(start, end)
+        if not ranges:
+            return []
+        # One index range scan per level: the inner ORDER BY keeps the planner from turning
+        # the LATERAL subquery into a join that scans the whole table. (The verifier does not
+        # depend on the order of the rows, only on which are there.)
+        query = sql.SQL(
+            "SELECT r.level, n.idx, n.hash FROM unnest(%s::smallint[], %s::bigint[], "
+            "%s::bigint[]) AS r(level, lo, hi) CROSS JOIN LATERAL (SELECT m.idx, m.hash "
+            "FROM {} m WHERE m.level = r.level AND m.idx >= r.lo AND m.idx < r.hi "
+            "ORDER BY m.idx) n"
+        ).format(self.nodes_table)
+        params = tuple([r[i] for r in ranges] for i in range(3))
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(query, params, binary=True)
+            return curs.fetchall()
+
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
         if not positions:
             return {}
@@ -351,6 +371,18 @@ class SQLiteMerkleStore:
             )
             return [_blob(row[0]) for row in c.fetchall()]
 
+    def inner_nodes(self, start: int, end: int) -> list[tuple[int, int, Any]]:
+        found: list[tuple[int, int, Any]] = []
+        with self.datastore.transaction(commit=False) as c:
+            for level, lo, hi in inner_ranges(start, end):
+                c.execute(
+                    "SELECT level, idx, hash FROM merkle_nodes WHERE level = ? AND idx >= ? "
+                    "AND idx < ? ORDER BY idx",
+                    (level, lo, hi),
+                )
+                found.extend((row[0], row[1], row[2]) for row in c.fetchall())
+        return found
+
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
         if not positions:
             return {}
@@ -381,6 +413,16 @@ class SQLiteMerkleStore:
                 StoredCheckpoint(r[0], _blob(r[1]), datetime.fromisoformat(r[2]), r[3])
                 for r in c.fetchall()
             ]
+
+
+def inner_ranges(start: int, end: int) -> list[tuple[int, int, int]]:
+    """(level, first index, end index) of the complete subtrees above the leaves that the
+    leaves [start, end) complete: at level k, those whose last leaf is in the range."""
+    return [
+        (level, start >> level, end >> level)
+        for level in range(1, end.bit_length())
+        if start >> level < end >> level
+    ]
 
 
 def _blob(value: object) -> bytes:

@@ -198,6 +198,27 @@ def test_an_inserted_row_is_found(world: World) -> None:
     assert report.first_bad_position == 0
 
 
+def test_a_rewritten_subtree_hash_is_found(world: World) -> None:
+    """Proofs are served from the stored subtree hashes: verify recomputes every one."""
+    world.sealer.catch_up()
+    world.sql("UPDATE merkle_nodes SET hash = ? WHERE level = 2 AND idx = 1", (b"\x07" * 32,))
+    report = world.verify()
+    assert not report.ok
+    assert report.first_bad_position == positions(world)[7]  # leaf 7 completes node (2, 1)
+    assert "level 2, node 1" in (report.problem or "")
+    assert "differs" in (report.problem or "")
+
+
+def test_a_deleted_subtree_hash_is_found(world: World) -> None:
+    world.sealer.catch_up()
+    world.sql("DELETE FROM merkle_nodes WHERE level = 3 AND idx = 0")
+    world.sql("UPDATE merkle_nodes SET hash = ? WHERE level = 1 AND idx = 5", (b"\x07" * 32,))
+    report = world.verify()
+    assert not report.ok
+    assert report.first_bad_position == positions(world)[7]  # before leaf 11's node (1, 5)
+    assert "level 3, node 0) is missing" in (report.problem or "")
+
+
 def test_a_rewritten_checkpoint_is_found(world: World) -> None:
     world.sealer.catch_up()
     world.sql("UPDATE merkle_checkpoints SET root = ?", (b"\x00" * 32,))
@@ -269,6 +290,24 @@ def test_the_verifiers_frontier_gives_the_same_roots_as_the_full_tree(
         frontier.append(digest)
         tree.append(digest)
         assert frontier.root() == tree.root()
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=70), st.integers(0, 70))
+def test_the_frontier_completes_the_subtree_hashes_the_sealer_stores(
+    digests: list[bytes], cut: int
+) -> None:
+    """`extend` hands out every complete subtree hash, level by level in index order, as
+    the sealer's tree stores them (in two batches, cut anywhere)."""
+    frontier, tree = Frontier(), MerkleLog()
+    completed: list[list[bytes]] = [[] for _ in range(64)]
+    frontier.extend(digests[:cut], completed)
+    frontier.extend(digests[cut:], completed)
+    for digest in digests:
+        tree.append(digest)
+    assert frontier.size == tree.size
+    assert frontier.root() == tree.root()
+    assert completed[1 : len(tree.levels)] == tree.levels[1:]
+    assert not any(completed[len(tree.levels) :])
 
 
 def cli_env(world: World, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
