@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from queue import Full, Queue
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, Notification
@@ -127,7 +129,8 @@ def verify_ledger(
     The log is streamed in batches: each batch's leaf hashes are computed in one loop, the
     tree's frontier is extended with them (collecting the subtree hashes they complete),
     and the batch is compared with the stored seal as whole lists; only a batch that differs
-    is walked entry by entry to name the first problem."""
+    is walked entry by entry to name the first problem. On PostgreSQL a thread reads the
+    next batch and its seal while this one is hashed (the database works meanwhile)."""
     try:
         checkpoints = store.checkpoints()
     except (TypeError, ValueError) as exc:
@@ -137,7 +140,10 @@ def verify_ledger(
     tree = Frontier()
     sealed = store.size()
     first_bad: Problem | None = None
-    for rows in raw_batches(recorder):
+    batches = _with_seal(recorder, store, sealed)
+    if isinstance(recorder, PostgresApplicationRecorder):
+        batches = _ahead(batches)
+    for rows, seal in batches:
         start = tree.size
         digests = hash_leaves(rows)
         completed: list[list[bytes]] = [[] for _ in range(64)]
@@ -147,8 +153,8 @@ def verify_ledger(
             roots[size] = tree.root()
             done = size - start
         tree.extend(digests[done:] if done else digests, completed)
-        if first_bad is None and start < sealed:
-            first_bad = _check_batch(store, start, min(sealed, tree.size), rows, digests, completed)
+        if first_bad is None and seal is not None:
+            first_bad = _check_batch(seal, start, min(sealed, tree.size), rows, digests, completed)
     if first_bad is None and tree.size < sealed:
         missing = store.leaf_positions(tree.size, tree.size + 1)[0][1]
         first_bad = (missing, f"the entry at position {missing} is missing from the log")
@@ -178,8 +184,82 @@ def verify_ledger(
     return AuditReport(True, tree.size, len(checkpoints))
 
 
+@dataclass(frozen=True)
+class Seal:
+    """What the seal holds for leaves [start, end): (index, position) rows, leaf hashes,
+    and the subtree hashes those leaves complete (level, index, hash)."""
+
+    positions: list[tuple[int, int]]
+    hashes: list[bytes]
+    inner: list[tuple[int, int, Any]]
+
+
+def _with_seal(
+    recorder: ApplicationRecorder, store: MerkleStore, sealed: int
+) -> Iterator[tuple[list[RawEntry], Seal | None]]:
+    """Each batch of entries with the seal of its leaves (None past the sealed size)."""
+    start = 0
+    for rows in raw_batches(recorder):
+        end = min(sealed, start + len(rows))
+        seal = None
+        if start < end:
+            seal = Seal(
+                store.leaf_positions(start, end),
+                store.leaf_hashes(start, end),
+                store.inner_nodes(start, end),
+            )
+        yield rows, seal
+        start += len(rows)
+
+
+T = TypeVar("T")
+
+
+def _ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
+    """The items, produced by a thread of their own up to `depth` ahead (its errors are
+    raised here); the source is closed in that thread when this generator is closed."""
+    queue: Queue[tuple[bool, Any]] = Queue(depth)
+    stop = threading.Event()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((False, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=produce, name="xiaobao-verify-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            more, item = queue.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _check_batch(
-    store: MerkleStore,
+    seal: Seal,
     start: int,
     end: int,
     rows: list[RawEntry],
@@ -189,14 +269,13 @@ def _check_batch(
     """The first problem in the sealed leaves [start, end) of a batch (rows[0] is leaf
     `start`): the seal's positions and leaf hashes, then the subtree hashes they complete."""
     count = end - start
-    stored = store.leaf_positions(start, end)
-    hashes = store.leaf_hashes(start, end)
+    stored, hashes = seal.positions, seal.hashes
     if [p for _, p in stored] != [row[0] for row in rows[:count]] or hashes != digests[:count]:
         for offset in range(count):
             problem = _check_leaf(start, offset, rows[offset][0], digests[offset], stored, hashes)
             if problem is not None:
                 return problem
-    return _check_inner_nodes(store, start, end, rows, completed)
+    return _check_inner_nodes(seal, start, end, rows, completed)
 
 
 def _check_leaf(
@@ -226,13 +305,13 @@ def _check_leaf(
 
 
 def _check_inner_nodes(
-    store: MerkleStore, start: int, end: int, rows: list[RawEntry], completed: list[list[bytes]]
+    seal: Seal, start: int, end: int, rows: list[RawEntry], completed: list[list[bytes]]
 ) -> Problem | None:
     """Every stored complete-subtree hash that leaves [start, end) complete, against the
     recomputed one; the first wrong or missing one is named by the position of the leaf
     that completes it."""
     stored: dict[int, tuple[list[int], list[Any]]] = {}
-    for level, index, digest in store.inner_nodes(start, end):
+    for level, index, digest in seal.inner:
         indexes, hashes = stored.setdefault(level, ([], []))
         indexes.append(index)
         hashes.append(digest)

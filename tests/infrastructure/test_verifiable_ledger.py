@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from api.cli import cli
 from application.ledger import Ledger
 from application.services import Services, build_services
+from infrastructure import audit
 from infrastructure.audit import Frontier, export_bundle, verify_bundle, verify_ledger
 from infrastructure.checkpoints import verify_note
 from infrastructure.merkle import MerkleLog, leaf_hash
@@ -217,6 +218,60 @@ def test_a_deleted_subtree_hash_is_found(world: World) -> None:
     assert not report.ok
     assert report.first_bad_position == positions(world)[7]  # before leaf 11's node (1, 5)
     assert "level 3, node 0) is missing" in (report.problem or "")
+
+
+@pytest.mark.parametrize("batch", [3, 4])
+def test_verify_reads_in_batches_across_subtrees_and_checkpoints(
+    world: World, monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    """Batches smaller than the subtrees and the checkpoints' sizes: the same outcomes."""
+    monkeypatch.setattr(audit, "BATCH", batch)
+    world.sealer.catch_up()
+    settle_worked_example(world.services, "E2", patient="person-2")
+    world.sealer.catch_up()
+    assert world.verify().ok
+    world.sql("UPDATE merkle_nodes SET hash = ? WHERE level = 3 AND idx = 1", (b"\x07" * 32,))
+    report = world.verify()
+    assert report.first_bad_position == positions(world)[15]
+    assert "level 3, node 1" in (report.problem or "")
+    target = positions(world)[9]
+    world.sql(
+        "UPDATE stored_events SET state = ? WHERE rowid = ?",
+        (flip(world.ledger.recorder.select_notifications(target, 1)[0].state), target),
+    )
+    assert world.verify().first_bad_position == target
+
+
+def test_the_reader_thread_hands_over_errors_and_closes_its_source() -> None:
+    closed: list[bool] = []
+
+    def source() -> Iterator[int]:
+        try:
+            yield 1
+            yield 2
+            raise RuntimeError("the database went away")
+        finally:
+            closed.append(True)
+
+    read = audit._ahead(source())
+    assert [next(read), next(read)] == [1, 2]
+    with pytest.raises(RuntimeError, match="went away"):
+        next(read)
+    assert closed == [True]
+
+    def endless() -> Iterator[int]:
+        try:
+            n = 0
+            while True:
+                n += 1
+                yield n
+        finally:
+            closed.append(True)
+
+    read = audit._ahead(endless())
+    assert next(read) == 1
+    read.close()  # the consumer stops early: the thread ends and closes its source
+    assert closed == [True, True]
 
 
 def test_a_rewritten_checkpoint_is_found(world: World) -> None:
