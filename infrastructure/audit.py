@@ -402,6 +402,40 @@ def raw_batches(recorder: ApplicationRecorder) -> Iterator[list[RawEntry]]:
         yield _normalised(pending)
 
 
+def entries_after(recorder: ApplicationRecorder, position: int, limit: int) -> list[RawEntry]:
+    """Up to `limit` stored entries after `position`, as `raw_entries` gives them (the
+    sealer's read: no event objects, the stream id as its 16 bytes)."""
+    if isinstance(recorder, PostgresApplicationRecorder):
+        as_uuid = recorder.datastore.originator_id_type == "uuid"
+        query = sql.SQL(
+            "SELECT notification_id, {}, originator_version, topic, state FROM {}.{} "
+            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+        ).format(
+            sql.SQL("uuid_send(originator_id)" if as_uuid else "originator_id"),
+            sql.Identifier(recorder.datastore.schema or "public"),
+            sql.Identifier(recorder.events_table_name),
+        )
+        with (
+            recorder.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
+            rows = curs.execute(query, (position, limit), prepare=True).fetchall()
+        return rows if as_uuid else _normalised(rows)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        statement = Statement(
+            "SELECT rowid, originator_id, originator_version, topic, state "
+            "FROM {table} WHERE rowid > {p} ORDER BY rowid LIMIT {p}",
+            table=recorder.events_table_name,
+        ).sqlite
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(statement, (position, limit))
+            return _normalised(c.fetchall())
+    found = recorder.select_notifications(position, limit, inclusive_of_start=False)
+    return _normalised(
+        (n.id, n.originator_id, n.originator_version, n.topic, n.state) for n in found
+    )
+
+
 def _normalised(rows: Iterable[Sequence[Any]]) -> list[RawEntry]:
     """Rows with the stream id as its 16 bytes and the state as bytes (a SQLite column's
     type can be changed behind the ledger's back)."""

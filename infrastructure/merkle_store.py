@@ -119,11 +119,15 @@ class PostgresMerkleStore:
 
     def append(self, batch: SealedBatch) -> None:
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            with curs.copy(sql.SQL("COPY {} (idx, position) FROM STDIN").format(self.leaves)) as cp:
+            # Binary COPY: no text form of the numbers and hashes to make and parse
+            copy_leaves = sql.SQL("COPY {} (idx, position) FROM STDIN (FORMAT BINARY)")
+            with curs.copy(copy_leaves.format(self.leaves)) as cp:
+                cp.set_types(["int8", "int8"])
                 for row in batch.leaves:
                     cp.write_row(row)
-            copy_nodes = sql.SQL("COPY {} (level, idx, hash) FROM STDIN").format(self.nodes_table)
-            with curs.copy(copy_nodes) as cp:
+            copy_nodes = sql.SQL("COPY {} (level, idx, hash) FROM STDIN (FORMAT BINARY)")
+            with curs.copy(copy_nodes.format(self.nodes_table)) as cp:
+                cp.set_types(["int2", "int8", "bytea"])
                 for node in batch.nodes:
                     cp.write_row(node)
             if batch.checkpoint is not None:

@@ -22,8 +22,9 @@ from typing import IO, Protocol
 import psycopg
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 
-from infrastructure.leaves import encode_leaf
-from infrastructure.merkle import MerkleLog, leaf_hash
+from infrastructure.audit import entries_after
+from infrastructure.leaves import hash_leaves
+from infrastructure.merkle import MerkleLog
 from infrastructure.merkle_store import MerkleStore, SealedBatch, StoredCheckpoint
 from infrastructure.notary import Notary
 
@@ -149,19 +150,16 @@ class Sealer:
         """Seal the next batch of entries; returns how many were sealed."""
         if not self.loaded:
             self.load()
-        entries = self.recorder.select_notifications(
-            self.position, self.batch, inclusive_of_start=False
-        )
+        entries = entries_after(self.recorder, self.position, self.batch)
         if not entries:
             self._sign_if_behind()
             return 0
         before = self.tree.size
-        leaves = []
-        for entry in entries:
-            leaf = encode_leaf(
-                entry.id, entry.originator_id, entry.originator_version, entry.topic, entry.state
-            )
-            leaves.append((self.tree.append(leaf_hash(leaf)), entry.id))
+        append = self.tree.append
+        leaves = [
+            (append(digest), entry[0])
+            for entry, digest in zip(entries, hash_leaves(entries), strict=True)
+        ]
         nodes = list(self.tree.nodes_since(before))
         # While entries keep arriving, one signed checkpoint per interval; once they stop,
         # the next (empty) round signs at once (`_sign_if_behind`).
@@ -173,7 +171,7 @@ class Sealer:
             log.warning("another sealer wrote first; reloading the tree")
             self.load()
             return 0
-        self.position = entries[-1].id
+        self.position = entries[-1][0]
         if checkpoint is not None:
             self._signed(checkpoint)
         return len(entries)
