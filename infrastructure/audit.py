@@ -77,39 +77,46 @@ def all_entries(recorder: ApplicationRecorder) -> Iterator[Notification]:
 
 
 class Frontier:
-    """The right edge of a Merkle tree (one hash per complete subtree, largest first): appends
+    """The right edge of a Merkle tree (one hash per complete subtree, by level): appends
     in O(1) amortised, gives the root of the leaves so far; memory O(log n)."""
 
     def __init__(self) -> None:
         self.size = 0
-        self._edge: list[bytes] = []
+        self._edge: dict[int, bytes] = {}  # level → the last complete subtree left unpaired
 
     def append(self, digest: bytes) -> None:
-        self.extend((digest,))
+        self.extend([digest])
 
-    def extend(self, digests: Iterable[bytes], completed: list[list[bytes]] | None = None) -> None:
+    def extend(self, digests: list[bytes], completed: list[list[bytes]] | None = None) -> None:
         """Append leaf hashes. Each complete subtree hash they complete is appended to
-        `completed[level]` (level ≥ 1), so at each level in index order."""
-        edge, sha256, size = self._edge, hashlib.sha256, self.size
-        pop, push = edge.pop, edge.append
-        for leaf in digests:
-            digest, carry, level = leaf, size, 0
-            while carry & 1:  # leaf `size` completes one subtree per trailing one bit
-                digest = sha256(b"\x01" + pop() + digest).digest()
-                carry >>= 1
-                level += 1
-                if completed is not None:
-                    completed[level].append(digest)
-            push(digest)
-            size += 1
-        self.size = size
+        `completed[level]` (level ≥ 1), so at each level in index order.
+
+        Level by level: the new nodes of a level (with the edge's node of that level in
+        front when the first new one is a right child) pair up into the next level's; an
+        odd one out is that level's new edge."""
+        sha256, edge = hashlib.sha256, self._edge
+        row, first, level = digests, self.size, 0
+        while row:
+            if first & 1:  # the first new node is a right child: its sibling is on the edge
+                row = [edge.pop(level), *row]
+                first -= 1
+            if len(row) & 1:
+                edge[level] = row[-1]
+            lefts, rights = row[::2], row[1::2]  # an odd one out has no right: left out
+            row = [sha256(b"\x01" + a + b).digest() for a, b in zip(lefts, rights, strict=False)]
+            first >>= 1
+            level += 1
+            if completed is not None:
+                completed[level].extend(row)
+        self.size += len(digests)
 
     def root(self) -> bytes:
         if not self._edge:
             return hashlib.sha256(b"").digest()
-        node = self._edge[-1]
-        for left in reversed(self._edge[:-1]):
-            node = hashlib.sha256(b"\x01" + left + node).digest()
+        levels = sorted(self._edge)
+        node = self._edge[levels[0]]
+        for level in levels[1:]:
+            node = hashlib.sha256(b"\x01" + self._edge[level] + node).digest()
         return node
 
 
