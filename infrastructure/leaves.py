@@ -23,6 +23,7 @@ _FIXED = struct.Struct(">4sQ16sQ")
 _NUMBERS = struct.Struct(">Q16sQ")
 _HASHED_PREFIX = b"\x00" + MAGIC  # RFC 9162's leaf prefix, then the leaf's first field
 _TIMESTAMP = re.compile(rb'"timestamp":\{"#":"dt","v":"([^"]{1,64})"\}')
+_STAMP_LENGTHS = tuple(n.to_bytes(2, "big") for n in range(65))  # a stamp has ≤ 64 bytes
 
 
 class LeafFormatError(ValueError):
@@ -61,7 +62,7 @@ def encode_leaf(
         (
             _FIXED.pack(MAGIC, position, stream_id.bytes, version),
             _topic_field(topic),
-            len(stamp).to_bytes(2, "big"),
+            _STAMP_LENGTHS[len(stamp)],
             stamp,
             len(state).to_bytes(4, "big"),
             state,
@@ -76,7 +77,7 @@ def hash_leaves(entries: Iterable[RawEntry]) -> list[bytes]:
     """The RFC 9162 leaf hashes, SHA-256(0x00 || leaf), of stored events given as
     (position, 16-byte stream id, version, topic, stored state): the leaf `encode_leaf`
     builds, assembled and hashed in one tight loop (the verifier's and the sealer's)."""
-    sha256, pack, search, join = hashlib.sha256, _NUMBERS.pack, _TIMESTAMP.search, b"".join
+    sha256, pack, join, search = hashlib.sha256, _NUMBERS.pack, b"".join, _TIMESTAMP.search
     topics: dict[str, bytes] = {}
     digests: list[bytes] = []
     append = digests.append
@@ -90,7 +91,7 @@ def hash_leaves(entries: Iterable[RawEntry]) -> list[bytes]:
             _HASHED_PREFIX,
             pack(position, stream_id, version),
             field,
-            len(stamp).to_bytes(2, "big"),
+            _STAMP_LENGTHS[len(stamp)],
             stamp,
             len(state).to_bytes(4, "big"),
             state,

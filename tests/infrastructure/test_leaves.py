@@ -17,6 +17,14 @@ STAMPED = b'{"timestamp":{"#":"dt","v":"2026-12-07T09:30:00.123456+00:00"},"x":1
 states = st.one_of(
     st.binary(max_size=300),
     st.builds(lambda a, b: a + STAMPED + b, st.binary(max_size=50), st.binary(max_size=50)),
+    st.builds(lambda a, b: a + STAMPED[1:] + b, st.binary(max_size=2), st.binary(max_size=9)),
+    st.builds(lambda a: STAMPED[:9] + a + STAMPED, st.binary(max_size=30)),  # broken, then whole
+    st.builds(  # a stamp of any length and bytes, closed or not, then maybe a whole one
+        lambda stamp, close, rest: b'{"timestamp":{"#":"dt","v":"' + stamp + close + rest,
+        st.one_of(st.binary(max_size=70), st.sampled_from([b"x" * 64, b"x" * 65, b""])),
+        st.sampled_from([b'"}', b'"', b"}", b'"}"}', b""]),
+        st.sampled_from([b"", STAMPED, b',"x":1}']),
+    ),
 )
 entries = st.tuples(
     st.integers(0, 2**63 - 1),
