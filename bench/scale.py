@@ -149,8 +149,12 @@ def grow(
     copies = max(1, count // per_copy)
     written = 0
     with conn.cursor() as cur:
-        copy = "COPY ledger_events (originator_id, originator_version, topic, state) FROM STDIN"
+        copy = (
+            "COPY ledger_events (originator_id, originator_version, topic, state) "
+            "FROM STDIN (FORMAT BINARY)"  # no hex text of every state to make and parse
+        )
         with cur.copy(copy) as cp:
+            cp.set_types(["uuid", "int8", "text", "bytea"])
             for c in range(copies):
                 fresh = {s[0][0]: uuid.uuid4() for s in template}
                 for stream in template:
