@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
-from bisect import bisect_right
 from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +35,7 @@ from infrastructure.leaves import (
     timestamp_of,
 )
 from infrastructure.merkle import leaf_hash
-from infrastructure.merkle_store import MerkleStore, inner_ranges
+from infrastructure.merkle_store import MerkleStore, StoredCheckpoint, inner_ranges
 from infrastructure.proof_service import LedgerProofs
 from infrastructure.proofs import verify_inclusion
 
@@ -138,57 +137,121 @@ def verify_ledger(
     and the batch is compared with the stored seal as whole lists; only a batch that differs
     is walked entry by entry to name the first problem. On PostgreSQL a thread reads the
     next batch and its seal while this one is hashed (the database works meanwhile)."""
-    try:
-        checkpoints = store.checkpoints()
-    except (TypeError, ValueError) as exc:
-        return AuditReport(False, 0, 0, f"a checkpoint row is unreadable ({type(exc).__name__})")
-    roots: dict[int, bytes] = {0: hashlib.sha256(b"").digest()}
-    wanted = sorted({c.size for c in checkpoints} | ({kept.size} if kept is not None else set()))
+    checks = _Checkpoints(store, verifier_key, kept)
     tree = Frontier()
     sealed = store.size()
     first_bad: Problem | None = None
     batches = _with_seal(recorder, store, sealed)
     if isinstance(recorder, PostgresApplicationRecorder):
         batches = _ahead(batches)
-    for rows, seal in batches:
-        start = tree.size
-        digests = hash_leaves(rows)
-        completed: list[list[bytes]] = [[] for _ in range(64)]
-        done = 0
-        for size in wanted[bisect_right(wanted, start) : bisect_right(wanted, start + len(rows))]:
-            tree.extend(digests[done : size - start], completed)
-            roots[size] = tree.root()
-            done = size - start
-        tree.extend(digests[done:] if done else digests, completed)
-        if first_bad is None and seal is not None:
-            first_bad = _check_batch(seal, start, min(sealed, tree.size), rows, digests, completed)
+    try:
+        checks.begin()
+        checks.extend(tree, [], [])  # checkpoints of the empty tree
+        for rows, seal in batches:
+            start = tree.size
+            digests = hash_leaves(rows)
+            completed: list[list[bytes]] = [[] for _ in range(64)]
+            checks.extend(tree, digests, completed)
+            if first_bad is None and seal is not None:
+                end = min(sealed, tree.size)
+                first_bad = _check_batch(seal, start, end, rows, digests, completed)
+        checks.finish()
+    except UnreadableCheckpoint as exc:
+        if isinstance(batches, Generator):
+            batches.close()
+        return AuditReport(False, tree.size, checks.count, str(exc))
     if first_bad is None and tree.size < sealed:
         missing = store.leaf_positions(tree.size, tree.size + 1)[0][1]
         first_bad = (missing, f"the entry at position {missing} is missing from the log")
     if first_bad is not None:
-        return AuditReport(False, tree.size, len(checkpoints), first_bad[1], first_bad[0])
+        return AuditReport(False, tree.size, checks.count, first_bad[1], first_bad[0])
     if kept is not None:
-        problem = _check_kept(kept, tree.size, roots.get(kept.size))
+        problem = _check_kept(kept, tree.size, checks.kept_root)
         if problem is not None:
-            return AuditReport(
-                False, tree.size, len(checkpoints), problem, _position_at(store, tree.size, kept)
-            )
-    good_size = 0
-    for checkpoint in checkpoints:
-        problem = _check_checkpoint(
-            checkpoint.note,
-            checkpoint.size,
-            as_digest(checkpoint.root),
-            roots.get(checkpoint.size),
-            verifier_key,
+            where = _position_at(store, tree.size, kept)
+            return AuditReport(False, tree.size, checks.count, problem, where)
+    if checks.problem is not None:
+        after = store.leaf_positions(checks.good_size, checks.good_size + 1)
+        where = after[0][1] if after else None
+        return AuditReport(False, tree.size, checks.count, checks.problem, where)
+    return AuditReport(True, tree.size, checks.count)
+
+
+class UnreadableCheckpoint(Exception):
+    """A checkpoint row the store cannot turn into a checkpoint."""
+
+
+class _Checkpoints:
+    """The signed checkpoints, read a page at a time in size order, each checked when the
+    recomputed tree reaches its size: memory stays one page however many there are (the
+    sealer signs up to one a second). Keeps the first problem, the size of the last good
+    checkpoint before it, and the root at the size of the checkpoint the auditor kept."""
+
+    PAGE = 10_000
+
+    def __init__(self, store: MerkleStore, verifier_key: str, kept: Checkpoint | None) -> None:
+        self.store, self.verifier_key, self.kept = store, verifier_key, kept
+        self.count = 0
+        self.problem: str | None = None
+        self.good_size = 0
+        self.kept_root: bytes | None = None
+        self._pages = self._read()
+        self._upcoming: StoredCheckpoint | None = None
+
+    def begin(self) -> None:
+        """Read the first checkpoint (raises `UnreadableCheckpoint`)."""
+        self._upcoming = next(self._pages, None)
+
+    def _read(self) -> Iterator[StoredCheckpoint]:
+        after = -1
+        while True:
+            try:
+                page = self.store.checkpoints_after(after, self.PAGE)
+            except (TypeError, ValueError) as exc:
+                raise UnreadableCheckpoint(
+                    f"a checkpoint row is unreadable ({type(exc).__name__})"
+                ) from exc
+            yield from page
+            if len(page) < self.PAGE:
+                return
+            after = page[-1].size
+
+    def extend(self, tree: Frontier, digests: list[bytes], completed: list[list[bytes]]) -> None:
+        """Extend the tree by a batch, stopping at each checkpoint's size (and the kept
+        one's) inside it to check the root there."""
+        start, end, done = tree.size, tree.size + len(digests), 0
+        kept = self.kept.size if self.kept is not None and self.kept_root is None else None
+        while True:
+            upcoming = self._upcoming.size if self._upcoming is not None else None
+            sizes = [s for s in (kept, upcoming) if s is not None]
+            target = min(sizes, default=end + 1)
+            if target > end:
+                break
+            tree.extend(digests[done : target - start], completed)
+            done = target - start
+            root = tree.root()
+            if target == kept:
+                self.kept_root, kept = root, None
+            if self._upcoming is not None and target == self._upcoming.size:
+                self._check(self._upcoming, root)
+                self._upcoming = next(self._pages, None)
+        tree.extend(digests[done:] if done else digests, completed)
+
+    def finish(self) -> None:
+        """The checkpoints beyond the log's end: no root of the log reproduces them."""
+        while self._upcoming is not None:
+            self._check(self._upcoming, None)
+            self._upcoming = next(self._pages, None)
+
+    def _check(self, checkpoint: StoredCheckpoint, root: bytes | None) -> None:
+        self.count += 1
+        if self.problem is not None:
+            return
+        self.problem = _check_checkpoint(
+            checkpoint.note, checkpoint.size, as_digest(checkpoint.root), root, self.verifier_key
         )
-        if problem is not None:
-            after = store.leaf_positions(good_size, good_size + 1)
-            return AuditReport(
-                False, tree.size, len(checkpoints), problem, after[0][1] if after else None
-            )
-        good_size = checkpoint.size
-    return AuditReport(True, tree.size, len(checkpoints))
+        if self.problem is None:
+            self.good_size = checkpoint.size
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,8 @@ class MerkleStore(Protocol):
 
     def checkpoints(self) -> list[StoredCheckpoint]: ...
 
+    def checkpoints_after(self, size: int, limit: int) -> list[StoredCheckpoint]: ...
+
 
 class PostgresMerkleStore:
     """The Merkle tables in the ledger's PostgreSQL schema."""
@@ -256,13 +258,18 @@ class PostgresMerkleStore:
     def checkpoints(self) -> list[StoredCheckpoint]:
         return self._checkpoints("ORDER BY size")
 
-    def _checkpoints(self, tail: str) -> list[StoredCheckpoint]:
+    def checkpoints_after(self, size: int, limit: int) -> list[StoredCheckpoint]:
+        """Up to `limit` checkpoints of sizes above `size`, by size (a page of them)."""
+        return self._checkpoints("WHERE size > %s ORDER BY size LIMIT %s", (size, limit))
+
+    def _checkpoints(self, tail: str, params: Sequence[Any] = ()) -> list[StoredCheckpoint]:
         with self.datastore.transaction(commit=False) as curs:
             curs.execute(
                 sql.SQL("SELECT size, root, signed_at, note FROM {} ").format(
                     self.checkpoints_table
                 )
-                + sql.SQL(tail)  # a constant ordering clause, never input
+                + sql.SQL(tail),  # a constant clause, never input (values are parameters)
+                params,
             )
             return [
                 StoredCheckpoint(r["size"], bytes(r["root"]), r["signed_at"], r["note"])
@@ -405,14 +412,22 @@ class SQLiteMerkleStore:
     def checkpoints(self) -> list[StoredCheckpoint]:
         return self._checkpoints(latest=False)
 
-    def _checkpoints(self, latest: bool) -> list[StoredCheckpoint]:
-        statement = (
-            "SELECT size, root, signed_at, note FROM merkle_checkpoints ORDER BY size DESC LIMIT 1"
-            if latest
-            else "SELECT size, root, signed_at, note FROM merkle_checkpoints ORDER BY size"
-        )
+    def checkpoints_after(self, size: int, limit: int) -> list[StoredCheckpoint]:
+        """Up to `limit` checkpoints of sizes above `size`, by size (a page of them)."""
+        return self._checkpoints(latest=False, after=(size, limit))
+
+    def _checkpoints(
+        self, latest: bool, after: tuple[int, int] | None = None
+    ) -> list[StoredCheckpoint]:
+        select = "SELECT size, root, signed_at, note FROM merkle_checkpoints"
+        if latest:
+            statement = f"{select} ORDER BY size DESC LIMIT 1"
+        elif after is None:
+            statement = f"{select} ORDER BY size"
+        else:
+            statement = f"{select} WHERE size > ? ORDER BY size LIMIT ?"
         with self.datastore.transaction(commit=False) as c:
-            c.execute(statement)
+            c.execute(statement, after or ())
             return [
                 StoredCheckpoint(r[0], _blob(r[1]), datetime.fromisoformat(r[2]), r[3])
                 for r in c.fetchall()

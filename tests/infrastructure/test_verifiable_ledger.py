@@ -242,6 +242,36 @@ def test_verify_reads_in_batches_across_subtrees_and_checkpoints(
     assert world.verify().first_bad_position == target
 
 
+def test_checkpoints_are_read_page_by_page_and_each_checked(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One checkpoint a page and batches of 3 leaves: the same outcomes as all at once."""
+    monkeypatch.setattr(audit._Checkpoints, "PAGE", 1)
+    monkeypatch.setattr(audit, "BATCH", 3)
+    world.sealer.catch_up()
+    first = world.proofs.checkpoint().size
+    settle_worked_example(world.services, "E2", patient="person-2")
+    world.sealer.catch_up()
+    report = world.verify()
+    assert report.ok, report
+    assert report.checkpoints == 2
+    world.sql("UPDATE merkle_checkpoints SET root = ? WHERE size > ?", (b"\x00" * 32, first))
+    report = world.verify()
+    assert not report.ok
+    assert "rewritten" in (report.problem or "")
+    assert report.first_bad_position == positions(world)[first]  # after the last good one
+    assert report.checkpoints == 2
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)  # TEXT holds anything
+def test_an_unreadable_checkpoint_row_is_reported_not_raised(world: World) -> None:
+    world.sealer.catch_up()
+    world.sql("UPDATE merkle_checkpoints SET signed_at = 'not a time'")
+    report = world.verify()
+    assert not report.ok
+    assert "unreadable" in (report.problem or "")
+
+
 def test_the_reader_thread_hands_over_errors_and_closes_its_source() -> None:
     closed: list[bool] = []
 
