@@ -83,6 +83,21 @@ class Frontier:
         self.size = 0
         self._edge: dict[int, bytes] = {}  # level → the last complete subtree left unpaired
 
+    @classmethod
+    def from_edge(cls, size: int, edge: dict[int, bytes]) -> Frontier:
+        """The frontier of a tree of `size` leaves, from its edge: for each bit k set in the
+        size, the hash of complete subtree (k, size // 2**k - 1)."""
+        if set(edge) != {k for k in range(size.bit_length()) if size >> k & 1}:
+            raise ValueError(f"an edge of levels {sorted(edge)} is not one of {size} leaves")
+        frontier = cls()
+        frontier.size, frontier._edge = size, dict(edge)
+        return frontier
+
+    @staticmethod
+    def edge_of(size: int) -> list[tuple[int, int]]:
+        """The (level, index) of the subtrees that make the edge of a tree of `size` leaves."""
+        return [(k, (size >> k) - 1) for k in range(size.bit_length()) if size >> k & 1]
+
     def append(self, digest: bytes) -> None:
         self.extend([digest])
 

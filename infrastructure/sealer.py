@@ -22,9 +22,8 @@ from typing import IO, Protocol
 import psycopg
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError
 
-from infrastructure.audit import entries_after
+from infrastructure.audit import Frontier, entries_after
 from infrastructure.leaves import hash_leaves
-from infrastructure.merkle import MerkleLog
 from infrastructure.merkle_store import MerkleStore, SealedBatch, StoredCheckpoint
 from infrastructure.notary import Notary
 
@@ -132,15 +131,22 @@ class Sealer:
         self.batch = batch
         self.checkpoint_interval = checkpoint_interval
         self.clock = clock
-        self.tree = MerkleLog()
+        self.tree = Frontier()  # the right edge only: memory O(log n)
         self.position = 0
         self._signed_size = -1
         self._signed_at = float("-inf")
         self.loaded = False
 
     def load(self) -> None:
-        """Rebuild the in-memory tree from the stored nodes."""
-        self.tree = MerkleLog.from_levels(self.store.levels(), verify=False)
+        """Take up the tree where the store has it: its size and the O(log n) subtree hashes
+        of its right edge (appending needs no other node: proofs are served from the store)."""
+        size = self.store.size()
+        edge = Frontier.edge_of(size)
+        found = self.store.nodes(edge)
+        missing = [coordinate for coordinate in edge if coordinate not in found]
+        if missing:
+            raise LookupError(f"the stored tree of {size} leaves lacks its subtrees {missing}")
+        self.tree = Frontier.from_edge(size, {level: found[(level, i)] for level, i in edge})
         self.position = self.store.last_position()
         latest = self.store.latest_checkpoint()
         self._signed_size = latest.size if latest else -1
@@ -155,12 +161,14 @@ class Sealer:
             self._sign_if_behind()
             return 0
         before = self.tree.size
-        append = self.tree.append
-        leaves = [
-            (append(digest), entry[0])
-            for entry, digest in zip(entries, hash_leaves(entries), strict=True)
-        ]
-        nodes = list(self.tree.nodes_since(before))
+        digests = hash_leaves(entries)
+        completed: list[list[bytes]] = [[] for _ in range(64)]
+        self.tree.extend(digests, completed)
+        leaves = [(before + i, entry[0]) for i, entry in enumerate(entries)]
+        nodes = [(0, before + i, digest) for i, digest in enumerate(digests)]
+        for level, hashes in enumerate(completed):
+            first = before >> level  # the first subtree of the level these leaves complete
+            nodes.extend((level, first + i, digest) for i, digest in enumerate(hashes))
         # While entries keep arriving, one signed checkpoint per interval; once they stop,
         # the next (empty) round signs at once (`_sign_if_behind`).
         due = self.clock() - self._signed_at >= self.checkpoint_interval

@@ -118,6 +118,23 @@ def test_a_second_sealer_never_appends_an_entry_twice(world: World) -> None:
     other_ledger.close()
 
 
+def test_a_sealer_taken_up_from_the_stores_edge_stores_every_subtree(world: World) -> None:
+    """Batches of 3, a fresh sealer (loading only the tree's right edge) before each: the
+    stored levels are those of the whole tree built in memory."""
+    settle_worked_example(world.services, "E2", patient="person-2")
+    while True:
+        sealer = build_sealer(world.settings, world.ledger, world.notary)
+        sealer.batch = 3
+        if not sealer.seal_once():
+            break
+    tree = MerkleLog()
+    for position in positions(world):
+        tree.append(leaf_hash(world.proofs.leaves([position])[position]))
+    assert world.proofs.store.levels() == tree.levels
+    assert world.proofs.checkpoint().root == tree.root()
+    assert world.verify().ok
+
+
 def test_stored_proofs_equal_the_in_memory_tree_and_verify(world: World) -> None:
     world.sealer.catch_up()
     size = world.proofs.size()
