@@ -184,6 +184,42 @@ def bare_bm25(contents: list[ArticleContent], questions: list[str], asks: int) -
     return timings
 
 
+def search_cpu(contents: list[ArticleContent], questions: list[str]) -> None:
+    """CPU time (`time.process_time`, all threads) of `SearchIndex.search` per new question
+    in this process, over the same articles and passage vectors as the dense API process:
+    steadier than the HTTP timings on a shared machine, and it counts the questions that
+    paid the latent-term overlap's second e5 pass (confidence in the unsure band)."""
+    import numpy as np
+    import psycopg
+
+    from infrastructure.knowledge_search import SearchIndex, article_passage, shared_encoder
+    from infrastructure.knowledge_vectors import digest
+    from infrastructure.store import search_rules
+
+    settings = Settings()
+    analyzer = shared_analyzer(settings.knowledge_dictionary_file)
+    analyzer.use_synonyms(load_synonym_file(settings.knowledge_synonyms_file))
+    encoder = shared_encoder(settings.knowledge_query_use)
+    articles = [PublishedArticle(UUID(int=i), 1, c) for i, c in enumerate(contents)]
+    with psycopg.connect(URL, autocommit=True) as conn:
+        stored = dict(conn.execute("SELECT digest, vector FROM knowledge_vectors").fetchall())
+    vectors = np.stack(
+        [np.frombuffer(stored[digest(article_passage(a))], np.float32) for a in articles]
+    )
+    index = SearchIndex(articles, analyzer, encoder, search_rules(settings), 0, vectors)
+    for q in WARM_UP:
+        index.search(q, 3)
+    before = encoder._terms.cache_info().misses
+    timings = []
+    for q in questions:
+        started = time.process_time()
+        index.search(q, 3)
+        timings.append((time.process_time() - started) * 1000)
+    overlaps = encoder._terms.cache_info().misses - before
+    report("search CPU in process, new questions", timings)
+    print(f"  {overlaps} of {len(questions)} new questions paid the latent-term overlap")
+
+
 def publish_delay(
     desk: KnowledgeDesk, ledger: Any, client: httpx.Client, publishes: int
 ) -> list[float]:
@@ -234,7 +270,9 @@ def precompute_vectors(contents: list[ArticleContent]) -> None:
     else:
         started = time.perf_counter()
         vectors = np.asarray(shared_encoder().passages(originals), dtype=np.float32)
-        print(f"encoded the {len(originals)} demo passages in {time.perf_counter() - started:.0f} s")
+        print(
+            f"encoded the {len(originals)} demo passages in {time.perf_counter() - started:.0f} s"
+        )
         VECTOR_CACHE.mkdir(parents=True, exist_ok=True)
         np.save(cached, vectors)
     assert vectors.shape[1] == EnsembleEncoder.dim
@@ -322,6 +360,8 @@ def main() -> None:
                 report(f"ask, {label}, new questions", first)
                 report(f"ask, {label}, asked again", again)
                 report("bare bm25s query (same tokens)", bare_bm25(contents, questions, args.asks))
+                if dense:
+                    search_cpu(contents, questions)
                 if not dense:
                     delays = publish_delay(desk, ledger, client, args.publishes)
                     report("publish → visible in the API process", delays)

@@ -102,8 +102,34 @@ def main() -> None:
     unsure = (sure > low) & (sure < high)
     refitted = np.where(unsure, 1 / (1 + np.exp(-(x4 @ with_overlap + overlap_bias))), sure)
     print(f"{unsure.mean():.1%} of the questions within {EnsembleEncoder.UNSURE}")
+    bands(x4, threshold)
     report(asked, np.array([a.score for a in asked]), threshold, "as the index answers")
     report(asked, refitted, threshold, "refitted")
+
+
+def bands(x4: Any, threshold: float) -> None:
+    """With the encoder's coefficients: the share of questions that pay the overlap's second
+    e5 pass for narrower unsure bands, and how many handoff decisions they change against
+    the kept band (the pass costs as much CPU as the question's dense encoding)."""
+    e = EnsembleEncoder
+
+    def logistic(coefficients: Any, bias: float, x: Any) -> Any:
+        return 1 / (1 + np.exp(-(x @ np.asarray(coefficients) + bias)))
+
+    sure = logistic(e.coefficients, e.bias, x4[:, :3])
+    overlap = logistic(e.overlap_coefficients, e.overlap_bias, x4)
+
+    def decided(low: float, high: float) -> Any:
+        return np.where((sure > low) & (sure < high), overlap, sure) < threshold
+
+    kept = decided(*e.UNSURE)
+    for low, high in (e.UNSURE, (0.3, 0.7), (0.35, 0.65), (0.4, 0.6)):
+        unsure = (sure > low) & (sure < high)
+        changed = int((decided(low, high) != kept).sum())
+        print(
+            f"band {low}-{high}: {unsure.mean():.1%} of the questions pay the overlap, "
+            f"{changed} handoff decisions differ from {e.UNSURE}"
+        )
 
 
 def report(asked: list[Asked], confidence: Any, threshold: float, label: str) -> None:

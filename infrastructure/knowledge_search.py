@@ -118,6 +118,7 @@ class EnsembleEncoder:
         self._cached = functools.lru_cache(maxsize=self.QUERY_CACHE)(self._query)
         self._terms = functools.lru_cache(maxsize=self.QUERY_CACHE)(self._query_terms)
         self.lock = threading.Lock()  # the e5 engine holds one scratch state
+        self._last_layout: tuple[Any, tuple[Any, Any]] | None = None
         self.use_in_queries = use_in_queries
         if not use_in_queries:
             self.bias = self.bias + self.coefficients[1] * self.USE_MEAN
@@ -169,16 +170,34 @@ class EnsembleEncoder:
         """One BLAS thread here too: OpenBLAS's own threads spin for a core each, and on a
         loaded 2-core machine the products over 1,000 articles took ~40 ms instead of ~4."""
         with self.blas.limit(limits=1, user_api="blas"):
-            return self._similarities(vectors, query)
+            return self._similarities(self._layout(vectors), query)
 
-    def _similarities(self, vectors: Any, query: Any) -> list[Any]:
-        e5 = query[:E5_DIM]
-        chunks = vectors[:, E5_DIM + USE_DIM : -2 * TERMS].reshape(len(vectors), CHUNKS, E5_DIM)
-        best_chunk = (chunks @ e5).max(axis=1)  # empty chunk slots score 0, below real ones
+    def _layout(self, vectors: Any) -> tuple[Any, Any]:
+        """The passage vectors' e5 blocks (head, then each chunk) as one contiguous matrix
+        of a row per block, and their USE blocks as another: a question is then one matrix
+        product per model instead of a strided product and a copy of the chunks per
+        question. Kept for the last vectors seen (an index's vectors are immutable; a
+        publish brings new ones)."""
+        last = self._last_layout
+        if last is not None and last[0] is vectors:
+            return last[1]
+        rows = len(vectors)
+        e5 = np.empty((rows, 1 + CHUNKS, E5_DIM), dtype=np.float32)
+        e5[:, 0] = vectors[:, :E5_DIM]
+        e5[:, 1:] = vectors[:, E5_DIM + USE_DIM : -2 * TERMS].reshape(rows, CHUNKS, E5_DIM)
+        use = np.ascontiguousarray(vectors[:, E5_DIM : E5_DIM + USE_DIM], dtype=np.float32)
+        layout = (e5.reshape(rows * (1 + CHUNKS), E5_DIM), use)
+        self._last_layout = (vectors, layout)
+        return layout
+
+    def _similarities(self, layout: tuple[Any, Any], query: Any) -> list[Any]:
+        e5_blocks, use_blocks = layout
+        scores = (e5_blocks @ query[:E5_DIM]).reshape(len(use_blocks), 1 + CHUNKS)
+        head = scores[:, 0]
+        best_chunk = scores[:, 1:].max(axis=1)  # empty chunk slots score 0, below real ones
         if not self.use_in_queries:
-            return [vectors[:, :E5_DIM] @ e5, best_chunk]
-        use = vectors[:, E5_DIM : E5_DIM + USE_DIM] @ query[E5_DIM:]
-        return [vectors[:, :E5_DIM] @ e5, use, best_chunk]
+            return [head, best_chunk]
+        return [head, use_blocks @ query[E5_DIM:], best_chunk]
 
     def overlap(self, vector: Any, text: str) -> float:
         """How much of the question's latent terms (e5's sparse head: token states through a
