@@ -202,7 +202,9 @@ def search_cpu(contents: list[ArticleContent], questions: list[str]) -> None:
     encoder = shared_encoder(settings.knowledge_query_use)
     articles = [PublishedArticle(UUID(int=i), 1, c) for i, c in enumerate(contents)]
     with psycopg.connect(URL, autocommit=True) as conn:
-        stored = dict(conn.execute("SELECT digest, vector FROM knowledge_vectors").fetchall())
+        stored: dict[str, bytes] = dict(
+            conn.execute("SELECT digest, vector FROM knowledge_vectors").fetchall()
+        )
     vectors = np.stack(
         [np.frombuffer(stored[digest(article_passage(a))], np.float32) for a in articles]
     )
