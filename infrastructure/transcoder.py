@@ -205,10 +205,8 @@ def _fills_dict(cls: type[Any]) -> bool:
         and params.init
         and init is not None
         and init.co_filename == "<string>"
-        and "__slots__" not in cls.__dict__
-        and cls.__new__ is object.__new__
         and all(f.init for f in dataclasses.fields(cls))
-        and not any(hasattr(c, "__slots__") for c in cls.__mro__[1:-1])
+        and not any("__slots__" in vars(c) or "__new__" in vars(c) for c in cls.__mro__[:-1])
     )
 
 
