@@ -37,6 +37,8 @@ class BatchScope:
     # same event objects in a later wave, not decoded again. Dropped with their stream.
     decoded: dict[UUID, list[Any]] = field(default_factory=dict)
     keys: dict[str, bytes] = field(default_factory=dict)
+    # Where the receipts of events recorded before the batch sit in the log (never moves).
+    receipt_positions: dict[UUID, int] = field(default_factory=dict)
     read: set[UUID] = field(default_factory=set)
     saved: dict[UUID, int] = field(default_factory=dict)  # stream → the save that wrote it
     saves: int = 0

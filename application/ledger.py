@@ -52,6 +52,10 @@ class StreamReader(Protocol):
         """The stored events of several streams, fetched together."""
         ...
 
+    def positions_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, dict[int, int]]:
+        """`of` for several streams, fetched together (streams without events left out)."""
+        ...
+
     def positioned(self, originator_id: UUID) -> list[tuple[StoredEvent, int]]:
         """Every stored event of one stream with its position, in version order (one read)."""
         ...

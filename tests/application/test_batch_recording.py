@@ -378,3 +378,45 @@ def test_a_claim_read_again_in_a_later_wave_is_replayed_from_the_events_decoded_
     splits = [s.settlement.split for s in settled if s is not None and s.settlement is not None]
     assert len(splits) == len(stays)
     assert len(set(splits)) == 1  # the same stay settles alike, in a batch or alone
+
+
+def test_a_batch_posted_again_looks_up_its_receipts_positions_together(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events recorded before the batch answer with their first results, the positions of
+    their receipts read in one query for the whole batch, not one each."""
+    seed_reference(services)
+    stays = [f"P{n}" for n in range(5)]
+    first = services.events.record_many([admission(f"p-a-{e}", e) for e in stays])
+    lookups: list[int] = []
+    positions_of = services.ledger.positions.positions_of
+
+    def one_each(self: Any, originator_id: Any) -> Any:
+        raise AssertionError("a batch looks its receipts' positions up together")
+
+    def counted(ids: Any) -> Any:
+        lookups.append(len(ids))
+        return positions_of(ids)
+
+    monkeypatch.setattr(services.ledger.positions, "positions_of", counted)
+    monkeypatch.setattr(type(services.ledger.positions), "of", one_each)
+    again = services.events.record_many(
+        [
+            *(admission(f"p-a-{e}", e) for e in stays),
+            replace(admission(f"p-a-{stays[0]}", stays[0]), digest="another event"),
+        ]
+    )
+
+    assert lookups == [len(stays)]
+    *replays, conflict = again
+    assert isinstance(conflict, IdempotencyConflict)
+    for before, replay in zip(first, replays, strict=True):
+        assert isinstance(before, EventResult)
+        assert isinstance(replay, EventResult)
+        assert replay.duplicate
+        assert (replay.position, replay.stream_id, replay.version, replay.recorded_at) == (
+            before.position,
+            before.stream_id,
+            before.version,
+            before.recorded_at,
+        )
