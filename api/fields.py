@@ -210,9 +210,18 @@ def exact_json(value: Any) -> Any:
     return value
 
 
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+
+
 def canonical_json(value: Any) -> Any:
     """Parsed JSON with each number in one form: `3`, `3.0` and `3e0` are the same number,
-    so an integral float becomes the int it equals (other floats are already one value)."""
+    so an integral float becomes the int it equals (other floats are already one value).
+    Parsed JSON's exact types go the short way (no call for a string or an int)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _JSON_SCALARS else canonical_json(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _JSON_SCALARS else canonical_json(v) for v in value]
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):

@@ -32,7 +32,13 @@ class BatchScope:
     """The stored events and keys one batch has fetched, and what its handlers read."""
 
     streams: dict[UUID, list[StoredEvent]] = field(default_factory=dict)
+    # The decoded events of held streams whose aggregate class declares `events_reusable`
+    # (it never mutates in place a container taken from an event): replayed again from the
+    # same event objects in a later wave, not decoded again. Dropped with their stream.
+    decoded: dict[UUID, list[Any]] = field(default_factory=dict)
     keys: dict[str, bytes] = field(default_factory=dict)
+    # Where the receipts of events recorded before the batch sit in the log (never moves).
+    receipt_positions: dict[UUID, int] = field(default_factory=dict)
     read: set[UUID] = field(default_factory=set)
     saved: dict[UUID, int] = field(default_factory=dict)  # stream → the save that wrote it
     saves: int = 0
@@ -58,6 +64,7 @@ class BatchScope:
         """Keep the stored events of `ids` (an id without events: a stream that is absent)."""
         for i in ids:
             self.streams[i] = []
+            self.decoded.pop(i, None)
         for event in stored:
             self.streams[UUID(str(event.originator_id))].append(event)
 
@@ -69,6 +76,7 @@ class BatchScope:
         ids = list(ids)
         for i in ids:
             self.streams.pop(i, None)
+            self.decoded.pop(i, None)
         if self.memo:
             written = set(ids)
             self.memo = {k: v for k, v in self.memo.items() if not v[1] & written}

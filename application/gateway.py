@@ -242,6 +242,7 @@ class PartnerEvents:
                 for i, event, _, receipt in pending:
                     results[i] = _result(event, receipt, at[receipt.id], duplicate=False)
 
+        self._hold_receipt_positions(events, scope)
         for k, (i, event) in enumerate(events):
             key = receipt_id(event.source, event.event_id)
             if key in touched or key in scope.saved:  # a repeat of an event of this batch
@@ -250,7 +251,7 @@ class PartnerEvents:
                 continue
             if scope.streams.get(key):  # recorded before this batch
                 try:
-                    first = self._first(event)
+                    first = self._first(event, scope.receipt_positions.get(key))
                 except Exception as exc:  # a different event under the same key
                     results[i] = exc
                     continue
@@ -300,8 +301,25 @@ class PartnerEvents:
             },
         )
 
-    def _first(self, event: PartnerEvent) -> EventResult | None:
-        """The first result when this (source, id) was already recorded."""
+    def _hold_receipt_positions(
+        self, events: Sequence[tuple[int, PartnerEvent]], scope: BatchScope
+    ) -> None:
+        """The positions of the receipts recorded before this batch (events posted again),
+        looked up together: a receipt never moves once recorded."""
+        keys = (receipt_id(e.source, e.event_id) for _, e in events)
+        known = scope.receipt_positions
+        lacking = [k for k in dict.fromkeys(keys) if k not in known and scope.streams.get(k)]
+        if len(lacking) < 2 or scope.unreachable:
+            return  # none, or one: `_first` looks it up alone
+        try:
+            found = self.ledger.positions.positions_of(lacking)
+        except Exception:  # e.g. the database is down: each replay meets it alone
+            return
+        known.update({k: positions[1] for k, positions in found.items() if 1 in positions})
+
+    def _first(self, event: PartnerEvent, position: int | None = None) -> EventResult | None:
+        """The first result when this (source, id) was already recorded (`position`: its
+        receipt's, when the batch looked it up already)."""
         receipt = self.ledger.find(PartnerEventReceipt, receipt_id(event.source, event.event_id))
         if receipt is None:
             return None
@@ -310,7 +328,9 @@ class PartnerEvents:
                 f"event id {event.event_id!r} from {event.source} was already recorded "
                 "with different content"
             )
-        return _result(event, receipt, self.ledger.positions.of(receipt.id)[1], duplicate=True)
+        if position is None:
+            position = self.ledger.positions.of(receipt.id)[1]
+        return _result(event, receipt, position, duplicate=True)
 
 
 def _result(

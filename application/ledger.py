@@ -52,6 +52,10 @@ class StreamReader(Protocol):
         """The stored events of several streams, fetched together."""
         ...
 
+    def positions_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, dict[int, int]]:
+        """`of` for several streams, fetched together (streams without events left out)."""
+        ...
+
     def positioned(self, originator_id: UUID) -> list[tuple[StoredEvent, int]]:
         """Every stored event of one stream with its position, in version order (one read)."""
         ...
@@ -160,12 +164,32 @@ class Ledger(Application[UUID]):
         else:
             if lacking := scope.lacking(ids):
                 scope.hold(lacking, self.positions.events_of(lacking))
-            stored = scope.served(ids)
+            return self._replay_held(scope, ids)
         by_stream: dict[UUID, list[Any]] = {}
         for stored_event in stored:
             event = self.mapper.to_domain_event(stored_event)
             by_stream.setdefault(event.originator_id, []).append(event)
         return {i: _replay(events) for i, events in by_stream.items()}
+
+    def _replay_held(self, scope: batch_scope.BatchScope, ids: list[UUID]) -> dict[UUID, Any]:
+        """The aggregates of streams the batch holds. A stream whose aggregate class declares
+        `events_reusable` keeps its decoded events in the scope for a later wave's replay."""
+        found: dict[UUID, Any] = {}
+        to_domain_event = self.mapper.to_domain_event
+        for i in ids:
+            events = scope.decoded.get(i)
+            if events is None:
+                stored = scope.streams.get(i)
+                if not stored:
+                    continue
+                events = [to_domain_event(s) for s in stored]
+                aggregate = _replay(events)
+                if getattr(type(aggregate), "events_reusable", False):
+                    scope.decoded[i] = events
+            else:
+                aggregate = _replay(events)
+            found[i] = aggregate
+        return found
 
     def replay(self, stored: Sequence[StoredEvent]) -> Any:
         """The aggregate from stored events of one stream (in version order), as `find`

@@ -44,6 +44,10 @@ def policy_year_key(policy_id: str, year_start: date) -> str:
 class Accumulator(Aggregate):
     """Running totals that settlements consume; optimistic concurrency keeps them exact."""
 
+    # Its events may be replayed again (`application.ledger`, within a batch): `totals` is
+    # its own dict, and `deltas` is only read.
+    events_reusable = True
+
     @staticmethod
     def create_id(kind: str, key: str) -> UUID:
         return accumulator_id(kind, key)

@@ -127,6 +127,11 @@ def claim_id(hospital: str, encounter_id: str) -> UUID:
 class Claim(Aggregate):
     """A hospital encounter and its one-stop settlement."""
 
+    # Its events may be replayed again (`application.ledger`, within a batch): it never
+    # changes in place a container taken from an event (`lines` and `reversed` are its own;
+    # charge lines and settlements are frozen values, `platform_result` is only replaced).
+    events_reusable = True
+
     # Declared explicitly because statements and re-adjudication read them by type.
     class SettlementCalculated(Aggregate.Event):
         hospital: str

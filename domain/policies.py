@@ -181,6 +181,10 @@ class Policy(Aggregate):
 class InsuredIndex(Aggregate):
     """The policies ever issued to one insured person (found when an admission names none)."""
 
+    # Its events may be replayed again (`application.ledger`, within a batch): `policy_ids`
+    # is its own list of strings.
+    events_reusable = True
+
     @staticmethod
     def create_id(person_ref: str) -> UUID:
         return insured_index_id(person_ref)

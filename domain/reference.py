@@ -151,6 +151,10 @@ class Scheme(Aggregate):
 class SchemeIndex(Aggregate):
     """Which schemes were ever recorded for a region and person type."""
 
+    # Its events may be replayed again (`application.ledger`, within a batch): `scheme_ids`
+    # is its own list of strings.
+    events_reusable = True
+
     @staticmethod
     def create_id(region: str, person_type: str) -> UUID:
         return scheme_index_id(region, person_type)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -24,8 +25,9 @@ class Notary:
     private_key: Ed25519PrivateKey
     name: str
 
-    @property
+    @cached_property
     def verifier_key(self) -> str:
+        """Derived once: every receipt of a batch names it."""
         return verifier_key(self.name, self.private_key.public_key())
 
     def checkpoint(self, size: int, root: bytes) -> str:

@@ -183,6 +183,49 @@ class RecorderReader:
             return found
         raise TypeError(f"unsupported recorder {type(recorder).__name__}")
 
+    def positions_of(self, originator_ids: Sequence[UUID]) -> dict[UUID, dict[int, int]]:
+        """`of` for several streams in one query (a stream without events is left out)."""
+        recorder = self.recorder
+        found: dict[UUID, dict[int, int]] = {}
+        if not originator_ids:
+            return found
+        if isinstance(recorder, PostgresApplicationRecorder):
+            query = sql.SQL(
+                "SELECT originator_id, originator_version, notification_id FROM {}.{} "
+                "WHERE originator_id = ANY(%s::{}[])"
+            ).format(
+                sql.Identifier(recorder.datastore.schema or "public"),
+                sql.Identifier(recorder.events_table_name),
+                sql.SQL(recorder.datastore.originator_id_type),
+            )
+            with (
+                recorder.datastore.get_connection() as conn,
+                conn.cursor(row_factory=tuple_row) as curs,
+            ):
+                curs.execute(query, (text_array(originator_ids),), prepare=True, binary=True)
+                for i, v, n in curs.fetchall():
+                    found.setdefault(UUID(str(i)), {})[v] = n
+            return found
+        if isinstance(recorder, SQLiteApplicationRecorder):
+            statement = Statement(
+                "SELECT originator_id, originator_version, rowid FROM {table} "
+                "WHERE originator_id IN ({ids})",
+                table=recorder.events_table_name,
+                ids=marks(len(originator_ids)),
+            ).sqlite
+            with recorder.datastore.transaction(commit=False) as c:
+                c.execute(statement, [i.hex for i in originator_ids])
+                for i, v, n in c.fetchall():
+                    found.setdefault(UUID(i), {})[v] = n
+            return found
+        if isinstance(recorder, POPOApplicationRecorder):
+            wanted = set(originator_ids)
+            for n in recorder.select_notifications(1, 10**9):
+                if n.originator_id in wanted:
+                    found.setdefault(UUID(str(n.originator_id)), {})[n.originator_version] = n.id
+            return found
+        raise TypeError(f"unsupported recorder {type(recorder).__name__}")
+
     def positioned(self, originator_id: UUID) -> list[tuple[StoredEvent, int]]:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):

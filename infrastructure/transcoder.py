@@ -46,6 +46,10 @@ class OrjsonTranscoder(Transcoder):
         self._names: dict[type[Any], str] = {}
         self._fields: dict[type[Any], tuple[str, ...]] = {}
         self._unplain: set[str] = set()  # dataclasses `decode_ready` must build (a check)
+        # Value dataclasses whose `__init__` only stores its arguments: decoded by filling
+        # the instance's `__dict__` (a frozen dataclass's `__init__` sets each field
+        # through `object.__setattr__`, most of a charge line's decoding).
+        self._plain_names: dict[str, tuple[type[Any], tuple[str, ...]]] = {}
         for cls in dataclass_types:
             self.register(cls)
 
@@ -59,6 +63,8 @@ class OrjsonTranscoder(Transcoder):
         self._fields[cls] = tuple(f.name for f in dataclasses.fields(cls))
         if hasattr(cls, "__post_init__"):
             self._unplain.add(name)
+        elif _fills_dict(cls):
+            self._plain_names[name] = (cls, self._fields[cls])
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -157,6 +163,11 @@ class OrjsonTranscoder(Transcoder):
         if tag == "dec":
             return Decimal(value)
         if tag == "dc":
+            plain = self._plain_names.get(obj["t"])
+            if plain is not None and tuple(value) == plain[1]:  # stored as `encode` writes
+                instance = object.__new__(plain[0])
+                instance.__dict__.update(self._untag_dict(value))
+                return instance
             return self._by_name[obj["t"]](**self._untag_dict(value))
         if tag == "dt":
             return datetime.fromisoformat(value)
@@ -181,6 +192,22 @@ class OrjsonTranscoder(Transcoder):
     def _untag_list(self, obj: list[Any]) -> list[Any]:
         untag = self._untag
         return [item if type(item) not in _CONTAINERS else untag(item) for item in obj]
+
+
+def _fills_dict(cls: type[Any]) -> bool:
+    """Whether the dataclass's instances are built by its generated `__init__` storing each
+    field in `__dict__` as given: the generated `__init__` (dataclasses compiles it from a
+    string) taking every field, no slots, no own `__new__`."""
+    params = getattr(cls, "__dataclass_params__", None)
+    init = getattr(cls.__init__, "__code__", None)
+    return (
+        params is not None
+        and params.init
+        and init is not None
+        and init.co_filename == "<string>"
+        and all(f.init for f in dataclasses.fields(cls))
+        and not any("__slots__" in vars(c) or "__new__" in vars(c) for c in cls.__mro__[:-1])
+    )
 
 
 class _ReadyWalk:

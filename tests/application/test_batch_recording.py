@@ -340,3 +340,83 @@ def test_a_chain_of_events_on_one_stream_is_recorded_in_order_without_rerunning_
     assert len(claim.lines) == links
     assert len(runs) <= (PREFETCH_ROUNDS + 2) * 2 * links + links  # 1,819 runs here
     assert len(runs) < links * links / 4  # re-running the rest after each link: 10,100
+
+
+def test_a_claim_read_again_in_a_later_wave_is_replayed_from_the_events_decoded_once(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A discharge reads its claim, then (in a later wave) the accumulators its settlement
+    moves, and replays the claim again: from the events decoded in the first wave, which the
+    replays leave as they were (the settlements equal those of discharges posted alone)."""
+    seed_reference(services)
+    stays = [f"D{n}" for n in range(6)]
+    services.events.record_many(
+        [
+            *(admission(f"d-a-{e}", e) for e in stays),
+            *(charges(f"d-c-{e}", e) for e in stays),
+        ]
+    )
+    decoded: list[tuple[Any, int]] = []
+    to_domain_event = services.ledger.mapper.to_domain_event
+
+    def counted(stored: Any) -> Any:
+        event = to_domain_event(stored)
+        decoded.append((event.originator_id, event.originator_version))
+        return event
+
+    monkeypatch.setattr(services.ledger.mapper, "to_domain_event", counted)
+    results = services.events.record_many([discharge(f"d-d-{e}", e) for e in stays[:3]])
+    claims = {claim_id(HOSPITAL, e) for e in stays}
+    claim_reads = [d for d in decoded if d[0] in claims]
+    monkeypatch.setattr(services.ledger.mapper, "to_domain_event", to_domain_event)
+    alone = [services.events.record(discharge(f"d-d-{e}", e)) for e in stays[3:]]
+
+    assert all(isinstance(r, EventResult) and not r.duplicate for r in [*results, *alone])
+    assert len(claim_reads) == 3 * 2  # each stay's admission and charges, decoded once
+    assert len(set(claim_reads)) == len(claim_reads)
+    settled = [services.ledger.find(Claim, claim_id(HOSPITAL, e)) for e in stays]
+    splits = [s.settlement.split for s in settled if s is not None and s.settlement is not None]
+    assert len(splits) == len(stays)
+    assert len(set(splits)) == 1  # the same stay settles alike, in a batch or alone
+
+
+def test_a_batch_posted_again_looks_up_its_receipts_positions_together(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events recorded before the batch answer with their first results, the positions of
+    their receipts read in one query for the whole batch, not one each."""
+    seed_reference(services)
+    stays = [f"P{n}" for n in range(5)]
+    first = services.events.record_many([admission(f"p-a-{e}", e) for e in stays])
+    lookups: list[int] = []
+    positions_of = services.ledger.positions.positions_of
+
+    def one_each(self: Any, originator_id: Any) -> Any:
+        raise AssertionError("a batch looks its receipts' positions up together")
+
+    def counted(ids: Any) -> Any:
+        lookups.append(len(ids))
+        return positions_of(ids)
+
+    monkeypatch.setattr(services.ledger.positions, "positions_of", counted)
+    monkeypatch.setattr(type(services.ledger.positions), "of", one_each)
+    again = services.events.record_many(
+        [
+            *(admission(f"p-a-{e}", e) for e in stays),
+            replace(admission(f"p-a-{stays[0]}", stays[0]), digest="another event"),
+        ]
+    )
+
+    assert lookups == [len(stays)]
+    *replays, conflict = again
+    assert isinstance(conflict, IdempotencyConflict)
+    for before, replay in zip(first, replays, strict=True):
+        assert isinstance(before, EventResult)
+        assert isinstance(replay, EventResult)
+        assert replay.duplicate
+        assert (replay.position, replay.stream_id, replay.version, replay.recorded_at) == (
+            before.position,
+            before.stream_id,
+            before.version,
+            before.recorded_at,
+        )

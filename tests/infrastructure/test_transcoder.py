@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID, uuid4
@@ -174,3 +174,48 @@ def test_decode_ready_leaves_sets_old_dataclasses_and_unknown_tags_to_decode(
     state: bytes,
 ) -> None:
     assert transcoder.decode_ready(state, str, Sealed) is None
+
+
+@dataclass(frozen=True)
+class _Doubled:
+    """A value whose own `__init__` changes what it is given."""
+
+    x: int
+
+    def __init__(self, x: int) -> None:
+        object.__setattr__(self, "x", x * 2)
+
+
+@dataclass(frozen=True)
+class _Checked:
+    x: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "x", self.x + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Slotted:
+    x: int
+
+
+def test_plain_value_dataclasses_decode_equal_to_those_built_by_their_init() -> None:
+    """A charge line (a plain frozen dataclass) is decoded without its `__init__`; the
+    instance equals the one `__init__` builds, its fields in the same order, and it
+    encodes to the same bytes. Classes whose building is not storing their fields (their own
+    `__init__`, a `__post_init__`, slots) are built by calling them, as before."""
+    line = ChargeLine("L1", "A001", "surgery", "A", Decimal("55000.00"), Decimal("5000.00"))
+    stored = transcoder.encode({"lines": [line]})
+    back = transcoder.decode(stored)["lines"][0]
+    assert type(back) is ChargeLine
+    assert back == line
+    assert list(vars(back)) == [f.name for f in fields(ChargeLine)]
+    assert transcoder.encode({"lines": [back]}) == stored
+    with pytest.raises(AttributeError):
+        back.amount = Decimal("1")  # type: ignore[misc]
+
+    own = OrjsonTranscoder([_Doubled, _Checked, _Slotted])
+    assert own.decode(own.encode(_Doubled(1))) == _Doubled(2)  # stored x=2, built again: 4
+    assert own.decode(own.encode(_Doubled(1))).x == 4
+    assert own.decode(own.encode(_Checked(1))).x == 3
+    assert own.decode(own.encode(_Slotted(1))) == _Slotted(1)
