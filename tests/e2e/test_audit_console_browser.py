@@ -17,6 +17,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -29,6 +30,11 @@ from tests.e2e.test_dashboard_browser import browser_options, start_browser
 from tests.e2e.test_server import Server
 
 VERIFIED = "已验证：包含于检查点"
+
+
+def wait(browser: webdriver.Chrome, seconds: float) -> WebDriverWait[webdriver.Chrome]:
+    """A wait that asks again when the page replaced an element while it was being read."""
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
 
 
 @pytest.fixture
@@ -78,9 +84,7 @@ def sealed_claim(
 
 def verdicts(browser: webdriver.Chrome) -> dict[str, tuple[str, str]]:
     """version → (class, text) of each event's verdict, once every check has finished."""
-    WebDriverWait(browser, 30).until(
-        lambda b: b.find_elements(By.CSS_SELECTOR, '#result[data-done="true"]')
-    )
+    wait(browser, 30).until(lambda b: b.find_elements(By.CSS_SELECTOR, '#result[data-done="true"]'))
     return {
         cell.get_attribute("data-version") or "": (
             cell.get_attribute("class") or "",
@@ -101,7 +105,7 @@ def pin(browser: webdriver.Chrome, key: str) -> None:
     browser.find_element(By.ID, "key").clear()
     browser.find_element(By.ID, "key").send_keys(key)
     browser.find_element(By.ID, "pin").click()
-    WebDriverWait(browser, 20).until(
+    wait(browser, 20).until(
         lambda b: b.find_elements(By.CSS_SELECTOR, "#consistency[data-checked]")
     )
 
@@ -130,10 +134,10 @@ def test_the_console_verifies_every_event_in_the_browser_and_a_tampered_one_turn
         timeout=10,
     ).json()["verifier_key"]  # the auditor's own channel to the key, not the console's
     browser.get(f"{server.url}/audit")
-    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.ID, "token"))
+    wait(browser, 20).until(lambda b: b.find_elements(By.ID, "token"))
     browser.find_element(By.ID, "token").send_keys(TOKENS["auditor"])
     browser.find_element(By.ID, "login").click()
-    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
+    wait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
     assert "未固定验证密钥" in browser.find_element(By.ID, "key-status").text
 
     # No pinned key: the events are listed, nothing is verified.
@@ -163,7 +167,7 @@ def test_the_console_verifies_every_event_in_the_browser_and_a_tampered_one_turn
     browser.find_element(By.ID, "hospital").send_keys("hosp-1")
     browser.find_element(By.ID, "find-encounter").click()
     # The previous look-up's result stays "done" until the new one replaces it: wait for it.
-    WebDriverWait(browser, 30).until(
+    wait(browser, 30).until(
         lambda b: any(claim in h.text for h in b.find_elements(By.CSS_SELECTOR, "#result h2"))
     )
     by_encounter = verdicts(browser)
@@ -173,15 +177,11 @@ def test_the_console_verifies_every_event_in_the_browser_and_a_tampered_one_turn
     browser.find_element(By.ID, "version").clear()
     browser.find_element(By.ID, "version").send_keys("1")
     browser.find_element(By.ID, "travel-go").click()
-    WebDriverWait(browser, 20).until(
-        lambda b: "版本 1 时的状态" in b.find_element(By.ID, "state").text
-    )
+    wait(browser, 20).until(lambda b: "版本 1 时的状态" in b.find_element(By.ID, "state").text)
     browser.find_element(By.ID, "version").clear()
     browser.find_element(By.ID, "version").send_keys("99")
     browser.find_element(By.ID, "travel-go").click()
-    WebDriverWait(browser, 20).until(
-        lambda b: "没有版本 99 的状态" in b.find_element(By.ID, "state").text
-    )
+    wait(browser, 20).until(lambda b: "没有版本 99 的状态" in b.find_element(By.ID, "state").text)
 
     # The ledger grows; on a reload the key stays pinned and the checkpoint seen last is
     # proved a prefix of the current one.
@@ -192,7 +192,7 @@ def test_the_console_verifies_every_event_in_the_browser_and_a_tampered_one_turn
     )
     sealed_claim(server, "ZY2", seed=False)
     browser.refresh()
-    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
+    wait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
     checked = browser.find_element(By.ID, "consistency").text
     assert f"一致性已验证：检查点 {first} → 检查点 " in checked
     assert f"检查点 {first} → 检查点 {first}（" not in checked  # a larger tree, a real proof
@@ -222,10 +222,10 @@ def test_an_unknown_id_gets_a_chinese_message(server: Server, browser: webdriver
     browser.get(f"{server.url}/audit/login")
     browser.find_element(By.ID, "token").send_keys(TOKENS["auditor"])
     browser.find_element(By.ID, "login").click()
-    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
+    wait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
     browser.find_element(By.ID, "record").send_keys("00000000-0000-4000-8000-000000000000")
     browser.find_element(By.ID, "find").click()
-    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.ID, "not-found"))
+    wait(browser, 20).until(lambda b: b.find_elements(By.ID, "not-found"))
     assert "未找到理赔" in browser.find_element(By.ID, "not-found").text
     assert "投诉、纠纷中也没有此编号" in browser.find_element(By.ID, "not-found").text
 
@@ -245,13 +245,11 @@ def test_an_id_looked_up_under_the_wrong_kind_is_found_under_its_own(
     browser.get(f"{server.url}/audit/login")
     browser.find_element(By.ID, "token").send_keys(TOKENS["auditor"])
     browser.find_element(By.ID, "login").click()
-    WebDriverWait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
+    wait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, "[data-ready]"))
     assert browser.find_element(By.ID, "kind").get_attribute("value") == "claims"
     browser.find_element(By.ID, "record").send_keys(complaint)
     browser.find_element(By.ID, "find").click()
-    WebDriverWait(browser, 20).until(
-        lambda b: b.find_elements(By.CSS_SELECTOR, '#result[data-done="true"]')
-    )
+    wait(browser, 20).until(lambda b: b.find_elements(By.CSS_SELECTOR, '#result[data-done="true"]'))
     assert not browser.find_elements(By.ID, "not-found")
     assert "不是理赔，是投诉" in browser.find_element(By.ID, "kind-note").text
     assert f"投诉 {complaint}" in browser.find_element(By.CSS_SELECTOR, "#result h2").text
