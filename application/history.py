@@ -11,6 +11,7 @@ fields than stored) takes the old way, so the entries are the same either way.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -44,15 +45,24 @@ def _leaf(value: Any) -> Any:
 
 
 class DecodedStates:
-    """History entries decoded from stored states, remembered by the state's topic and
-    bytes. The entry is a pure function of them, so a remembered one is never stale (a
-    row that changed is another key); sealed values are remembered sealed, and opened on
-    every read (an erasure shows at once). The least recently used are forgotten first."""
+    """History entries decoded from stored states, remembered by the state's topic and the
+    SHA-256 of its bytes. The entry is a pure function of them, so a remembered one is never
+    stale (a row that changed is another key); sealed values are remembered sealed, and
+    opened on every read (an erasure shows at once). Bounded by the bytes of the entries
+    kept (`budget`), the least recently used forgotten first; a state larger than
+    `largest` is never kept (a charges event of hundreds of lines would crowd out the rest).
+    """
 
-    def __init__(self, capacity: int = 20_000) -> None:
-        self.capacity = capacity
+    def __init__(self, budget: int = 32 * 1024 * 1024, largest: int = 64 * 1024) -> None:
+        self.budget = budget
+        self.largest = largest
+        self.used = 0
         self._found: OrderedDict[tuple[str, bytes], _Decoded] = OrderedDict()
         self._lock = threading.Lock()
+
+    @staticmethod
+    def key(topic: str, state: bytes) -> tuple[str, bytes]:
+        return topic, hashlib.sha256(state).digest()
 
     def get_many(self, keys: Sequence[tuple[str, bytes]]) -> list[_Decoded | None]:
         found = self._found
@@ -66,9 +76,20 @@ class DecodedStates:
     def put_many(self, decoded: Sequence[tuple[tuple[str, bytes], _Decoded]]) -> None:
         found = self._found
         with self._lock:
-            found.update(decoded)
-            while len(found) > self.capacity:
-                found.popitem(last=False)
+            for key, entry in decoded:
+                if len(entry.body) > self.largest:
+                    continue
+                former = found.pop(key, None)
+                if former is not None:
+                    self.used -= len(former.body)
+                found[key] = entry
+                self.used += len(entry.body)
+            while self.used > self.budget and found:
+                _, forgotten = found.popitem(last=False)
+                self.used -= len(forgotten.body)
+
+    def __len__(self) -> int:
+        return len(self._found)
 
 
 @dataclass(frozen=True)
@@ -91,8 +112,12 @@ def history_entries(
     entries: list[dict[str, Any]] = []
     slots: list[Slot] = []
     slow: list[int] = []
-    keys = [(stored.topic, stored.state) for stored, _ in rows]
-    hits = memo.get_many(keys) if memo is not None else [None] * len(rows)
+    if memo is None:  # keys unused: nothing is looked up or kept
+        keys: list[tuple[str, bytes]] = [(stored.topic, b"") for stored, _ in rows]
+        hits: list[_Decoded | None] = [None] * len(rows)
+    else:
+        keys = [memo.key(stored.topic, stored.state) for stored, _ in rows]
+        hits = memo.get_many(keys)
     learnt: list[tuple[tuple[str, bytes], _Decoded]] = []
     for (stored, position), key, hit in zip(rows, keys, hits, strict=True):
         if hit is not None:

@@ -191,8 +191,8 @@ class PostgresMerkleStore:
 
     def sized_nodes(self, coordinates: Iterable[Coordinate]) -> tuple[int, dict[Coordinate, bytes]]:
         """One prepared statement in autocommit: no BEGIN/ROLLBACK around it (the pool's
-        connections are in autocommit), and its plan is kept per connection. The size comes
-        first, as level -1."""
+        connections are in autocommit), and its plan is kept per connection. The size is the
+        row of level -1 (found by its level: a UNION ALL promises no order)."""
         wanted = list(coordinates)
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(
@@ -202,8 +202,8 @@ class PostgresMerkleStore:
                 binary=True,
             )
             rows = curs.fetchall()
-        size = int(rows[0][1])
-        return size, {(r[0], r[1]): bytes(r[2]) for r in rows[1:]}
+        size = next(int(r[1]) for r in rows if r[0] == -1)
+        return size, {(r[0], r[1]): bytes(r[2]) for r in rows if r[0] != -1}
 
     def leaf_positions(self, start: int, end: int) -> list[tuple[int, int]]:
         query = sql.SQL(

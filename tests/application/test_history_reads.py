@@ -73,7 +73,7 @@ def test_a_long_claims_history_is_the_one_built_from_its_domain_events(
     assert [e["position"] for e in history] == sorted(e["position"] for e in history)
     assert same(history, from_domain_events(services, cid))
     # Read again, from the remembered decodings: the same entries, and fresh ones.
-    assert len(services.claims.decoded._found) >= len(history) - 1  # all but the slow ones
+    assert len(services.claims.decoded) >= len(history) - 1  # all but the slow ones
     again = services.claims.history(cid, HOSPITAL)
     assert same(again, history)
     assert again[0]["data"] is not history[0]["data"]
@@ -83,10 +83,25 @@ def test_a_long_claims_history_is_the_one_built_from_its_domain_events(
 
 def test_a_small_memory_forgets_the_oldest_and_reads_stay_the_same(services: Services) -> None:
     cid = long_claim(services, 30)
-    services.claims.decoded = DecodedStates(capacity=10)
+    whole = DecodedStates()
+    services.claims.decoded = whole
     first = services.claims.history(cid, None)
-    assert len(services.claims.decoded._found) == 10
+    # A budget of a third of the bytes the whole history took: about a third is kept.
+    small = DecodedStates(budget=whole.used // 3)
+    services.claims.decoded = small
     assert same(services.claims.history(cid, None), first)
+    assert 0 < len(small) < len(whole)
+    assert small.used <= whole.used // 3
+    assert same(services.claims.history(cid, None), first)
+    assert same(first, from_domain_events(services, cid))
+
+
+def test_a_state_larger_than_the_largest_kept_is_decoded_every_time(services: Services) -> None:
+    cid = long_claim(services, 5)
+    services.claims.decoded = DecodedStates(largest=0)
+    first = services.claims.history(cid, None)
+    assert len(services.claims.decoded) == 0
+    assert services.claims.decoded.used == 0
     assert same(first, from_domain_events(services, cid))
 
 
