@@ -436,19 +436,34 @@ def raw_entries(recorder: ApplicationRecorder) -> Iterator[RawEntry]:
         yield from rows
 
 
+def _pg_entries(recorder: PostgresApplicationRecorder, rest: str) -> sql.Composed:
+    """The stored entries as `raw_entries` gives them, then `rest` (a constant clause)."""
+    as_uuid = recorder.datastore.originator_id_type == "uuid"
+    return sql.SQL(
+        "SELECT notification_id, {}, originator_version, topic, state FROM {}.{} {}"
+    ).format(
+        # uuid_send: the stored uuid's 16 bytes, as the binary protocol sends them
+        sql.SQL("uuid_send(originator_id)" if as_uuid else "originator_id"),
+        sql.Identifier(recorder.datastore.schema or "public"),
+        sql.Identifier(recorder.events_table_name),
+        sql.SQL(rest),  # a constant clause of this module
+    )
+
+
+def _sqlite_entries_after(recorder: SQLiteApplicationRecorder) -> str:
+    """Up to {p} entries after position {p}, in position order."""
+    return Statement(
+        "SELECT rowid, originator_id, originator_version, topic, state "
+        "FROM {table} WHERE rowid > {p} ORDER BY rowid LIMIT {p}",
+        table=recorder.events_table_name,
+    ).sqlite
+
+
 def raw_batches(recorder: ApplicationRecorder) -> Iterator[list[RawEntry]]:
     """`raw_entries` in lists of up to `BATCH`, as the verifier hashes them."""
     if isinstance(recorder, PostgresApplicationRecorder):
         as_uuid = recorder.datastore.originator_id_type == "uuid"
-        query = sql.SQL(
-            "SELECT notification_id, {}, originator_version, topic, state "
-            "FROM {}.{} ORDER BY notification_id"
-        ).format(
-            # uuid_send: the stored uuid's 16 bytes, as the binary protocol sends them
-            sql.SQL("uuid_send(originator_id)" if as_uuid else "originator_id"),
-            sql.Identifier(recorder.datastore.schema or "public"),
-            sql.Identifier(recorder.events_table_name),
-        )
+        query = _pg_entries(recorder, "ORDER BY notification_id")
         with (
             recorder.datastore.get_connection() as conn,
             conn.transaction(),
@@ -462,11 +477,7 @@ def raw_batches(recorder: ApplicationRecorder) -> Iterator[list[RawEntry]]:
                 yield batch if as_uuid else _normalised(batch)
         return
     if isinstance(recorder, SQLiteApplicationRecorder):
-        statement = Statement(
-            "SELECT rowid, originator_id, originator_version, topic, state "
-            "FROM {table} WHERE rowid > {p} ORDER BY rowid LIMIT {p}",
-            table=recorder.events_table_name,
-        ).sqlite
+        statement = _sqlite_entries_after(recorder)
         last = -(2**63)
         while True:
             with recorder.datastore.transaction(commit=False) as c:
@@ -492,13 +503,8 @@ def entries_after(recorder: ApplicationRecorder, position: int, limit: int) -> l
     sealer's read: no event objects, the stream id as its 16 bytes)."""
     if isinstance(recorder, PostgresApplicationRecorder):
         as_uuid = recorder.datastore.originator_id_type == "uuid"
-        query = sql.SQL(
-            "SELECT notification_id, {}, originator_version, topic, state FROM {}.{} "
-            "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
-        ).format(
-            sql.SQL("uuid_send(originator_id)" if as_uuid else "originator_id"),
-            sql.Identifier(recorder.datastore.schema or "public"),
-            sql.Identifier(recorder.events_table_name),
+        query = _pg_entries(
+            recorder, "WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
         )
         with (
             recorder.datastore.get_connection() as conn,
@@ -507,13 +513,8 @@ def entries_after(recorder: ApplicationRecorder, position: int, limit: int) -> l
             rows = curs.execute(query, (position, limit), prepare=True).fetchall()
         return rows if as_uuid else _normalised(rows)
     if isinstance(recorder, SQLiteApplicationRecorder):
-        statement = Statement(
-            "SELECT rowid, originator_id, originator_version, topic, state "
-            "FROM {table} WHERE rowid > {p} ORDER BY rowid LIMIT {p}",
-            table=recorder.events_table_name,
-        ).sqlite
         with recorder.datastore.transaction(commit=False) as c:
-            c.execute(statement, (position, limit))
+            c.execute(_sqlite_entries_after(recorder), (position, limit))
             return _normalised(c.fetchall())
     found = recorder.select_notifications(position, limit, inclusive_of_start=False)
     return _normalised(
