@@ -38,6 +38,7 @@ from uuid import uuid4
 
 import httpx
 import orjson
+import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 
@@ -90,6 +91,13 @@ def bare_batched_rate(saves: int) -> float:
     elapsed = time.perf_counter() - started
     app.close()
     return saves * 10 / elapsed
+
+
+def stored_events() -> int:
+    """How many events the ledger has stored (every kind: receipts, claims, persons...)."""
+    with psycopg.connect(URL, autocommit=True) as conn:
+        row = conn.execute("SELECT count(*) FROM ledger_events").fetchone()
+    return int(row[0]) if row else 0
 
 
 def token() -> str:
@@ -205,6 +213,7 @@ def rate_mode(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=600) as c:
             post_batch(c, day_of_events(20)[0])  # warm up
+            stored_before = stored_events()
             recorded, elapsed = 0, 0.0
             per_request = []
             for _ in range(args.batches):
@@ -214,16 +223,24 @@ def rate_mode(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
                     spent = time.perf_counter() - started
                     per_request.append(spent)
                     elapsed += spent
+            stored = stored_events() - stored_before
     finally:
         stop(processes)
     bare = (bare + bare_batched_rate(args.baseline_saves)) / 2
     rate = recorded / elapsed
+    stored_rate = stored / elapsed
     print(f"bare library, 10 events per save, 1 thread: {bare:,.0f} events/s")
     print(
         f"batches of {args.batch} CloudEvents over HTTP: {recorded:,} events in "
         f"{len(per_request)} requests, {rate:,.0f} events/s = {rate / bare:.2f}× the bare "
         f"library (target ≥ 1.5×); a request took {statistics.median(per_request):.2f} s "
         "(median)"
+    )
+    print(
+        f"stored events (the ledger's rows: receipts, claims, persons' records): {stored:,}, "
+        f"{stored / recorded:.2f} a partner event, {stored_rate:,.0f} stored events/s = "
+        f"{stored_rate / bare:.2f}× the bare library's stored events/s (for comparison in one "
+        "unit; the target counts partner events)"
     )
     return {
         "bench": "ingest",
@@ -233,6 +250,9 @@ def rate_mode(args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         "bare_10_per_save_events_per_s": round(bare),
         "batch_events_per_s": round(rate),
         "ratio": round(rate / bare, 2),
+        "stored_events": stored,
+        "stored_events_per_s": round(stored_rate),
+        "stored_ratio": round(stored_rate / bare, 2),
     }
 
 

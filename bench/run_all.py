@@ -200,6 +200,16 @@ def ingest_rows(text: str) -> list[Row]:
                     _met(found["ratio"] >= 1.5),
                 )
             )
+            if "stored_events_per_s" in found:
+                rows.append(
+                    (
+                        "the same batches in stored events (receipts, claims, persons' records)",
+                        f"{found['stored_events_per_s']:,} stored events/s = "
+                        f"{found['stored_ratio']}×",
+                        "",
+                        "",
+                    )
+                )
         elif found.get("mode") == "memory":
             rows.append(
                 (

@@ -84,6 +84,9 @@ def test_ingest_bench_records_every_batch_event() -> None:
     assert result["batch_events_per_s"] > 0
     assert "ratio" in result
     assert ingest_rows(out)[0][1].endswith(f"= {result['ratio']}×")
+    # every partner event stores its receipt and at least one record of its own
+    assert result["stored_events"] >= 2 * result["events"]
+    assert ingest_rows(out)[1][1].startswith(f"{result['stored_events_per_s']:,} stored events/s")
 
 
 def test_run_all_rewrites_only_the_summary(tmp_path: Path) -> None:
