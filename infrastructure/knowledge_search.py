@@ -13,10 +13,14 @@ from __future__ import annotations
 import copy
 import functools
 import logging
+import os
 import re
 import threading
+import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
@@ -103,6 +107,8 @@ class EnsembleEncoder:
     UNSURE = (0.2, 0.8)  # the overlap is computed only when the confidence is in between
     USE_MEAN = 0.36  # USE cosine of the best article, averaged over the tuning questions
     QUERY_CACHE = 4096  # questions kept (vector about 3.5 kB, latent terms 2 kB)
+    AHEAD_IDLE = 0.75  # idle cores the host must have for the latent terms to start early
+    AHEAD_KEPT = 64  # latent terms started early and not (yet) asked for
 
     def __init__(self, use_in_queries: bool = True) -> None:
         """`use_in_queries` False: questions are encoded by e5 alone (USE takes about as
@@ -117,7 +123,13 @@ class EnsembleEncoder:
         self.blas = ThreadpoolController()  # scanning the loaded libraries once, not per call
         self._cached = functools.lru_cache(maxsize=self.QUERY_CACHE)(self._query)
         self._terms = functools.lru_cache(maxsize=self.QUERY_CACHE)(self._query_terms)
-        self.lock = threading.Lock()  # the e5 engine holds one scratch state
+        self.lock = threading.Lock()  # one dense pass at a time
+        # a question's latent terms encoded beside its dense pass when a core is idle
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="xiaobao-latent-terms")
+        self._pending: OrderedDict[str, Future[tuple[Any, Any]]] = OrderedDict()
+        self._pending_lock = threading.Lock()
+        self.idle = IdleCores()
+        self.anticipated = 0  # latent-term passes started early (used or not)
         self._last_layout: tuple[Any, tuple[Any, Any]] | None = None
         self.use_in_queries = use_in_queries
         if not use_in_queries:
@@ -158,6 +170,7 @@ class EnsembleEncoder:
         return self._cached(text)
 
     def _query(self, text: str) -> Any:
+        self._anticipate(text)
         with self.lock:
             e5 = np.asarray(self.e5.query(text), dtype=np.float32)
         if self.use_in_queries:
@@ -165,6 +178,25 @@ class EnsembleEncoder:
             e5 = np.concatenate([e5, use])
         e5.flags.writeable = False
         return e5
+
+    def _anticipate(self, text: str) -> None:
+        """When the host has a core to spare, start the question's latent terms (the
+        overlap's own e5 pass) on another thread now, beside its dense pass, so that an
+        unsure question waits for the longer of the two passes instead of their sum. It only
+        moves work earlier, never changes an answer; the pass is wasted (CPU, not time) for
+        the ~60% of questions that turn out sure. Without an idle core the two passes would
+        only share one and both finish later (measured: docs/performance.md), so then
+        nothing starts early. The e5 engine keeps no state between calls (every buffer is
+        its call's own), so two passes may run at once on one model."""
+        if not self.e5.sparse_dim or self.idle() < self.AHEAD_IDLE:
+            return
+        with self._pending_lock:
+            if text in self._pending:
+                return
+            self._pending[text] = self._ahead.submit(self._sparse, text)
+            self.anticipated += 1
+            while len(self._pending) > self.AHEAD_KEPT:  # never asked for: dropped
+                self._pending.popitem(last=False)
 
     def similarities(self, vectors: Any, query: Any) -> list[Any]:
         """One BLAS thread here too: OpenBLAS's own threads spin for a core each, and on a
@@ -210,8 +242,14 @@ class EnsembleEncoder:
         return float(np.dot(vector[-TERMS:], question[terms]))
 
     def _query_terms(self, text: str) -> tuple[Any, Any]:
-        with self.lock:
-            index, weight = self.e5.sparse(text, top_k=TERMS, fmt="indices")
+        with self._pending_lock:
+            early = self._pending.pop(text, None)
+        if early is not None and not early.cancel():  # started (or done): wait for it
+            return early.result()
+        return self._sparse(text)
+
+    def _sparse(self, text: str) -> tuple[Any, Any]:
+        index, weight = self.e5.sparse(text, top_k=TERMS, fmt="indices")
         return index, weight
 
     def confidence(
@@ -225,6 +263,36 @@ class EnsembleEncoder:
         if overlap is None or not self.UNSURE[0] < sure < self.UNSURE[1]:
             return sure
         return _logistic(self.overlap_coefficients, self.overlap_bias, [*similarities, overlap()])
+
+
+class IdleCores:
+    """How many of the host's cores were idle lately: from the kernel's CPU time counters
+    (/proc/stat), over the interval since the previous sample (taken at most every `every`
+    seconds, so questions pay a small file read a few times a second at most); 0 where the
+    counters cannot be read."""
+
+    def __init__(self, every: float = 0.25, path: Path = Path("/proc/stat")) -> None:
+        self.every, self.path = every, path
+        self.cores = os.cpu_count() or 1
+        self._last: tuple[float, float, float] | None = None  # (monotonic, idle, total)
+        self._idle = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        now = time.monotonic()
+        last = self._last
+        if last is not None and now - last[0] < self.every:
+            return self._idle
+        with self._lock:
+            try:
+                ticks = [float(t) for t in self.path.read_text().split("\n", 1)[0].split()[1:9]]
+            except (OSError, ValueError):
+                return 0.0
+            idle, total = ticks[3] + ticks[4], sum(ticks)  # idle, and waiting on I/O
+            if last is not None and total > last[2]:
+                self._idle = (idle - last[1]) / (total - last[2]) * self.cores
+            self._last = (now, idle, total)
+            return self._idle
 
 
 def _logistic(coefficients: Sequence[float], bias: float, x: Sequence[float]) -> float:

@@ -4,6 +4,7 @@ homophone typos of insurance terms) and the dense encoder's passage layout and m
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -16,6 +17,7 @@ from infrastructure.knowledge_search import (
     TERMS,
     USE_DIM,
     EnsembleEncoder,
+    IdleCores,
     SearchIndex,
     _passage_parts,
     load_synonym_file,
@@ -159,6 +161,74 @@ def test_a_passage_keeps_its_latent_terms_and_the_overlap_is_asked_only_when_uns
     unsure = encoder.confidence([logit, 0.0, 0.0], overlap)
     assert asked == [1]
     assert unsure < 0.5  # no shared latent term at all: the refitted regression hands off
+
+
+def test_one_e5_model_encodes_a_dense_and_a_latent_term_pass_at_once_as_one_at_a_time() -> None:
+    """What lets the latent terms start beside the dense pass: the engine keeps no state
+    between calls, so two threads on one model get what one thread gets."""
+    import threading
+
+    encoder = shared_encoder(True)
+    questions = ["退保能退多少钱", "车险理赔要多久", "保险公司不赔怎么办", "犹豫期是多少天"]
+    dense = [encoder.e5.query(q) for q in questions]
+    terms = [encoder._sparse(q) for q in questions]
+    together: dict[str, list[Any]] = {"dense": [], "terms": []}
+
+    def encode(kind: str) -> None:
+        for q in questions * 2:
+            together[kind].append(encoder.e5.query(q) if kind == "dense" else encoder._sparse(q))
+
+    threads = [threading.Thread(target=encode, args=(kind,)) for kind in together]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for i, (vector, (index, weight)) in enumerate(zip(dense * 2, terms * 2, strict=True)):
+        assert np.array_equal(together["dense"][i], vector)
+        assert np.array_equal(together["terms"][i][0], index)
+        assert np.array_equal(together["terms"][i][1], weight)
+
+
+def test_with_an_idle_core_a_question_s_latent_terms_start_beside_its_dense_pass() -> None:
+    encoder = EnsembleEncoder(use_in_queries=True)
+    passages = [
+        "犹豫期内退保能退多少钱\n犹豫期、退保\n犹豫期内解除合同，退还全部保费。",
+        "车险理赔怎么走流程\n车险理赔、定损\n出险后先报案，再定损维修。",
+    ]
+    vectors = encoder.passages(passages)
+    question = "出了车祸保险公司怎么定损赔钱"
+    encoder.AHEAD_IDLE = float("inf")  # no core is ever that idle: one pass after the other
+    encoder.query("理赔")
+    assert encoder.anticipated == 0
+    encoder.AHEAD_IDLE = -1.0  # always idle enough
+    encoder.query(question)
+    assert encoder.anticipated == 1
+    assert list(encoder._pending) == [question]
+    direct = encoder._sparse(question)
+    overlap = encoder.overlap(vectors[1], question)
+    assert not encoder._pending  # taken by the overlap, not encoded again
+    assert encoder._terms.cache_info().misses == 1
+    index, weight = encoder._terms(question)
+    assert np.array_equal(index, direct[0])
+    assert np.array_equal(weight, direct[1])
+    assert overlap == encoder.overlap(vectors[1], question) > 0
+    encoder.AHEAD_KEPT = 2
+    for i in range(4):  # started but never asked for (sure questions): a bounded few kept
+        encoder.query(f"第{i}个问题")
+    assert list(encoder._pending) == ["第2个问题", "第3个问题"]
+
+
+def test_idle_cores_are_read_from_the_kernel_s_cpu_counters(tmp_path: Path) -> None:
+    stat = tmp_path / "stat"
+    idle = IdleCores(every=0.0, path=stat)
+    idle.cores = 2
+    stat.write_text("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n")
+    assert idle() == 0.0  # one sample: no interval yet
+    stat.write_text("cpu  150 0 150 750 100 0 0 0 0 0\ncpu0 1 2 3\n")  # 50 of 150 idle
+    assert abs(idle() - 2 / 3) < 1e-9
+    stat.write_text("cpu  150 0 150 900 150 0 0 0 0 0\n")  # all 200 idle or waiting
+    assert idle() == 2.0
+    assert IdleCores(path=tmp_path / "absent")() == 0.0
 
 
 class Unsure:
