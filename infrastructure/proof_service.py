@@ -26,6 +26,11 @@ from infrastructure.tree_ranges import (
 )
 
 MAX_ENTRIES = 1000
+# Complete subtrees of at least 2^UPPER_LEVEL leaves are remembered once read: a stored
+# subtree hash never changes (the tree only grows), every proof at a size shares the upper
+# half of its path and the tree's right edge, and there are few of them (n / 2^UPPER_LEVEL).
+UPPER_LEVEL = 8
+UPPER_KEPT = 1 << 17  # at most this many (~15 MB); then forgotten and read again
 
 
 class NoCheckpoint(Exception):
@@ -50,6 +55,7 @@ class LedgerProofs:
     def __init__(self, recorder: ApplicationRecorder, store: MerkleStore) -> None:
         self.recorder = recorder
         self.store = store
+        self._upper: dict[Coordinate, bytes] = {}  # see UPPER_LEVEL
 
     def size(self) -> int:
         return self.store.size()
@@ -93,10 +99,26 @@ class LedgerProofs:
 
     def _nodes(self, coordinates: Iterable[Coordinate], size: int) -> dict[Coordinate, bytes]:
         """The stored hashes a proof of the tree of `size` leaves needs, with the tree's size
-        checked in the same read (one round trip on PostgreSQL)."""
-        tree, nodes = self.store.sized_nodes(coordinates)
+        checked in the same read (one round trip on PostgreSQL). Upper subtrees read before
+        are not read again (see UPPER_LEVEL): the read is of the lower half of the path."""
+        upper = self._upper
+        known: dict[Coordinate, bytes] = {}
+        wanted: list[Coordinate] = []
+        for c in coordinates:
+            found = upper.get(c)
+            if found is None:
+                wanted.append(c)
+            else:
+                known[c] = found
+        tree, nodes = self.store.sized_nodes(wanted)
         if not 0 <= size <= tree:
             raise ProofRangeError(f"size {size} is outside the tree of {tree} leaves")
+        if len(upper) > UPPER_KEPT:
+            upper.clear()
+        for c, digest in nodes.items():
+            if c[0] >= UPPER_LEVEL:
+                upper[c] = digest
+        nodes.update(known)
         return nodes
 
     def entries(self, start: int, end: int) -> list[dict[str, Any]]:

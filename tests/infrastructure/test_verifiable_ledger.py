@@ -18,10 +18,10 @@ from typer.testing import CliRunner
 from api.cli import cli
 from application.ledger import Ledger
 from application.services import Services, build_services
-from infrastructure import audit
+from infrastructure import audit, proof_service
 from infrastructure.audit import Frontier, export_bundle, verify_bundle, verify_ledger
 from infrastructure.checkpoints import verify_note
-from infrastructure.merkle import MerkleLog, leaf_hash
+from infrastructure.merkle import MerkleLog, ProofRangeError, leaf_hash
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.notary import Notary
 from infrastructure.proof_service import LedgerDamaged, LedgerProofs
@@ -152,6 +152,38 @@ def test_stored_proofs_equal_the_in_memory_tree_and_verify(world: World) -> None
         proof = world.proofs.consistency(first, size)
         assert proof == tree.consistency_proof(first, size)
         assert verify_consistency(first, size, tree.root(first), root, proof)
+
+
+def test_proofs_read_remembered_upper_subtrees_once_and_still_equal_the_tree(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every subtree of two leaves or more remembered, a second round of proofs reads
+    only leaves from the store, and every proof is still the in-memory tree's."""
+    monkeypatch.setattr(proof_service, "UPPER_LEVEL", 1)
+    world.sealer.catch_up()
+    size = world.proofs.size()
+    tree = MerkleLog()
+    for _, position in world.proofs.store.leaf_positions(0, size):
+        tree.append(leaf_hash(world.proofs.leaves([position])[position]))
+    asked: list[tuple[int, int]] = []
+    sized_nodes = world.proofs.store.sized_nodes
+
+    def counted(coordinates: Any) -> Any:
+        wanted = list(coordinates)
+        asked.extend(wanted)
+        return sized_nodes(wanted)
+
+    monkeypatch.setattr(world.proofs.store, "sized_nodes", counted)
+    for _ in range(2):
+        asked.clear()
+        for index in range(size):
+            assert world.proofs.inclusion(index, size) == tree.inclusion_proof(index, size)
+        for first in range(size + 1):
+            assert world.proofs.consistency(first, size) == tree.consistency_proof(first, size)
+    assert asked  # the second round: leaves only
+    assert all(level == 0 for level, _ in asked)
+    with pytest.raises(ProofRangeError):  # the size is still read and checked every time
+        world.proofs.inclusion(0, size + 1)
 
 
 def test_verify_passes_on_an_untouched_ledger(world: World) -> None:
