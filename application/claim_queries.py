@@ -52,13 +52,17 @@ class ClaimView:
 
 def claim_view(claim: Claim, opener: Opener) -> ClaimView:
     """The claim's state as the API shows it, personal values opened for the reader."""
-    diagnoses = opener.reveal(claim.diagnoses) if claim.diagnoses else "[]"
+    # The patient and the diagnoses opened together: one key look-up.
+    personal = opener.reveal(
+        {"id": claim.patient_id, "name": claim.patient_name, "diagnoses": claim.diagnoses}
+    )
+    diagnoses = personal.pop("diagnoses") or "[]"
     body = {
         "id": str(claim.id),
         "version": claim.version,
         "hospital": claim.hospital,
         "encounter_id": claim.encounter_id,
-        "patient": opener.reveal({"id": claim.patient_id, "name": claim.patient_name}),
+        "patient": personal,
         "region": claim.region,
         "person_type": claim.person_type,
         "hospital_level": claim.hospital_level,

@@ -92,13 +92,17 @@ class PostgresMerkleStore:
         self.checkpoints_table = sql.Identifier(schema, "merkle_checkpoints")
         # Each wanted node by its primary key, one index scan each: as a join, the planner
         # of a table never analysed (autovacuum off) took a bitmap scan per node, 1.5× slower.
-        self._sized_nodes = sql.SQL(
-            "SELECT -1::smallint, coalesce(max(idx) + 1, 0), NULL::bytea FROM {leaves} "
-            "UNION ALL "
-            "SELECT w.level, w.idx, n.hash FROM unnest(%s::smallint[], %s::bigint[]) "
-            "AS w(level, idx) CROSS JOIN LATERAL (SELECT m.hash FROM {nodes} m "
-            "WHERE m.level = w.level AND m.idx = w.idx LIMIT 1) n"
-        ).format(leaves=self.leaves, nodes=self.nodes_table)
+        self._sized_nodes = (
+            sql.SQL(
+                "SELECT -1::smallint, coalesce(max(idx) + 1, 0), NULL::bytea FROM {leaves} "
+                "UNION ALL "
+                "SELECT w.level, w.idx, n.hash FROM unnest(%s::smallint[], %s::bigint[]) "
+                "AS w(level, idx) CROSS JOIN LATERAL (SELECT m.hash FROM {nodes} m "
+                "WHERE m.level = w.level AND m.idx = w.idx LIMIT 1) n"
+            )
+            .format(leaves=self.leaves, nodes=self.nodes_table)
+            .as_bytes()
+        )  # rendered once
 
     def create_tables(self) -> None:
         with self.datastore.transaction(commit=True) as curs:

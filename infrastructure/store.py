@@ -114,15 +114,35 @@ class RecorderReader:
 
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
-        self._events_query: sql.Composed | None = None
+        # The statements as bytes, composed once: psycopg renders a composed statement
+        # again on every execute (~5% of a claim read's CPU, before the prepared look-up).
+        self._events_query = self._of_query = self._positions_query = b""
+        self._positioned_query = b""
         if isinstance(recorder, PostgresApplicationRecorder):
-            self._events_query = sql.SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {}.{} "
-                "WHERE originator_id = ANY(%s::{}[]) ORDER BY originator_id, originator_version"
-            ).format(
-                sql.Identifier(recorder.datastore.schema or "public"),
-                sql.Identifier(recorder.events_table_name),
-                sql.SQL(recorder.datastore.originator_id_type),
+            table = sql.Identifier(
+                recorder.datastore.schema or "public", recorder.events_table_name
+            )
+            ids = sql.SQL(recorder.datastore.originator_id_type)
+            self._events_query = _composed(
+                "SELECT originator_id, originator_version, topic, state FROM {table} "
+                "WHERE originator_id = ANY(%s::{ids}[]) ORDER BY originator_id, originator_version",
+                table=table,
+                ids=ids,
+            )
+            self._of_query = _composed(
+                "SELECT originator_version, notification_id FROM {table} WHERE originator_id = %s",
+                table=table,
+            )
+            self._positions_query = _composed(
+                "SELECT originator_id, originator_version, notification_id FROM {table} "
+                "WHERE originator_id = ANY(%s::{ids}[])",
+                table=table,
+                ids=ids,
+            )
+            self._positioned_query = _composed(
+                "SELECT originator_version, notification_id, topic, state FROM {table} "
+                "WHERE originator_id = %s ORDER BY originator_version",
+                table=table,
             )
 
     def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
@@ -130,7 +150,7 @@ class RecorderReader:
         recorder = self.recorder
         if not originator_ids:
             return []
-        if isinstance(recorder, PostgresApplicationRecorder) and self._events_query:
+        if isinstance(recorder, PostgresApplicationRecorder):
             with (
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
@@ -154,18 +174,12 @@ class RecorderReader:
     def of(self, originator_id: UUID) -> dict[int, int]:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
-            query = sql.SQL(
-                "SELECT originator_version, notification_id FROM {}.{} WHERE originator_id = %s"
-            ).format(
-                sql.Identifier(recorder.datastore.schema or "public"),
-                sql.Identifier(recorder.events_table_name),
-            )
             # One statement in autocommit (the pool's connections are): no BEGIN/ROLLBACK.
             with (
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
             ):
-                curs.execute(query, (originator_id,), prepare=True, binary=True)
+                curs.execute(self._of_query, (originator_id,), prepare=True, binary=True)
                 return {row[0]: row[1] for row in curs.fetchall()}
         if isinstance(recorder, SQLiteApplicationRecorder):
             statement = Statement(
@@ -190,19 +204,16 @@ class RecorderReader:
         if not originator_ids:
             return found
         if isinstance(recorder, PostgresApplicationRecorder):
-            query = sql.SQL(
-                "SELECT originator_id, originator_version, notification_id FROM {}.{} "
-                "WHERE originator_id = ANY(%s::{}[])"
-            ).format(
-                sql.Identifier(recorder.datastore.schema or "public"),
-                sql.Identifier(recorder.events_table_name),
-                sql.SQL(recorder.datastore.originator_id_type),
-            )
             with (
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
             ):
-                curs.execute(query, (text_array(originator_ids),), prepare=True, binary=True)
+                curs.execute(
+                    self._positions_query,
+                    (text_array(originator_ids),),
+                    prepare=True,
+                    binary=True,
+                )
                 for i, v, n in curs.fetchall():
                     found.setdefault(UUID(str(i)), {})[v] = n
             return found
@@ -229,18 +240,11 @@ class RecorderReader:
     def positioned(self, originator_id: UUID) -> list[tuple[StoredEvent, int]]:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
-            query = sql.SQL(
-                "SELECT originator_version, notification_id, topic, state FROM {}.{} "
-                "WHERE originator_id = %s ORDER BY originator_version"
-            ).format(
-                sql.Identifier(recorder.datastore.schema or "public"),
-                sql.Identifier(recorder.events_table_name),
-            )
             with (
                 recorder.datastore.get_connection() as conn,
                 conn.cursor(row_factory=tuple_row) as curs,
             ):
-                curs.execute(query, (originator_id,), prepare=True, binary=True)
+                curs.execute(self._positioned_query, (originator_id,), prepare=True, binary=True)
                 return [
                     (StoredEvent(originator_id, v, t, bytes(s)), n)
                     for v, n, t, s in curs.fetchall()
@@ -258,6 +262,11 @@ class RecorderReader:
                 ]
         positions = self.of(originator_id)
         return [(e, positions[e.originator_version]) for e in recorder.select_events(originator_id)]
+
+
+def _composed(statement: str, **parts: sql.Composable) -> bytes:
+    """A statement with its identifiers quoted, as the bytes psycopg sends."""
+    return sql.SQL(statement).format(**parts).as_bytes()
 
 
 @functools.lru_cache(maxsize=256)

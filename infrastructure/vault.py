@@ -21,6 +21,7 @@ from eventsourcing.persistence import ApplicationRecorder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg import sql
+from psycopg.rows import tuple_row
 
 from application import batch_scope
 from domain.personal import Sealed
@@ -59,6 +60,7 @@ class PostgresKeyStore:
         self._select_many = sql.SQL("SELECT subject, key FROM {} WHERE subject = ANY(%s)").format(
             self.table
         )
+        self._select_many_bytes = self._select_many.as_bytes()
 
     def create_table(self) -> None:
         with self.datastore.transaction(commit=True) as curs:
@@ -111,14 +113,11 @@ class PostgresKeyStore:
     def get_many(self, subjects: list[str]) -> dict[str, bytes]:
         if not subjects:
             return {}
-        # One statement in autocommit (the pool's connections are): no BEGIN/ROLLBACK.
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            curs.execute(
-                sql.SQL("SELECT subject, key FROM {} WHERE subject = ANY(%s)").format(self.table),
-                (subjects,),
-                prepare=True,
-            )
-            return {row["subject"]: bytes(row["key"]) for row in curs.fetchall()}
+        # One statement in autocommit (the pool's connections are): no BEGIN/ROLLBACK; its
+        # bytes composed once (psycopg would render a composed statement on every call).
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(self._select_many_bytes, (subjects,), prepare=True, binary=True)
+            return {subject: bytes(key) for subject, key in curs.fetchall()}
 
     def delete(self, subject: str) -> None:
         with self.datastore.transaction(commit=True) as curs:

@@ -65,8 +65,10 @@ from infrastructure.store import (
     report_rules,
 )
 from tests.builders import (
+    ADMITTED,
     HOSPITAL,
     INSURER,
+    REGION,
     issue_policy,
     post,
     seed_reference,
@@ -112,6 +114,31 @@ def test_readers_see_the_values_and_lookups_use_the_blind_index(seeded: Services
     assert body["settlement"]["commercial_paid"] == "24992.00"
     history = seeded.claims.history(result.stream_id, None)
     assert history[0]["data"]["patient_name"] == "Zhang San"
+
+
+def test_a_claims_patient_and_diagnoses_open_with_one_key_look_up_and_erase_together(
+    seeded: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admission = c.RegisterAdmission(
+        HOSPITAL, "E9", "person-9", "Li Si", REGION, "employee", 3, True, ADMITTED,
+        diagnoses=("J18.9", "I10"),
+    )  # fmt: skip
+    result = post(seeded, admission)
+    vault = seeded.claims.opener.vault
+    keys = vault.keys  # type: ignore[attr-defined]
+    looked_up = []
+    get_many = keys.get_many
+    monkeypatch.setattr(keys, "get_many", lambda s: looked_up.append(s) or get_many(s))
+    body = seeded.claims.view(result.stream_id, None).body
+    assert body["patient"] == {"id": "person-9", "name": "Li Si"}
+    assert body["diagnoses"] == ["J18.9", "I10"]
+    assert len(looked_up) == 1
+    vault.destroy(vault.ref("person-9"))
+    body = seeded.claims.view(result.stream_id, None).body
+    assert body["patient"] == {"id": ERASED, "name": ERASED}
+    assert body["diagnoses"] == ERASED
+    without = seeded.claims.view(settle_worked_example(seeded).stream_id, None).body
+    assert without["diagnoses"] == []
 
 
 def test_erasure_is_deferred_while_the_claim_is_open(seeded: Services) -> None:
