@@ -4,7 +4,7 @@ so `position` is one sequence (see shared/eventsourcing-notes.md, last section).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 from uuid import UUID
@@ -69,10 +69,15 @@ class ReadyDecoder(Protocol):
     """A transcoder that can also decode stored state straight into a read model's values."""
 
     def decode_ready(
-        self, data: bytes, leaf: Callable[[Any], Any], keep: type[Any]
+        self,
+        data: bytes,
+        leaf: Callable[[Any], Any],
+        keep: type[Any],
+        texts: Mapping[str, Callable[[str], Any]] | None = None,
     ) -> tuple[dict[str, Any], list[Slot]] | None:
-        """The state with every leaf passed through `leaf`, value dataclasses as dicts, and
-        values of type `keep` built and listed by where they sit; None when it cannot."""
+        """The state with every leaf passed through `leaf` (or, for a tag in `texts`, its
+        stored text through that function), value dataclasses as dicts, and values of type
+        `keep` built and listed by where they sit; None when it cannot."""
         ...
 
 
@@ -231,7 +236,11 @@ class Ledger(Application[UUID]):
         return int(self.recorder.max_notification_id() or 0)
 
     def decode_ready(
-        self, stored: StoredEvent, leaf: Callable[[Any], Any], keep: type[Any]
+        self,
+        stored: StoredEvent,
+        leaf: Callable[[Any], Any],
+        keep: type[Any],
+        texts: Mapping[str, Callable[[str], Any]] | None = None,
     ) -> tuple[type[Any], dict[str, Any], list[Slot]] | None:
         """A stored event's class and its state decoded for a read model (see `ReadyDecoder`),
         without building the event; None when it takes the mapper (an event class that
@@ -242,7 +251,7 @@ class Ledger(Application[UUID]):
         cls = resolve_topic(stored.topic)
         if getattr(cls, "class_version", 1) != 1:
             return None
-        found: tuple[dict[str, Any], list[Slot]] | None = decode(stored.state, leaf, keep)
+        found: tuple[dict[str, Any], list[Slot]] | None = decode(stored.state, leaf, keep, texts)
         if found is None or "class_version" in found[0]:
             return None
         return cls, found[0], found[1]

@@ -8,7 +8,7 @@ so the object is walked first and every non-JSON type is tagged: `{"#": tag, "v"
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -76,15 +76,20 @@ class OrjsonTranscoder(Transcoder):
         return self._untag(orjson.loads(data))
 
     def decode_ready(
-        self, data: bytes, leaf: Callable[[Any], Any], keep: type[Any]
+        self,
+        data: bytes,
+        leaf: Callable[[Any], Any],
+        keep: type[Any],
+        texts: Mapping[str, Callable[[str], Any]] | None = None,
     ) -> tuple[dict[str, Any], list[Slot]] | None:
         """The stored state as a read model shows it, without building the domain objects:
         each tagged leaf (decimal, instant, id, date, big integer) decoded and passed through
         `leaf`, tuples as lists, value dataclasses as dicts of their fields in field order —
         except those of type `keep`, which are built and listed with the container and key
-        they sit at, for the caller to replace. None when the state needs the full decoder
-        (see `NotPlain`)."""
-        walk = _ReadyWalk(self, leaf, keep)
+        they sit at, for the caller to replace. A leaf whose tag is in `texts` is given by
+        that function of its stored text instead (no object built for `leaf`). None when the
+        state needs the full decoder (see `NotPlain`)."""
+        walk = _ReadyWalk(self, leaf, keep, texts or {})
         try:
             state = walk.value(orjson.loads(data))
         except NotPlain:
@@ -217,9 +222,26 @@ class _ReadyWalk:
     `slots`. `pending` counts kept values built and not yet listed, so only a container
     with a kept value among its own items looks through them."""
 
-    __slots__ = ("by_name", "fields", "keep", "leaf", "pending", "slots", "unplain", "untag")
+    __slots__ = (
+        "by_name",
+        "fields",
+        "keep",
+        "leaf",
+        "pending",
+        "slots",
+        "texts",
+        "unplain",
+        "untag",
+    )
 
-    def __init__(self, transcoder: OrjsonTranscoder, leaf: Callable[[Any], Any], keep: type[Any]):
+    def __init__(
+        self,
+        transcoder: OrjsonTranscoder,
+        leaf: Callable[[Any], Any],
+        keep: type[Any],
+        texts: Mapping[str, Callable[[str], Any]],
+    ):
+        self.texts = texts
         self.by_name = transcoder._by_name
         self.fields = transcoder._fields
         self.unplain = transcoder._unplain
@@ -239,6 +261,9 @@ class _ReadyWalk:
         if tag is None:
             return self.mapping(obj)
         value = obj["v"]
+        text = self.texts.get(tag)
+        if text is not None:
+            return text(value)
         if tag == "dec":
             return self.leaf(Decimal(value))
         if tag == "dt":

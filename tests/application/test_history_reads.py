@@ -6,18 +6,21 @@ person's key is gone, and for stored states the fast decoding leaves to the doma
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
 import orjson
 import pytest
 from eventsourcing.persistence import StoredEvent
+from hypothesis import given
+from hypothesis import strategies as st
 
 from application import claims as c
-from application.history import DecodedStates
+from application.history import DecodedStates, _instant
 from application.ledger import NotFound
 from application.services import Services
-from application.views import history_entry, json_ready
+from application.views import history_entry, json_ready, rfc3339
 from domain.personal import Sealed
 from tests.builders import (
     HOSPITAL,
@@ -163,3 +166,24 @@ def test_states_left_to_the_domain_events_give_the_same_entries(services: Servic
         for s, _ in ledger.positions.positioned(cid)
     ]
     assert straight == [True] * (len(straight) - 3) + [False, False, True]
+
+
+OFFSETS = [UTC, timezone(timedelta(hours=8)), timezone(-timedelta(hours=5))]
+
+
+@given(st.datetimes(timezones=st.sampled_from(OFFSETS)))
+def test_an_instant_read_from_its_stored_text_is_its_rfc3339_form(instant: datetime) -> None:
+    assert _instant(instant.isoformat()) == rfc3339(instant)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-02T01:00:00.000000+00:00",  # microseconds written out although zero
+        "2026-03-02T01:00+00:00",  # no seconds
+        "2026-03-02T09:00:00+08:00",
+        "2026-03-02T01:00:00Z",
+    ],
+)
+def test_an_instant_stored_otherwise_than_isoformat_writes_it_is_parsed(text: str) -> None:
+    assert _instant(text) == rfc3339(datetime.fromisoformat(text))

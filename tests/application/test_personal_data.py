@@ -126,9 +126,15 @@ def test_a_claims_patient_and_diagnoses_open_with_one_key_look_up_and_erase_toge
     result = post(seeded, admission)
     vault = seeded.claims.opener.vault
     keys = vault.keys  # type: ignore[attr-defined]
-    looked_up = []
+    looked_up: list[list[str]] = []
     get_many = keys.get_many
-    monkeypatch.setattr(keys, "get_many", lambda s: looked_up.append(s) or get_many(s))
+
+    def counted(subjects: list[str]) -> dict[str, bytes]:
+        looked_up.append(subjects)
+        found: dict[str, bytes] = get_many(subjects)
+        return found
+
+    monkeypatch.setattr(keys, "get_many", counted)
     body = seeded.claims.view(result.stream_id, None).body
     assert body["patient"] == {"id": "person-9", "name": "Li Si"}
     assert body["diagnoses"] == ["J18.9", "I10"]

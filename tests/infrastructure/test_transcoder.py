@@ -162,6 +162,18 @@ def test_decode_ready_gives_json_values_and_the_places_of_kept_values() -> None:
     assert slots[1][0] is state
 
 
+def test_decode_ready_gives_a_tag_in_texts_from_its_stored_text() -> None:
+    at = datetime(2026, 3, 9, 18, 0, tzinfo=UTC)
+    data = transcoder.encode({"at": at, "amount": Decimal("1.50"), "when": (at,)})
+    found = transcoder.decode_ready(data, lambda v: f"<{v}>", Sealed, {"dt": lambda t: f"[{t}]"})
+    assert found is not None
+    assert found[0] == {
+        "at": f"[{at.isoformat()}]",
+        "amount": "<1.50>",
+        "when": [f"[{at.isoformat()}]"],
+    }
+
+
 @pytest.mark.parametrize(
     "state",
     [
