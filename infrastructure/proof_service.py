@@ -77,7 +77,7 @@ class LedgerProofs:
         return int(self.recorder.max_notification_id() or 0), self.store.last_position()
 
     def root(self, size: int) -> bytes:
-        coordinates = blocks(0, size) if size > 0 else []
+        coordinates = blocks(0, size) if size > 0 else ()
         nodes = self._nodes(coordinates, size)
         return fold([nodes[c] for c in coordinates])
 

@@ -7,6 +7,7 @@ complete subtrees, so O(log n) stored hashes answer any proof with no leaf rehas
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 
@@ -46,8 +47,11 @@ def _subproof(m: int, lo: int, hi: int, whole: bool) -> list[tuple[int, int]]:
     return [*_subproof(m - k, lo + k, hi, False), (lo, lo + k)]
 
 
-def blocks(lo: int, hi: int) -> list[Coordinate]:
-    """The complete subtrees covering [lo, hi), left to right, as the RFC splits the range."""
+@functools.lru_cache(maxsize=4096)
+def blocks(lo: int, hi: int) -> tuple[Coordinate, ...]:
+    """The complete subtrees covering [lo, hi), left to right, as the RFC splits the range
+    (remembered: a proof asks for each of its ranges twice, and the ranges at the tree's
+    right edge are those of every proof at that size)."""
     found: list[Coordinate] = []
     while lo < hi:
         n = hi - lo
@@ -57,7 +61,7 @@ def blocks(lo: int, hi: int) -> list[Coordinate]:
         level = width.bit_length() - 1
         found.append((level, lo >> level))
         lo += width
-    return found
+    return tuple(found)
 
 
 def fold(hashes: list[bytes]) -> bytes:
