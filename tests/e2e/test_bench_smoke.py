@@ -53,6 +53,21 @@ def test_scale_bench_measures_every_figure_at_each_size() -> None:
     assert any("verify" in row[0] for row in scale_rows(out))
 
 
+def test_scale_bench_reads_only_skips_verification_rebuild_and_statistics() -> None:
+    out, results = run(
+        "bench.scale",
+        *("--events", "800,1600", "--samples", "5", "--encounters", "1"),
+        *("--complaints", "2", "--history", "5", "--saves", "8", "--reads-only"),
+    )
+    sizes = [r for r in results if "events" in r]
+    assert len(sizes) == 2
+    for r in sizes:
+        for key in ("baseline_claim_event_read_ms", "claim_read_ms", "consistency_proof_ms"):
+            assert set(r[key]) == {"p50", "p99"}
+        assert not {"verify_leaves_per_s", "rebuild_s", "stats_claims_ms"} & set(r)
+    assert "claim_read_ms p99" in out
+
+
 def test_scale_stats_bench_grows_a_kept_database_and_times_the_statistics() -> None:
     out, _ = run(
         "bench.scale",
