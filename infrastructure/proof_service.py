@@ -30,7 +30,7 @@ MAX_ENTRIES = 1000
 # subtree hash never changes (the tree only grows), every proof at a size shares the upper
 # half of its path and the tree's right edge, and there are few of them (n / 2^UPPER_LEVEL).
 UPPER_LEVEL = 8
-UPPER_KEPT = 1 << 17  # at most this many (~15 MB); then forgotten and read again
+UPPER_KEPT = 1 << 16  # at most this many (~13 MB, ~190 bytes each); then forgotten
 
 
 class NoCheckpoint(Exception):

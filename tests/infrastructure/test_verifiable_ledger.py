@@ -182,6 +182,10 @@ def test_proofs_read_remembered_upper_subtrees_once_and_still_equal_the_tree(
             assert world.proofs.consistency(first, size) == tree.consistency_proof(first, size)
     assert asked  # the second round: leaves only
     assert all(level == 0 for level, _ in asked)
+    monkeypatch.setattr(proof_service, "UPPER_KEPT", 3)  # bounded: forgotten, then read again
+    for index in range(size):
+        assert world.proofs.inclusion(index, size) == tree.inclusion_proof(index, size)
+        assert len(world.proofs._upper) <= 3 + size.bit_length() * 2
     with pytest.raises(ProofRangeError):  # the size is still read and checked every time
         world.proofs.inclusion(0, size + 1)
 
