@@ -154,11 +154,16 @@ class PostgresMerkleStore:
             (c.size, c.root, c.signed_at, c.note),
         )
 
+    def _rows(self, query: sql.Composed, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement in autocommit (the pool's connections are): the library's
+        `transaction()` sends BEGIN and ROLLBACK around it, three round trips for one."""
+        with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
+            curs.execute(query, params, prepare=True)
+            return curs.fetchall()
+
     def _one(self, query: sql.Composed, params: Sequence[Any] = ()) -> Any:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(query, params)
-            row = curs.fetchone()
-            return None if row is None else next(iter(row.values()))
+        rows = self._rows(query, params)
+        return rows[0][0] if rows else None
 
     def size(self) -> int:
         count = self._one(sql.SQL("SELECT max(idx) + 1 AS n FROM {}").format(self.leaves))
@@ -248,14 +253,9 @@ class PostgresMerkleStore:
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:
         if not positions:
             return {}
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                sql.SQL("SELECT idx, position FROM {} WHERE position = ANY(%s)").format(
-                    self.leaves
-                ),
-                (list(positions),),
-            )
-            return {r["position"]: r["idx"] for r in curs.fetchall()}
+        query = sql.SQL("SELECT idx, position FROM {} WHERE position = ANY(%s::bigint[])")
+        rows = self._rows(query.format(self.leaves), (_int_array(positions),))
+        return {position: idx for idx, position in rows}
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         found = self._checkpoints("ORDER BY size DESC LIMIT 1")
@@ -269,18 +269,14 @@ class PostgresMerkleStore:
         return self._checkpoints("WHERE size > %s ORDER BY size LIMIT %s", (size, limit))
 
     def _checkpoints(self, tail: str, params: Sequence[Any] = ()) -> list[StoredCheckpoint]:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                sql.SQL("SELECT size, root, signed_at, note FROM {} ").format(
-                    self.checkpoints_table
-                )
-                + sql.SQL(tail),  # a constant clause, never input (values are parameters)
-                params,
-            )
-            return [
-                StoredCheckpoint(r["size"], bytes(r["root"]), r["signed_at"], r["note"])
-                for r in curs.fetchall()
-            ]
+        query = (
+            sql.SQL("SELECT size, root, signed_at, note FROM {} ").format(self.checkpoints_table)
+            + sql.SQL(tail)  # a constant clause, never input (values are parameters)
+        )
+        return [
+            StoredCheckpoint(size, bytes(root), signed_at, note)
+            for size, root, signed_at, note in self._rows(query, params)
+        ]
 
 
 def _int_array(values: Iterable[int]) -> str:
