@@ -14,7 +14,16 @@ from typing import Any
 import orjson
 
 from bench.common import drop_database
-from bench.run_all import END, START, ingest_rows, rewrite, scale_rows
+from bench.run_all import (
+    END,
+    START,
+    accuracy_rows,
+    ingest_rows,
+    knowledge_rows,
+    rewrite,
+    scale_rows,
+    split_rows,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DB = "xiaobao_test_bench_" + hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
@@ -109,3 +118,36 @@ def test_run_all_rewrites_only_the_summary(tmp_path: Path) -> None:
     doc.write_text(f"# Performance\n\nintro\n\n{START}\nold table\n{END}\n\nnarrative\n")
     rewrite("| new |", doc)
     assert doc.read_text() == f"# Performance\n\nintro\n\n{START}\n| new |\n{END}\n\nnarrative\n"
+
+
+KNOWLEDGE_OUT = """\
+ask, lexical only, new questions       n  374   p50    3.31 ms   p99    8.81 ms
+bare bm25s query (same tokens)         n  500   p50    0.06 ms   p99    0.39 ms
+publish → visible in the API process   n   10   p50  796.67 ms   p99  881.59 ms
+ask, dense + BM25, new questions       n  374   p50   55.79 ms   p99  108.49 ms
+"""
+
+
+def test_run_all_reads_the_knowledge_benchmarks_against_their_targets() -> None:
+    rows = {row[0]: row for row in knowledge_rows(KNOWLEDGE_OUT)}
+    assert rows["ask, lexical only, new questions, p99"][1:] == ("8.81 ms", "≤ 20 ms", "met")
+    assert rows["ask, dense + BM25, new questions, p99"][2:] == ("≤ 50 ms", "**missed**")
+    assert rows["publish → visible in the API process, p99"][2:] == ("≤ 1,000 ms", "met")
+    assert rows["bare bm25s query (same tokens), p99"][2:] == ("", "")
+    accuracy = accuracy_rows(
+        "50 answerable questions over 76 articles: top-1 48.0%, top-3 68.0%, handed off "
+        "14.0%; unanswerable handed off 11/12 (91.7%)"
+    )
+    assert [(r[1], r[3]) for r in accuracy] == [
+        ("48.0 %", "**missed**"),
+        ("68.0 %", "**missed**"),
+        ("14.0 %", "met"),
+        ("11/12", "met"),
+    ]
+    split = split_rows(
+        "split 0: threshold 0.415 tuned on 186 questions; on the other 190: top-1 75.5%, "
+        "answerable handed off 1.8%, unanswerable handed off 92.6%\n"
+        "split 1: threshold 0.400 tuned on 187 questions; on the other 189: top-1 78.4%, "
+        "answerable handed off 6.2%, unanswerable handed off 85.2%\n"
+    )
+    assert [r[1] for r in split] == ["75.5–78.4 %", "1.8–6.2 %", "85.2–92.6 %"]
