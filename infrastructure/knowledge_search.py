@@ -109,6 +109,7 @@ class EnsembleEncoder:
     QUERY_CACHE = 4096  # questions kept (vector about 3.5 kB, latent terms 2 kB)
     AHEAD_IDLE = 0.75  # idle cores the host must have for the latent terms to start early
     AHEAD_KEPT = 64  # latent terms started early and not (yet) asked for
+    AHEAD_QUEUED = 2  # early passes running or waiting at once, at most
 
     def __init__(self, use_in_queries: bool = True) -> None:
         """`use_in_queries` False: questions are encoded by e5 alone (USE takes about as
@@ -193,10 +194,12 @@ class EnsembleEncoder:
         with self._pending_lock:
             if text in self._pending:
                 return
+            if sum(not f.done() for f in self._pending.values()) >= self.AHEAD_QUEUED:
+                return  # the spare core is busy with earlier ones: no backlog builds up
             self._pending[text] = self._ahead.submit(self._sparse, text)
             self.anticipated += 1
             while len(self._pending) > self.AHEAD_KEPT:  # never asked for: dropped
-                self._pending.popitem(last=False)
+                self._pending.popitem(last=False)[1].cancel()  # (a no-op once it has run)
 
     def similarities(self, vectors: Any, query: Any) -> list[Any]:
         """One BLAS thread here too: OpenBLAS's own threads spin for a core each, and on a

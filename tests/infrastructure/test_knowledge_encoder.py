@@ -212,9 +212,14 @@ def test_with_an_idle_core_a_question_s_latent_terms_start_beside_its_dense_pass
     assert np.array_equal(index, direct[0])
     assert np.array_equal(weight, direct[1])
     assert overlap == encoder.overlap(vectors[1], question) > 0
-    encoder.AHEAD_KEPT = 2
+    encoder.AHEAD_KEPT, encoder.AHEAD_QUEUED = 2, 10
     for i in range(4):  # started but never asked for (sure questions): a bounded few kept
         encoder.query(f"第{i}个问题")
+    assert list(encoder._pending) == ["第2个问题", "第3个问题"]
+    started = encoder.anticipated
+    encoder.AHEAD_QUEUED = 0  # the spare core busy with as many as allowed: none starts
+    encoder.query("第5个问题")
+    assert encoder.anticipated == started
     assert list(encoder._pending) == ["第2个问题", "第3个问题"]
 
 
