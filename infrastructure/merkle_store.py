@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from infrastructure.dialect import Statement, marks
+from infrastructure.recorder import text_array
 from infrastructure.tree_ranges import Coordinate
 
 
@@ -208,7 +209,7 @@ class PostgresMerkleStore:
         with self.datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(
                 self._sized_nodes,  # arrays as literals: the driver's list dumping cost more
-                (_int_array(c[0] for c in wanted), _int_array(c[1] for c in wanted)),
+                (text_array(c[0] for c in wanted), text_array(c[1] for c in wanted)),
                 prepare=True,
                 binary=True,
             )
@@ -254,7 +255,7 @@ class PostgresMerkleStore:
         if not positions:
             return {}
         query = sql.SQL("SELECT idx, position FROM {} WHERE position = ANY(%s::bigint[])")
-        rows = self._rows(query.format(self.leaves), (_int_array(positions),))
+        rows = self._rows(query.format(self.leaves), (text_array(positions),))
         return {position: idx for idx, position in rows}
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
@@ -277,11 +278,6 @@ class PostgresMerkleStore:
             StoredCheckpoint(size, bytes(root), signed_at, note)
             for size, root, signed_at, note in self._rows(query, params)
         ]
-
-
-def _int_array(values: Iterable[int]) -> str:
-    """A PostgreSQL array literal of integers."""
-    return "{" + ",".join(map(str, values)) + "}"
 
 
 class SQLiteMerkleStore:

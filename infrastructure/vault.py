@@ -58,9 +58,6 @@ class PostgresKeyStore:
             "INSERT INTO {} (subject, key) SELECT * FROM unnest(%s::text[], %s::bytea[]) "
             "ON CONFLICT (subject) DO NOTHING"
         ).format(self.table)
-        self._select_many = sql.SQL("SELECT subject, key FROM {} WHERE subject = ANY(%s)").format(
-            self.table
-        )
         # Composed once, its array as a literal (the driver's list dumping costs more).
         self._select_listed = (
             sql.SQL("SELECT subject, key FROM {} WHERE subject = ANY(%s::text[])")
@@ -113,7 +110,7 @@ class PostgresKeyStore:
             # As in the function above: a key needs no WAL flush of its own.
             curs.execute("SET LOCAL synchronous_commit = off")
             curs.execute(self._insert_many, (subjects, keys), prepare=True)
-            curs.execute(self._select_many, (subjects,), prepare=True)
+            curs.execute(self._select_listed, (text_array(subjects),), prepare=True)
             return {row["subject"]: bytes(row["key"]) for row in curs.fetchall()}
 
     def get_many(self, subjects: list[str]) -> dict[str, bytes]:
