@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -41,6 +40,7 @@ from api.routes import (
 )
 from api.routes import ledger as ledger_routes
 from application.services import build_knowledge, build_report_services, build_services
+from infrastructure.collector import steady_collector
 from infrastructure.knowledge_follower import following, writing_vectors
 from infrastructure.knowledge_search import load_synonym_file
 from infrastructure.principals import PrincipalHandlers, PrincipalInvestigators, Principals
@@ -191,18 +191,14 @@ def create_app(settings: Settings | None = None, run_migrations: bool = True) ->
                     getattr(ledger.recorder, "channel_name", None),
                 )
             )
-            # What start-up built lives as long as the app: keep it out of the cyclic
+            # What start-up built lives as long as the app: kept out of the cyclic
             # collector's full passes, which otherwise stop every thread of the worker for
-            # up to ~100 ms now and then (a tail-latency spike measured under load). Only the
-            # young generations are collected first: a full collection here costs seconds in
-            # a process that already holds a large heap (the test suite builds hundreds of
-            # apps in one process, and spent over half its time in it).
-            gc.collect(1)
-            gc.freeze()
+            # up to ~100 ms now and then, and requests' temporaries freed before a young
+            # collection promotes them (infrastructure/collector.py).
+            stack.enter_context(steady_collector(config.gc_young_threshold))
             try:
                 yield
             finally:
-                gc.unfreeze()
                 stack.close()
                 ledger.close()
                 if replica is not None:

@@ -179,6 +179,12 @@ class Settings(BaseSettings):
     knowledge_tally_seconds: float = Field(
         default=60.0, gt=0, description="how often a process appends its answered-question tally"
     )
+    gc_young_threshold: int = Field(
+        default=10_000,
+        ge=100,
+        description="net allocations between young collections in a serving process "
+        "(CPython's own is 700; infrastructure/collector.py)",
+    )
     log_level: str = "info"
     access_log: bool = True
 
