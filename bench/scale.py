@@ -255,6 +255,9 @@ def main() -> None:
         help="reads and proofs only: no verification, no views' rebuild and no statistics "
         "(which read the views); a shorter run on a busy host",
     )
+    parser.add_argument(
+        "--verify", action="store_true", help="with --reads-only: verify at each size as well"
+    )
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.events.split(","))
     work = Path(tempfile.mkdtemp(prefix="xiaobao-scale-"))
@@ -334,7 +337,7 @@ def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
             flush=True,
         )
 
-        if not args.reads_only:
+        if not args.reads_only or args.verify:
             verify(result, ledger, proofs, notary)
         # The reads run under the collector set up as an API process's lifespan sets it
         with steady_collector(settings.gc_young_threshold):

@@ -73,6 +73,11 @@ class MerkleStore(Protocol):
 
     def inner_nodes(self, start: int, end: int) -> list[tuple[int, int, Any]]: ...
 
+    def node_ranges(self, ranges: Sequence[tuple[int, int, int]]) -> list[tuple[int, int, Any]]:
+        """The stored nodes of each (level, first index, index past the last), by level and
+        index (one index range scan a level)."""
+        ...
+
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]: ...
 
     def latest_checkpoint(self) -> StoredCheckpoint | None: ...
@@ -234,7 +239,9 @@ class PostgresMerkleStore:
             return [row[0] for row in curs.fetchall()]
 
     def inner_nodes(self, start: int, end: int) -> list[tuple[int, int, Any]]:
-        ranges = inner_ranges(start, end)
+        return self.node_ranges(inner_ranges(start, end))
+
+    def node_ranges(self, ranges: Sequence[tuple[int, int, int]]) -> list[tuple[int, int, Any]]:
         if not ranges:
             return []
         # One index range scan per level: the inner ORDER BY keeps the planner from turning
@@ -386,9 +393,12 @@ class SQLiteMerkleStore:
             return [_blob(row[0]) for row in c.fetchall()]
 
     def inner_nodes(self, start: int, end: int) -> list[tuple[int, int, Any]]:
+        return self.node_ranges(inner_ranges(start, end))
+
+    def node_ranges(self, ranges: Sequence[tuple[int, int, int]]) -> list[tuple[int, int, Any]]:
         found: list[tuple[int, int, Any]] = []
         with self.datastore.transaction(commit=False) as c:
-            for level, lo, hi in inner_ranges(start, end):
+            for level, lo, hi in ranges:
                 c.execute(
                     "SELECT level, idx, hash FROM merkle_nodes WHERE level = ? AND idx >= ? "
                     "AND idx < ? ORDER BY idx",

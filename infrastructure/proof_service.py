@@ -7,6 +7,7 @@ but the sealer keeps the tree in memory.
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -26,11 +27,61 @@ from infrastructure.tree_ranges import (
 )
 
 MAX_ENTRIES = 1000
-# Complete subtrees of at least 2^UPPER_LEVEL leaves are remembered once read: a stored
-# subtree hash never changes (the tree only grows), every proof at a size shares the upper
-# half of its path and the tree's right edge, and there are few of them (n / 2^UPPER_LEVEL).
-UPPER_LEVEL = 8
-UPPER_KEPT = 1 << 16  # at most this many (~13 MB, ~190 bytes each); then forgotten
+
+
+class UpperNodes:
+    """The stored hashes of the complete subtrees of 2^`lowest` leaves or more, held in
+    process as one array of 32-byte hashes per level (a stored subtree hash never changes:
+    the tree only grows). Every proof's path has its upper half there, so a proof reads only
+    the lower ~8 levels from the store, whatever the log's size; and those, the nodes over
+    nearby leaves, were sealed together (a few pages).
+
+    They are read in bulk (one index range scan a level) once a proof finds more than
+    `BULK` of them not held: the first proof at 10M leaves reads ~78,000 (2.5 MB; the
+    complete subtrees of 256 leaves or more), later ones none. Fewer missing are read with
+    the proof's own nodes and added. `lowest` rises with the log so that at most ~2^21
+    hashes (64 MB) are held: 8 up to 2^29 leaves. (It replaced a dict of at most 2^16 of
+    them, ~190 bytes each, filled one proof at a time: at 10M random proofs mostly missed
+    it, and their p99 grew 1.5-2.9x from 1M; docs/scaling.md.)"""
+
+    LOWEST = 8
+    HELD = 21  # log2 of the hashes held at most
+    BULK = 64
+
+    def __init__(self) -> None:
+        self.lowest = self.LOWEST
+        self.levels: dict[int, bytearray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, c: Coordinate) -> bytes | None:
+        held = self.levels.get(c[0])
+        if held is None or (c[1] + 1) * 32 > len(held):
+            return None
+        return bytes(held[c[1] * 32 : (c[1] + 1) * 32])
+
+    def gaps(self, size: int) -> list[tuple[int, int, int]]:
+        """(level, first, past the last) of the complete subtrees of a tree of `size`
+        leaves not held; raises `lowest` first if the tree has outgrown it."""
+        lowest = max(self.LOWEST, size.bit_length() - self.HELD)
+        if lowest != self.lowest:
+            with self._lock:
+                self.lowest = lowest
+                for level in [level for level in self.levels if level < lowest]:
+                    del self.levels[level]
+        found = []
+        for level in range(self.lowest, size.bit_length()):
+            held = len(self.levels.get(level, b"")) // 32
+            if held < size >> level:
+                found.append((level, held, size >> level))
+        return found
+
+    def add(self, nodes: Iterable[tuple[int, int, Any]]) -> None:
+        """Stored nodes (level, index, hash): those that extend a held level are kept."""
+        with self._lock:
+            for level, index, digest in sorted(n for n in nodes if n[0] >= self.lowest):
+                held = self.levels.setdefault(level, bytearray())
+                if index * 32 == len(held):
+                    held += digest
 
 
 class NoCheckpoint(Exception):
@@ -55,7 +106,8 @@ class LedgerProofs:
     def __init__(self, recorder: ApplicationRecorder, store: MerkleStore) -> None:
         self.recorder = recorder
         self.store = store
-        self._upper: dict[Coordinate, bytes] = {}  # see UPPER_LEVEL
+        self._upper = UpperNodes()
+        self._tree = 0  # the tree's size as last read (a proof's size is checked against it)
 
     def size(self) -> int:
         return self.store.size()
@@ -99,9 +151,12 @@ class LedgerProofs:
 
     def _nodes(self, coordinates: Iterable[Coordinate], size: int) -> dict[Coordinate, bytes]:
         """The stored hashes a proof of the tree of `size` leaves needs, with the tree's size
-        checked in the same read (one round trip on PostgreSQL). Upper subtrees read before
-        are not read again (see UPPER_LEVEL): the read is of the lower half of the path."""
+        checked in the same read (one round trip on PostgreSQL). The upper subtrees come
+        from memory (`UpperNodes`): the read is of the lower levels of the path."""
         upper = self._upper
+        gaps = upper.gaps(min(size, self._tree))  # never beyond the stored tree
+        if sum(hi - lo for _, lo, hi in gaps) > upper.BULK:
+            upper.add(self.store.node_ranges(gaps))
         known: dict[Coordinate, bytes] = {}
         wanted: list[Coordinate] = []
         for c in coordinates:
@@ -113,11 +168,8 @@ class LedgerProofs:
         tree, nodes = self.store.sized_nodes(wanted)
         if not 0 <= size <= tree:
             raise ProofRangeError(f"size {size} is outside the tree of {tree} leaves")
-        if len(upper) > UPPER_KEPT:
-            upper.clear()
-        for c, digest in nodes.items():
-            if c[0] >= UPPER_LEVEL:
-                upper[c] = digest
+        self._tree = tree
+        upper.add((level, index, digest) for (level, index), digest in nodes.items())
         nodes.update(known)
         return nodes
 

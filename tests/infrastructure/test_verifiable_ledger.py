@@ -154,40 +154,53 @@ def test_stored_proofs_equal_the_in_memory_tree_and_verify(world: World) -> None
         assert verify_consistency(first, size, tree.root(first), root, proof)
 
 
-def test_proofs_read_remembered_upper_subtrees_once_and_still_equal_the_tree(
+def test_proofs_hold_the_upper_subtrees_read_in_bulk_once_and_still_equal_the_tree(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With every subtree of two leaves or more remembered, a second round of proofs reads
-    only leaves from the store, and every proof is still the in-memory tree's."""
-    monkeypatch.setattr(proof_service, "UPPER_LEVEL", 1)
+    """With every subtree of two leaves or more held (read in bulk once the tree's size is
+    known), proofs read only leaves from the store, every proof is still the in-memory
+    tree's, a size beyond the tree neither reads nor forgets what is held, and what is held
+    is bounded by raising its lowest level."""
+    monkeypatch.setattr(proof_service.UpperNodes, "LOWEST", 1)
+    monkeypatch.setattr(proof_service.UpperNodes, "BULK", 0)
     world.sealer.catch_up()
     size = world.proofs.size()
     tree = MerkleLog()
     for _, position in world.proofs.store.leaf_positions(0, size):
         tree.append(leaf_hash(world.proofs.leaves([position])[position]))
-    asked: list[tuple[int, int]] = []
-    sized_nodes = world.proofs.store.sized_nodes
+    asked: list[list[tuple[int, int]]] = []
+    bulk: list[list[tuple[int, int, int]]] = []
+    store = world.proofs.store
+    sized_nodes, node_ranges = store.sized_nodes, store.node_ranges
 
     def counted(coordinates: Any) -> Any:
-        wanted = list(coordinates)
-        asked.extend(wanted)
-        return sized_nodes(wanted)
+        asked.append(list(coordinates))
+        return sized_nodes(asked[-1])
 
-    monkeypatch.setattr(world.proofs.store, "sized_nodes", counted)
+    def counted_ranges(ranges: Any) -> Any:
+        bulk.append(list(ranges))
+        return node_ranges(bulk[-1])
+
+    monkeypatch.setattr(store, "sized_nodes", counted)
+    monkeypatch.setattr(store, "node_ranges", counted_ranges)
     for _ in range(2):
-        asked.clear()
         for index in range(size):
             assert world.proofs.inclusion(index, size) == tree.inclusion_proof(index, size)
         for first in range(size + 1):
             assert world.proofs.consistency(first, size) == tree.consistency_proof(first, size)
-    assert asked  # the second round: leaves only
-    assert all(level == 0 for level, _ in asked)
-    monkeypatch.setattr(proof_service, "UPPER_KEPT", 3)  # bounded: forgotten, then read again
-    for index in range(size):
-        assert world.proofs.inclusion(index, size) == tree.inclusion_proof(index, size)
-        assert len(world.proofs._upper) <= 3 + size.bit_length() * 2
+    assert len(bulk) == 1  # once, at the second proof (the first learnt the tree's size)
+    assert bulk[0] == [(level, 0, size >> level) for level in range(1, size.bit_length())]
+    assert all(level == 0 for read in asked[1:] for level, _ in read)  # leaves only
+    held = {level: bytes(hashes) for level, hashes in world.proofs._upper.levels.items()}
     with pytest.raises(ProofRangeError):  # the size is still read and checked every time
-        world.proofs.inclusion(0, size + 1)
+        world.proofs.consistency(0, 2**60)
+    assert len(bulk) == 1
+    assert {lv: bytes(h) for lv, h in world.proofs._upper.levels.items()} == held
+    monkeypatch.setattr(proof_service.UpperNodes, "HELD", size.bit_length() - 3)
+    for index in range(size):  # bounded: the lowest levels are let go, and read again
+        assert world.proofs.inclusion(index, size) == tree.inclusion_proof(index, size)
+    assert world.proofs._upper.lowest == 3
+    assert min(world.proofs._upper.levels) == 3
 
 
 def test_verify_passes_on_an_untouched_ledger(world: World) -> None:
