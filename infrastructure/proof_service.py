@@ -39,13 +39,13 @@ class UpperNodes:
     They are read in bulk (one index range scan a level) once a proof finds more than
     `BULK` of them not held: the first proof at 10M leaves reads ~78,000 (2.5 MB; the
     complete subtrees of 256 leaves or more), later ones none. Fewer missing are read with
-    the proof's own nodes and added. `lowest` rises with the log so that at most ~2^21
-    hashes (64 MB) are held: 8 up to 2^29 leaves. (It replaced a dict of at most 2^16 of
+    the proof's own nodes and added. `lowest` rises with the log so that fewer than 2^21
+    hashes (64 MB) are held: it is 8 up to 2^28 leaves. (It replaced a dict of at most 2^16 of
     them, ~190 bytes each, filled one proof at a time: at 10M random proofs mostly missed
     it, and their p99 grew 1.5-2.9x from 1M; docs/scaling.md.)"""
 
     LOWEST = 8
-    HELD = 21  # log2 of the hashes held at most
+    HELD = 20  # the lowest level held has fewer than 2^HELD nodes (all levels: 2^(HELD+1))
     BULK = 64
 
     def __init__(self) -> None:
@@ -80,7 +80,7 @@ class UpperNodes:
         with self._lock:
             for level, index, digest in sorted(n for n in nodes if n[0] >= self.lowest):
                 held = self.levels.setdefault(level, bytearray())
-                if index * 32 == len(held):
+                if index * 32 == len(held) and len(digest) == 32:  # (a rewritten node may not be)
                     held += digest
 
 
