@@ -110,6 +110,7 @@ class EnsembleEncoder:
     AHEAD_IDLE = 0.75  # idle cores the host must have for the latent terms to start early
     AHEAD_KEPT = 64  # latent terms started early and not (yet) asked for
     AHEAD_QUEUED = 2  # early passes running or waiting at once, at most
+    PASSAGE_THREADS = min(4, os.cpu_count() or 1)  # threads encoding a batch of passages
 
     def __init__(self, use_in_queries: bool = True) -> None:
         """`use_in_queries` False: questions are encoded by e5 alone (USE takes about as
@@ -146,8 +147,10 @@ class EnsembleEncoder:
         heads = [head for head, _ in parts]
         chunks = [chunk for _, pieces in parts for chunk in pieces]
         with self.lock:
-            e5 = np.asarray(self.e5.passage(heads + chunks), dtype=np.float32)
-            terms = [self.e5.sparse(head, top_k=TERMS, fmt="indices") for head in heads]
+            blocks = self._spread(self.e5.passage, heads + chunks)
+            e5 = np.concatenate(blocks) if blocks else np.zeros((0, E5_DIM))
+            e5 = e5.astype(np.float32)
+            terms = [t for part in self._spread(self._sparse_all, heads) for t in part]
         use = np.asarray(self._use(heads), dtype=np.float32).reshape(len(heads), USE_DIM)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         out[:, :E5_DIM] = e5[: len(heads)]
@@ -161,6 +164,22 @@ class EnsembleEncoder:
             out[row, -2 * TERMS :][: len(index)] = index  # exact as float32 (< 2**24)
             out[row, -TERMS:][: len(weight)] = weight
         return out
+
+    def _spread(self, encode: Callable[[list[str]], Any], texts: list[str]) -> list[Any]:
+        """`encode` of `texts` in consecutive parts on up to `PASSAGE_THREADS` threads (the
+        engine lets go of the GIL and keeps no state between calls; each text's encoding is
+        its own, so the parts in order are bit for bit the encoding of the whole: tested).
+        A publish's or the demo's passages are encoded about twice as fast on two cores."""
+        parts = min(self.PASSAGE_THREADS, len(texts))
+        if parts <= 1:
+            return [encode(texts)] if texts else []
+        size = -(-len(texts) // parts)
+        pieces = [texts[i : i + size] for i in range(0, len(texts), size)]
+        with ThreadPoolExecutor(len(pieces), thread_name_prefix="xiaobao-passages") as pool:
+            return list(pool.map(encode, pieces))
+
+    def _sparse_all(self, texts: list[str]) -> list[tuple[Any, Any]]:
+        return [self.e5.sparse(text, top_k=TERMS, fmt="indices") for text in texts]
 
     def _use(self, texts: str | list[str]) -> Any:
         with self.blas.limit(limits=1, user_api="blas"):

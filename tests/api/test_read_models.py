@@ -3,7 +3,7 @@ are exactly what it describes."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from api import case_read_models as c
 from api import read_models as m
 from api.app import create_app
+from domain.common import CST
 from infrastructure.settings import Settings
 from infrastructure.store import build_projector
 from tests.api.conftest import Api, bearer
@@ -79,7 +80,7 @@ def test_claim_and_reference_reads_send_what_openapi_describes(api: Api) -> None
     conforms(m.History, api.get(f"/v1/claims/{claim}/history", proofs="true"))
     conforms(m.SettlementPreview, api.get(f"/v1/claims/{claim}/settlement/preview"))
     conforms(m.SettlementVerification, api.get(f"/v1/claims/{claim}/settlement/verify"))
-    today = date.today().isoformat()
+    today = datetime.now(CST).date().isoformat()  # a statement's day is China's (UTC+8)
     statement = api.get("/v1/hospitals/hosp-1/statement", date=today)
     conforms(m.HospitalStatement, statement)
     assert statement.json()["items"], "the statement shows the settlement"
@@ -112,7 +113,7 @@ def test_statistics_send_what_openapi_describes(api: Api) -> None:
     seal(api)
     runtime = api.client.app.state.runtime  # type: ignore[attr-defined]
     build_projector(runtime.settings, runtime.services.ledger).catch_up()
-    year = str(date.today().year)
+    year = str(datetime.now(CST).year)
     for by in (None, "region,channel", "line"):
         query = {"period": year} | ({"by": by} if by else {})
         conforms(m.ClaimStatistics, api.get("/v1/stats/claims", who="regulator", **query))

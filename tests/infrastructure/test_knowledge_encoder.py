@@ -9,6 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import numpy as np
+import pytest
 
 from domain.knowledge import ArticleContent, PublishedArticle
 from infrastructure.knowledge_search import (
@@ -47,6 +48,31 @@ def test_a_long_body_is_read_in_at_most_eight_chunks_each_with_its_title() -> No
     assert 1 < len(chunks) <= CHUNKS
     assert all(c.startswith("退保须知。") for c in chunks)
     assert "第59句" in chunks[-1]
+
+
+def test_passages_encoded_on_several_threads_are_those_of_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    encoder = shared_encoder(True)
+    passages = [
+        f"第{i}篇：退保须知\n退保、犹豫期\n" + "。".join(f"第{j}条，犹豫期内退保" for j in range(i))
+        for i in range(1, 8)
+    ]
+    monkeypatch.setattr(encoder, "PASSAGE_THREADS", 1)
+    one = encoder.passages(passages)
+    monkeypatch.setattr(encoder, "PASSAGE_THREADS", 3)
+    spread: list[int] = []
+    encode = encoder._spread
+
+    def counted(*args: Any) -> Any:
+        parts = encode(*args)
+        spread.append(len(parts))
+        return parts
+
+    monkeypatch.setattr(encoder, "_spread", counted)
+    assert np.array_equal(encoder.passages(passages), one)
+    assert spread == [3, 3]  # the e5 blocks, then the heads' latent terms, in three parts
+    assert encoder.passages([]).shape == (0, encoder.dim)
 
 
 def test_questions_encoded_by_e5_alone_rank_on_the_same_e5_blocks() -> None:
