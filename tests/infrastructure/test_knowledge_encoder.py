@@ -71,7 +71,8 @@ def test_passages_encoded_on_several_threads_are_those_of_one_thread(
 
     monkeypatch.setattr(encoder, "_spread", counted)
     assert np.array_equal(encoder.passages(passages), one)
-    assert spread == [3, 3]  # the e5 blocks, then the heads' latent terms, in three parts
+    assert len(spread) == 2  # the e5 blocks, then the heads' latent terms, each in pieces
+    assert all(parts > 3 for parts in spread)
     assert encoder.passages([]).shape == (0, encoder.dim)
 
 
