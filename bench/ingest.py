@@ -332,6 +332,12 @@ def main() -> None:
     parser.add_argument("--baseline-saves", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=600, help="memory mode's load")
     parser.add_argument("--every", type=float, default=5, help="memory mode's sampling (s)")
+    parser.add_argument(
+        "--demo-scale",
+        default="1.0",
+        help="share of the demonstration year loaded first (its reference data and hospital "
+        "are what the requests need; 0.01 loads in seconds, for a smoke run)",
+    )
     args = parser.parse_args()
     fresh_database(DB)
     work = Path(tempfile.mkdtemp(prefix="xiaobao-ingest-"))
@@ -347,7 +353,10 @@ def main() -> None:
     }
     try:
         subprocess.run(
-            [sys.executable, "-m", "api", "demo"], env=env, check=True, capture_output=True
+            [sys.executable, "-m", "api", "demo", "--scale", args.demo_scale],
+            env=env,
+            check=True,
+            capture_output=True,
         )
         result = rate_mode(args, env) if args.mode == "rate" else memory_mode(args, env)
     finally:

@@ -312,11 +312,16 @@ BENCHES = (
         ),
         scale_rows,
     ),
-    Bench("ingest", ("--batch", "1000"), ("--batch", "60", "--baseline-saves", "50"), ingest_rows),
+    Bench(
+        "ingest",
+        ("--batch", "1000"),
+        ("--batch", "60", "--baseline-saves", "50", "--demo-scale", "0.01"),
+        ingest_rows,
+    ),
     Bench(
         "ingest",
         ("--mode", "memory", "--seconds", "600"),
-        ("--mode", "memory", "--seconds", "20", "--every", "1"),
+        ("--mode", "memory", "--seconds", "20", "--every", "1", "--demo-scale", "0.01"),
         ingest_rows,
     ),
     Bench(

@@ -102,7 +102,9 @@ def test_scale_stats_bench_grows_a_kept_database_and_times_the_statistics() -> N
 
 
 def test_ingest_bench_records_every_batch_event() -> None:
-    out, results = run("bench.ingest", "--batch", "6", "--baseline-saves", "10")
+    out, results = run(
+        "bench.ingest", "--batch", "6", "--baseline-saves", "10", "--demo-scale", "0.01"
+    )
     (result,) = results
     assert result["events"] == 18  # three requests of six, every event answered 201
     assert result["batch_events_per_s"] > 0
