@@ -43,9 +43,23 @@ class JSONFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record is emitted (as the standard
+    library's last-resort handler does), never to a stream that has since been closed: a
+    CLI command run under a test runner's captured stderr otherwise left every later log
+    record failing, each with a printed traceback."""
+
+    def __init__(self) -> None:
+        logging.Handler.__init__(self)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+
 def configure_logging(level: str) -> None:
     """Route every logger (uvicorn's included) through the JSON formatter on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(JSONFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.demo import demo_events, load_demo
-from api.observability import JSONFormatter
+from api.observability import JSONFormatter, configure_logging
 from api.ratelimit import FailureThrottle
 from infrastructure.principals import PrincipalsFileError, token_digest
 from infrastructure.settings import Settings
@@ -163,6 +165,22 @@ def test_logs_carry_no_personal_data(api: Api, caplog: pytest.LogCaptureFixture)
     for line in lines:
         for secret in (PATIENT["id"], PATIENT["name"], TOKENS["hosp-1"]):
             assert secret not in line
+
+
+def test_logs_go_to_the_stderr_of_the_moment_never_to_a_closed_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", root.handlers[:])  # restored afterwards
+    monkeypatch.setattr(root, "level", root.level)
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    configure_logging("info")  # as a CLI command run under a captured stderr does
+    first.close()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("xiaobao.test").info("after the first stream closed")
+    (line,) = second.getvalue().splitlines()  # one JSON line, no "--- Logging error ---"
+    assert orjson.loads(line)["message"] == "after the first stream closed"
 
 
 def test_idempotency_key_replays_the_first_response(api: Api) -> None:
