@@ -96,8 +96,9 @@ class EnsembleEncoder:
     question's USE encoding took p50 113 ms instead of 1.7 ms on a loaded 2-core machine).
     A question is one e5 pass on one thread; only a batch of passages (a publish, a backlog)
     is spread over `PASSAGE_THREADS` threads, each a plain thread calling the one-thread
-    engine (nothing spins). Question vectors are kept in an LRU cache (`QUERY_CACHE` entries) keyed by the
-    normalised question, so a question asked again costs no encoding."""
+    engine (nothing spins). Question vectors are kept in an LRU cache (`QUERY_CACHE`
+    entries) keyed by the normalised question, so a question asked again costs no
+    encoding."""
 
     dim: int = E5_DIM + USE_DIM + CHUNKS * E5_DIM + 2 * TERMS
     weights: tuple[float, ...] = (1.0, 1.5, 1.0)  # e5 head, USE head, e5 chunks
