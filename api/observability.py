@@ -56,6 +56,10 @@ class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
     def stream(self) -> Any:
         return sys.stderr
 
+    @stream.setter
+    def stream(self, value: Any) -> None:  # `setStream` and the like: always sys.stderr
+        pass
+
 
 def configure_logging(level: str) -> None:
     """Route every logger (uvicorn's included) through the JSON formatter on stderr."""

@@ -14,6 +14,8 @@ made the p99 46 ms against a p50 of 9. Two changes remove that tail:
   promote them (the same 300 reads then ran no collection at all).
 
 Garbage in cycles is still collected, only later: at most `young` objects of it wait.
+The settings are the process's: a serving process has one app; where several apps live
+in one process (the test suite), their lifespans nest, and each exit restores what it found.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ class EnsembleEncoder:
     AHEAD_IDLE = 0.75  # idle cores the host must have for the latent terms to start early
     AHEAD_KEPT = 64  # latent terms started early and not (yet) asked for
     AHEAD_QUEUED = 2  # early passes running or waiting at once, at most
-    PASSAGE_THREADS = min(4, os.cpu_count() or 1)  # threads encoding a batch of passages
+    PASSAGE_THREADS = min(4, len(os.sched_getaffinity(0)))  # the cores this process may use
 
     def __init__(self, use_in_queries: bool = True) -> None:
         """`use_in_queries` False: questions are encoded by e5 alone (USE takes about as

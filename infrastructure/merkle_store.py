@@ -404,7 +404,7 @@ class SQLiteMerkleStore:
                     "AND idx < ? ORDER BY idx",
                     (level, lo, hi),
                 )
-                found.extend((row[0], row[1], row[2]) for row in c.fetchall())
+                found.extend((row[0], row[1], _blob(row[2])) for row in c.fetchall())
         return found
 
     def indexes_of(self, positions: Sequence[int]) -> dict[int, int]:

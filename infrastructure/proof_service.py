@@ -52,6 +52,8 @@ class UpperNodes:
         self.lowest = self.LOWEST
         self.levels: dict[int, bytearray] = {}
         self._lock = threading.Lock()
+        self.bulk = threading.Lock()  # one bulk read at a time; the others wait and reuse it
+        self.stuck = False  # a bulk read left gaps (a stored node missing or damaged)
 
     def get(self, c: Coordinate) -> bytes | None:
         held = self.levels.get(c[0])
@@ -59,10 +61,11 @@ class UpperNodes:
             return None
         return bytes(held[c[1] * 32 : (c[1] + 1) * 32])
 
-    def gaps(self, size: int) -> list[tuple[int, int, int]]:
+    def gaps(self, size: int, tree: int) -> list[tuple[int, int, int]]:
         """(level, first, past the last) of the complete subtrees of a tree of `size`
-        leaves not held; raises `lowest` first if the tree has outgrown it."""
-        lowest = max(self.LOWEST, size.bit_length() - self.HELD)
+        leaves not held; first raises `lowest` if the stored tree (of `tree` leaves, which
+        only grows) has outgrown it — a proof between old sizes never lowers it again."""
+        lowest = max(self.LOWEST, tree.bit_length() - self.HELD)
         if lowest != self.lowest:
             with self._lock:
                 self.lowest = lowest
@@ -154,9 +157,15 @@ class LedgerProofs:
         checked in the same read (one round trip on PostgreSQL). The upper subtrees come
         from memory (`UpperNodes`): the read is of the lower levels of the path."""
         upper = self._upper
-        gaps = upper.gaps(min(size, self._tree))  # never beyond the stored tree
-        if sum(hi - lo for _, lo, hi in gaps) > upper.BULK:
-            upper.add(self.store.node_ranges(gaps))
+        if not upper.stuck and self._missing(size) > upper.BULK:
+            with upper.bulk:
+                gaps = upper.gaps(min(size, self._tree), self._tree)
+                if sum(hi - lo for _, lo, hi in gaps) > upper.BULK:
+                    upper.add(self.store.node_ranges(gaps))
+                    # a node that would not fill its level (missing, or not a 32-byte hash:
+                    # `xiaobao verify` names it) would have every later proof read the rest
+                    # of that level again: proofs then read what they miss one at a time
+                    upper.stuck = self._missing(size) > upper.BULK
         known: dict[Coordinate, bytes] = {}
         wanted: list[Coordinate] = []
         for c in coordinates:
@@ -172,6 +181,12 @@ class LedgerProofs:
         upper.add((level, index, digest) for (level, index), digest in nodes.items())
         nodes.update(known)
         return nodes
+
+    def _missing(self, size: int) -> int:
+        """How many upper subtrees of a proof at `size` (never beyond the stored tree as
+        last read) are not held."""
+        gaps = self._upper.gaps(min(size, self._tree), self._tree)
+        return sum(hi - lo for _, lo, hi in gaps)
 
     def entries(self, start: int, end: int) -> list[dict[str, Any]]:
         """Leaves [start, end) with their positions and exact bytes."""

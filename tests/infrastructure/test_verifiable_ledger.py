@@ -203,6 +203,33 @@ def test_proofs_hold_the_upper_subtrees_read_in_bulk_once_and_still_equal_the_tr
     assert min(world.proofs._upper.levels) == 3
 
 
+def test_a_bulk_read_that_leaves_gaps_is_not_repeated_and_proofs_stay_right(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stored upper node missing or damaged stops its level filling: the bulk read is then
+    not repeated on every proof, and proofs read what they miss with their own nodes."""
+    monkeypatch.setattr(proof_service.UpperNodes, "LOWEST", 1)
+    monkeypatch.setattr(proof_service.UpperNodes, "BULK", 0)
+    world.sealer.catch_up()
+    size = world.proofs.size()
+    tree = MerkleLog()
+    for _, position in world.proofs.store.leaf_positions(0, size):
+        tree.append(leaf_hash(world.proofs.leaves([position])[position]))
+    bulk: list[Any] = []
+    store = world.proofs.store
+    node_ranges = store.node_ranges
+
+    def damaged(ranges: Any) -> Any:  # the first node of every level is not a hash
+        bulk.append(ranges)
+        return [(lv, i, b"x" if i == 0 else h) for lv, i, h in node_ranges(ranges)]
+
+    monkeypatch.setattr(store, "node_ranges", damaged)
+    for index in range(size):
+        assert world.proofs.inclusion(index, size) == tree.inclusion_proof(index, size)
+    assert len(bulk) == 1
+    assert world.proofs._upper.stuck
+
+
 def test_verify_passes_on_an_untouched_ledger(world: World) -> None:
     world.sealer.catch_up()
     settle_worked_example(world.services, "E2", patient="person-2")
