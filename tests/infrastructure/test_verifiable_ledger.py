@@ -154,13 +154,11 @@ def test_stored_proofs_equal_the_in_memory_tree_and_verify(world: World) -> None
         assert verify_consistency(first, size, tree.root(first), root, proof)
 
 
-def test_proofs_hold_the_upper_subtrees_read_in_bulk_once_and_still_equal_the_tree(
+def sealed_with_every_subtree_held(
     world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With every subtree of two leaves or more held (read in bulk once the tree's size is
-    known), proofs read only leaves from the store, every proof is still the in-memory
-    tree's, a size beyond the tree neither reads nor forgets what is held, and what is held
-    is bounded by raising its lowest level."""
+) -> tuple[int, MerkleLog]:
+    """The log sealed, every subtree of two leaves or more held (read in bulk as soon as
+    anything is missing), and the tree's size with the same tree built in memory."""
     monkeypatch.setattr(proof_service.UpperNodes, "LOWEST", 1)
     monkeypatch.setattr(proof_service.UpperNodes, "BULK", 0)
     world.sealer.catch_up()
@@ -168,6 +166,17 @@ def test_proofs_hold_the_upper_subtrees_read_in_bulk_once_and_still_equal_the_tr
     tree = MerkleLog()
     for _, position in world.proofs.store.leaf_positions(0, size):
         tree.append(leaf_hash(world.proofs.leaves([position])[position]))
+    return size, tree
+
+
+def test_proofs_hold_the_upper_subtrees_read_in_bulk_once_and_still_equal_the_tree(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every subtree of two leaves or more held (read in bulk once the tree's size is
+    known), proofs read only leaves from the store, every proof is still the in-memory
+    tree's, a size beyond the tree neither reads nor forgets what is held, and what is held
+    is bounded by raising its lowest level."""
+    size, tree = sealed_with_every_subtree_held(world, monkeypatch)
     asked: list[list[tuple[int, int]]] = []
     bulk: list[list[tuple[int, int, int]]] = []
     store = world.proofs.store
@@ -208,13 +217,7 @@ def test_a_bulk_read_that_leaves_gaps_is_not_repeated_and_proofs_stay_right(
 ) -> None:
     """A stored upper node missing or damaged stops its level filling: the bulk read is then
     not repeated on every proof, and proofs read what they miss with their own nodes."""
-    monkeypatch.setattr(proof_service.UpperNodes, "LOWEST", 1)
-    monkeypatch.setattr(proof_service.UpperNodes, "BULK", 0)
-    world.sealer.catch_up()
-    size = world.proofs.size()
-    tree = MerkleLog()
-    for _, position in world.proofs.store.leaf_positions(0, size):
-        tree.append(leaf_hash(world.proofs.leaves([position])[position]))
+    size, tree = sealed_with_every_subtree_held(world, monkeypatch)
     bulk: list[Any] = []
     store = world.proofs.store
     node_ranges = store.node_ranges
