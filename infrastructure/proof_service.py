@@ -159,9 +159,8 @@ class LedgerProofs:
         upper = self._upper
         if not upper.stuck and self._missing(size) > upper.BULK:
             with upper.bulk:
-                gaps = upper.gaps(min(size, self._tree), self._tree)
-                if sum(hi - lo for _, lo, hi in gaps) > upper.BULK:
-                    upper.add(self.store.node_ranges(gaps))
+                if self._missing(size) > upper.BULK:  # (not read meanwhile by another thread)
+                    upper.add(self.store.node_ranges(self._gaps(size)))
                     # a node that would not fill its level (missing, or not a 32-byte hash:
                     # `xiaobao verify` names it) would have every later proof read the rest
                     # of that level again: proofs then read what they miss one at a time
@@ -182,11 +181,13 @@ class LedgerProofs:
         nodes.update(known)
         return nodes
 
+    def _gaps(self, size: int) -> list[tuple[int, int, int]]:
+        """The upper subtrees of a proof at `size` not held (never beyond the stored tree
+        as last read)."""
+        return self._upper.gaps(min(size, self._tree), self._tree)
+
     def _missing(self, size: int) -> int:
-        """How many upper subtrees of a proof at `size` (never beyond the stored tree as
-        last read) are not held."""
-        gaps = self._upper.gaps(min(size, self._tree), self._tree)
-        return sum(hi - lo for _, lo, hi in gaps)
+        return sum(hi - lo for _, lo, hi in self._gaps(size))
 
     def entries(self, start: int, end: int) -> list[dict[str, Any]]:
         """Leaves [start, end) with their positions and exact bytes."""
