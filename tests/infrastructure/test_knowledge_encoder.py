@@ -18,8 +18,8 @@ from infrastructure.knowledge_search import (
     TERMS,
     USE_DIM,
     EnsembleEncoder,
-    IdleCores,
     SearchIndex,
+    SpareCores,
     _passage_parts,
     load_synonym_file,
     shared_analyzer,
@@ -224,10 +224,10 @@ def test_with_an_idle_core_a_question_s_latent_terms_start_beside_its_dense_pass
     ]
     vectors = encoder.passages(passages)
     question = "出了车祸保险公司怎么定损赔钱"
-    encoder.AHEAD_IDLE = float("inf")  # no core is ever that idle: one pass after the other
+    encoder.AHEAD_SPARE = float("inf")  # never that many to spare: one pass after the other
     encoder.query("理赔")
     assert encoder.anticipated == 0
-    encoder.AHEAD_IDLE = -1.0  # always idle enough
+    encoder.AHEAD_SPARE = -1.0  # always enough to spare
     encoder.query(question)
     assert encoder.anticipated == 1
     assert list(encoder._pending) == [question]
@@ -250,17 +250,26 @@ def test_with_an_idle_core_a_question_s_latent_terms_start_beside_its_dense_pass
     assert list(encoder._pending) == ["第2个问题", "第3个问题"]
 
 
-def test_idle_cores_are_read_from_the_kernel_s_cpu_counters(tmp_path: Path) -> None:
-    stat = tmp_path / "stat"
-    idle = IdleCores(every=0.0, path=stat)
-    idle.cores = 2
+def test_spare_cores_are_the_idle_ones_and_this_process_s_own(tmp_path: Path) -> None:
+    stat, own = tmp_path / "stat", tmp_path / "self-stat"
+    spare = SpareCores(every=0.0, path=stat, own=own)
+    spare.cores = 2
+
+    def mine(utime: int, stime: int) -> None:  # a command with spaces and a parenthesis
+        own.write_text(f"4242 (xiaobao (api) w) S 1 2 3 4 5 6 7 8 9 10 {utime} {stime} 0 0\n")
+
     stat.write_text("cpu  100 0 100 700 100 0 0 0 0 0\ncpu0 1 2 3\n")
-    assert idle() == 0.0  # one sample: no interval yet
+    mine(10, 10)
+    assert spare() == 0.0  # one sample: no interval yet
     stat.write_text("cpu  150 0 150 750 100 0 0 0 0 0\ncpu0 1 2 3\n")  # 50 of 150 idle
-    assert abs(idle() - 2 / 3) < 1e-9
-    stat.write_text("cpu  150 0 150 900 150 0 0 0 0 0\n")  # all 200 idle or waiting
-    assert idle() == 2.0
-    assert IdleCores(path=tmp_path / "absent")() == 0.0
+    assert abs(spare() - 2 / 3) < 1e-9  # none of the 100 busy ticks were this process's
+    stat.write_text("cpu  250 0 200 800 100 0 0 0 0 0\n")  # 50 idle, 150 busy
+    mine(90, 30)  # 100 of the busy ticks this process's own: 150 of 200 left to it
+    assert abs(spare() - 1.5) < 1e-9
+    stat.write_text("cpu  250 0 200 950 150 0 0 0 0 0\n")  # all 200 idle or waiting
+    assert spare() == 2.0
+    assert SpareCores(path=tmp_path / "absent", own=own)() == 0.0
+    assert SpareCores(path=stat, own=tmp_path / "absent")() == 0.0
 
 
 class Unsure:
