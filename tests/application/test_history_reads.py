@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from application import claims as c
-from application.history import DecodedStates, _instant
+from application.history import DecodedStates, _instant, history_entries
 from application.ledger import NotFound
 from application.services import Services
 from application.views import history_entry, json_ready, rfc3339
@@ -97,6 +97,32 @@ def test_a_small_memory_forgets_the_oldest_and_reads_stay_the_same(services: Ser
     assert small.used <= whole.used // 3
     assert same(services.claims.history(cid, None), first)
     assert same(first, from_domain_events(services, cid))
+
+
+def test_a_state_rewritten_under_the_same_event_is_decoded_afresh_not_remembered(
+    services: Services,
+) -> None:
+    """Remembered entries are keyed by the state (its SHA-256): a row whose state changed (here an
+    altered copy of a charge's, same length) is another key, never the remembered entry."""
+    cid = long_claim(services, 6)
+    rows = services.ledger.positions.positioned(cid)
+    memo = services.claims.decoded
+    first = history_entries(services.ledger, rows, services.claims.opener, memo)
+    which = next(i for i, (s, _) in enumerate(rows) if b'"X3"' in s.state)
+    stored, position = rows[which]
+    altered = StoredEvent(
+        stored.originator_id,
+        stored.originator_version,
+        stored.topic,
+        stored.state.replace(b'"X3"', b'"Y3"'),
+    )
+    changed = [*rows[:which], (altered, position), *rows[which + 1 :]]
+    read = history_entries(services.ledger, changed, services.claims.opener, memo)
+    assert orjson.dumps(first[which]).count(b'"X3"') == 1
+    assert orjson.dumps(read[which]) == orjson.dumps(first[which]).replace(b'"X3"', b'"Y3"')
+    assert same(read[:which] + read[which + 1 :], first[:which] + first[which + 1 :])
+    again = history_entries(services.ledger, rows, services.claims.opener, memo)
+    assert same(again, first)  # the stored row, as before
 
 
 def test_a_state_larger_than_the_largest_kept_is_decoded_every_time(services: Services) -> None:
