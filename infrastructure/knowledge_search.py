@@ -153,8 +153,7 @@ class EnsembleEncoder:
         chunks = [chunk for _, pieces in parts for chunk in pieces]
         with self.lock:
             blocks = self._spread(self.e5.passage, heads + chunks)
-            e5 = np.concatenate(blocks) if blocks else np.zeros((0, E5_DIM))
-            e5 = e5.astype(np.float32)
+            e5 = np.concatenate(blocks) if blocks else np.zeros((0, E5_DIM), np.float32)
             terms = [t for part in self._spread(self._sparse_all, heads) for t in part]
         use = np.asarray(self._use(heads), dtype=np.float32).reshape(len(heads), USE_DIM)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
