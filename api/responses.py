@@ -29,3 +29,9 @@ class ReadBody(Response):
 
     def render(self, content: Any) -> bytes:
         return _ANY_JSON.dump_json(content)
+
+
+class RenderedBody(Response):
+    """A read's JSON body as the application rendered it (bytes, sent as they are)."""
+
+    media_type = "application/json"

@@ -7,13 +7,15 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from application.claims import insured_by
-from application.history import DecodedStates, history_entries
+from application.history import DecodedStates, events_json, history_entries, history_json
 from application.ledger import Ledger, NotFound, ProofSource, Reads
 from application.personal import Opener
 from application.settling import SettlementPlanner
@@ -148,13 +150,29 @@ class ClaimQueries:
     ) -> list[dict[str, Any]]:
         """Every event in order; with `proofs`, each sealed one's inclusion proof."""
         rows = self.ledger.positions.positioned(cid)
-        if insurer is None:
-            # Whose claim it is (its hospital) is fixed at admission: the first event tells.
-            self._theirs(self.ledger.replay([stored for stored, _ in rows[:1]]), hospital)
-        else:  # the policy, and so the insurer, may change later: the whole claim
-            self._visible(cid, hospital, insurer)
+        self._admit(cid, hospital, insurer, rows[0][0] if rows else None)
         entries = history_entries(self.ledger, rows, self.opener, self.decoded)
         return with_proofs(entries, self.proofs) if proofs else entries
+
+    def history_json(
+        self, cid: UUID, hospital: str | None, proofs: bool = False, insurer: str | None = None
+    ) -> bytes:
+        """`{"events": history}` as the response's bytes (remembered entries copied in as
+        the JSON they were remembered as, their states not fetched)."""
+        if proofs:
+            return events_json(self.history(cid, hospital, proofs, insurer))
+        admit = partial(self._admit, cid, hospital, insurer)
+        return history_json(self.ledger, cid, self.opener, self.decoded, admit)
+
+    def _admit(
+        self, cid: UUID, hospital: str | None, insurer: str | None, first: StoredEvent | None
+    ) -> None:
+        """NotFound unless the reader may see the claim (`first`: its first stored event)."""
+        if insurer is None:
+            # Whose claim it is (its hospital) is fixed at admission: the first event tells.
+            self._theirs(self.ledger.replay([first] if first else []), hospital)
+        else:  # the policy, and so the insurer, may change later: the whole claim
+            self._visible(cid, hospital, insurer)
 
     def preview(
         self, cid: UUID, hospital: str | None, insurer: str | None = None

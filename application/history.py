@@ -12,13 +12,14 @@ fields than stored) takes the old way, so the entries are the same either way.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 import orjson
@@ -76,8 +77,10 @@ class DecodedStates:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(topic: str, state: bytes) -> tuple[str, bytes]:
-        return topic, hashlib.sha256(state).digest()
+    def keys(rows: Sequence[tuple[StoredEvent, int]]) -> list[tuple[str, bytes]]:
+        """Each stored event's key: its topic and the SHA-256 of its state."""
+        sha256 = hashlib.sha256
+        return [(stored.topic, sha256(stored.state).digest()) for stored, _ in rows]
 
     def get_many(self, keys: Sequence[tuple[str, bytes]]) -> list[_Decoded | None]:
         found = self._found
@@ -92,28 +95,47 @@ class DecodedStates:
         found = self._found
         with self._lock:
             for key, entry in decoded:
-                if len(entry.body) > self.largest:
+                if entry.size > self.largest:
                     continue
                 former = found.pop(key, None)
                 if former is not None:
-                    self.used -= len(former.body)
+                    self.used -= former.size
                 found[key] = entry
-                self.used += len(entry.body)
+                self.used += entry.size
             while self.used > self.budget and found:
                 _, forgotten = found.popitem(last=False)
-                self.used -= len(forgotten.body)
+                self.used -= forgotten.size
 
     def __len__(self) -> int:
         return len(self._found)
 
 
 class _Decoded(NamedTuple):
-    """An entry as JSON (each sealed value as null; its version and position are those of
-    the event first decoded, replaced on every read), and the sealed values with their paths
-    in its data."""
+    """An entry as JSON around its version and position (which belong to the row, not to
+    the state): `{"version":` V `head` P `tail`, each sealed value as null; and the sealed
+    values with their paths in its data."""
 
-    body: bytes
+    head: bytes
+    tail: bytes
     sealed: tuple[tuple[tuple[Any, ...], Sealed], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.head) + len(self.tail)
+
+    def rendered(self, version: int, position: int) -> bytes:
+        return b'{"version":%d%b%d%b' % (version, self.head, position, self.tail)
+
+
+class _Row(NamedTuple):
+    """One event of the stream as `_entries` takes it: its remembered decoding (`hit`), or
+    its stored event to decode (`stored`, None only with a hit: its state was not fetched)."""
+
+    version: int
+    position: int
+    key: tuple[str, bytes]
+    hit: _Decoded | None
+    stored: StoredEvent | None
 
 
 def history_entries(
@@ -124,20 +146,92 @@ def history_entries(
 ) -> list[dict[str, Any]]:
     """The history entries of one stream's stored events (with their positions), in order,
     personal values opened for the reader (one key look-up); `memo` remembers decodings."""
-    entries: list[dict[str, Any]] = []
-    slots: list[Slot] = []
-    slow: list[int] = []
     if memo is None:  # keys unused: nothing is looked up or kept
         keys: list[tuple[str, bytes]] = [(stored.topic, b"") for stored, _ in rows]
         hits: list[_Decoded | None] = [None] * len(rows)
     else:
-        keys = [memo.key(stored.topic, stored.state) for stored, _ in rows]
+        keys = memo.keys(rows)
         hits = memo.get_many(keys)
-    learnt: list[tuple[tuple[str, bytes], _Decoded]] = []
-    for (stored, position), key, hit in zip(rows, keys, hits, strict=True):
+    found = [
+        _Row(stored.originator_version, position, key, hit, stored)
+        for (stored, position), key, hit in zip(rows, keys, hits, strict=True)
+    ]
+    return cast(list[dict[str, Any]], _entries(ledger, found, opener, memo, rendered=False))
+
+
+def history_json(
+    ledger: Ledger,
+    originator_id: UUID,
+    opener: Opener,
+    memo: DecodedStates,
+    admit: Callable[[StoredEvent | None], object],
+) -> bytes:
+    """`{"events": [...]}` of the stream's `history_entries`, as the response's bytes.
+
+    The stream is read as each state's SHA-256 (by the store), and only the states whose
+    decoding is not remembered are fetched; a remembered entry with no sealed value is copied
+    in as the JSON it was remembered as. (Fetching and hashing 1,000 states, then parsing
+    their remembered entries back into objects and rendering them again, was most of a long
+    history's read.) `admit` is given the stream's first stored event (None for no events)
+    before anything is decoded: it raises when the reader may not see the stream."""
+    reader = ledger.positions
+    digested = reader.digested(originator_id)
+    keys = [(topic, digest) for _, _, topic, digest in digested]
+    hits = memo.get_many(keys)
+    missing = {v for (v, _, _, _), hit in zip(digested, hits, strict=True) if hit is None}
+    first = digested[0][0] if digested else None
+    states = reader.states(originator_id, sorted(missing | {first} if first else missing))
+    if first is None:
+        admit(None)
+    else:
+        admit(StoredEvent(originator_id, first, digested[0][2], states[first]))
+    sha256 = hashlib.sha256
+    found: list[_Row] = []
+    for (version, position, topic, _), key, hit in zip(digested, keys, hits, strict=True):
         if hit is not None:
-            entry: dict[str, Any] | None = _remembered(hit, stored, position, slots)
+            found.append(_Row(version, position, key, hit, None))
+            continue
+        state = states[version]  # as read now: keyed by its own digest (rewritten since?)
+        stored = StoredEvent(originator_id, version, topic, state)
+        found.append(_Row(version, position, (topic, sha256(state).digest()), None, stored))
+    try:
+        return orjson.dumps({"events": _entries(ledger, found, opener, memo, rendered=True)})
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits in a fresh entry
+        entries = _entries(ledger, found, opener, memo, rendered=False)
+        return events_json(cast(list[dict[str, Any]], entries))
+
+
+def events_json(entries: Sequence[dict[str, Any]]) -> bytes:
+    """`{"events": entries}` as compact JSON bytes (by orjson; by the standard library when
+    an integer is beyond orjson's 64 bits)."""
+    try:
+        return orjson.dumps({"events": entries})
+    except orjson.JSONEncodeError:
+        return json.dumps(
+            {"events": entries}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode()
+
+
+def _entries(
+    ledger: Ledger,
+    rows: Sequence[_Row],
+    opener: Opener,
+    memo: DecodedStates | None,
+    rendered: bool,
+) -> list[dict[str, Any] | orjson.Fragment]:
+    """The entries, each a dict or (`rendered`: remembered with no sealed value) a Fragment."""
+    entries: list[dict[str, Any] | orjson.Fragment] = []
+    slots: list[Slot] = []
+    slow: list[int] = []
+    learnt: list[tuple[tuple[str, bytes], _Decoded]] = []
+    for version, position, key, hit, stored in rows:
+        if hit is not None:
+            if rendered and not hit.sealed:
+                entries.append(orjson.Fragment(hit.rendered(version, position)))
+                continue
+            entry: dict[str, Any] | None = _remembered(hit, version, position, slots)
         else:
+            assert stored is not None
             found: list[Slot] = []
             entry = _entry(ledger, stored, position, found)
             if entry is not None and memo is not None:
@@ -146,6 +240,7 @@ def history_entries(
                     learnt.append((key, decoded))
             slots.extend(found)
         if entry is None:
+            assert stored is not None
             slow.append(len(entries))
             entry = history_entry(ledger.mapper.to_domain_event(stored), position)
         entries.append(entry)
@@ -159,6 +254,8 @@ def history_entries(
 
 def _decoded(entry: dict[str, Any], slots: list[Slot]) -> _Decoded | None:
     """What to remember of a freshly decoded entry (its sealed values still in place)."""
+    if tuple(entry) != _ORDER:
+        return None  # not the shape `rendered` writes: never the case for `_entry`'s dicts
     where: dict[int, tuple[Any, ...]] = {}
     if slots:
         stack: list[tuple[tuple[Any, ...], Any]] = [((), entry["data"])]
@@ -168,10 +265,22 @@ def _decoded(entry: dict[str, Any], slots: list[Slot]) -> _Decoded | None:
             items = node.items() if type(node) is dict else enumerate(node)
             stack.extend(((*path, k), v) for k, v in items if type(v) in (dict, list))
     try:
-        encoded = orjson.dumps(entry, default=_null, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+        head = b"".join(
+            b',"%b":%b' % (name.encode(), _dumps(entry[name]))
+            for name in ("type", "occurred_at", "recorded_at", "actor")
+        )
+        tail = b',"data":%b}' % _dumps(entry["data"])
     except orjson.JSONEncodeError:  # an integer beyond 64 bits: not remembered
         return None
-    return _Decoded(encoded, tuple((where[id(c)] + (k,), s) for c, k, s in slots))
+    sealed = tuple((where[id(c)] + (k,), s) for c, k, s in slots)
+    return _Decoded(head + b',"position":', tail, sealed)
+
+
+_ORDER = ("version", "type", "occurred_at", "recorded_at", "actor", "position", "data")
+
+
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_null, option=orjson.OPT_PASSTHROUGH_DATACLASS)
 
 
 def _null(value: Any) -> None:
@@ -180,12 +289,10 @@ def _null(value: Any) -> None:
 
 
 def _remembered(
-    decoded: _Decoded, stored: StoredEvent, position: int, slots: list[Slot]
+    decoded: _Decoded, version: int, position: int, slots: list[Slot]
 ) -> dict[str, Any]:
     """A fresh entry from a remembered decoding, its sealed values added to `slots`."""
-    entry: dict[str, Any] = orjson.loads(decoded.body)
-    entry["version"] = stored.originator_version  # in place: the keys keep their order
-    entry["position"] = position
+    entry: dict[str, Any] = orjson.loads(decoded.rendered(version, position))
     data = entry["data"]
     for path, sealed in decoded.sealed:
         node = data

@@ -60,6 +60,15 @@ class StreamReader(Protocol):
         """Every stored event of one stream with its position, in version order (one read)."""
         ...
 
+    def digested(self, originator_id: UUID) -> list[tuple[int, int, str, bytes]]:
+        """Every event of one stream as (version, position, topic, SHA-256 of its state), in
+        version order (one read, without the states)."""
+        ...
+
+    def states(self, originator_id: UUID, versions: Sequence[int]) -> dict[int, bytes]:
+        """The stored states of some events of one stream, by version (one read)."""
+        ...
+
 
 # A value `ReadyDecoder.decode_ready` kept as an object: (its container, its key there, it).
 Slot = tuple[Any, Any, Any]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -109,6 +111,10 @@ VALUE_TYPES: tuple[type[Any], ...] = (
 _ = Accumulator  # accumulators store only plain values
 
 
+# Above this many versions, `RecorderReader.states` reads the whole stream instead.
+_FEW_STATES = 32
+
+
 class RecorderReader:
     """Reads the events table directly: positions of a stream, and several streams at once."""
 
@@ -117,7 +123,8 @@ class RecorderReader:
         # The statements as bytes, composed once: psycopg renders a composed statement
         # again on every execute (~5% of a claim read's CPU, before the prepared look-up).
         self._events_query = self._of_query = self._positions_query = b""
-        self._positioned_query = b""
+        self._positioned_query = self._digested_query = b""
+        self._states_query = self._all_states_query = b""
         if isinstance(recorder, PostgresApplicationRecorder):
             table = sql.Identifier(
                 recorder.datastore.schema or "public", recorder.events_table_name
@@ -139,9 +146,26 @@ class RecorderReader:
                 table=table,
                 ids=ids,
             )
+            # Put in order here, not by the server: its plan for a long stream (a bitmap scan
+            # and a sort of every state) spent a millisecond of a 1,000-event history on
+            # sorting rows that mostly come in order already (one pass here).
             self._positioned_query = _composed(
                 "SELECT originator_version, notification_id, topic, state FROM {table} "
-                "WHERE originator_id = %s ORDER BY originator_version",
+                "WHERE originator_id = %s",
+                table=table,
+            )
+            self._digested_query = _composed(
+                "SELECT originator_version, notification_id, topic, sha256(state) FROM {table} "
+                "WHERE originator_id = %s",
+                table=table,
+            )
+            self._states_query = _composed(
+                "SELECT originator_version, state FROM {table} "
+                "WHERE originator_id = %s AND originator_version = ANY(%s::bigint[])",
+                table=table,
+            )
+            self._all_states_query = _composed(
+                "SELECT originator_version, state FROM {table} WHERE originator_id = %s",
                 table=table,
             )
 
@@ -237,18 +261,56 @@ class RecorderReader:
             return found
         raise TypeError(f"unsupported recorder {type(recorder).__name__}")
 
+    def digested(self, originator_id: UUID) -> list[tuple[int, int, str, bytes]]:
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            # The server hashes each state: 32 bytes a row cross instead of the state (a
+            # 1,000-event history's fetch and hashing took 5 ms this way against 3).
+            rows = self._fetch(self._digested_query, (originator_id,))
+            rows.sort(key=itemgetter(0))
+            return [(v, n, t, bytes(d)) for v, n, t, d in rows]
+        sha256 = hashlib.sha256
+        return [
+            (s.originator_version, n, s.topic, sha256(s.state).digest())
+            for s, n in self.positioned(originator_id)
+        ]
+
+    def states(self, originator_id: UUID, versions: Sequence[int]) -> dict[int, bytes]:
+        if not versions:
+            return {}
+        recorder = self.recorder
+        if isinstance(recorder, PostgresApplicationRecorder):
+            if len(versions) > _FEW_STATES:
+                # The prepared plan filters the stream's rows by the array, each against
+                # every element: 20 ms for 1,000 of 1,000. The whole stream is 2 ms.
+                wanted = set(versions)
+                rows = self._fetch(self._all_states_query, (originator_id,))
+                return {v: bytes(state) for v, state in rows if v in wanted}
+            rows = self._fetch(self._states_query, (originator_id, list(versions)))
+            return {v: bytes(state) for v, state in rows}
+        wanted = set(versions)
+        return {
+            s.originator_version: s.state
+            for s, _ in self.positioned(originator_id)
+            if s.originator_version in wanted
+        }
+
+    def _fetch(self, query: bytes, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of one prepared statement in autocommit (the pool's connections are)."""
+        assert isinstance(self.recorder, PostgresApplicationRecorder)
+        with (
+            self.recorder.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            curs.execute(query, params, prepare=True, binary=True)
+            return curs.fetchall()
+
     def positioned(self, originator_id: UUID) -> list[tuple[StoredEvent, int]]:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
-            with (
-                recorder.datastore.get_connection() as conn,
-                conn.cursor(row_factory=tuple_row) as curs,
-            ):
-                curs.execute(self._positioned_query, (originator_id,), prepare=True, binary=True)
-                return [
-                    (StoredEvent(originator_id, v, t, bytes(s)), n)
-                    for v, n, t, s in curs.fetchall()
-                ]
+            rows = self._fetch(self._positioned_query, (originator_id,))
+            rows.sort(key=itemgetter(0))
+            return [(StoredEvent(originator_id, v, t, bytes(s)), n) for v, n, t, s in rows]
         if isinstance(recorder, SQLiteApplicationRecorder):
             statement = Statement(
                 "SELECT originator_version, rowid, topic, state FROM {table} "

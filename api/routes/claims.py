@@ -14,7 +14,7 @@ from api import read_models as m
 from api.deps import ServicesDep, allow, hospital_scope, insurer_scope
 from api.errors import Problem
 from api.fields import AsOf
-from api.responses import ReadBody
+from api.responses import ReadBody, RenderedBody
 from infrastructure.principals import Principal
 
 router = APIRouter(tags=["claims"])
@@ -71,11 +71,16 @@ async def claim_history(
     services: ServicesDep,
     caller: Reader,
     proofs: Annotated[bool, Query(description="add each event's inclusion proof")] = False,
-) -> ReadBody:
+) -> RenderedBody:
     """Every event of the claim in order, with its position in the ledger."""
-    history = services.claims.history
-    scopes = hospital_scope(caller), insurer_scope(caller)
-    return await _read(lambda: {"events": history(claim_id, scopes[0], proofs, insurer=scopes[1])})
+    body = await run_in_threadpool(
+        services.claims.history_json,
+        claim_id,
+        hospital_scope(caller),
+        proofs,
+        insurer_scope(caller),
+    )
+    return RenderedBody(body)
 
 
 @router.get(

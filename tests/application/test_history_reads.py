@@ -6,6 +6,8 @@ person's key is gone, and for stored states the fast decoding leaves to the doma
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
@@ -192,6 +194,98 @@ def test_states_left_to_the_domain_events_give_the_same_entries(services: Servic
         for s, _ in ledger.positions.positioned(cid)
     ]
     assert straight == [True] * (len(straight) - 3) + [False, False, True]
+
+
+class Watched:
+    """The ledger's stream reader, noting the versions whose states are fetched, and showing
+    one altered state when told to (as a row rewritten in the store would read)."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+        self.fetched: list[list[int]] = []
+        self.altered: dict[int, bytes] = {}
+
+    def digested(self, originator_id: UUID) -> list[tuple[int, int, str, bytes]]:
+        return [
+            (v, n, t, hashlib.sha256(self.altered[v]).digest() if v in self.altered else d)
+            for v, n, t, d in self.reader.digested(originator_id)
+        ]
+
+    def states(self, originator_id: UUID, versions: list[int]) -> dict[int, bytes]:
+        self.fetched.append(list(versions))
+        return {**self.reader.states(originator_id, versions), **self.altered}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
+
+
+def test_the_history_as_json_is_the_history_rendered_first_and_when_remembered(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The response's bytes (`history_json`) are the entries rendered, byte for byte: on the
+    first read, from the remembered JSON (no state fetched but the first event's, for the
+    reader's check), with proofs, and with the sealed values opened on every read (an
+    erasure shows at once)."""
+    cid = long_claim(services, 40)
+    claims = services.claims
+    watched = Watched(services.ledger.positions)
+    monkeypatch.setattr(services.ledger, "positions", watched)
+    first = claims.history_json(cid, None)
+    assert first == orjson.dumps({"events": claims.history(cid, None)})
+    events = orjson.loads(first)["events"]
+    assert events[0]["data"]["patient_name"] == "Zhang San"
+    assert watched.fetched == [[e["version"] for e in events]]  # all: nothing remembered
+    again = claims.history_json(cid, HOSPITAL)
+    assert again == first
+    assert watched.fetched[1] == [1]  # the admission, for the hospital's check
+    assert orjson.loads(again) == {"events": from_domain_events(services, cid)}
+    with_proofs = claims.history_json(cid, None, proofs=True)
+    assert with_proofs == orjson.dumps({"events": claims.history(cid, None, proofs=True)})
+    vault = claims.opener.vault
+    vault.destroy(vault.ref("person-1"))
+    erased = orjson.loads(claims.history_json(cid, None))["events"]
+    assert erased[0]["data"]["patient_name"] == "[erased]"
+    assert erased == from_domain_events(services, cid)
+
+
+def test_the_history_as_json_decodes_a_rewritten_state_afresh(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cid = long_claim(services, 6)
+    claims = services.claims
+    watched = Watched(services.ledger.positions)
+    monkeypatch.setattr(services.ledger, "positions", watched)
+    first = claims.history_json(cid, None)
+    stored = next(s for s, _ in services.ledger.positions.positioned(cid) if b'"X3"' in s.state)
+    watched.altered[stored.originator_version] = stored.state.replace(b'"X3"', b'"Y3"')
+    read = claims.history_json(cid, None)
+    assert watched.fetched[-1] == [1, stored.originator_version]
+    expected = orjson.loads(first)["events"]
+    at = [e["version"] for e in expected].index(stored.originator_version)
+    assert orjson.dumps(expected[at]).count(b'"X3"') == 1
+    expected[at] = orjson.loads(orjson.dumps(expected[at]).replace(b'"X3"', b'"Y3"'))
+    assert orjson.loads(read)["events"] == expected
+    watched.altered.clear()
+    assert claims.history_json(cid, None) == first  # the stored row, as before
+    with pytest.raises(NotFound):
+        claims.history_json(cid, OTHER_HOSPITAL)
+    with pytest.raises(NotFound):
+        claims.history_json(UUID(int=7), None)
+
+
+def test_the_history_as_json_renders_an_integer_beyond_64_bits(services: Services) -> None:
+    cid = long_claim(services, 1)
+    ledger = services.ledger
+    last = ledger.stream(cid)[-1]
+    stored = ledger.mapper.to_stored_event(last)
+    huge = {"#": "int", "v": str(2**70)}
+    state = orjson.dumps({**orjson.loads(stored.state), "count": huge})
+    version = last.originator_version + 1
+    ledger.recorder.insert_events([StoredEvent(cid, version, stored.topic, state)])
+    for _ in range(2):  # read, then read with the rest remembered
+        rendered = services.claims.history_json(cid, None)
+        assert rendered.endswith(b',"count":%d}}]}' % 2**70)
+        assert json.loads(rendered)["events"] == from_domain_events(services, cid)
 
 
 OFFSETS = [UTC, timezone(timedelta(hours=8)), timezone(-timedelta(hours=5))]
