@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
@@ -156,7 +156,7 @@ def history_entries(
         _Row(stored.originator_version, position, key, hit, stored)
         for (stored, position), key, hit in zip(rows, keys, hits, strict=True)
     ]
-    return cast(list[dict[str, Any]], _entries(ledger, found, opener, memo, rendered=False))
+    return _entries(ledger, found, opener, memo)
 
 
 def history_json(
@@ -176,59 +176,56 @@ def history_json(
     before anything is decoded: it raises when the reader may not see the stream."""
     reader = ledger.positions
     digested = reader.digested(originator_id)
-    keys = [(topic, digest) for _, _, topic, digest in digested]
-    hits = memo.get_many(keys)
-    missing = {v for (v, _, _, _), hit in zip(digested, hits, strict=True) if hit is None}
-    first = digested[0][0] if digested else None
-    states = reader.states(originator_id, sorted(missing | {first} if first else missing))
-    if first is None:
-        admit(None)
-    else:
-        admit(StoredEvent(originator_id, first, digested[0][2], states[first]))
+    hits = memo.get_many([(topic, digest) for _, _, topic, digest in digested])
+    missing = {row[0] for row, hit in zip(digested, hits, strict=True) if hit is None}
+    first = digested[0] if digested else None
+    states = reader.states(originator_id, sorted(missing | {first[0]} if first else missing))
+    admit(StoredEvent(originator_id, first[0], first[2], states[first[0]]) if first else None)
+    parts: list[bytes | None] = []  # None: the next of `rest`'s entries
+    rest: list[_Row] = []
     sha256 = hashlib.sha256
-    found: list[_Row] = []
-    for (version, position, topic, _), key, hit in zip(digested, keys, hits, strict=True):
-        if hit is not None:
-            found.append(_Row(version, position, key, hit, None))
+    for (version, position, topic, digest), hit in zip(digested, hits, strict=True):
+        if hit is None:
+            state = states[version]  # as read now: keyed by its own digest (rewritten since?)
+            stored = StoredEvent(originator_id, version, topic, state)
+            rest.append(_Row(version, position, (topic, sha256(state).digest()), None, stored))
+        elif hit.sealed:  # its sealed values opened for this reader
+            rest.append(_Row(version, position, (topic, digest), hit, None))
+        else:
+            parts.append(hit.rendered(version, position))
             continue
-        state = states[version]  # as read now: keyed by its own digest (rewritten since?)
-        stored = StoredEvent(originator_id, version, topic, state)
-        found.append(_Row(version, position, (topic, sha256(state).digest()), None, stored))
-    try:
-        return orjson.dumps({"events": _entries(ledger, found, opener, memo, rendered=True)})
-    except orjson.JSONEncodeError:  # an integer beyond 64 bits in a fresh entry
-        entries = _entries(ledger, found, opener, memo, rendered=False)
-        return events_json(cast(list[dict[str, Any]], entries))
+        parts.append(None)
+    entries = iter(_entries(ledger, rest, opener, memo))
+    body = b",".join(_json(next(entries)) if part is None else part for part in parts)
+    return b'{"events":[%b]}' % body
 
 
 def events_json(entries: Sequence[dict[str, Any]]) -> bytes:
-    """`{"events": entries}` as compact JSON bytes (by orjson; by the standard library when
-    an integer is beyond orjson's 64 bits)."""
+    """`{"events": entries}` as compact JSON bytes."""
+    return b'{"events":[%b]}' % b",".join(_json(entry) for entry in entries)
+
+
+def _json(entry: dict[str, Any]) -> bytes:
+    """The entry as compact JSON (by orjson; by the standard library for an integer beyond
+    orjson's 64 bits)."""
     try:
-        return orjson.dumps({"events": entries})
+        return orjson.dumps(entry)
     except orjson.JSONEncodeError:
         return json.dumps(
-            {"events": entries}, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            entry, ensure_ascii=False, separators=(",", ":"), allow_nan=False
         ).encode()
 
 
 def _entries(
-    ledger: Ledger,
-    rows: Sequence[_Row],
-    opener: Opener,
-    memo: DecodedStates | None,
-    rendered: bool,
-) -> list[dict[str, Any] | orjson.Fragment]:
-    """The entries, each a dict or (`rendered`: remembered with no sealed value) a Fragment."""
-    entries: list[dict[str, Any] | orjson.Fragment] = []
+    ledger: Ledger, rows: Sequence[_Row], opener: Opener, memo: DecodedStates | None
+) -> list[dict[str, Any]]:
+    """The entries of the rows, personal values opened; fresh decodings remembered."""
+    entries: list[dict[str, Any]] = []
     slots: list[Slot] = []
     slow: list[int] = []
     learnt: list[tuple[tuple[str, bytes], _Decoded]] = []
     for version, position, key, hit, stored in rows:
         if hit is not None:
-            if rendered and not hit.sealed:
-                entries.append(orjson.Fragment(hit.rendered(version, position)))
-                continue
             entry: dict[str, Any] | None = _remembered(hit, version, position, slots)
         else:
             assert stored is not None
