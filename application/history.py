@@ -262,15 +262,12 @@ def _decoded(entry: dict[str, Any], slots: list[Slot]) -> _Decoded | None:
             items = node.items() if type(node) is dict else enumerate(node)
             stack.extend(((*path, k), v) for k, v in items if type(v) in (dict, list))
     try:
-        head = b"".join(
-            b',"%b":%b' % (name.encode(), _dumps(entry[name]))
-            for name in ("type", "occurred_at", "recorded_at", "actor")
-        )
+        between = _dumps({name: entry[name] for name in _ORDER[1:5]})[1:-1]  # type … actor
         tail = b',"data":%b}' % _dumps(entry["data"])
     except orjson.JSONEncodeError:  # an integer beyond 64 bits: not remembered
         return None
     sealed = tuple((where[id(c)] + (k,), s) for c, k, s in slots)
-    return _Decoded(head + b',"position":', tail, sealed)
+    return _Decoded(b',%b,"position":' % between, tail, sealed)
 
 
 _ORDER = ("version", "type", "occurred_at", "recorded_at", "actor", "position", "data")
