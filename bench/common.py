@@ -35,6 +35,14 @@ def drop_database(name: str) -> None:
         )
 
 
+def checkpoint(url: str) -> None:
+    """Write back what a bulk load or a seal dirtied before reads are timed: timed during
+    the write-back, reads measure the load, not the ledger (their baselines' p99 doubled
+    at 10M; 200 proofs at 1M had a p99 of 14-17 ms against a p50 of 0.5 ms)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+
+
 def intake(person: str) -> Intake:
     """A hotline complaint about a claim (no real personal data)."""
     return Intake(

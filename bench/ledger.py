@@ -24,7 +24,7 @@ from pathlib import Path
 import orjson
 import psycopg
 
-from bench.common import database_url, fresh_database
+from bench.common import checkpoint, database_url, fresh_database
 from infrastructure.audit import all_entries, verify_ledger
 from infrastructure.merkle_store import merkle_store_for
 from infrastructure.proof_service import LedgerProofs
@@ -100,10 +100,7 @@ def main() -> None:
         f"(target ≥ 10,000/s, goal 20,000/s)"
     )
 
-    # The proofs are timed once what the seal dirtied is written back (as in bench.scale):
-    # timed during the write-back, 200 of them had a p99 of 14-17 ms at 1M (p50 0.5 ms).
-    with psycopg.connect(URL, autocommit=True) as conn:
-        conn.execute("CHECKPOINT")
+    checkpoint(URL)  # the seal's writes written back before the proofs are timed
     proofs = LedgerProofs(ledger.recorder, merkle_store_for(ledger.recorder))
     size = proofs.size()
     # A process's first proof reads the upper subtrees' hashes once (`UpperNodes`): printed

@@ -62,6 +62,7 @@ from application.routing import Handler, StaticDirectory
 from application.services import Services, build_services
 from bench.common import (
     ADMIN_URL,
+    checkpoint,
     cpu_seconds,
     database_backends,
     database_url,
@@ -239,14 +240,6 @@ def vacuum() -> None:
         conn.execute("VACUUM (ANALYZE) ledger_events")
 
 
-def checkpoint() -> None:
-    """Write back what the growth and the seal dirtied before the reads are timed: at 10M
-    that is gigabytes, and the reads timed during its write-back (run 9 of docs/scaling.md)
-    measured the bulk load, not the log's size (the baselines' p99 doubled with them)."""
-    with connect(autocommit=True) as conn:
-        conn.execute("CHECKPOINT")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -353,7 +346,7 @@ def run(settings: Settings, sizes: list[int], args: argparse.Namespace) -> None:
 
         if not args.reads_only or args.verify:
             verify(result, ledger, proofs, notary)
-        checkpoint()
+        checkpoint(URL)
         # The reads run under the collector set up as an API process's lifespan sets it
         with steady_collector(settings.gc_young_threshold):
             reads(result, args, ledger, services, proofs, claims, history_claim)

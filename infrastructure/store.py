@@ -124,7 +124,7 @@ class RecorderReader:
         # again on every execute (~5% of a claim read's CPU, before the prepared look-up).
         self._events_query = self._of_query = self._positions_query = b""
         self._positioned_query = self._digested_query = b""
-        self._states_query = self._all_states_query = b""
+        self._states_query = b""
         if isinstance(recorder, PostgresApplicationRecorder):
             table = sql.Identifier(
                 recorder.datastore.schema or "public", recorder.events_table_name
@@ -164,10 +164,6 @@ class RecorderReader:
                 "WHERE originator_id = %s AND originator_version = ANY(%s::bigint[])",
                 table=table,
             )
-            self._all_states_query = _composed(
-                "SELECT originator_version, state FROM {table} WHERE originator_id = %s",
-                table=table,
-            )
 
     def events_of(self, originator_ids: Sequence[UUID]) -> list[StoredEvent]:
         """The stored events of several streams in one query, in version order per stream."""
@@ -198,13 +194,7 @@ class RecorderReader:
     def of(self, originator_id: UUID) -> dict[int, int]:
         recorder = self.recorder
         if isinstance(recorder, PostgresApplicationRecorder):
-            # One statement in autocommit (the pool's connections are): no BEGIN/ROLLBACK.
-            with (
-                recorder.datastore.get_connection() as conn,
-                conn.cursor(row_factory=tuple_row) as curs,
-            ):
-                curs.execute(self._of_query, (originator_id,), prepare=True, binary=True)
-                return {row[0]: row[1] for row in curs.fetchall()}
+            return {row[0]: row[1] for row in self._fetch(self._of_query, (originator_id,))}
         if isinstance(recorder, SQLiteApplicationRecorder):
             statement = Statement(
                 "SELECT originator_version, rowid FROM {table} WHERE originator_id = {p}",
@@ -284,8 +274,8 @@ class RecorderReader:
                 # The prepared plan filters the stream's rows by the array, each against
                 # every element: 20 ms for 1,000 of 1,000. The whole stream is 2 ms.
                 wanted = set(versions)
-                rows = self._fetch(self._all_states_query, (originator_id,))
-                return {v: bytes(state) for v, state in rows if v in wanted}
+                rows = self._fetch(self._positioned_query, (originator_id,))
+                return {v: bytes(state) for v, _, _, state in rows if v in wanted}
             rows = self._fetch(self._states_query, (originator_id, list(versions)))
             return {v: bytes(state) for v, state in rows}
         wanted = set(versions)
