@@ -87,7 +87,8 @@ def main() -> None:
             questions = json.loads(path.read_text(encoding="utf-8"))
             for item in [*questions["answerable"], *questions["unanswerable"]]:
                 asked.append(ask(index, slugs, path.name, item))
-    x = np.array([a.similarities for a in asked])
+    # the similarities the confidence is fitted on: not RoFormer-Sim's, the last (it ranks only)
+    x = np.array([a.similarities[: len(EnsembleEncoder.coefficients)] for a in asked])
     y = np.array([a.slug is not None for a in asked], dtype=float)
     coefficients, bias = fit(x, y)
     print(f"coefficients {tuple(round(float(c), 2) for c in coefficients)}, bias {bias:.2f}")

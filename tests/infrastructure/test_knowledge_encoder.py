@@ -14,7 +14,9 @@ import pytest
 from domain.knowledge import ArticleContent, PublishedArticle
 from infrastructure.knowledge_search import (
     CHUNKS,
+    CHUNKS_AT,
     E5_DIM,
+    SIM_AT,
     TERMS,
     USE_DIM,
     EnsembleEncoder,
@@ -26,6 +28,7 @@ from infrastructure.knowledge_search import (
     shared_encoder,
 )
 from infrastructure.settings import Settings
+from infrastructure.similarity_model import SIM_DIM, RoformerSim
 from infrastructure.store import search_rules
 
 
@@ -71,7 +74,7 @@ def test_passages_encoded_on_several_threads_are_those_of_one_thread(
 
     monkeypatch.setattr(encoder, "_spread", counted)
     assert np.array_equal(encoder.passages(passages), one)
-    assert len(spread) == 2  # the e5 blocks, then the heads' latent terms, each in pieces
+    assert len(spread) == 3  # the e5 blocks, the heads' latent terms and RoFormer-Sim's
     assert all(parts > 3 for parts in spread)
     assert encoder.passages([]).shape == (0, encoder.dim)
 
@@ -86,11 +89,13 @@ def test_questions_encoded_by_e5_alone_rank_on_the_same_e5_blocks() -> None:
     assert vectors.shape == (2, both.dim)
     question = "买了后悔了钱能拿回来不"
     full, short = both.query(question), e5_only.query(question)
-    assert full.shape[0] > short.shape[0] == E5_DIM
+    assert full.shape[0] > short.shape[0] == E5_DIM + SIM_DIM
     blocks, e5_blocks = both.similarities(vectors, full), e5_only.similarities(vectors, short)
-    assert (len(blocks), len(e5_blocks)) == (3, 2)
+    assert (len(blocks), len(e5_blocks)) == (4, 3)
     np.testing.assert_allclose(blocks[0], e5_blocks[0], atol=1e-4)
     np.testing.assert_allclose(blocks[2], e5_blocks[1], atol=1e-4)
+    np.testing.assert_allclose(blocks[3], e5_blocks[2], atol=1e-4)  # RoFormer-Sim's
+    assert blocks[3][0] > blocks[3][1]  # the question asks what the first passage answers
     for encoder, found in ((both, blocks), (e5_only, e5_blocks)):
         assert 0 < encoder.confidence([float(b[0]) for b in found]) < 1
 
@@ -123,13 +128,13 @@ def test_use_runs_on_one_blas_thread_and_a_question_asked_again_is_not_re_encode
     inner = encoder._similarities
     during: list[int] = []
 
-    def spying_products(layout: tuple[Any, Any], query: Any) -> list[Any]:
+    def spying_products(layout: tuple[Any, Any, Any], query: Any) -> list[Any]:
         during.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
         return inner(layout, query)
 
     encoder._similarities = spying_products  # type: ignore[method-assign]
     vectors = np.zeros((3, encoder.dim), dtype=np.float32)
-    assert len(encoder.similarities(vectors, first)) == 3
+    assert len(encoder.similarities(vectors, first)) == 4
     assert during
     assert set(during) == {1}
 
@@ -138,15 +143,19 @@ def test_the_similarities_of_one_product_are_each_blocks_own_and_its_layout_is_k
     encoder = shared_encoder(True)
     random = np.random.default_rng(7)
     vectors = random.standard_normal((5, encoder.dim)).astype(np.float32)
-    vectors[2, E5_DIM + USE_DIM + 3 * E5_DIM : -2 * TERMS] = 0  # three chunks, five empty
-    query = random.standard_normal(E5_DIM + USE_DIM).astype(np.float32)
-    head, use, chunk = encoder.similarities(vectors, query)
-    chunks = vectors[:, E5_DIM + USE_DIM : -2 * TERMS].reshape(5, CHUNKS, E5_DIM)
+    vectors[2, CHUNKS_AT + 3 * E5_DIM : SIM_AT] = 0  # three chunks, five empty
+    query = random.standard_normal(E5_DIM + USE_DIM + SIM_DIM).astype(np.float32)
+    head, use, chunk, sim = encoder.similarities(vectors, query)
+    chunks = vectors[:, CHUNKS_AT:SIM_AT].reshape(5, CHUNKS, E5_DIM)
     np.testing.assert_allclose(head, vectors[:, :E5_DIM] @ query[:E5_DIM], atol=1e-4)
     np.testing.assert_allclose(
-        use, vectors[:, E5_DIM : E5_DIM + USE_DIM] @ query[E5_DIM:], atol=1e-4
+        use, vectors[:, E5_DIM:CHUNKS_AT] @ query[E5_DIM : E5_DIM + USE_DIM], atol=1e-4
     )
     np.testing.assert_allclose(chunk, (chunks @ query[:E5_DIM]).max(axis=1), atol=1e-4)
+    np.testing.assert_allclose(
+        sim, vectors[:, SIM_AT : SIM_AT + SIM_DIM] @ query[-SIM_DIM:], atol=1e-4
+    )
+    assert encoder.dim == SIM_AT + SIM_DIM + 2 * TERMS  # the latent terms stay last
     assert encoder._layout(vectors) is encoder._layout(vectors)  # made once per vectors
     other = vectors.copy()
     other[0, :E5_DIM] = 0
@@ -320,3 +329,24 @@ def test_the_overlap_is_asked_for_the_other_answers_only_when_the_best_one_neede
     found = SearchIndex(articles, analyzer, unsure, search_rules(settings), 0).search("问", 3)
     assert [f.score for f in found] == [0.0, 0.0, 0.0]
     assert unsure.asked == [0.6, 0.5, 0.4]
+
+
+def test_roformer_sim_puts_a_paraphrase_above_an_unrelated_question(tmp_path: Path) -> None:
+    """The model the package build fetched (setup.py) is in place and reads Chinese: a
+    question with no word of its article's title is closer to it than to another."""
+    model = RoformerSim()
+    question, answer, other = model.encode(
+        ["买了保险后悔了，钱能退回来吗", "犹豫期内退保可以全额退还保费", "住院费用一站式结算流程"]
+    )
+    assert np.allclose(np.linalg.norm([question, answer, other], axis=1), 1, atol=1e-5)
+    assert float(question @ answer) > float(question @ other) + 0.2
+    assert np.array_equal(model.encode(["犹豫期内退保可以全额退还保费"])[0], answer)
+    with pytest.raises(RuntimeError, match="pip install -e"):
+        RoformerSim(tmp_path)
+
+
+def test_the_confidence_is_that_of_the_three_fitted_similarities_whatever_roformer_says() -> None:
+    encoder = shared_encoder(True)
+    fitted = [0.85, 0.4, 0.86]
+    alone = encoder.confidence(fitted)
+    assert encoder.confidence([*fitted, 0.99]) == alone == encoder.confidence([*fitted, -0.5])
