@@ -2,12 +2,12 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py | sha1sum | cut -c1-12)
 
 .PHONY: install run test lint bench clean browser
 
 # pip prints a line per package it collects and installs: progress, never a silent minute.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@echo "==> [1/3] virtual environment in $(VENV)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "==> [2/3] upgrading pip"

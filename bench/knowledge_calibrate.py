@@ -88,7 +88,9 @@ def main() -> None:
             for item in [*questions["answerable"], *questions["unanswerable"]]:
                 asked.append(ask(index, slugs, path.name, item))
     # the similarities the confidence is fitted on: not RoFormer-Sim's, the last (it ranks only)
-    x = np.array([a.similarities[: len(EnsembleEncoder.coefficients)] for a in asked])
+    fitted = len(EnsembleEncoder.coefficients)
+    assert all(len(a.similarities) == fitted + 1 for a in asked), "questions encoded with USE"
+    x = np.array([a.similarities[:fitted] for a in asked])
     y = np.array([a.slug is not None for a in asked], dtype=float)
     coefficients, bias = fit(x, y)
     print(f"coefficients {tuple(round(float(c), 2) for c in coefficients)}, bias {bias:.2f}")

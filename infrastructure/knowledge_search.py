@@ -89,8 +89,9 @@ class EnsembleEncoder:
     e5 of the head alone: top-1 78 → 79% and 56 → 64%, top-3 91 → 94% and 79 → 81%.
     RoFormer-Sim, trained on Chinese questions that ask the same thing, is weak alone (top-1
     51% on the 323 tuning questions) but the one addition that moved every tuning set and
-    the held-out set: all tuning questions top-1 75.9 → 81.4%, held-out 50 → 54% (top-3 68 →
-    74%; docs/performance.md). It ranks only: the confidence is that of the first three.
+    the held-out set: all tuning questions top-1 75.9 → 81.4%; through the service, held-out
+    top-1 52 → 54%, top-3 68 → 76% (docs/performance.md). It ranks only: the confidence is
+    that of the first three.
 
     The confidence is a logistic regression of the three similarities of an article, fitted
     on the tuning sets (answerable questions against questions no article answers); 0.5 is
@@ -118,7 +119,7 @@ class EnsembleEncoder:
     overlap_bias = -55.46
     UNSURE = (0.2, 0.8)  # the overlap is computed only when the confidence is in between
     USE_MEAN = 0.36  # USE cosine of the best article, averaged over the tuning questions
-    QUERY_CACHE = 4096  # questions kept (vector about 3.5 kB, latent terms 2 kB)
+    QUERY_CACHE = 4096  # questions kept (vector about 5 kB, latent terms 2 kB)
     # cores other processes must leave to this one for a question's latent terms to start
     # early: one for its dense pass, most of another for the latent terms
     AHEAD_SPARE = 1.75
@@ -165,7 +166,7 @@ class EnsembleEncoder:
             blocks = self._spread(self.e5.passage, heads + chunks)
             e5 = np.concatenate(blocks) if blocks else np.zeros((0, E5_DIM), np.float32)
             terms = [t for part in self._spread(self._sparse_all, heads) for t in part]
-            sims = self._spread(self.sim.encode, heads)
+        sims = self._spread(self.sim.encode, heads)  # (questions need not wait for it)
         use = np.asarray(self._use(heads), dtype=np.float32).reshape(len(heads), USE_DIM)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         out[:, :E5_DIM] = e5[: len(heads)]

