@@ -22,7 +22,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import bm25s
@@ -33,6 +33,7 @@ from domain.knowledge import Found, PublishedArticle, SearchRules
 from infrastructure.similarity_model import SIM_DIM, RoformerSim
 
 log = logging.getLogger("xiaobao.knowledge")
+T = TypeVar("T")
 jieba.setLogLevel(logging.WARNING)
 
 _CJK = re.compile(r"[\u3400-\u9fff]+")
@@ -104,9 +105,10 @@ class EnsembleEncoder:
     thread, and USE's numpy forward pass runs with OpenBLAS limited
     to one thread (threadpoolctl; without the limit OpenBLAS spins a thread per core, and a
     question's USE encoding took p50 113 ms instead of 1.7 ms on a loaded 2-core machine).
-    A question is one e5 pass on one thread; only a batch of passages (a publish, a backlog)
-    is spread over `PASSAGE_THREADS` threads, each a plain thread calling the one-thread
-    engine (nothing spins). Question vectors are kept in an LRU cache (`QUERY_CACHE`
+    A question is encoded on one thread, or on two when the host has a core to spare
+    (`_query`); only a batch of passages (a publish, a backlog) is spread over
+    `PASSAGE_THREADS` threads, each a plain thread calling the one-thread engine (nothing
+    spins). Question vectors are kept in an LRU cache (`QUERY_CACHE`
     entries) keyed by the normalised question, so a question asked again costs no
     encoding."""
 
@@ -142,10 +144,12 @@ class EnsembleEncoder:
         self._cached = functools.lru_cache(maxsize=self.QUERY_CACHE)(self._query)
         self._terms = functools.lru_cache(maxsize=self.QUERY_CACHE)(self._query_terms)
         self.lock = threading.Lock()  # one dense pass at a time
-        # a question's latent terms encoded beside its dense pass when the host has a core to spare
-        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="xiaobao-latent-terms")
+        # when the host has a core to spare, a question's RoFormer-Sim encoding, then its
+        # latent terms, run there beside its e5 pass (`_query`)
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="xiaobao-spare-core")
         self._pending: OrderedDict[str, Future[tuple[Any, Any]]] = OrderedDict()
         self._pending_lock = threading.Lock()
+        self._busy = 0  # pieces of work running or waiting on the spare core's thread
         self.spare = SpareCores()
         self.anticipated = 0  # latent-term passes started early (used or not)
         self._last_layout: tuple[Any, tuple[Any, Any, Any]] | None = None
@@ -167,7 +171,7 @@ class EnsembleEncoder:
             e5 = np.concatenate(blocks) if blocks else np.zeros((0, E5_DIM), np.float32)
             terms = [t for part in self._spread(self._sparse_all, heads) for t in part]
         sims = self._spread(self.sim.encode, heads)  # (questions need not wait for it)
-        use = np.asarray(self._use(heads), dtype=np.float32).reshape(len(heads), USE_DIM)
+        use = self._use(heads).reshape(len(heads), USE_DIM)
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         out[:, :E5_DIM] = e5[: len(heads)]
         out[:, E5_DIM:CHUNKS_AT] = use
@@ -203,45 +207,69 @@ class EnsembleEncoder:
 
     def _use(self, texts: str | list[str]) -> Any:
         with self.blas.limit(limits=1, user_api="blas"):
-            return self.use.encode(texts)
+            return np.asarray(self.use.encode(texts), dtype=np.float32)
 
     def query(self, text: str) -> Any:
         """The question's vector (read only: it may be shared through the cache)."""
         return self._cached(text)
 
     def _query(self, text: str) -> Any:
-        self._anticipate(text)
+        """e5, USE and RoFormer-Sim of the question, one after the other here; when the host
+        has a core to spare, RoFormer-Sim (~7 ms) and then the latent terms (`_anticipate`)
+        run there instead, beside e5's dense pass and USE (~31 + 3.5 ms on the development
+        host): a sure question then waits for e5 and USE only, an unsure one for the
+        longer of the two sides instead of the sum of all four passes."""
+        spare = self.spare() >= self.AHEAD_SPARE
+        beside = self._start(self._sim, text, 0) if spare else None
+        if spare and self.e5.sparse_dim:
+            self._anticipate(text)
         with self.lock:
             e5 = np.asarray(self.e5.query(text), dtype=np.float32)
-        sim = self.sim.encode([text])[0]
-        if self.use_in_queries:
-            use = np.asarray(self._use(text), dtype=np.float32).reshape(USE_DIM)
-            vector = np.concatenate([e5, use, sim])
-        else:
-            vector = np.concatenate([e5, sim])
+        use = [self._use(text).reshape(USE_DIM)] if self.use_in_queries else []
+        sim = beside.result() if beside is not None else self._sim(text)
+        vector = np.concatenate([e5, *use, sim])
         vector.flags.writeable = False
         return vector
 
+    def _sim(self, text: str) -> Any:
+        return self.sim.encode([text])[0]
+
+    def _start(self, work: Callable[[str], T], text: str, busy: int) -> Future[T] | None:
+        """`work(text)` on the spare core's thread, unless more than `busy` earlier pieces
+        of work are running or waiting there (then None: the caller does it itself)."""
+        with self._pending_lock:
+            if self._busy > busy:
+                return None
+            self._busy += 1
+            future = self._ahead.submit(work, text)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _: Future[Any]) -> None:
+        with self._pending_lock:
+            self._busy -= 1
+
     def _anticipate(self, text: str) -> None:
-        """When the host has a core to spare, start the question's latent terms (the
-        overlap's own e5 pass) on another thread now, beside its dense pass, so that an
-        unsure question waits for the longer of the two passes instead of their sum. It only
-        moves work earlier, never changes an answer; the pass is wasted (CPU, not time) for
-        the ~60% of questions that turn out sure. Without a spare core the two passes would
-        only share one and both finish later (measured: docs/performance.md), so then
-        nothing starts early. The e5 engine keeps no state between calls (every buffer is
-        its call's own), so two passes may run at once on one model."""
-        if not self.e5.sparse_dim or self.spare() < self.AHEAD_SPARE:
-            return
+        """Start the question's latent terms (the overlap's own e5 pass) on the spare core,
+        after its RoFormer-Sim encoding (`_query`), so that an unsure question waits for
+        the longer of the two e5 passes instead of their sum. It only moves work
+        earlier, never changes an answer; the pass is wasted (CPU, not time) for the ~60%
+        of questions that turn out sure. The e5 engine keeps no state between calls (every
+        buffer is its call's own), so two passes may run at once on one model."""
         with self._pending_lock:
             if text in self._pending:
                 return
-            if sum(not f.done() for f in self._pending.values()) >= self.AHEAD_QUEUED:
-                return  # the spare core is busy with earlier ones: no backlog builds up
-            self._pending[text] = self._ahead.submit(self._sparse, text)
+        future = self._start(self._sparse, text, self.AHEAD_QUEUED - 1)
+        if future is None:
+            return  # the spare core is busy with earlier ones: no backlog builds up
+        with self._pending_lock:
+            self._pending[text] = future
             self.anticipated += 1
-            while len(self._pending) > self.AHEAD_KEPT:  # never asked for: dropped
-                self._pending.popitem(last=False)[1].cancel()  # (a no-op once it has run)
+            dropped = []  # started but never asked for
+            while len(self._pending) > self.AHEAD_KEPT:
+                dropped.append(self._pending.popitem(last=False)[1])
+        for early in dropped:  # outside the lock: a cancel runs `_done`
+            early.cancel()  # (a no-op once it has run)
 
     def similarities(self, vectors: Any, query: Any) -> list[Any]:
         """One BLAS thread here too: OpenBLAS's own threads spin for a core each, and on a

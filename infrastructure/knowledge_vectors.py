@@ -22,7 +22,7 @@ from psycopg import sql
 from infrastructure.dialect import Differs, Statement
 from infrastructure.projections import ViewStore
 
-MODEL = "e5-small-q4+use-m3+e5-chunks-8x120+roformer-sim-small-128+terms-256"
+MODEL = "e5-small-q4+use-m3+e5-chunks-8x120+roformer-sim-small-int8-128+terms-256"
 CREATE = Statement(
     "CREATE TABLE IF NOT EXISTS knowledge_vectors "
     "(digest TEXT PRIMARY KEY, vector {blob} NOT NULL)",

